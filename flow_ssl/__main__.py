@@ -1,0 +1,3 @@
+from flow_ssl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,438 @@
+"""
+The command line: options -> models -> services -> output; exceptions -> exit codes.
+
+The only module that imports typer. Everything it decides is wiring.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from pydantic import ValidationError
+
+from flow_ssl import __version__, output
+from flow_ssl.errors import (
+    CheckFailedError,
+    ExitCode,
+    FlowSSLError,
+    InvalidInputError,
+)
+from flow_ssl.models import KEY_NAMES, CertRequest, KeySpec, Subject
+
+app = typer.Typer(
+    name="flow-ssl",
+    help="Get a TLS certificate onto a Flow Enterprise Server, with openssl doing the work.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+_state: dict[str, bool] = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"flow-ssl {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Make keys, certificates and CSRs with openssl, and check them before they are installed."""
+    del version
+    _state["debug"] = debug
+
+
+# Options shared by every command that makes a key (selfsigned, csr, ca issue).
+CnOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at runtime
+    typer.Option("--cn", help="Common Name: the server's DNS name, a *.wildcard, or an IP."),
+]
+SanOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--san", help="Another name the certificate covers (repeat for several)."),
+]
+DaysOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--days", help="Days of validity [default: 365]."),
+]
+KeyOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--key", help=f"Key type: {', '.join(KEY_NAMES)} [default: rsa:2048]."),
+]
+PathOpt = Annotated[Optional[Path], typer.Option()]  # noqa: UP045
+TextOpt = Annotated[Optional[str], typer.Option()]  # noqa: UP045
+FlagOpt = Annotated[bool, typer.Option()]
+ShellOpt = Annotated[
+    str, typer.Option("--shell", help="Render --print for this shell: posix or powershell.")
+]
+
+
+SUBJECT_FLAGS = {
+    "country": "--country",
+    "state": "--state",
+    "locality": "--locality",
+    "organization": "--org",
+    "organizational_unit": "--ou",
+    "common_name": "--cn",
+    "email": "--email",
+}
+_FILE_KEYS = {
+    "country": "country",
+    "state": "state",
+    "locality": "locality",
+    "org": "organization",
+    "organization": "organization",
+    "ou": "organizational_unit",
+    "organizational_unit": "organizational_unit",
+    "cn": "common_name",
+    "common_name": "common_name",
+    "email": "email",
+    "san": "san",
+}
+
+
+def _read_subject_file(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover
+        import tomli as tomllib  # noqa: PLC0415
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"--subject-file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"--subject-file {path} cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"--subject-file {path} is not valid TOML: {exc}") from None
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _FILE_KEYS:
+            known = ", ".join(sorted(k for k in _FILE_KEYS if "_" not in k))
+            raise InvalidInputError(f"--subject-file {path}: unknown field {key!r} (known: {known})")
+        if key == "san":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InvalidInputError(f"--subject-file {path}: san must be a list of names")
+        elif not isinstance(value, str):
+            raise InvalidInputError(f"--subject-file {path}: {key} must be a string")
+        fields[_FILE_KEYS[key]] = value
+    return fields
+
+
+def _validation_message(exc: ValidationError) -> str:
+    """The first problem, named by the flag the operator typed."""
+    error = exc.errors()[0]
+    field_name = str(error["loc"][-1]) if error["loc"] else ""
+    flag = SUBJECT_FLAGS.get(field_name, f"--{field_name.replace('_', '-')}")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in {"greater_than_equal", "less_than_equal", "int_parsing"}:
+        message = f"{error['input']!r}: {message.lower()}"
+    if field_name == "names":
+        flag = "--san"
+    return f"{flag}: {message}"
+
+
+def build_request(
+    *,
+    cn: str | None,
+    san: list[str] | None,
+    days: int | None,
+    key: str | None,
+    country: str | None,
+    state: str | None,
+    locality: str | None,
+    org: str | None,
+    ou: str | None,
+    email: str | None,
+    subject_file: Path | None,
+    literal: bool = False,
+) -> CertRequest:
+    """Flags (over a --subject-file) -> a validated request, or InvalidInputError."""
+    fields = _read_subject_file(subject_file) if subject_file else {}
+    flags = {
+        "common_name": cn,
+        "country": country,
+        "state": state,
+        "locality": locality,
+        "organization": org,
+        "organizational_unit": ou,
+        "email": email,
+    }
+    fields.update({k: v for k, v in flags.items() if v is not None})
+    names = list(fields.pop("san", [])) + list(san or [])
+    if "common_name" not in fields:
+        raise InvalidInputError("--cn is required: the server's DNS name (like flow.mycompany.com)")
+    if key is not None and key not in KEY_NAMES:
+        raise InvalidInputError(
+            f"--key {key!r} is not offered; choose one of {', '.join(KEY_NAMES)}"
+        )
+    if literal and names:
+        raise InvalidInputError("--literal makes a certificate without SAN; it cannot take --san")
+    try:
+        return CertRequest(
+            subject=Subject(**fields),
+            names=tuple(names),
+            key=KeySpec(name=key) if key else KeySpec(),
+            days=days if days is not None else 365,
+            literal=literal,
+        )
+    except ValidationError as exc:
+        raise InvalidInputError(_validation_message(exc)) from None
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def _emit_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _check_shell(shell: str) -> Any:
+    if shell not in {"posix", "powershell"}:
+        raise InvalidInputError(f"--shell {shell!r}: choose posix or powershell")
+    return shell
+
+
+def _make(
+    *,
+    x509: bool,
+    cn: str | None,
+    san: list[str] | None,
+    days: int | None,
+    key: str | None,
+    keyout: Path | None,
+    out: Path | None,
+    country: str | None,
+    state: str | None,
+    locality: str | None,
+    org: str | None,
+    ou: str | None,
+    email: str | None,
+    subject_file: Path | None,
+    subj: bool,
+    literal: bool,
+    print_only: bool,
+    explain: bool,
+    shell: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    from flow_ssl import generate  # noqa: PLC0415
+
+    if not x509 and days is not None:
+        raise InvalidInputError("--days is for certificates; the CA decides a CSR's validity")
+    request = build_request(
+        cn=cn, san=san, days=days, key=key, country=country, state=state, locality=locality,
+        org=org, ou=ou, email=email, subject_file=subject_file, literal=literal,
+    )
+    shell_name = _check_shell(shell)
+    if explain and not print_only:
+        raise InvalidInputError("--explain goes with --print")
+    default_key, default_out = generate.default_paths(request, x509=x509)
+    plan = generate.Plan(
+        request=request,
+        key_path=keyout or default_key,
+        out_path=out or default_out,
+        x509=x509,
+        use_subj=subj,
+    )
+    for warning in request.warnings():
+        _warn(warning)
+    command = plan.command()
+    if print_only:
+        _print_plan(plan, shell_name, explain=explain, as_json=as_json)
+        return
+    if not as_json:
+        typer.echo(command.render())
+        if not subj:
+            typer.echo("# answering openssl's questions:")
+            typer.echo(_answers_text(command))
+    outcome = generate.execute(plan, force=force)
+    if as_json:
+        _emit_json(
+            {
+                "command": command.render(),
+                "argv": list(command.argv),
+                "mode": "subj" if subj else "prompts",
+                "files": {
+                    "key": str(plan.key_path),
+                    ("certificate" if x509 else "csr"): str(plan.out_path),
+                },
+                "result": _parsed_json(outcome.result),
+                "findings": [f.model_dump() for f in outcome.findings],
+                "warnings": request.warnings(),
+            }
+        )
+        return
+    made = "certificate" if x509 else "certificate request"
+    typer.echo(f"Wrote {plan.key_path} (private key, mode 0600) and {plan.out_path} ({made}).")
+    typer.echo(f"Read back with: {plan.readback().render()}")
+    typer.echo(output.findings_table(outcome.findings))
+    if not x509:
+        typer.echo(f"Send {plan.out_path} to your CA; keep {plan.key_path} on the server only.")
+
+
+def _answers_text(command: Any) -> str:
+    lines = []
+    for prompt in command.prompts:
+        shown = prompt.answer if prompt.answer not in {"", "."} else "(blank)"
+        lines.append(f"#   {prompt.display}: {shown}")
+    return "\n".join(lines)
+
+
+def _print_plan(plan: Any, shell: Any, *, explain: bool, as_json: bool) -> None:
+    command = plan.command()
+    readback = plan.readback()
+    if as_json:
+        _emit_json(
+            {
+                "command": command.render(shell),
+                "argv": list(command.argv),
+                "prompts": [
+                    {"field": p.field, "label": p.label, "answer": p.answer}
+                    for p in command.prompts
+                ],
+                "readback": readback.render(shell),
+            }
+        )
+        return
+    typer.echo(output.command_text(command, shell, explain=explain))
+    if command.prompts:
+        typer.echo("# openssl will ask these questions; flow-ssl answers:")
+        typer.echo(_answers_text(command))
+    typer.echo("# then reads the result back with:")
+    typer.echo(f"# {readback.render(shell)}")
+
+
+def _parsed_json(parsed: Any) -> dict[str, Any]:
+    data: dict[str, Any] = parsed.model_dump(mode="json")
+    if parsed.kind == "csr":
+        for key in ("serial", "issuer", "not_before", "not_after", "self_signed", "sha256_fingerprint"):
+            data.pop(key, None)
+    return data
+
+
+@app.command()
+def selfsigned(
+    cn: CnOpt = None,
+    san: SanOpt = None,
+    days: DaysOpt = None,
+    key: KeyOpt = None,
+    keyout: Annotated[Optional[Path], typer.Option(help="Private key file [default: <name>.key].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(help="Certificate file [default: <name>.crt].")] = None,  # noqa: UP045
+    country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
+    state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
+    locality: Annotated[Optional[str], typer.Option(help="City or other location.")] = None,  # noqa: UP045
+    org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
+    ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
+    email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
+    subject_file: Annotated[Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")] = None,  # noqa: UP045, E501
+    subj: Annotated[bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")] = False,  # noqa: E501
+    literal: Annotated[bool, typer.Option("--literal", help="The vendor page's command verbatim (no SAN: modern clients refuse it).")] = False,  # noqa: E501
+    print_only: Annotated[bool, typer.Option("--print", help="Show the command and answers; run nothing.")] = False,  # noqa: E501
+    explain: Annotated[bool, typer.Option("--explain", help="With --print: say what each option does.")] = False,  # noqa: E501
+    shell: ShellOpt = "posix",
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,  # noqa: E501
+) -> None:
+    """Make a private key and a self-signed certificate (the vendor's 'create your own')."""
+    _make(
+        x509=True, cn=cn, san=san, days=days, key=key, keyout=keyout, out=out, country=country,
+        state=state, locality=locality, org=org, ou=ou, email=email, subject_file=subject_file,
+        subj=subj, literal=literal, print_only=print_only, explain=explain, shell=shell,
+        force=force, as_json=as_json,
+    )
+
+
+@app.command()
+def csr(
+    cn: CnOpt = None,
+    san: SanOpt = None,
+    key: KeyOpt = None,
+    keyout: Annotated[Optional[Path], typer.Option(help="Private key file [default: <name>.key].")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option(help="CSR file [default: <name>.csr].")] = None,  # noqa: UP045
+    country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
+    state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
+    locality: Annotated[Optional[str], typer.Option(help="City or other location.")] = None,  # noqa: UP045
+    org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
+    ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
+    email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
+    subject_file: Annotated[Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")] = None,  # noqa: UP045, E501
+    subj: Annotated[bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")] = False,  # noqa: E501
+    literal: Annotated[bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")] = False,  # noqa: E501
+    print_only: Annotated[bool, typer.Option("--print", help="Show the command and answers; run nothing.")] = False,  # noqa: E501
+    explain: Annotated[bool, typer.Option("--explain", help="With --print: say what each option does.")] = False,  # noqa: E501
+    shell: ShellOpt = "posix",
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,  # noqa: E501
+) -> None:
+    """Make a private key and a CSR to send to a public or company CA."""
+    _make(
+        x509=False, cn=cn, san=san, days=None, key=key, keyout=keyout, out=out, country=country,
+        state=state, locality=locality, org=org, ou=ou, email=email, subject_file=subject_file,
+        subj=subj, literal=literal, print_only=print_only, explain=explain, shell=shell,
+        force=force, as_json=as_json,
+    )
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    typer.echo(f"flow-ssl: {message}", err=True)
+    raise SystemExit(int(code))
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's (or Typer's vendored click's) usage errors, without importing click."""
+    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2  # noqa: PLR2004
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (for tests and the console script)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
+    except CheckFailedError as exc:
+        typer.echo(f"flow-ssl: {exc}", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        if debug:
+            raise
+        return int(exc.exit_code)
+    except FlowSSLError as exc:
+        if debug:
+            raise
+        typer.echo(f"flow-ssl: {exc}", err=True)
+        return int(exc.exit_code)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("flow-ssl: cancelled", err=True)
+        return 130
+    except Exception as exc:
+        if _is_usage_error(exc):
+            typer.echo(f"flow-ssl: {exc.format_message()}", err=True)  # type: ignore[attr-defined]
+            context = getattr(exc, "ctx", None)
+            where = context.command_path if context is not None else "flow-ssl"
+            typer.echo(f"  (run '{where} --help' for usage)", err=True)
+            return int(ExitCode.BAD_INPUT)
+        if debug:
+            raise
+        typer.echo(
+            f"flow-ssl: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            err=True,
+        )
+        return int(ExitCode.INTERNAL)
+    return 0

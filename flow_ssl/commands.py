@@ -1,0 +1,307 @@
+"""
+Pure builders: a request becomes a Command (argv plus the prompts it will ask).
+
+What is shown to the operator is rendered from the same argv that runs, so the
+line on screen is the line that runs. Nothing here executes, reads or prints.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flow_ssl.models import CertRequest, KeySpec, Subject
+
+Shell = Literal["posix", "powershell"]
+
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One option with its values, and what it means in plain words (for --explain)."""
+
+    tokens: tuple[str, ...]
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """
+    One interactive question openssl asks, recognised by its label, and our answer.
+
+    ``answer`` is sent as typed; ``"."`` tells openssl to leave the field blank
+    (an empty line would take the config's default, such as ``AU``).
+    """
+
+    field: str
+    label: str
+    answer: str
+
+    @property
+    def display(self) -> str:
+        """The question as a person reads it."""
+        return self.label.strip("^").capitalize()
+
+    def matches(self, label: str) -> bool:
+        """Whether a label openssl printed is this question."""
+        return re.search(self.label, label, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class Command:
+    """An openssl invocation as data: argv, the prompts it asks, and what it needs."""
+
+    args: tuple[Arg, ...]
+    prompts: tuple[Prompt, ...] = ()
+    needs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = field(default=())
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The exact argv, ``openssl`` first."""
+        return tuple(token for arg in self.args for token in arg.tokens)
+
+    def render(self, shell: Shell = "posix") -> str:
+        """One copy-pasteable line for the given shell."""
+        if shell == "powershell":
+            return " ".join(_powershell_quote(token) for token in self.argv)
+        return shlex.join(self.argv)
+
+    def explain(self, shell: Shell = "posix") -> list[tuple[str, str]]:
+        """Each option rendered on its own, with its plain-words meaning."""
+        rendered = []
+        for arg in self.args:
+            text = " ".join(
+                _powershell_quote(t) if shell == "powershell" else shlex.quote(t)
+                for t in arg.tokens
+            )
+            rendered.append((text, arg.why))
+        return rendered
+
+
+_POWERSHELL_SAFE = re.compile(r"^[A-Za-z0-9_./:=-]+$")
+
+
+def _powershell_quote(token: str) -> str:
+    """Quote for PowerShell: single quotes are literal there; a ' is doubled."""
+    if _POWERSHELL_SAFE.match(token) and not token.startswith("@"):
+        return token
+    return "'" + token.replace("'", "''") + "'"
+
+
+# Labels of the stock openssl.cnf prompts (1.0.2 to 3.x, Debian, LibreSSL), matched
+# by text rather than position: after a re-prompt, counting would shift every answer.
+SUBJECT_PROMPTS: tuple[tuple[str, str], ...] = (
+    ("country", r"^Country Name"),
+    ("state", r"^State or Province Name"),
+    ("locality", r"^Locality Name"),
+    ("organization", r"^Organization Name"),
+    ("organizational_unit", r"^Organizational Unit Name"),
+    ("common_name", r"^Common Name"),
+    ("email", r"^Email Address"),
+)
+# Asked only for a CSR. Answered with an empty line: no challenge password is sent
+# to the CA (it would travel in the clear) and no company name is added.
+CSR_EXTRA_PROMPTS: tuple[tuple[str, str], ...] = (
+    ("challenge_password", r"challenge password"),
+    ("company_name", r"optional company name"),
+)
+BLANK_ANSWER = "."
+
+
+def escape_subj_value(value: str) -> str:
+    """
+    Escape one value for openssl's ``-subj /type=value/...`` syntax.
+
+    ``\\`` first, then ``/`` (the separator) and ``+`` (a multi-valued RDN in 3.x,
+    literal in 1.x; escaped it is literal everywhere). ``=`` after the first and
+    ``, ; " # < >`` are literal in -subj.
+    """
+    return value.replace("\\", "\\\\").replace("/", "\\/").replace("+", "\\+")
+
+
+def format_subj(subject: Subject) -> str:
+    """The whole ``-subj`` argument, in prompt order, blanks left out."""
+    return "".join(f"/{kind}={escape_subj_value(value)}" for kind, value in subject.attributes())
+
+
+def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
+    """The answers for openssl's DN prompts (and a CSR's extra attributes)."""
+    prompts = [
+        Prompt(name, label, getattr(subject, name) or BLANK_ANSWER)
+        for name, label in SUBJECT_PROMPTS
+    ]
+    if csr:
+        prompts += [Prompt(name, label, "") for name, label in CSR_EXTRA_PROMPTS]
+    return tuple(prompts)
+
+
+def _newkey(key: KeySpec) -> tuple[Arg, ...]:
+    if key.algorithm == "rsa":
+        return (Arg(("-newkey", key.name), f"make a new {key.bits}-bit RSA private key"),)
+    return (
+        Arg(("-newkey", "ec"), "make a new elliptic-curve (EC) private key"),
+        Arg(
+            ("-pkeyopt", f"ec_paramgen_curve:{key.curve}"),
+            f"on the NIST curve {key.curve}",
+        ),
+    )
+
+
+def _extensions(request: CertRequest, *, csr: bool) -> tuple[Arg, ...]:
+    """The -addext options that make a modern end-entity server certificate."""
+    san = ",".join(entry.openssl() for entry in request.names)
+    args = [
+        Arg(
+            ("-addext", f"subjectAltName={san}"),
+            "the names clients check: every name, the Common Name included "
+            "(Chrome, Apple and Go ignore the Common Name)",
+        )
+    ]
+    if csr:
+        return tuple(args)
+    usage = "digitalSignature,keyEncipherment" if request.key.algorithm == "rsa" else (
+        "digitalSignature"
+    )
+    args += [
+        Arg(
+            ("-addext", "basicConstraints=critical,CA:FALSE"),
+            "a server certificate, not a certificate authority",
+        ),
+        Arg(("-addext", f"keyUsage=critical,{usage}"), "what the key may be used for"),
+        Arg(
+            ("-addext", "extendedKeyUsage=serverAuth"),
+            "for TLS servers (Apple platforms require this)",
+        ),
+    ]
+    return tuple(args)
+
+
+def build_req(
+    request: CertRequest,
+    *,
+    keyout: str,
+    out: str,
+    x509: bool,
+    use_subj: bool,
+    openssl: str = "openssl",
+) -> Command:
+    """
+    ``openssl req`` for a self-signed certificate (``x509``) or a CSR.
+
+    Without ``request.literal`` this is the vendor's command followed by the
+    extensions modern clients need; with it, the vendor's command verbatim.
+    """
+    args: list[Arg] = [Arg((openssl, "req"), "make a certificate request (or certificate)")]
+    if x509:
+        args.append(Arg(("-x509",), "make a self-signed certificate instead of a request"))
+    else:
+        args.append(Arg(("-new",), "make a new certificate signing request (CSR)"))
+    args.append(Arg(("-nodes",), "do not encrypt the private key: the server must read it unattended"))
+    if x509:
+        args.append(Arg(("-days", str(request.days)), f"valid for {request.days} days from now"))
+    args += _newkey(request.key)
+    args.append(Arg(("-keyout", keyout), "write the private key here"))
+    out_what = "certificate" if x509 else "request (CSR) to send to the CA"
+    args.append(Arg(("-out", out), f"write the {out_what} here"))
+    if use_subj:
+        args.append(
+            Arg(("-subj", format_subj(request.subject)), "the subject, instead of the questions")
+        )
+    if not request.subject.is_ascii():
+        args.append(Arg(("-utf8",), "read the subject as UTF-8, so non-ASCII values arrive intact"))
+    extensions: tuple[Arg, ...] = ()
+    if not request.literal:
+        extensions = _extensions(request, csr=not x509)
+        args += extensions
+    return Command(
+        args=tuple(args),
+        prompts=() if use_subj else subject_prompts(request.subject, csr=not x509),
+        needs=("-addext",) if extensions else (),
+        outputs=(keyout, out),
+    )
+
+
+def build_x509_text(path: str, *, der: bool = False, openssl: str = "openssl") -> Command:
+    """The vendor page's check: ``openssl x509 -noout -text -in FILE``."""
+    args = [
+        Arg((openssl, "x509"), "read a certificate"),
+        Arg(("-noout",), "do not print it back as PEM"),
+        Arg(("-text",), "print every field in words"),
+        Arg(("-in", path), "the certificate file"),
+    ]
+    if der:
+        args.append(Arg(("-inform", "DER"), "the file is binary DER, not PEM"))
+    return Command(args=tuple(args))
+
+
+def build_req_text(path: str, *, der: bool = False, openssl: str = "openssl") -> Command:
+    """``openssl req -noout -text -in FILE`` for a CSR."""
+    args = [
+        Arg((openssl, "req"), "read a certificate signing request"),
+        Arg(("-noout",), "do not print it back as PEM"),
+        Arg(("-text",), "print every field in words"),
+        Arg(("-in", path), "the request file"),
+    ]
+    if der:
+        args.append(Arg(("-inform", "DER"), "the file is binary DER, not PEM"))
+    return Command(args=tuple(args))
+
+
+# Added to the commands flow-ssl runs for parsing (never to the one shown): a pinned
+# name format, since the default changed in 3.2 (oneline -> unescaped utf8). RFC2253
+# escapes ',' '+' and friends with '\', and -esc_msb keeps UTF-8 raw; it lists the
+# name in reverse order, which the parser undoes.
+PARSE_NAMEOPT = ("-nameopt", "RFC2253,-esc_msb")
+
+
+def for_parsing(command: Command) -> Command:
+    """The same command with a pinned, unambiguous name format."""
+    pinned = Arg(PARSE_NAMEOPT, "print names in one fixed, escaped format (for flow-ssl's parser)")
+    return Command(args=(*command.args, pinned), prompts=command.prompts)
+
+
+def join_lines(commands: Iterable[Command], shell: Shell = "posix") -> str:
+    """Several commands, one per line."""
+    return "\n".join(command.render(shell) for command in commands)
+
+
+def build_pubkey_from_key(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl pkey -pubout``: the public half of a private key, as PEM."""
+    return Command(
+        args=(
+            Arg((openssl, "pkey"), "read a private key"),
+            Arg(("-in", path), "the key file"),
+            Arg(("-pubout",), "print its public key"),
+            Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)"),
+        )
+    )
+
+
+def build_pubkey_from_cert(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl x509 -pubkey -noout``: a certificate's public key, as PEM."""
+    return Command(
+        args=(
+            Arg((openssl, "x509"), "read a certificate"),
+            Arg(("-in", path), "the certificate file"),
+            Arg(("-pubkey",), "print its public key"),
+            Arg(("-noout",), "and nothing else"),
+        )
+    )
+
+
+def build_req_verify(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl req -verify``: check a CSR's self-signature."""
+    return Command(
+        args=(
+            Arg((openssl, "req"), "read a certificate signing request"),
+            Arg(("-in", path), "the request file"),
+            Arg(("-verify",), "check that it is signed by its own key"),
+            Arg(("-noout",), "print nothing else"),
+        )
+    )

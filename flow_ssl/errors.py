@@ -1,0 +1,140 @@
+"""
+Errors that reach the operator: one line each, with the exit code the design fixes.
+
+Only ``cli.py`` turns these into exit codes and stderr lines; everything else raises.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes from the CLI contract in design.md."""
+
+    OK = 0
+    CHECK_FAILED = 1
+    BAD_INPUT = 2
+    OPENSSL = 3
+    INTERNAL = 70
+
+
+class FlowSSLError(Exception):
+    """
+    Root of every error flow-ssl reports to the operator.
+
+    Attributes:
+        message: one line saying what is wrong.
+        hint: optional one line saying how to fix it.
+    """
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    reference = "flow-ssl-error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class InvalidInputError(FlowSSLError):
+    """A flag, value or input file is not acceptable."""
+
+    exit_code = ExitCode.BAD_INPUT
+    reference = "invalid-input"
+
+
+class OutputExistsError(InvalidInputError):
+    """An output file exists and --force was not given."""
+
+    reference = "output-exists"
+
+
+class CheckFailedError(FlowSSLError):
+    """What openssl produced does not match what was asked for."""
+
+    exit_code = ExitCode.CHECK_FAILED
+    reference = "check-failed"
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = (), hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.problems = problems
+
+
+class OpenSSLError(FlowSSLError):
+    """openssl is missing, too old, failed, or did not ask what we expected."""
+
+    exit_code = ExitCode.OPENSSL
+    reference = "openssl-error"
+
+
+class OpenSSLNotFoundError(OpenSSLError):
+    """No openssl binary could be found."""
+
+    reference = "openssl-not-found"
+
+
+class OpenSSLTooOldError(OpenSSLError):
+    """The openssl found lacks a feature the request needs."""
+
+    reference = "openssl-too-old"
+
+
+class OpenSSLFailedError(OpenSSLError):
+    """openssl exited non-zero (or was killed); carries its own last words."""
+
+    reference = "openssl-exited-with-error"
+
+    def __init__(self, argv: tuple[str, ...], returncode: int | None, output: str) -> None:
+        self.argv = argv
+        self.returncode = returncode
+        self.output = output
+        reason = openssl_reason(output)
+        status = "was killed" if returncode is None else f"exited with {returncode}"
+        message = f"openssl {argv[1] if len(argv) > 1 else ''} {status}".replace("  ", " ")
+        if reason:
+            message += f": {reason}"
+        super().__init__(message)
+
+
+class PromptError(OpenSSLError):
+    """An interactive openssl dialog went somewhere we did not expect."""
+
+    reference = "prompt-not-answered"
+
+
+class ParseError(OpenSSLError):
+    """openssl printed text we could not read."""
+
+    reference = "openssl-output-unreadable"
+
+    def __init__(self, message: str, *, line_no: int | None = None, line: str = "") -> None:
+        self.line_no = line_no
+        self.line = line
+        where = f" (line {line_no}: {line.strip()!r})" if line_no is not None else ""
+        super().__init__(message + where)
+
+
+def openssl_reason(output: str) -> str:
+    """
+    Pick the most useful line of openssl's error output.
+
+    openssl 3 prints a summary line ("Error making certificate request") and then
+    an error stack ("4087...:error:...:reason:file:line:"). The stack's reason is
+    the one that tells the operator something, so prefer it.
+    """
+    lines = [line.strip() for line in output.replace("\r", "").splitlines() if line.strip()]
+    for line in lines:
+        if ":error:" in line:
+            parts = line.split(":")
+            # 3.x: <pid>:error:<code>:<lib>:<func>:<reason>:<file>:<line>:<data>
+            if len(parts) >= 6 and parts[5]:
+                data = parts[8] if len(parts) > 8 else ""
+                return parts[5] + (f" ({data})" if data else "")
+            return line
+    return lines[-1] if lines else ""

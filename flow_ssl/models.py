@@ -1,0 +1,271 @@
+"""
+Validated data: what the operator asks for, and what openssl made.
+
+Every rule that can reject input lives here, so a request that constructs is one
+openssl will accept and answer exactly.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime  # noqa: TC003 - pydantic needs it at runtime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from flow_ssl import names
+
+# Apple platforms refuse TLS server certificates valid for longer than this.
+APPLE_MAX_DAYS = 825
+DEFAULT_DAYS = 365
+
+KeyName = Literal["rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384"]
+KEY_NAMES: tuple[KeyName, ...] = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384")
+
+
+def _printable_value(value: str) -> str:
+    """Refuse what openssl cannot take verbatim: control characters, '.' alone, blanks."""
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co", "Cn"} and char != "\u00ad":
+            raise ValueError(
+                f"contains the control or unassigned character U+{ord(char):04X}; "
+                "remove it (a pasted newline or tab is the usual cause)"
+            )
+    if not value.strip():
+        raise ValueError("is blank; leave the option out instead")
+    if value == ".":
+        raise ValueError("'.' means 'leave blank' to openssl; leave the option out instead")
+    return value
+
+
+def _max_chars(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters; openssl allows at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _country(value: str) -> str:
+    if len(value) != 2 or not value.isascii() or not value.isalpha():  # noqa: PLR2004
+        raise ValueError(f"{value!r} is not a two-letter country code (like US or DE)")
+    return value.upper()
+
+
+def _email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not value.isascii() or " " in value:
+        raise ValueError(f"{value!r} is not an e-mail address (like admin@mycompany.com)")
+    try:
+        kind, _ = names.classify(domain)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an e-mail address: {exc}") from None
+    if kind != "dns" or "*" in domain or "." not in domain:
+        raise ValueError(f"{value!r} is not an e-mail address (like admin@mycompany.com)")
+    if len(value) > 64:  # noqa: PLR2004 - emailAddress_max in the stock openssl.cnf
+        raise ValueError(f"{value!r} is longer than the 64 characters openssl allows")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable_value)]
+
+
+class Subject(BaseModel):
+    """The seven Distinguished Name fields the vendor page asks for, in prompt order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    country: Annotated[Text, AfterValidator(_country)] | None = None
+    state: Annotated[Text, _max_chars(128)] | None = None
+    locality: Annotated[Text, _max_chars(128)] | None = None
+    organization: Annotated[Text, _max_chars(64)] | None = None
+    organizational_unit: Annotated[Text, _max_chars(64)] | None = None
+    common_name: Annotated[Text, AfterValidator(names.validate_common_name)]
+    email: Annotated[Text, AfterValidator(_email)] | None = None
+
+    def attributes(self) -> list[tuple[str, str]]:
+        """(short type, value) pairs in openssl's prompt order, blanks left out."""
+        pairs = [
+            ("C", self.country),
+            ("ST", self.state),
+            ("L", self.locality),
+            ("O", self.organization),
+            ("OU", self.organizational_unit),
+            ("CN", self.common_name),
+            ("emailAddress", self.email),
+        ]
+        return [(kind, value) for kind, value in pairs if value is not None]
+
+    def is_ascii(self) -> bool:
+        """Whether openssl can take every value without ``-utf8``."""
+        return all(value.isascii() for _, value in self.attributes())
+
+
+class KeySpec(BaseModel):
+    """A key type openssl generates and the admin console accepts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: KeyName = "rsa:2048"
+
+    @property
+    def algorithm(self) -> Literal["rsa", "ec"]:
+        """``rsa`` or ``ec``."""
+        return "rsa" if self.name.startswith("rsa") else "ec"
+
+    @property
+    def bits(self) -> int:
+        """Key size in bits (the curve size for EC)."""
+        size = self.name.split(":")[1]
+        return int(size) if self.algorithm == "rsa" else int(size.removeprefix("P-"))
+
+    @property
+    def curve(self) -> str | None:
+        """The NIST curve name for EC keys."""
+        return self.name.split(":")[1] if self.algorithm == "ec" else None
+
+
+class SanEntry(BaseModel):
+    """One Subject Alternative Name entry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: names.NameKind
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> SanEntry:
+        """Validate a DNS name, wildcard or IP given on the command line."""
+        kind, value = names.classify(text)
+        return cls(kind=kind, value=value)
+
+    def openssl(self) -> str:
+        """The entry as openssl's ``subjectAltName`` syntax writes it."""
+        return f"{'IP' if self.kind == 'ip' else 'DNS'}:{self.value}"
+
+
+class CertRequest(BaseModel):
+    """
+    Everything needed for one key and certificate (or CSR).
+
+    ``names`` always starts with the Common Name, then the extra SANs, without
+    duplicates: modern clients read only the SAN.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: Subject
+    names: tuple[SanEntry, ...] = ()
+    key: KeySpec = KeySpec()
+    days: int = Field(default=DEFAULT_DAYS, ge=1, le=36500)
+    literal: bool = False
+
+    @field_validator("names", mode="before")
+    @classmethod
+    def _parse_names(cls, value: object) -> object:
+        if isinstance(value, (list, tuple)):
+            return tuple(SanEntry.parse(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    @model_validator(mode="after")
+    def _cn_first_no_duplicates(self) -> CertRequest:
+        cn = SanEntry.parse(self.subject.common_name)
+        unique: list[SanEntry] = []
+        for entry in (cn, *self.names):
+            if entry not in unique:
+                unique.append(entry)
+        object.__setattr__(self, "names", tuple(unique))
+        return self
+
+    def warnings(self) -> list[str]:
+        """Things that work but an operator should know."""
+        found = []
+        if self.days > APPLE_MAX_DAYS:
+            found.append(
+                f"--days {self.days} is over {APPLE_MAX_DAYS}: Apple platforms (Safari, iOS, "
+                "macOS) refuse TLS server certificates valid that long"
+            )
+        if self.literal:
+            found.append(
+                "--literal: the certificate has no Subject Alternative Name, so Chrome, "
+                "Apple platforms and Go clients (the admin console included) will reject it"
+            )
+        return found
+
+
+class NameAttribute(BaseModel):
+    """One attribute of a subject or issuer, as stored."""
+
+    type: str
+    value: str
+
+
+class PublicKeyInfo(BaseModel):
+    """The public key's algorithm and size."""
+
+    algorithm: str
+    bits: int | None = None
+    curve: str | None = None
+
+
+class SubjectAltNames(BaseModel):
+    """SAN entries by kind, in stored order."""
+
+    dns: list[str] = Field(default_factory=list)
+    ip: list[str] = Field(default_factory=list)
+    email: list[str] = Field(default_factory=list)
+    uri: list[str] = Field(default_factory=list)
+
+
+class BasicConstraints(BaseModel):
+    """The basicConstraints extension."""
+
+    ca: bool
+    path_length: int | None = None
+    critical: bool = False
+
+
+class ParsedCertificate(BaseModel):
+    """What ``openssl x509|req -noout -text`` says about one certificate or CSR."""
+
+    kind: Literal["certificate", "csr"]
+    source: str
+    index: int = 0
+    version: int | None = None
+    serial: str | None = None
+    signature_algorithm: str | None = None
+    issuer: list[NameAttribute] | None = None
+    subject: list[NameAttribute] = Field(default_factory=list)
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    public_key: PublicKeyInfo
+    subject_alt_names: SubjectAltNames = Field(default_factory=SubjectAltNames)
+    basic_constraints: BasicConstraints | None = None
+    key_usage: list[str] = Field(default_factory=list)
+    extended_key_usage: list[str] = Field(default_factory=list)
+    self_signed: bool | None = None
+    sha256_fingerprint: str | None = None
+    attributes: list[str] = Field(default_factory=list, exclude=True)
+
+    def subject_value(self, kind: str) -> str | None:
+        """The first value of one subject attribute type, if present."""
+        return next((a.value for a in self.subject if a.type == kind), None)
+
+
+FindingStatus = Literal["pass", "warn", "fail"]
+
+
+class Finding(BaseModel):
+    """One result of one check."""
+
+    check: str
+    status: FindingStatus
+    message: str

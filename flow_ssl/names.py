@@ -1,0 +1,125 @@
+"""
+Host names, wildcards and IP addresses: validation and RFC 6125 matching.
+
+Pure functions. The rules are the ones Go's crypto/tls and browsers apply, which
+are stricter than ``openssl x509 -checkhost`` (no partial wildcards, no CN).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+NameKind = Literal["dns", "ip"]
+
+# openssl's library limit for the commonName attribute (ub-common-name).
+MAX_CN_LENGTH = 64
+MAX_DNS_NAME_LENGTH = 253
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def classify(text: str) -> tuple[NameKind, str]:
+    """
+    Validate one name and return its kind and canonical form.
+
+    Canonical: DNS names lower-case without a trailing dot, IPs in standard text.
+
+    Raises:
+        ValueError: with a one-line reason when the name is not usable.
+    """
+    name = text.strip()
+    if not name:
+        raise ValueError("a name cannot be empty")
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    ip = _ip_or_none(name)
+    if ip is not None:
+        return "ip", str(ip)
+    return "dns", _validate_dns_name(name)
+
+
+def _validate_dns_name(name: str) -> str:
+    if not name.isascii():
+        raise ValueError(
+            f"{name!r} is not an ASCII host name; give an internationalised name "
+            "in its xn-- (punycode) form"
+        )
+    canonical = name.lower().removesuffix(".")
+    if len(canonical) > MAX_DNS_NAME_LENGTH:
+        raise ValueError(f"{name!r} is longer than {MAX_DNS_NAME_LENGTH} characters")
+    labels = canonical.split(".")
+    if "*" in canonical:
+        _validate_wildcard(name, labels)
+        labels = labels[1:]
+    for label in labels:
+        if not _LABEL.match(label):
+            raise ValueError(
+                f"{name!r} is not a valid host name: label {label!r} must be 1-63 letters, "
+                "digits or hyphens, not starting or ending with a hyphen"
+            )
+    if labels[-1].isdigit():
+        raise ValueError(f"{name!r} looks like an IP address but is not a valid one")
+    return canonical
+
+
+def _validate_wildcard(name: str, labels: list[str]) -> None:
+    if labels[0] != "*" or "*" in ".".join(labels[1:]):
+        raise ValueError(
+            f"{name!r} is not a valid wildcard: '*' must be the whole left-most label "
+            "(like *.mycompany.com)"
+        )
+    if len(labels) < 3:  # noqa: PLR2004
+        raise ValueError(
+            f"{name!r} is too broad: a wildcard needs at least two labels after '*.' "
+            "(like *.mycompany.com)"
+        )
+
+
+def is_wildcard(name: str) -> bool:
+    """Whether a canonical DNS name is a wildcard pattern."""
+    return name.startswith("*.")
+
+
+def validate_common_name(text: str) -> str:
+    """Validate a Common Name: a host name, wildcard or IP, within the CN length limit."""
+    _kind, canonical = classify(text)
+    if len(canonical) > MAX_CN_LENGTH:
+        raise ValueError(
+            f"{text!r} is {len(canonical)} characters; a Common Name holds at most "
+            f"{MAX_CN_LENGTH}: put the long name in --san and use a shorter --cn"
+        )
+    return canonical
+
+
+def matches(pattern: str, kind: NameKind, host: str) -> bool:
+    """
+    Whether one SAN entry covers ``host`` (RFC 6125, as Go and browsers apply it).
+
+    A wildcard covers exactly one whole left-most label: ``*.a.com`` covers
+    ``x.a.com`` but not ``a.com`` or ``x.y.a.com``. IP entries match only the same IP.
+    """
+    host_kind, host_canonical = classify(host)
+    if kind != host_kind:
+        return False
+    if kind == "ip":
+        return _ip_or_none(pattern) == _ip_or_none(host_canonical)
+    pattern = pattern.lower().removesuffix(".")
+    if not is_wildcard(pattern):
+        return pattern == host_canonical
+    first, _, rest = host_canonical.partition(".")
+    return bool(first) and first != "*" and rest == pattern[2:]
+
+
+def default_file_stem(common_name: str) -> str:
+    """File stem for a name: ``*.mycompany.com`` becomes ``wildcard.mycompany.com``."""
+    if is_wildcard(common_name):
+        return "wildcard." + common_name[2:]
+    return common_name.replace(":", "_")

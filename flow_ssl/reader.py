@@ -1,0 +1,170 @@
+"""
+Read certificates and CSRs from files with openssl and parse what it prints.
+
+PEM or DER, one certificate, a CSR, or a bundle of many certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from flow_ssl import commands, parse, runner
+from flow_ssl.errors import FlowSSLError, InvalidInputError, OpenSSLFailedError
+from flow_ssl.models import ParsedCertificate
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
+)
+_CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
+_CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
+# A DER SEQUENCE (0x30) with a long-form length: how every certificate and CSR starts.
+_DER_START = re.compile(rb"^\x30\x82")
+
+Kind = Literal["certificate", "csr"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One certificate or CSR found in a file: its kind and DER bytes."""
+
+    kind: Kind
+    der: bytes
+
+
+def split_file(path: Path) -> tuple[list[Item], bool]:
+    """
+    Find the certificates and CSRs in a file; returns them and whether it was PEM.
+
+    Raises:
+        InvalidInputError: unreadable, empty, or holding neither.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a folder, not a certificate file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    items: list[Item] = []
+    blocks = list(_PEM_BLOCK.finditer(data))
+    for block in blocks:
+        label = block.group(1)
+        kind: Kind | None = (
+            "certificate" if label in _CERT_LABELS else "csr" if label in _CSR_LABELS else None
+        )
+        if kind is None:
+            continue
+        body = b"".join(
+            line for line in block.group(2).splitlines() if b":" not in line and line.strip()
+        )
+        try:
+            items.append(Item(kind, base64.b64decode(body, validate=True)))
+        except binascii.Error:
+            raise InvalidInputError(f"{path}: a {label.decode()} block is not valid base64") from None
+    if items:
+        return items, True
+    if blocks:
+        labels = ", ".join(sorted({b.group(1).decode() for b in blocks}))
+        raise InvalidInputError(
+            f"{path} holds {labels}, not a certificate or certificate request"
+        )
+    if _DER_START.match(data):
+        return [Item(_guess_der_kind(data), data)], False
+    raise InvalidInputError(
+        f"{path} is not a certificate or certificate request (neither PEM nor DER)"
+    )
+
+
+def _guess_der_kind(der: bytes) -> Kind:
+    """A CSR's first inner element is an INTEGER version; a certificate's is [0] or a SEQUENCE."""
+    # outer SEQUENCE header (4 bytes for 0x30 0x82 LL LL), then the TBS/CertificationRequestInfo
+    # SEQUENCE header, then its first element's tag.
+    inner = 4
+    tbs_len_bytes = (der[inner + 1] & 0x7F) if der[inner + 1] & 0x80 else 0
+    first = der[inner + 2 + tbs_len_bytes] if len(der) > inner + 2 + tbs_len_bytes else 0
+    return "csr" if first == 0x02 else "certificate"
+
+
+def fingerprint(der: bytes) -> str:
+    """SHA-256 of the DER, as openssl prints it (upper-case hex, colon separated)."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def display_command(path: Path, kind: Kind, *, der: bool) -> commands.Command:
+    """The command the vendor page tells operators to run for this file."""
+    if kind == "csr":
+        return commands.build_req_text(str(path), der=der)
+    return commands.build_x509_text(str(path), der=der)
+
+
+def read_file(path: Path) -> list[ParsedCertificate]:
+    """
+    Parse every certificate or CSR in ``path``, in file order.
+
+    Raises:
+        InvalidInputError: not a certificate file, or openssl refuses its content.
+    """
+    items, is_pem = split_file(path)
+    openssl = runner.find_openssl()
+    parsed: list[ParsedCertificate] = []
+    if len(items) == 1:
+        command = commands.for_parsing(
+            _with_binary(display_command(path, items[0].kind, der=not is_pem), openssl.path)
+        )
+        parsed.append(_run_one(command, items[0], str(path), 0))
+    else:
+        parsed += read_bundle(path, items, openssl.path)
+    return parsed
+
+
+def _with_binary(command: commands.Command, binary: str) -> commands.Command:
+    first = command.args[0]
+    rest = command.args[1:]
+    return commands.Command(
+        args=(commands.Arg((binary, *first.tokens[1:]), first.why), *rest),
+        prompts=command.prompts,
+    )
+
+
+def _run_one(command: commands.Command, item: Item, source: str, index: int) -> ParsedCertificate:
+    try:
+        result = runner.run(command)
+    except OpenSSLFailedError as exc:
+        raise InvalidInputError(
+            f"{source}: openssl cannot read this {_noun(item.kind)}: "
+            f"{exc.message.split(': ', 1)[-1]}"
+        ) from None
+    parsed = parse.parse_text(result.stdout, kind=item.kind, source=source, index=index)
+    if item.kind == "certificate":
+        parsed.sha256_fingerprint = fingerprint(item.der)
+    return parsed
+
+
+def _noun(kind: Kind) -> str:
+    return "certificate request" if kind == "csr" else "certificate"
+
+
+def read_bundle(path: Path, items: list[Item], binary: str) -> list[ParsedCertificate]:
+    """Several items in one file. Replaced by a fixed-process reader for bundles."""
+    import tempfile  # noqa: PLC0415
+
+    parsed: list[ParsedCertificate] = []
+    with tempfile.TemporaryDirectory(prefix="flow-ssl-") as folder:
+        for index, item in enumerate(items):
+            single = Path(folder) / f"{index}.der"
+            single.write_bytes(item.der)
+            command = commands.for_parsing(
+                _with_binary(display_command(single, item.kind, der=True), binary)
+            )
+            parsed.append(_run_one(command, item, str(path), index))
+    return parsed
+
+
+__all__ = ["FlowSSLError", "read_file"]
