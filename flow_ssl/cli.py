@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from pydantic import ValidationError
@@ -21,7 +21,11 @@ from flow_ssl.errors import (
     FlowSSLError,
     InvalidInputError,
 )
-from flow_ssl.models import KEY_NAMES, CertRequest, KeySpec, Subject
+from flow_ssl.models import KEY_NAMES, CertRequest, KeySpec, ParsedCertificate, Subject
+
+if TYPE_CHECKING:
+    from flow_ssl.commands import Command, Shell
+    from flow_ssl.generate import Plan
 
 app = typer.Typer(
     name="flow-ssl",
@@ -105,9 +109,9 @@ _FILE_KEYS = {
 
 def _read_subject_file(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
-        import tomllib  # noqa: PLC0415
+        import tomllib
     else:  # pragma: no cover
-        import tomli as tomllib  # noqa: PLC0415
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -120,7 +124,9 @@ def _read_subject_file(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key not in _FILE_KEYS:
             known = ", ".join(sorted(k for k in _FILE_KEYS if "_" not in k))
-            raise InvalidInputError(f"--subject-file {path}: unknown field {key!r} (known: {known})")
+            raise InvalidInputError(
+                f"--subject-file {path}: unknown field {key!r} (known: {known})"
+            )
         if key == "san":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise InvalidInputError(f"--subject-file {path}: san must be a list of names")
@@ -199,10 +205,10 @@ def _emit_json(data: object) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _check_shell(shell: str) -> Any:
+def _check_shell(shell: str) -> Shell:
     if shell not in {"posix", "powershell"}:
         raise InvalidInputError(f"--shell {shell!r}: choose posix or powershell")
-    return shell
+    return "powershell" if shell == "powershell" else "posix"
 
 
 def _make(
@@ -229,13 +235,23 @@ def _make(
     force: bool,
     as_json: bool,
 ) -> None:
-    from flow_ssl import generate  # noqa: PLC0415
+    from flow_ssl import files, generate
 
     if not x509 and days is not None:
         raise InvalidInputError("--days is for certificates; the CA decides a CSR's validity")
     request = build_request(
-        cn=cn, san=san, days=days, key=key, country=country, state=state, locality=locality,
-        org=org, ou=ou, email=email, subject_file=subject_file, literal=literal,
+        cn=cn,
+        san=san,
+        days=days,
+        key=key,
+        country=country,
+        state=state,
+        locality=locality,
+        org=org,
+        ou=ou,
+        email=email,
+        subject_file=subject_file,
+        literal=literal,
     )
     shell_name = _check_shell(shell)
     if explain and not print_only:
@@ -254,6 +270,7 @@ def _make(
     if print_only:
         _print_plan(plan, shell_name, explain=explain, as_json=as_json)
         return
+    files.check_outputs(plan.outputs(), force=force)
     if not as_json:
         typer.echo(command.render())
         if not subj:
@@ -284,7 +301,7 @@ def _make(
         typer.echo(f"Send {plan.out_path} to your CA; keep {plan.key_path} on the server only.")
 
 
-def _answers_text(command: Any) -> str:
+def _answers_text(command: Command) -> str:
     lines = []
     for prompt in command.prompts:
         shown = prompt.answer if prompt.answer not in {"", "."} else "(blank)"
@@ -292,7 +309,7 @@ def _answers_text(command: Any) -> str:
     return "\n".join(lines)
 
 
-def _print_plan(plan: Any, shell: Any, *, explain: bool, as_json: bool) -> None:
+def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> None:
     command = plan.command()
     readback = plan.readback()
     if as_json:
@@ -316,10 +333,17 @@ def _print_plan(plan: Any, shell: Any, *, explain: bool, as_json: bool) -> None:
     typer.echo(f"# {readback.render(shell)}")
 
 
-def _parsed_json(parsed: Any) -> dict[str, Any]:
+def _parsed_json(parsed: ParsedCertificate) -> dict[str, Any]:
     data: dict[str, Any] = parsed.model_dump(mode="json")
     if parsed.kind == "csr":
-        for key in ("serial", "issuer", "not_before", "not_after", "self_signed", "sha256_fingerprint"):
+        for key in (
+            "serial",
+            "issuer",
+            "not_before",
+            "not_after",
+            "self_signed",
+            "sha256_fingerprint",
+        ):
             data.pop(key, None)
     return data
 
@@ -330,29 +354,67 @@ def selfsigned(
     san: SanOpt = None,
     days: DaysOpt = None,
     key: KeyOpt = None,
-    keyout: Annotated[Optional[Path], typer.Option(help="Private key file [default: <name>.key].")] = None,  # noqa: UP045
-    out: Annotated[Optional[Path], typer.Option(help="Certificate file [default: <name>.crt].")] = None,  # noqa: UP045
+    keyout: Annotated[
+        Path | None, typer.Option(help="Private key file [default: <name>.key].")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Certificate file [default: <name>.crt].")
+    ] = None,
     country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
     state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
     locality: Annotated[Optional[str], typer.Option(help="City or other location.")] = None,  # noqa: UP045
     org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
     ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
     email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
-    subject_file: Annotated[Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")] = None,  # noqa: UP045, E501
-    subj: Annotated[bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")] = False,  # noqa: E501
-    literal: Annotated[bool, typer.Option("--literal", help="The vendor page's command verbatim (no SAN: modern clients refuse it).")] = False,  # noqa: E501
-    print_only: Annotated[bool, typer.Option("--print", help="Show the command and answers; run nothing.")] = False,  # noqa: E501
-    explain: Annotated[bool, typer.Option("--explain", help="With --print: say what each option does.")] = False,  # noqa: E501
+    subject_file: Annotated[
+        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
+    ] = None,
+    subj: Annotated[
+        bool,
+        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
+    ] = False,
+    literal: Annotated[
+        bool,
+        typer.Option(
+            "--literal",
+            help="The vendor page's command verbatim (no SAN: modern clients refuse it).",
+        ),
+    ] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the command and answers; run nothing.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="With --print: say what each option does.")
+    ] = False,
     shell: ShellOpt = "posix",
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,  # noqa: E501
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable result on stdout.")
+    ] = False,
 ) -> None:
     """Make a private key and a self-signed certificate (the vendor's 'create your own')."""
     _make(
-        x509=True, cn=cn, san=san, days=days, key=key, keyout=keyout, out=out, country=country,
-        state=state, locality=locality, org=org, ou=ou, email=email, subject_file=subject_file,
-        subj=subj, literal=literal, print_only=print_only, explain=explain, shell=shell,
-        force=force, as_json=as_json,
+        x509=True,
+        cn=cn,
+        san=san,
+        days=days,
+        key=key,
+        keyout=keyout,
+        out=out,
+        country=country,
+        state=state,
+        locality=locality,
+        org=org,
+        ou=ou,
+        email=email,
+        subject_file=subject_file,
+        subj=subj,
+        literal=literal,
+        print_only=print_only,
+        explain=explain,
+        shell=shell,
+        force=force,
+        as_json=as_json,
     )
 
 
@@ -361,7 +423,9 @@ def csr(
     cn: CnOpt = None,
     san: SanOpt = None,
     key: KeyOpt = None,
-    keyout: Annotated[Optional[Path], typer.Option(help="Private key file [default: <name>.key].")] = None,  # noqa: UP045
+    keyout: Annotated[
+        Path | None, typer.Option(help="Private key file [default: <name>.key].")
+    ] = None,
     out: Annotated[Optional[Path], typer.Option(help="CSR file [default: <name>.csr].")] = None,  # noqa: UP045
     country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
     state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
@@ -369,32 +433,99 @@ def csr(
     org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
     ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
     email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
-    subject_file: Annotated[Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")] = None,  # noqa: UP045, E501
-    subj: Annotated[bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")] = False,  # noqa: E501
-    literal: Annotated[bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")] = False,  # noqa: E501
-    print_only: Annotated[bool, typer.Option("--print", help="Show the command and answers; run nothing.")] = False,  # noqa: E501
-    explain: Annotated[bool, typer.Option("--explain", help="With --print: say what each option does.")] = False,  # noqa: E501
+    subject_file: Annotated[
+        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
+    ] = None,
+    subj: Annotated[
+        bool,
+        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
+    ] = False,
+    literal: Annotated[
+        bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")
+    ] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the command and answers; run nothing.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="With --print: say what each option does.")
+    ] = False,
     shell: ShellOpt = "posix",
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,  # noqa: E501
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable result on stdout.")
+    ] = False,
 ) -> None:
     """Make a private key and a CSR to send to a public or company CA."""
     _make(
-        x509=False, cn=cn, san=san, days=None, key=key, keyout=keyout, out=out, country=country,
-        state=state, locality=locality, org=org, ou=ou, email=email, subject_file=subject_file,
-        subj=subj, literal=literal, print_only=print_only, explain=explain, shell=shell,
-        force=force, as_json=as_json,
+        x509=False,
+        cn=cn,
+        san=san,
+        days=None,
+        key=key,
+        keyout=keyout,
+        out=out,
+        country=country,
+        state=state,
+        locality=locality,
+        org=org,
+        ou=ou,
+        email=email,
+        subject_file=subject_file,
+        subj=subj,
+        literal=literal,
+        print_only=print_only,
+        explain=explain,
+        shell=shell,
+        force=force,
+        as_json=as_json,
     )
 
 
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    typer.echo(f"flow-ssl: {message}", err=True)
-    raise SystemExit(int(code))
+@app.command()
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="Certificates (PEM, DER, bundles) or CSRs.")],
+    raw: Annotated[bool, typer.Option("--raw", help="openssl's own text, unchanged.")] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl command; run nothing.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="With --print: say what each option does.")
+    ] = False,
+    shell: ShellOpt = "posix",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="A JSON list, one object per certificate.")
+    ] = False,
+) -> None:
+    """Show what a certificate, bundle or CSR holds (openssl x509|req -noout -text)."""
+    from flow_ssl import reader
+
+    shell_name = _check_shell(shell)
+    if print_only:
+        for path in files:
+            items, is_pem = reader.split_file(path)
+            command = reader.display_command(path, items[0].kind, der=not is_pem)
+            typer.echo(output.command_text(command, shell_name, explain=explain))
+            if explain:
+                typer.echo(
+                    "#  flow-ssl itself adds -nameopt RFC2253,-esc_msb when it parses, so names "
+                    "read the same on every openssl version"
+                )
+        return
+    if raw:
+        for path in files:
+            typer.echo(reader.raw_text(path), nl=False)
+        return
+    parsed = [cert for path in files for cert in reader.read_file(path)]
+    if as_json:
+        _emit_json([_parsed_json(cert) for cert in parsed])
+        return
+    color = sys.stdout.isatty()
+    typer.echo("\n\n".join(output.certificate_summary(cert, color=color) for cert in parsed))
 
 
 def _is_usage_error(exc: Exception) -> bool:
     """Click's (or Typer's vendored click's) usage errors, without importing click."""
-    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2  # noqa: PLR2004
+    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,7 +562,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         typer.echo(
-            f"flow-ssl: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"flow-ssl: unexpected error: {type(exc).__name__}: {exc} "
+            "(run with --debug for details)",
             err=True,
         )
         return int(ExitCode.INTERNAL)

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 Shell = Literal["posix", "powershell"]
 
 
-
 @dataclass(frozen=True)
 class Arg:
     """One option with its values, and what it means in plain words (for --explain)."""
@@ -165,8 +164,10 @@ def _extensions(request: CertRequest, *, csr: bool) -> tuple[Arg, ...]:
     ]
     if csr:
         return tuple(args)
-    usage = "digitalSignature,keyEncipherment" if request.key.algorithm == "rsa" else (
-        "digitalSignature"
+    usage = (
+        "digitalSignature,keyEncipherment"
+        if request.key.algorithm == "rsa"
+        else ("digitalSignature")
     )
     args += [
         Arg(
@@ -202,7 +203,9 @@ def build_req(
         args.append(Arg(("-x509",), "make a self-signed certificate instead of a request"))
     else:
         args.append(Arg(("-new",), "make a new certificate signing request (CSR)"))
-    args.append(Arg(("-nodes",), "do not encrypt the private key: the server must read it unattended"))
+    args.append(
+        Arg(("-nodes",), "do not encrypt the private key: the server must read it unattended")
+    )
     if x509:
         args.append(Arg(("-days", str(request.days)), f"valid for {request.days} days from now"))
     args += _newkey(request.key)
@@ -303,5 +306,18 @@ def build_req_verify(path: str, *, openssl: str = "openssl") -> Command:
             Arg(("-in", path), "the request file"),
             Arg(("-verify",), "check that it is signed by its own key"),
             Arg(("-noout",), "print nothing else"),
+        )
+    )
+
+
+def build_storeutl_text(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl storeutl -noout -text -certs FILE``: every certificate of a bundle at once."""
+    return Command(
+        args=(
+            Arg((openssl, "storeutl"), "read every object in a file"),
+            Arg(("-noout",), "do not print them back as PEM"),
+            Arg(("-text",), "print every field in words"),
+            Arg(("-certs",), "certificates only"),
+            Arg((path,), "the bundle file"),
         )
     )

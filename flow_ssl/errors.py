@@ -61,7 +61,9 @@ class CheckFailedError(FlowSSLError):
     exit_code = ExitCode.CHECK_FAILED
     reference = "check-failed"
 
-    def __init__(self, message: str, *, problems: tuple[str, ...] = (), hint: str | None = None):
+    def __init__(
+        self, message: str, *, problems: tuple[str, ...] = (), hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.problems = problems
 

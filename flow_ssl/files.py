@@ -77,11 +77,11 @@ def staged(outputs: Sequence[Output]) -> Iterator[list[Path]]:
                 folders[parent] = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
             staged_paths.append(folders[parent] / output.path.name)
         yield staged_paths
-        for output, temporary in zip(outputs, staged_paths):
+        for output, temporary in zip(outputs, staged_paths, strict=True):
             if output.secret:
                 # openssl 1.0.2 and LibreSSL write keys with the umask: fix it here.
                 temporary.chmod(KEY_MODE)
-            os.replace(temporary, output.path)
+            temporary.replace(output.path)
     finally:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)

@@ -29,8 +29,9 @@ class Plan:
     x509: bool
     use_subj: bool
 
-    def command(self, *, keyout: str | None = None, out: str | None = None,
-                openssl: str = "openssl") -> commands.Command:
+    def command(
+        self, *, keyout: str | None = None, out: str | None = None, openssl: str = "openssl"
+    ) -> commands.Command:
         """The openssl req command; paths default to the final ones."""
         return commands.build_req(
             self.request,
@@ -43,8 +44,9 @@ class Plan:
 
     def readback(self) -> commands.Command:
         """The vendor page's check of the result."""
-        kind = "certificate" if self.x509 else "csr"
-        return reader.display_command(self.out_path, kind, der=False)
+        return reader.display_command(
+            self.out_path, "certificate" if self.x509 else "csr", der=False
+        )
 
     def outputs(self) -> list[files.Output]:
         """The key (secret) and the certificate or CSR."""
@@ -53,7 +55,7 @@ class Plan:
 
 def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:
     """``<name>.key`` and ``<name>.crt``/``.csr`` in the current folder."""
-    from flow_ssl.names import default_file_stem  # noqa: PLC0415
+    from flow_ssl.names import default_file_stem
 
     stem = default_file_stem(request.subject.common_name)
     return Path(f"{stem}.key"), Path(f"{stem}.{'crt' if x509 else 'csr'}")
@@ -105,7 +107,7 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
 
 def verify_key_matches(openssl: str, key: Path, cert: Path) -> Finding:
     """The key file's public key is the certificate's (openssl compares, we decide)."""
-    from flow_ssl.models import Finding  # noqa: PLC0415
+    from flow_ssl.models import Finding
 
     key_pub = runner.run(commands.build_pubkey_from_key(str(key), openssl=openssl)).stdout
     cert_pub = runner.run(commands.build_pubkey_from_cert(str(cert), openssl=openssl)).stdout
@@ -119,8 +121,8 @@ def verify_key_matches(openssl: str, key: Path, cert: Path) -> Finding:
 
 def verify_csr_signature(openssl: str, csr: Path) -> Finding:
     """``openssl req -verify``: the CSR is signed by its own key."""
-    from flow_ssl.errors import OpenSSLFailedError  # noqa: PLC0415
-    from flow_ssl.models import Finding  # noqa: PLC0415
+    from flow_ssl.errors import OpenSSLFailedError
+    from flow_ssl.models import Finding
 
     try:
         runner.run(commands.build_req_verify(str(csr), openssl=openssl))

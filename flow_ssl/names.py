@@ -76,7 +76,7 @@ def _validate_wildcard(name: str, labels: list[str]) -> None:
             f"{name!r} is not a valid wildcard: '*' must be the whole left-most label "
             "(like *.mycompany.com)"
         )
-    if len(labels) < 3:  # noqa: PLR2004
+    if len(labels) < 3:
         raise ValueError(
             f"{name!r} is too broad: a wildcard needs at least two labels after '*.' "
             "(like *.mycompany.com)"

@@ -63,7 +63,9 @@ def certificate_summary(cert: ParsedCertificate, *, color: bool = False) -> str:
         rows.append(("Issuer", name_text(cert.issuer)))
     san = cert.subject_alt_names
     names = san.dns + san.ip + san.email + san.uri
-    rows.append(("Names (SAN)", ", ".join(names) if names else "none (modern clients will refuse it)"))
+    rows.append(
+        ("Names (SAN)", ", ".join(names) if names else "none (modern clients will refuse it)")
+    )
     if cert.not_before and cert.not_after:
         left = days_left(cert.not_after)
         if left < 0:
@@ -76,9 +78,8 @@ def certificate_summary(cert: ParsedCertificate, *, color: bool = False) -> str:
             status = f"\033[1;31m{status}\033[0m"
         elif left < EXPIRY_HIGHLIGHT_DAYS:
             status = f"{status} (!)"
-        rows.append(
-            ("Valid", f"{cert.not_before:%Y-%m-%d %H:%M} to {cert.not_after:%Y-%m-%d %H:%M} UTC, {status}")
-        )
+        span = f"{cert.not_before:%Y-%m-%d %H:%M} to {cert.not_after:%Y-%m-%d %H:%M} UTC"
+        rows.append(("Valid", f"{span}, {status}"))
     key = cert.public_key
     key_text = key.algorithm.upper()
     if key.curve:

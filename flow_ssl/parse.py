@@ -295,9 +295,9 @@ def parse_text(
                 key_algorithm = stripped.split(":", 1)[1].strip()
             elif re.match(r"^(RSA |DSA |EC )?Public-Key: \((\d+) bit\)", stripped) and not key_bits:
                 key_bits = int(re.findall(r"\((\d+) bit\)", stripped)[0])
-            elif stripped.startswith("NIST CURVE:"):
-                curve = stripped.split(":", 1)[1].strip()
-            elif stripped.startswith("ASN1 OID:") and curve is None:
+            elif stripped.startswith("NIST CURVE:") or (
+                stripped.startswith("ASN1 OID:") and curve is None
+            ):
                 curve = stripped.split(":", 1)[1].strip()
             elif stripped in {"X509v3 extensions:", "Requested Extensions:"}:
                 ext_indent = depth + 4
@@ -305,7 +305,9 @@ def parse_text(
                 in_attributes = True
                 attr_indent = depth
         except ValueError as exc:
-            raise ParseError(f"cannot read openssl's output: {exc}", line_no=number + 1, line=line) from None
+            raise ParseError(
+                f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
+            ) from None
     if subject is None or key_algorithm is None:
         missing = "Subject" if subject is None else "Public Key Algorithm"
         raise ParseError(f"openssl's output has no {missing} line; is this a {kind}?")

@@ -18,9 +18,7 @@ from flow_ssl import commands, parse, runner
 from flow_ssl.errors import FlowSSLError, InvalidInputError, OpenSSLFailedError
 from flow_ssl.models import ParsedCertificate
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
-)
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 # A DER SEQUENCE (0x30) with a long-form length: how every certificate and CSR starts.
@@ -67,14 +65,14 @@ def split_file(path: Path) -> tuple[list[Item], bool]:
         try:
             items.append(Item(kind, base64.b64decode(body, validate=True)))
         except binascii.Error:
-            raise InvalidInputError(f"{path}: a {label.decode()} block is not valid base64") from None
+            raise InvalidInputError(
+                f"{path}: a {label.decode()} block is not valid base64"
+            ) from None
     if items:
         return items, True
     if blocks:
         labels = ", ".join(sorted({b.group(1).decode() for b in blocks}))
-        raise InvalidInputError(
-            f"{path} holds {labels}, not a certificate or certificate request"
-        )
+        raise InvalidInputError(f"{path} holds {labels}, not a certificate or certificate request")
     if _DER_START.match(data):
         return [Item(_guess_der_kind(data), data)], False
     raise InvalidInputError(
@@ -147,13 +145,23 @@ def _run_one(command: commands.Command, item: Item, source: str, index: int) -> 
     return parsed
 
 
+def raw_text(path: Path) -> str:
+    """openssl's own ``-noout -text`` for every item in the file, unchanged."""
+    items, is_pem = split_file(path)
+    binary = runner.find_openssl().path
+    if len(items) == 1:
+        command = _with_binary(display_command(path, items[0].kind, der=not is_pem), binary)
+        return runner.run(command).stdout
+    return runner.run(_with_binary(commands.build_storeutl_text(str(path)), binary)).stdout
+
+
 def _noun(kind: Kind) -> str:
     return "certificate request" if kind == "csr" else "certificate"
 
 
 def read_bundle(path: Path, items: list[Item], binary: str) -> list[ParsedCertificate]:
     """Several items in one file. Replaced by a fixed-process reader for bundles."""
-    import tempfile  # noqa: PLC0415
+    import tempfile
 
     parsed: list[ParsedCertificate] = []
     with tempfile.TemporaryDirectory(prefix="flow-ssl-") as folder:

@@ -160,21 +160,21 @@ def run(
 
 def run_many(commands: list[Command], *, timeout: float = DEFAULT_TIMEOUT) -> list[Result]:
     """Run independent commands side by side (openssl is single-threaded; we have cores)."""
-    processes = []
+    processes: list[tuple[Command, subprocess.Popen[bytes]]] = []
     try:
-        for command in commands:
-            processes.append(
-                (
-                    command,
-                    subprocess.Popen(  # noqa: S603 - argv list, no shell
-                        list(command.argv),
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE,
-                        env=_env(),
-                    ),
-                )
+        processes.extend(
+            (
+                command,
+                subprocess.Popen(  # noqa: S603 - argv list, no shell
+                    list(command.argv),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=_env(),
+                ),
             )
+            for command in commands
+        )
         results = []
         for command, process in processes:
             out, err = process.communicate(timeout=timeout)
@@ -208,7 +208,7 @@ def run_interactive(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> st
         PromptError: an unknown prompt, a re-prompt, a field never asked, or a timeout.
         OpenSSLFailedError: openssl exited non-zero.
     """
-    import pexpect  # noqa: PLC0415 - only the interactive path pays for pexpect
+    import pexpect
 
     argv = command.argv
     try:
@@ -224,29 +224,33 @@ def run_interactive(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> st
     except pexpect.ExceptionPexpect as exc:
         raise OpenSSLNotFoundError(f"cannot run {argv[0]}: {exc}") from exc
     child.delaybeforesend = None
-    child.ptyproc.delayafterclose = 0
-    child.ptyproc.delayafterterminate = 0
+    # close() would sleep 100 ms in ptyprocess (delayafterclose); openssl has exited by then.
+    pty = getattr(child, "ptyproc", None)
+    if pty is not None:
+        pty.delayafterclose = 0
+        pty.delayafterterminate = 0
     transcript: list[str] = []
     asked: set[str] = set()
     last_field = ""
     try:
         while True:
             index = child.expect([_REPROMPT, _PROMPT, pexpect.EOF, pexpect.TIMEOUT])
-            transcript.append(child.before or "")
+            transcript.append(str(child.before or ""))
             if index == 0:
                 raise PromptError(
-                    f"openssl refused the answer for {last_field}: {child.after.strip()}",
+                    f"openssl refused the answer for {last_field}: {str(child.after).strip()}",
                     hint="check that value's length",
                 )
-            if index == 2:  # noqa: PLR2004
+            if index == 2:
                 break
-            if index == 3:  # noqa: PLR2004
+            if index == 3:
                 raise PromptError(
                     f"openssl did not finish within {timeout:.0f}s; "
                     f"last output: {_tail(''.join(transcript))!r}"
                 )
-            label = child.match.group(1).strip()
-            transcript.append(child.after)
+            match: re.Match[str] = child.match  # type: ignore[assignment]
+            label = match.group(1).strip()
+            transcript.append(str(child.after))
             prompt = _answer_for(command.prompts, label, asked)
             last_field = f"{prompt.field} ({label!r})"
             child.sendline(prompt.answer)
@@ -279,8 +283,7 @@ def _answer_for(prompts: tuple[Prompt, ...], label: str, asked: set[str]) -> Pro
             asked.add(prompt.field)
             return prompt
     raise PromptError(
-        f"openssl asked {label!r}, a question flow-ssl does not know "
-        "(a custom OPENSSL_CONF?)",
+        f"openssl asked {label!r}, a question flow-ssl does not know (a custom OPENSSL_CONF?)",
         hint="use --subj to give the subject directly",
     )
 

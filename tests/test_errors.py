@@ -1,0 +1,189 @@
+"""Bad input, missing or failing openssl: a clear line, the right exit code, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import fake_openssl, listing, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+
+def _assert_clean_failure(result: Run, code: int, folder: Path, before: list[str]) -> None:
+    assert result.code == code, (result.out, result.err)
+    assert "Traceback" not in result.err
+    assert result.err.startswith("flow-ssl: ")
+    assert listing(folder) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--cn", "foo.*.mycompany.com"], "--cn"),
+        (["--cn", "*.*.x.com"], "--cn"),
+        (["--cn", "f*o.x.com"], "--cn"),
+        (["--cn", "*.com"], "too broad"),
+        (["--cn", "a.example.com", "--san", "bad_name!.com"], "--san"),
+        (["--cn", "a.example.com", "--country", "USA"], "--country"),
+        (["--cn", "a.example.com", "--email", "nobody"], "--email"),
+        (["--cn", "a.example.com", "--org", "Acme\nInc"], "--org"),
+        (["--cn", "a.example.com", "--ou", "x" * 65], "--ou"),
+        (["--cn", "a.example.com", "--days", "0"], "--days"),
+        (["--cn", "a.example.com", "--days", "abc"], "--days"),
+        (["--cn", "a.example.com", "--key", "rsa:1024"], "rsa:1024"),
+        (["--cn", "a.example.com", "--key", "dsa"], "--key"),
+        (["--cn", "a.example.com", "--shell", "fish"], "--shell"),
+        (["--country", "US"], "--cn is required"),
+        (["--cn", "a.example.com", "--out", "missing/dir/c.crt"], "does not exist"),
+        (["--cn", "a.example.com", "--out", "same", "--keyout", "same"], "two outputs"),
+        (["--cn", "a.example.com", "--subject-file", "nope.toml"], "does not exist"),
+    ],
+)
+def test_invalid_input_exits_2_and_writes_nothing(
+    cli: Callable[..., Run], tmp_path: Path, args: list[str], words: str
+) -> None:
+    """Each invalid input gives exit 2, one clear line naming the flag, and no file."""
+    before = listing(tmp_path)
+    result = cli("selfsigned", *args)
+    _assert_clean_failure(result, 2, tmp_path, before)
+    assert words in result.err
+
+
+def test_bad_subject_file_names_the_field(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """An unknown field in --subject-file is named; known fields are read and flags win."""
+    (tmp_path / "s.toml").write_text('cn = "a.example.com"\ncolour = "blue"\n')
+    result = cli("selfsigned", "--subject-file", "s.toml", "--print")
+    assert result.code == 2
+    assert "colour" in result.err
+    (tmp_path / "s.toml").write_text('cn = "a.example.com"\norg = "File Org"\ncountry = "DE"\n')
+    result = cli("selfsigned", "--subject-file", "s.toml", "--org", "Flag Org", "--subj", "--print")
+    assert result.code == 0, result.err
+    assert "/C=DE/O=Flag Org/CN=a.example.com" in result.out
+
+
+@requires_openssl
+def test_existing_files_are_untouched_without_force(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """An existing certificate is not replaced without --force (exit 2)."""
+    (tmp_path / "flow.mycompany.com.crt").write_text("precious")
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com")
+    _assert_clean_failure(result, 2, tmp_path, before)
+    assert "--force" in result.err
+    assert (tmp_path / "flow.mycompany.com.crt").read_text() == "precious"
+
+
+def test_no_openssl_exits_3(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no openssl on PATH the run stops with exit 3 and a hint how to install it."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("FLOW_SSL_OPENSSL", raising=False)
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "openssl not found" in result.err
+
+
+def test_too_old_openssl_is_refused_before_running(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An openssl without -addext (1.0.2) is refused up front with exit 3."""
+    script = fake_openssl(
+        tmp_path,
+        'if [ "$1" = version ]; then echo "OpenSSL 1.0.2u  20 Dec 2019"; exit 0; fi\n'
+        'touch "$0.ran"; exit 1\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    result = cli("selfsigned", "--cn", "flow.mycompany.com")
+    assert result.code == 3
+    assert "-addext" in result.err
+    assert not (script.parent / "openssl.ran").exists()
+
+
+def test_openssl_failing_midway_leaves_nothing(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openssl that writes the key then fails: exit 3, its reason shown, no file left."""
+    script = fake_openssl(
+        tmp_path,
+        'if [ "$1" = version ]; then echo "OpenSSL 3.0.19 27 Jan 2026"; exit 0; fi\n'
+        'while [ $# -gt 0 ]; do [ "$1" = -keyout ] && echo KEY > "$2"; shift; done\n'
+        'echo "40F7:error:0600006F:asn1 encoding routines:ASN1_mbstring_ncopy:'
+        'illegal characters:../a.c:1:" >&2; exit 1\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--subj")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "illegal characters" in result.err
+
+
+@requires_openssl
+def test_unknown_prompt_from_custom_config_exits_3(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config asking a question flow-ssl does not know stops with exit 3, naming it."""
+    config = tmp_path / "custom.cnf"
+    config.write_text(
+        "[req]\ndistinguished_name = dn\n[dn]\n"
+        "commonName = Common Name\nserialNumber = Badge number\n"
+    )
+    monkeypatch.setenv("OPENSSL_CONF", str(config))
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "Badge number" in result.err
+    assert "--subj" in result.err
+
+
+@requires_openssl
+def test_config_without_a_field_exits_3(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A config that never asks for a field we were given is an error, not a silent drop."""
+    config = tmp_path / "custom.cnf"
+    config.write_text("[req]\ndistinguished_name = dn\n[dn]\ncommonName = Common Name\n")
+    monkeypatch.setenv("OPENSSL_CONF", str(config))
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--org", "Acme", "--key", "ec:P-256")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "organization" in result.err
+
+
+def test_print_runs_nothing(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--print needs no openssl at all and writes nothing."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--print", "--explain")
+    assert result.code == 0, result.err
+    assert "#  -nodes" in result.out
+    assert listing(tmp_path) == []
+
+
+@requires_openssl
+def test_end_to_end_console_script(tmp_path: Path) -> None:
+    """python -m flow_ssl runs as a process and a usage error exits 2 without a traceback."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "flow_ssl", "selfsigned", "--cn", "e2e.example.com",
+         "--key", "ec:P-256"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "e2e.example.com.crt").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "flow_ssl", "selfsigned", "--no-such-flag"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,85 @@
+"""Validation of what the operator asks for: every rule has a clear message."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from flow_ssl.models import CertRequest, KeySpec, SanEntry, Subject
+
+
+def test_country_is_stored_upper_case() -> None:
+    """A two-letter country is accepted in any case and stored upper-case."""
+    assert Subject(common_name="a.example.com", country="us").country == "US"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("country", "USA", "two-letter"),
+        ("country", "U1", "two-letter"),
+        ("country", "Ü1", "two-letter"),
+        ("organization", "Acme\nInc", "control"),
+        ("organization", "tab\there", "control"),
+        ("organization", "   ", "blank"),
+        ("organization", ".", "leave blank"),
+        ("organization", "x" * 65, "at most 64"),
+        ("locality", "x" * 129, "at most 128"),
+        ("email", "not-an-address", "e-mail"),
+        ("email", "admin@localhost", "e-mail"),
+        ("email", "a@b@c.com", "e-mail"),
+        ("email", "x" * 60 + "@b.com", "64"),
+        ("common_name", "foo.*.example.com", "wildcard"),
+    ],
+)
+def test_subject_rejects(field: str, value: str, reason: str) -> None:
+    """Each invalid value is refused with a message naming the problem."""
+    fields = {"common_name": "flow.mycompany.com", field: value}
+    with pytest.raises(ValidationError, match=reason):
+        Subject(**fields)
+
+
+def test_non_ascii_values_are_kept() -> None:
+    """Zürich and 東京 are valid subject values and mark the subject as non-ASCII."""
+    subject = Subject(common_name="a.example.com", locality="Zürich", organization="東京")
+    assert subject.locality == "Zürich"
+    assert not subject.is_ascii()
+
+
+def test_names_start_with_cn_without_duplicates() -> None:
+    """The CN always leads the SAN list; repeated and differently-cased names collapse."""
+    request = CertRequest(
+        subject=Subject(common_name="flow.mycompany.com"),
+        names=("FLOW.mycompany.com", "a.mycompany.com", "a.mycompany.com", "10.0.0.1"),
+    )
+    assert [n.openssl() for n in request.names] == [
+        "DNS:flow.mycompany.com",
+        "DNS:a.mycompany.com",
+        "IP:10.0.0.1",
+    ]
+
+
+def test_days_must_be_positive() -> None:
+    """Zero days is refused."""
+    with pytest.raises(ValidationError):
+        CertRequest(subject=Subject(common_name="a.example.com"), days=0)
+
+
+def test_long_validity_warns() -> None:
+    """Over 825 days is allowed but warns about Apple platforms."""
+    request = CertRequest(subject=Subject(common_name="a.example.com"), days=826)
+    assert any("Apple" in w for w in request.warnings())
+    assert CertRequest(subject=Subject(common_name="a.example.com"), days=825).warnings() == []
+
+
+@pytest.mark.parametrize("name", ["rsa:1024", "rsa:8192", "ec:P-521", "dsa:2048", "ed25519"])
+def test_weak_or_unknown_keys_are_refused(name: str) -> None:
+    """Only the five offered key types construct."""
+    with pytest.raises(ValidationError):
+        KeySpec.model_validate({"name": name})
+
+
+def test_san_entry_kinds() -> None:
+    """An IP becomes IP:, a name DNS:."""
+    assert SanEntry.parse("::1").openssl() == "IP:::1"
+    assert SanEntry.parse("*.x.example.com").openssl() == "DNS:*.x.example.com"
