@@ -321,3 +321,32 @@ def build_storeutl_text(path: str, *, openssl: str = "openssl") -> Command:
             Arg((path,), "the bundle file"),
         )
     )
+
+
+def build_crl2pkcs7(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl crl2pkcs7 -nocrl -certfile FILE -outform DER``: a bundle as one PKCS#7."""
+    return Command(
+        args=(
+            Arg((openssl, "crl2pkcs7"), "wrap certificates in one PKCS#7 structure"),
+            Arg(("-nocrl",), "no revocation list"),
+            Arg(("-certfile", path), "every certificate of this file, in file order"),
+            Arg(("-outform", "DER"), "as binary DER"),
+        )
+    )
+
+
+def build_cms_print(*, openssl: str = "openssl") -> Command:
+    """
+    ``openssl cms -cmsout -print -noout -inform DER -nameopt ...`` reading stdin.
+
+    The one printer of many certificates that honours -nameopt: storeutl and
+    pkcs7 -print_certs always print names in the legacy, ambiguous form.
+    """
+    return Command(
+        args=(
+            Arg((openssl, "cms"), "read a CMS/PKCS#7 structure"),
+            Arg(("-cmsout", "-print", "-noout"), "print its fields, not its encoding"),
+            Arg(("-inform", "DER"), "binary DER on stdin"),
+            Arg(PARSE_NAMEOPT, "names in one fixed, escaped format"),
+        )
+    )

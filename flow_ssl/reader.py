@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from flow_ssl import commands, parse, runner
-from flow_ssl.errors import FlowSSLError, InvalidInputError, OpenSSLFailedError
-from flow_ssl.models import ParsedCertificate
+from flow_ssl.errors import FlowSSLError, InvalidInputError, OpenSSLFailedError, ParseError
+from flow_ssl.models import NameAttribute, ParsedCertificate
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
@@ -118,7 +118,7 @@ def read_file(path: Path) -> list[ParsedCertificate]:
         )
         parsed.append(_run_one(command, items[0], str(path), 0))
     else:
-        parsed += read_bundle(path, items, openssl.path)
+        parsed += read_bundle(path, items, openssl)
     return parsed
 
 
@@ -159,8 +159,54 @@ def _noun(kind: Kind) -> str:
     return "certificate request" if kind == "csr" else "certificate"
 
 
-def read_bundle(path: Path, items: list[Item], binary: str) -> list[ParsedCertificate]:
-    """Several items in one file. Replaced by a fixed-process reader for bundles."""
+def read_bundle(path: Path, items: list[Item], openssl: runner.OpenSSL) -> list[ParsedCertificate]:
+    """
+    Every certificate of a bundle with three openssl processes, whatever its size.
+
+    ``storeutl -text`` prints all of them at once but only in the legacy name form
+    (ambiguous commas, escaped UTF-8), so names come from a second pass
+    (``crl2pkcs7 | cms -print -nameopt``) that keeps file order.
+    """
+    if any(item.kind == "csr" for item in items) or not openssl.supports("storeutl"):
+        return _read_one_by_one(path, items, openssl.path)
+    source = str(path)
+    try:
+        text = runner.run(commands.build_storeutl_text(source, openssl=openssl.path)).stdout
+        pkcs7 = runner.run_bytes(commands.build_crl2pkcs7(source, openssl=openssl.path))
+        printed = runner.run(commands.build_cms_print(openssl=openssl.path), stdin=pkcs7).stdout
+    except OpenSSLFailedError as exc:
+        raise InvalidInputError(
+            f"{source}: openssl cannot read this bundle: {exc.message.split(': ', 1)[-1]}"
+        ) from None
+    blocks = _STORE_ITEM.split(text)[1:]
+    names = _cms_names(printed)
+    if not len(blocks) == len(names) == len(items):
+        raise ParseError(
+            f"{source}: found {len(items)} certificates but openssl printed "
+            f"{len(blocks)} (and {len(names)} names)"
+        )
+    parsed = []
+    for index, (block, pair, item) in enumerate(zip(blocks, names, items, strict=True)):
+        cert = parse.parse_text(block, kind="certificate", source=source, index=index, names=pair)
+        cert.sha256_fingerprint = fingerprint(item.der)
+        parsed.append(cert)
+    return parsed
+
+
+_STORE_ITEM = re.compile(r"^\d+: Certificate\n", re.MULTILINE)
+_CMS_NAME = re.compile(r"^ {10}(issuer|subject): +(.*)$", re.MULTILINE)
+
+
+def _cms_names(printed: str) -> list[tuple[list[NameAttribute], list[NameAttribute]]]:
+    """(issuer, subject) of each certificate in ``cms -print`` output, in order."""
+    found = _CMS_NAME.findall(printed)
+    issuers = [parse.parse_rfc2253(value) for field, value in found if field == "issuer"]
+    subjects = [parse.parse_rfc2253(value) for field, value in found if field == "subject"]
+    return list(zip(issuers, subjects, strict=True)) if len(issuers) == len(subjects) else []
+
+
+def _read_one_by_one(path: Path, items: list[Item], binary: str) -> list[ParsedCertificate]:
+    """Old openssl (no storeutl) or CSRs in the file: one process an item."""
     import tempfile
 
     parsed: list[ParsedCertificate] = []

@@ -31,6 +31,7 @@ DEFAULT_TIMEOUT = 120.0
 FEATURES: dict[str, dict[str, tuple[int, int, int]]] = {
     "-addext": {"OpenSSL": (1, 1, 1), "LibreSSL": (3, 1, 0)},
     "-copy_extensions": {"OpenSSL": (3, 0, 0)},
+    "storeutl": {"OpenSSL": (1, 1, 1)},
 }
 
 
@@ -156,6 +157,28 @@ def run(
     if check and completed.returncode != 0:
         raise OpenSSLFailedError(argv, completed.returncode, stderr or stdout)
     return Result(stdout=stdout, stderr=stderr)
+
+
+def run_bytes(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Run a non-interactive command whose stdout is binary (DER)."""
+    try:
+        completed = subprocess.run(  # noqa: S603 - argv list, no shell
+            list(command.argv),
+            input=b"",
+            capture_output=True,
+            check=False,
+            timeout=timeout,
+            env=_env(),
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OpenSSLFailedError(command.argv, None, f"no answer within {timeout:.0f}s") from exc
+    except OSError as exc:
+        raise OpenSSLNotFoundError(f"cannot run {command.argv[0]}: {exc.strerror}") from exc
+    if completed.returncode != 0:
+        raise OpenSSLFailedError(
+            command.argv, completed.returncode, completed.stderr.decode("utf-8", "replace")
+        )
+    return completed.stdout
 
 
 def run_many(commands: list[Command], *, timeout: float = DEFAULT_TIMEOUT) -> list[Result]:

@@ -1,0 +1,156 @@
+"""inspect: openssl's text read back as data, checked against cryptography field by field."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from flow_ssl import parse, reader, runner
+from tests.helpers import requires_openssl
+from tests.oracle import differences, unusual_certificates
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.helpers import Run
+
+DATA = Path(__file__).parent / "data"
+SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.parametrize("fixture", sorted(DATA.glob("*-*.txt")), ids=lambda p: p.name)
+def test_captured_outputs_parse_like_cryptography(fixture: Path) -> None:
+    """Captured openssl outputs (per version) parse to what cryptography reads from the PEM."""
+    stem = fixture.name.rsplit("-", 1)[0]
+    cert = x509.load_pem_x509_certificate((DATA / f"{stem}.pem").read_bytes())
+    parsed = parse.parse_text(fixture.read_text(), kind="certificate")
+    parsed.sha256_fingerprint = reader.fingerprint(cert.public_bytes(serialization.Encoding.DER))
+    assert differences(parsed, cert) == []
+
+
+def test_rfc2253_unescaping_and_order() -> None:
+    """Escaped separators, hex bytes, raw UTF-8 and DER dumps decode; order is restored."""
+    text = r"CN=a\,b\+c\\d,O=\ Acme\0A,L=München,1.2.3.4=#0C03616263"
+    assert [(a.type, a.value) for a in parse.parse_rfc2253(text)] == [
+        ("1.2.3.4", "abc"),
+        ("L", "München"),
+        ("O", " Acme\n"),
+        ("CN", "a,b+c\\d"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "serial"),
+    [
+        ("        Serial Number: 4096 (0x1000)", "1000"),
+        ("        Serial Number: -5 (-0x5)", "-5"),
+    ],
+)
+def test_single_line_serials(line: str, serial: str) -> None:
+    """Short serials print on one line in decimal; they come back as hex."""
+    assert parse._serial([line], 0) == serial
+
+
+@requires_openssl
+def test_unusual_certificates_match_cryptography(tmp_path: Path) -> None:
+    """Odd string types, keys (Ed25519, Ed448, DSA, secp256k1), serials and SANs read right."""
+    certificates = unusual_certificates()
+    for index, cert in enumerate(certificates):
+        single = tmp_path / f"{index}.pem"
+        single.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (parsed,) = reader.read_file(single)
+        assert differences(parsed, cert) == [], f"certificate {index}"
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates))
+    for parsed, cert in zip(reader.read_file(bundle), certificates, strict=True):
+        assert differences(parsed, cert) == [], f"bundle item {parsed.index}"
+
+
+@requires_openssl
+@pytest.mark.skipif(not SYSTEM_ROOTS.exists(), reason="no system root store")
+# Some real roots have a negative serial; cryptography warns but reads them (so do we).
+@pytest.mark.filterwarnings(
+    "ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning"
+)
+def test_system_root_store_as_one_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole public root store, read as one bundle, agrees with cryptography everywhere."""
+    calls: list[str] = []
+    real_popen = subprocess.Popen
+
+    def counting_popen(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        calls.append(argv[1])
+        return real_popen(argv, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    certificates = x509.load_pem_x509_certificates(SYSTEM_ROOTS.read_bytes())
+    parsed = reader.read_file(SYSTEM_ROOTS)
+    assert len(parsed) == len(certificates) > 50
+    problems = {p.index: differences(p, c) for p, c in zip(parsed, certificates, strict=True)}
+    assert {index: diff for index, diff in problems.items() if diff} == {}
+    assert calls == ["version", "storeutl", "crl2pkcs7", "cms"]
+
+
+@requires_openssl
+def test_der_and_csr_inputs(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """DER certificates get -inform DER; CSRs are read with openssl req."""
+    cert = unusual_certificates()[0]
+    (tmp_path / "c.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    result = cli("inspect", "c.der", "--json")
+    assert result.code == 0, result.err
+    (data,) = json.loads(result.out)
+    assert int(data["serial"], 16) == cert.serial_number
+    assert cli("inspect", "c.der", "--print").out.strip() == (
+        "openssl x509 -noout -text -in c.der -inform DER"
+    )
+    assert (
+        cli("csr", "--cn", "r.example.com", "--san", "10.0.0.9", "--subj", "--key", "ec:P-256").code
+        == 0
+    )
+    result = cli("inspect", "r.example.com.csr", "--json")
+    (data,) = json.loads(result.out)
+    assert data["kind"] == "csr"
+    assert "serial" not in data
+    assert data["subject_alt_names"]["ip"] == ["10.0.0.9"]
+    assert cli("inspect", "r.example.com.csr", "--print").out.strip() == (
+        "openssl req -noout -text -in r.example.com.csr"
+    )
+
+
+@requires_openssl
+def test_raw_is_openssls_own_text(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """--raw prints openssl x509 -noout -text unchanged."""
+    cert = unusual_certificates()[1]
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    result = cli("inspect", "c.pem", "--raw")
+    assert result.code == 0
+    expected = runner.run(reader.display_command(tmp_path / "c.pem", "certificate", der=False))
+    assert result.out == expected.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "does not exist"),
+        (b"hello", "neither PEM nor DER"),
+        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "PRIVATE KEY"),
+        (b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n", "openssl cannot"),
+        (b"\x30\x82\x01\x00garbage", "openssl cannot"),
+    ],
+)
+@requires_openssl
+def test_bad_files_exit_2_without_traceback(
+    cli: Callable[..., Run], tmp_path: Path, content: bytes | None, words: str
+) -> None:
+    """Missing, foreign or corrupt files give exit 2 and openssl's reason, never a traceback."""
+    if content is not None:
+        (tmp_path / "bad.pem").write_bytes(content)
+    result = cli("inspect", "bad.pem")
+    assert result.code == 2, result.err
+    assert words in result.err
+    assert "Traceback" not in result.err
