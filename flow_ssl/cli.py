@@ -523,6 +523,81 @@ def inspect(
     typer.echo("\n\n".join(output.certificate_summary(cert, color=color) for cert in parsed))
 
 
+@app.command()
+def check(
+    cert: Annotated[
+        Path, typer.Option("--cert", help="The certificate (or combined file, leaf first).")
+    ],
+    key: Annotated[Optional[Path], typer.Option("--key", help="Its private key.")] = None,  # noqa: UP045
+    chain: Annotated[
+        list[Path] | None, typer.Option("--chain", help="Intermediate chain file (repeatable).")
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="Roots to trust [default: the system store]."),
+    ] = None,
+    host: Annotated[
+        list[str] | None, typer.Option("--host", help="A name clients will use (repeatable).")
+    ] = None,
+    min_days: Annotated[int, typer.Option("--min-days", help="Warn with fewer days left.")] = 30,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
+    ] = False,
+) -> None:
+    """Is this key + certificate + chain ready to install? Why not?"""
+    from flow_ssl import names, readiness
+
+    hosts = tuple(host or ())
+    for name in hosts:
+        try:
+            names.classify(name)
+        except ValueError as exc:
+            raise InvalidInputError(f"--host: {exc}") from None
+    if min_days < 0:
+        raise InvalidInputError("--min-days must be 0 or more")
+    report = readiness.check(
+        cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, hosts=hosts, min_days=min_days
+    )
+    if as_json:
+        _emit_json({"ready": report.ready, "findings": [f.model_dump() for f in report.findings]})
+    else:
+        typer.echo(output.findings_table(report.findings))
+        typer.echo("Ready to install." if report.ready else "NOT ready: fix the FAIL lines above.")
+    if not report.ready:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
+@app.command()
+def bundle(
+    cert: Annotated[Path, typer.Option("--cert", help="The server (leaf) certificate.")],
+    chain: Annotated[
+        list[Path], typer.Option("--chain", help="Chain file(s), any order (repeatable).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The combined file to write (leaf first).")],
+    include_root: Annotated[
+        bool, typer.Option("--include-root", help="Keep the root at the end.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable result on stdout.")
+    ] = False,
+) -> None:
+    """Write the one file the console wants: leaf, then each issuer in order."""
+    from flow_ssl import files, readiness
+
+    files.check_outputs([files.Output(out)], force=force)
+    ordered, left_out = readiness.build_bundle(cert, tuple(chain), include_root=include_root)
+    readiness.write_bundle(ordered, out, force=force)
+    for extra in left_out:
+        _warn(f"left out {output.name_text(extra.subject)}: it is not in the leaf's chain")
+    if as_json:
+        _emit_json({"out": str(out), "certificates": [_parsed_json(c) for c in ordered]})
+        return
+    typer.echo(f"Wrote {out}:")
+    for number, cert_in in enumerate(ordered, 1):
+        typer.echo(f"  {number}. {output.name_text(cert_in.subject)}")
+
+
 def _is_usage_error(exc: Exception) -> bool:
     """Click's (or Typer's vendored click's) usage errors, without importing click."""
     return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2
@@ -534,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
+        # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
+        returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
     except CheckFailedError as exc:
         typer.echo(f"flow-ssl: {exc}", err=True)
         for problem in exc.problems:
@@ -567,4 +643,4 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return int(ExitCode.INTERNAL)
-    return 0
+    return returned if isinstance(returned, int) else 0

@@ -350,3 +350,24 @@ def build_cms_print(*, openssl: str = "openssl") -> Command:
             Arg(PARSE_NAMEOPT, "names in one fixed, escaped format"),
         )
     )
+
+
+def build_verify(
+    leaf: str,
+    *,
+    untrusted: tuple[str, ...],
+    ca_file: str | None,
+    openssl: str = "openssl",
+) -> Command:
+    """``openssl verify -purpose sslserver``: does the chain reach a trusted root?"""
+    args = [
+        Arg((openssl, "verify"), "check a certificate's chain of signatures"),
+        Arg(("-purpose", "sslserver"), "as a TLS server certificate"),
+    ]
+    if ca_file:
+        args.append(Arg(("-CAfile", ca_file), "trusting only these roots"))
+    args += [
+        Arg(("-untrusted", path), "intermediates to build the chain from") for path in untrusted
+    ]
+    args.append(Arg((leaf,), "the server certificate"))
+    return Command(args=tuple(args))

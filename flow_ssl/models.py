@@ -253,7 +253,19 @@ class ParsedCertificate(BaseModel):
     extended_key_usage: list[str] = Field(default_factory=list)
     self_signed: bool | None = None
     sha256_fingerprint: str | None = None
+    # Internal: not part of the JSON contract.
     attributes: list[str] = Field(default_factory=list, exclude=True)
+    subject_key_id: str | None = Field(default=None, exclude=True)
+    authority_key_id: str | None = Field(default=None, exclude=True)
+    der: bytes = Field(default=b"", exclude=True, repr=False)
+
+    def issued(self, child: ParsedCertificate) -> bool:
+        """Whether this certificate's subject (and key id, when both say) issued ``child``."""
+        if child.issuer != self.subject:
+            return False
+        if child.authority_key_id and self.subject_key_id:
+            return child.authority_key_id == self.subject_key_id
+        return True
 
     def subject_value(self, kind: str) -> str | None:
         """The first value of one subject attribute type, if present."""

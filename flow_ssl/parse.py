@@ -357,6 +357,8 @@ def _apply_extensions(parsed: ParsedCertificate, blocks: list[_Block]) -> None:
             ski = _colon_hex(value)
         elif block.name == "X509v3 Authority Key Identifier" and block.lines:
             aki = _colon_hex(block.lines[0])
+    parsed.subject_key_id = ski
+    parsed.authority_key_id = aki
     if parsed.kind == "certificate":
         same_name = parsed.issuer == parsed.subject
         parsed.self_signed = same_name and (aki is None or ski is None or aki == ski)

@@ -90,6 +90,13 @@ def _guess_der_kind(der: bytes) -> Kind:
     return "csr" if first == 0x02 else "certificate"
 
 
+def to_pem(der: bytes) -> str:
+    """A certificate's DER as a PEM block (64-character lines, as openssl writes)."""
+    body = base64.b64encode(der).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
 def fingerprint(der: bytes) -> str:
     """SHA-256 of the DER, as openssl prints it (upper-case hex, colon separated)."""
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
@@ -140,6 +147,7 @@ def _run_one(command: commands.Command, item: Item, source: str, index: int) -> 
             f"{exc.message.split(': ', 1)[-1]}"
         ) from None
     parsed = parse.parse_text(result.stdout, kind=item.kind, source=source, index=index)
+    parsed.der = item.der
     if item.kind == "certificate":
         parsed.sha256_fingerprint = fingerprint(item.der)
     return parsed
@@ -189,6 +197,7 @@ def read_bundle(path: Path, items: list[Item], openssl: runner.OpenSSL) -> list[
     for index, (block, pair, item) in enumerate(zip(blocks, names, items, strict=True)):
         cert = parse.parse_text(block, kind="certificate", source=source, index=index, names=pair)
         cert.sha256_fingerprint = fingerprint(item.der)
+        cert.der = item.der
         parsed.append(cert)
     return parsed
 

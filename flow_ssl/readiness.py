@@ -1,0 +1,211 @@
+"""
+Is a key + certificate + chain ready to install, and the one combined file it needs.
+
+openssl does the cryptography (pkey -pubout, x509 -pubkey, verify); flow-ssl
+decides, with the rules the admin console (Go) and browsers apply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from flow_ssl import checks, commands, files, reader, runner
+from flow_ssl.errors import CheckFailedError, InvalidInputError
+from flow_ssl.models import Finding, ParsedCertificate
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_ENCRYPTED = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
+_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
+# openssl verify errors that mean "an issuer certificate is missing" (x509_vfy.h).
+_MISSING_ISSUER = {2, 20}
+_VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
+
+
+@dataclass
+class Report:
+    """The findings of one check; ready when none fails."""
+
+    findings: list[Finding]
+
+    @property
+    def ready(self) -> bool:
+        """No failing finding."""
+        return not checks.failed(self.findings)
+
+
+def _status(check: str, status: str, message: str) -> Finding:
+    return Finding.model_validate({"check": check, "status": status, "message": message})
+
+
+def _certificates(path: Path) -> list[ParsedCertificate]:
+    items = reader.read_file(path)
+    if any(item.kind != "certificate" for item in items):
+        raise InvalidInputError(f"{path} holds a certificate request, not a certificate")
+    return items
+
+
+def check(
+    cert: Path,
+    *,
+    key: Path | None = None,
+    chain: tuple[Path, ...] = (),
+    ca_file: Path | None = None,
+    hosts: tuple[str, ...] = (),
+    min_days: int = 30,
+    now: datetime | None = None,
+) -> Report:
+    """
+    Run every readiness check over the set.
+
+    Raises:
+        InvalidInputError: a file is missing, unreadable or of the wrong kind.
+    """
+    now = now or datetime.now(timezone.utc)
+    openssl = runner.find_openssl()
+    in_cert_file = _certificates(cert)
+    leaf = in_cert_file[0]
+    extra = [c for path in chain for c in _certificates(path)]
+    if ca_file is not None:
+        _certificates(ca_file)
+    findings = [_status("cert-readable", "pass", f"{cert}: {len(in_cert_file)} certificate(s)")]
+    findings += checks.validity(leaf, now=now, min_days=min_days)
+    if key is not None:
+        findings += _key_findings(openssl.path, key, cert)
+    findings.append(checks.chain_order(in_cert_file))
+    findings += _verify_findings(openssl.path, leaf, cert, chain, ca_file)
+    findings += checks.names_and_usage(leaf, hosts)
+    findings += checks.strength(leaf, [*in_cert_file[1:], *extra])
+    findings.append(checks.period(leaf, public=ca_file is None and not leaf.self_signed))
+    findings.append(
+        _status(
+            "self-signed",
+            "warn" if leaf.self_signed else "pass",
+            "self-signed: every client must be told to trust this certificate"
+            if leaf.self_signed
+            else "issued by " + ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or []),
+        )
+    )
+    return Report(findings=findings)
+
+
+def _key_findings(openssl: str, key: Path, cert: Path) -> list[Finding]:
+    try:
+        text = key.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read key {key}: {exc.strerror}") from None
+    if _ENCRYPTED.search(text):
+        return [
+            _status(
+                "key-unencrypted", "fail",
+                f"{key} is passphrase-protected; the console cannot use it. Decrypt it: "
+                f"openssl pkey -in {key} -out decrypted.key",
+            ),
+        ]  # fmt: skip
+    if not _KEY_BLOCK.search(text):
+        raise InvalidInputError(f"{key} is not a PEM private key")
+    key_pub, cert_pub = runner.run_many(
+        [
+            commands.build_pubkey_from_key(str(key), openssl=openssl),
+            commands.build_pubkey_from_cert(str(cert), openssl=openssl),
+        ]
+    )
+    same = key_pub.stdout.strip() == cert_pub.stdout.strip()
+    return [
+        _status("key-unencrypted", "pass", "the key has no passphrase"),
+        _status(
+            "key-matches-cert",
+            "pass" if same else "fail",
+            "the key belongs to the certificate"
+            if same
+            else f"{key} is not the key of {cert}: find the key the CSR was made with",
+        ),
+    ]
+
+
+def _verify_findings(
+    openssl: str,
+    leaf: ParsedCertificate,
+    cert: Path,
+    chain: tuple[Path, ...],
+    ca_file: Path | None,
+) -> list[Finding]:
+    trust = ca_file
+    if leaf.self_signed and ca_file is None:
+        trust = cert  # complete by itself: trust it to check its own signature and purpose
+    command = commands.build_verify(
+        str(cert),
+        untrusted=(str(cert), *(str(p) for p in chain)),
+        ca_file=str(trust) if trust else None,
+        openssl=openssl,
+    )
+    result = runner.run(command, check=False)
+    errors = [
+        (int(code), int(depth), reason)
+        for code, depth, reason in _VERIFY_ERROR.findall(result.stderr + result.stdout)
+    ]
+    missing = [e for e in errors if e[0] in _MISSING_ISSUER]
+    roots = f"the roots in {ca_file}" if ca_file else "the system's roots"
+    complete = _status(
+        "chain-complete",
+        "fail" if missing else "pass",
+        f"an intermediate is missing at depth {missing[0][1]} ({missing[0][2]}): add the CA's "
+        "chain file with --chain"
+        if missing
+        else "self-signed: complete by itself"
+        if leaf.self_signed and ca_file is None
+        else f"the chain reaches {roots}",
+    )
+    verifies = _status(
+        "chain-verifies",
+        "fail" if errors or "OK" not in result.stdout else "pass",
+        f"openssl verify: {errors[0][2]} (error {errors[0][0]} at depth {errors[0][1]})"
+        if errors
+        else "openssl verify -purpose sslserver: OK"
+        if "OK" in result.stdout
+        else f"openssl verify failed: {result.stderr.strip().splitlines()[-1:]}",
+    )
+    return [complete, verifies]
+
+
+def build_bundle(
+    cert: Path, chain: tuple[Path, ...], *, include_root: bool
+) -> tuple[list[ParsedCertificate], list[ParsedCertificate]]:
+    """
+    Order leaf + issuers from any mix of files; returns (bundle, left out).
+
+    Raises:
+        CheckFailedError: no given certificate issued the leaf.
+    """
+    leaf = _certificates(cert)[0]
+    pool: dict[str, ParsedCertificate] = {}
+    for candidate in [*_certificates(cert)[1:], *(c for p in chain for c in _certificates(p))]:
+        if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
+            pool.setdefault(candidate.sha256_fingerprint or "", candidate)
+    ordered = [leaf]
+    current = leaf
+    while not current.self_signed:
+        parent = next((c for c in pool.values() if c.issued(current) and c not in ordered), None)
+        if parent is None:
+            break
+        ordered.append(parent)
+        current = parent
+    if pool and len(ordered) == 1:
+        issuer = ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or [])
+        raise CheckFailedError(
+            "none of the chain certificates issued the leaf; nothing was written",
+            hint=f"the leaf's issuer is {issuer}",
+        )
+    if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
+        ordered.pop()
+    left_out = [c for c in pool.values() if c not in ordered]
+    return ordered, left_out
+
+
+def write_bundle(bundle: list[ParsedCertificate], out: Path, *, force: bool) -> None:
+    """The combined PEM file, leaf first."""
+    files.write_text(files.Output(out), "".join(reader.to_pem(c.der) for c in bundle), force=force)

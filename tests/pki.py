@@ -1,0 +1,133 @@
+"""Build root -> intermediate -> leaf chains with cryptography, good and deliberately broken."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+
+NOW = datetime.now(timezone.utc)
+
+
+@dataclass
+class Issued:
+    """A certificate and its key."""
+
+    cert: x509.Certificate
+    key: CertificateIssuerPrivateKeyTypes
+
+    def pem(self) -> bytes:
+        """The certificate as PEM."""
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def key_pem(self, password: bytes | None = None) -> bytes:
+        """The key as PKCS#8 PEM, encrypted when a password is given."""
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(password)
+            if password
+            else serialization.NoEncryption()
+        )
+        return self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def make_ca(cn: str, parent: Issued | None = None) -> Issued:
+    """A root (no parent) or an intermediate CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer = parent.cert.subject if parent else _name(cn)
+    signer = parent.key if parent else key
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if parent:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(parent.key.public_key()),
+            critical=False,
+        )
+    return Issued(builder.sign(signer, hashes.SHA256()), key)
+
+
+def make_leaf(
+    issuer: Issued,
+    names: list[str] | None,
+    *,
+    cn: str = "flow.mycompany.com",
+    days: int = 90,
+    start: datetime | None = None,
+    rsa_bits: int | None = None,
+    eku: bool = True,
+) -> Issued:
+    """An end-entity server certificate issued by ``issuer``."""
+    key: CertificateIssuerPrivateKeyTypes = (
+        rsa.generate_private_key(65537, rsa_bits)
+        if rsa_bits
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    start = start or NOW - timedelta(hours=1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn))
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
+    )
+    if names is not None:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+    if eku:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
+
+
+def write(folder: Path, name: str, *parts: bytes) -> Path:
+    """Write PEM parts into one file."""
+    path = folder / name
+    path.write_bytes(b"".join(parts))
+    return path

@@ -1,0 +1,240 @@
+"""check and bundle on real chains: every broken set is named, the good one serves over TLS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+
+from tests.helpers import listing, requires_openssl
+from tests.pki import NOW, Issued, make_ca, make_leaf, write
+from tests.tls import handshake, s_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+pytestmark = [
+    requires_openssl,
+    # cryptography warns about SHA-1 signatures it makes for the broken-set tests.
+    pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning"),
+]
+HOSTS = ["flow.mycompany.com", "flow-analytics.mycompany.com"]
+
+
+@pytest.fixture(scope="module")
+def pki() -> tuple[Issued, Issued]:
+    """A root and an intermediate under it."""
+    root = make_ca("Test Root CA")
+    return root, make_ca("Test Issuing CA", root)
+
+
+def _findings(result: Run) -> dict[str, list[str]]:
+    data = json.loads(result.out)
+    found: dict[str, list[str]] = {}
+    for finding in data["findings"]:
+        found.setdefault(finding["check"], []).append(finding["status"])
+    return found
+
+
+def _check(cli: Callable[..., Run], tmp_path: Path, leaf: Issued, pki: tuple[Issued, Issued],
+           *extra: str, chain: bool = True, key: bytes | None = None) -> Run:  # fmt: skip
+    root, intermediate = pki
+    args = ["check", "--cert", str(write(tmp_path, "leaf.crt", leaf.pem())),
+            "--key", str(write(tmp_path, "leaf.key", key or leaf.key_pem())),
+            "--ca-file", str(write(tmp_path, "root.crt", root.pem())), "--json"]  # fmt: skip
+    if chain:
+        args += ["--chain", str(write(tmp_path, "chain.crt", intermediate.pem()))]
+    for host in HOSTS:
+        args += ["--host", host]
+    return cli(*args, *extra)
+
+
+def test_good_set_passes_every_check(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A proper leaf with key, intermediate and root passes every check ID."""
+    leaf = make_leaf(pki[1], HOSTS)
+    result = _check(cli, tmp_path, leaf, pki)
+    assert result.code == 0, result.out + result.err
+    found = _findings(result)
+    assert set(found) == {
+        "cert-readable", "not-yet-valid", "expired", "expires-soon", "key-matches-cert",
+        "key-unencrypted", "chain-order", "chain-complete", "chain-verifies", "hostname",
+        "san-present", "server-auth-eku", "key-strength", "signature-hash", "validity-period",
+        "self-signed",
+    }  # fmt: skip
+    assert all(status == ["pass"] * len(status) for status in found.values()), found
+    assert len(found["hostname"]) == 2
+    assert json.loads(result.out)["ready"] is True
+
+
+BROKEN = [
+    ("wrong key", {}, "key-matches-cert"),
+    ("missing intermediate", {}, "chain-complete"),
+    ("chain before leaf", {}, "chain-order"),
+    ("name not covered", {"names": ["other.mycompany.com"]}, "hostname"),
+    ("wildcard vs apex", {"names": ["*.flow.mycompany.com"]}, "hostname"),
+    ("expired", {"start": NOW - timedelta(days=100), "days": 50}, "expired"),
+    ("not yet valid", {"start": NOW + timedelta(days=2)}, "not-yet-valid"),
+    ("CN only", {"names": None}, "san-present"),
+    ("RSA-1024", {"rsa_bits": 1024}, "key-strength"),
+    ("SHA-1", {}, "signature-hash"),
+    ("encrypted key", {}, "key-unencrypted"),
+]
+
+
+@pytest.mark.parametrize(("case", "options", "check_id"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_sets_fail_with_the_right_id(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    case: str,
+    options: dict[str, object],
+    check_id: str,
+) -> None:
+    """Each classic installation mistake is reported with its check ID, status fail, exit 1."""
+    names = options.pop("names", HOSTS)
+    leaf = make_leaf(pki[1], names, **options)  # type: ignore[arg-type]
+    key = None
+    chain = True
+    if case == "wrong key":
+        key = make_leaf(pki[1], HOSTS).key_pem()
+    elif case == "encrypted key":
+        key = leaf.key_pem(b"secret-passphrase")
+    elif case == "missing intermediate":
+        chain = False
+    elif case == "SHA-1":
+        leaf = _sha1_leaf(tmp_path, pki[1], leaf)
+    elif case == "chain before leaf":
+        leaf = Issued(pki[1].cert, pki[1].key)
+        chain = False
+        combined = make_leaf(pki[1], HOSTS)
+        write(tmp_path, "combined.crt", pki[1].pem(), combined.pem())
+    if case == "chain before leaf":
+        result = cli("check", "--cert", str(tmp_path / "combined.crt"), "--json",
+                     "--ca-file", str(write(tmp_path, "root.crt", pki[0].pem())))  # fmt: skip
+    else:
+        result = _check(cli, tmp_path, leaf, pki, chain=chain, key=key)
+    assert result.code == 1, result.out + result.err
+    assert "fail" in _findings(result)[check_id], result.out
+
+
+def _sha1_leaf(tmp_path: Path, issuer: Issued, like: Issued) -> Issued:
+    """Re-sign ``like`` with SHA-1 using openssl (cryptography no longer signs SHA-1)."""
+    ca_key = write(tmp_path, "ca.key", issuer.key_pem())
+    ca_crt = write(tmp_path, "ca.crt", issuer.pem())
+    leaf_crt = write(tmp_path, "old.crt", like.pem())
+    leaf_key = write(tmp_path, "old.key", like.key_pem())
+    subprocess.run(
+        ["openssl", "x509", "-x509toreq", "-in", str(leaf_crt), "-signkey", str(leaf_key),
+         "-copy_extensions", "copy", "-out", str(tmp_path / "old.csr")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", str(tmp_path / "old.csr"), "-CA", str(ca_crt),
+         "-CAkey", str(ca_key), "-sha1", "-days", "30", "-copy_extensions", "copy",
+         "-out", str(tmp_path / "sha1.crt")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    cert = x509.load_pem_x509_certificate((tmp_path / "sha1.crt").read_bytes())
+    return Issued(cert, like.key)
+
+
+def test_wildcard_two_labels_fail(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """*.mycompany.com does not cover a.b.mycompany.com (exit 1, hostname fail)."""
+    leaf = make_leaf(pki[1], ["*.mycompany.com"])
+    result = _check(cli, tmp_path, leaf, pki, "--host", "a.b.mycompany.com")
+    assert result.code == 1
+    assert _findings(result)["hostname"] == ["pass", "pass", "fail"]
+
+
+@pytest.mark.parametrize(
+    ("options", "check_id"),
+    [
+        ({"days": 10}, "expires-soon"),
+        ({"eku": False}, "server-auth-eku"),
+        ({"days": 900}, "validity-period"),
+    ],
+)
+def test_warnings_exit_0(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    options: dict[str, object],
+    check_id: str,
+) -> None:
+    """Warn-level findings are reported but the set is still ready (exit 0)."""
+    leaf = make_leaf(pki[1], HOSTS, **options)  # type: ignore[arg-type]
+    result = _check(cli, tmp_path, leaf, pki)
+    assert result.code == 0, result.out
+    assert _findings(result)[check_id] == ["warn"]
+
+
+def test_self_signed_from_selfsigned_is_ready(cli: Callable[..., Run]) -> None:
+    """A good self-signed certificate is complete by itself: warn self-signed, exit 0."""
+    assert cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256").code == 0
+    result = cli("check", "--cert", "flow.mycompany.com.crt", "--key", "flow.mycompany.com.key",
+                 "--host", "flow.mycompany.com", "--json")  # fmt: skip
+    assert result.code == 0, result.out
+    found = _findings(result)
+    assert found["self-signed"] == ["warn"]
+    assert found["chain-verifies"] == ["pass"]
+
+
+def test_bad_input_exits_2(cli: Callable[..., Run]) -> None:
+    """A missing certificate or a bad --host is bad input."""
+    assert cli("check", "--cert", "nope.crt").code == 2
+    assert cli("selfsigned", "--cn", "x.example.com", "--key", "ec:P-256").code == 0
+    result = cli("check", "--cert", "x.example.com.crt", "--host", "bad_host!")
+    assert result.code == 2
+    assert "--host" in result.err
+
+
+def test_bundle_orders_and_serves_over_tls(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """bundle orders leaf then intermediate from shuffled, duplicated input; TLS accepts it."""
+    root, intermediate = pki
+    leaf = make_leaf(intermediate, ["localhost"], cn="localhost")
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "leaf.key", leaf.key_pem())
+    write(tmp_path, "mixed.pem", root.pem(), intermediate.pem(), intermediate.pem())
+    write(tmp_path, "root.crt", root.pem())
+    result = cli("bundle", "--cert", "leaf.crt", "--chain", "mixed.pem", "--out", "full.pem")
+    assert result.code == 0, result.err
+    bundle = x509.load_pem_x509_certificates((tmp_path / "full.pem").read_bytes())
+    assert bundle == [leaf.cert, intermediate.cert]
+    # s_server sends only the first certificate of -cert; -cert_chain adds the rest.
+    with s_server(tmp_path / "full.pem", tmp_path / "leaf.key", tmp_path / "full.pem") as port:
+        assert handshake(port, "localhost", cafile=tmp_path / "root.crt") is None
+        assert handshake(port, "other.example", cafile=tmp_path / "root.crt") is not None
+    assert (
+        cli("bundle", "--cert", "leaf.crt", "--chain", "mixed.pem", "--out", "full.pem").code == 2
+    )
+    with_root = cli("bundle", "--cert", "leaf.crt", "--chain", "mixed.pem", "--out", "r.pem",
+                    "--include-root")  # fmt: skip
+    assert with_root.code == 0
+    assert len(x509.load_pem_x509_certificates((tmp_path / "r.pem").read_bytes())) == 3
+
+
+def test_bundle_refuses_unrelated_chain(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """Chain certificates that did not issue the leaf: exit 1, nothing written."""
+    leaf = make_leaf(pki[1], HOSTS)
+    other = make_ca("Unrelated CA")
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "other.crt", other.pem())
+    before = listing(tmp_path)
+    result = cli("bundle", "--cert", "leaf.crt", "--chain", "other.crt", "--out", "full.pem")
+    assert result.code == 1
+    assert listing(tmp_path) == before
