@@ -81,7 +81,7 @@ Text = Annotated[str, AfterValidator(_printable_value)]
 class Subject(BaseModel):
     """The seven Distinguished Name fields the vendor page asks for, in prompt order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     country: Annotated[Text, AfterValidator(_country)] | None = None
     state: Annotated[Text, _max_chars(128)] | None = None
@@ -112,7 +112,7 @@ class Subject(BaseModel):
 class KeySpec(BaseModel):
     """A key type openssl generates and the admin console accepts."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: KeyName = "rsa:2048"
 
@@ -136,7 +136,7 @@ class KeySpec(BaseModel):
 class SanEntry(BaseModel):
     """One Subject Alternative Name entry."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: names.NameKind
     value: str
@@ -160,7 +160,7 @@ class CertRequest(BaseModel):
     duplicates: modern clients read only the SAN.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     subject: Subject
     names: tuple[SanEntry, ...] = ()
@@ -204,12 +204,16 @@ class CertRequest(BaseModel):
 class NameAttribute(BaseModel):
     """One attribute of a subject or issuer, as stored."""
 
+    model_config = ConfigDict(defer_build=True)
+
     type: str
     value: str
 
 
 class PublicKeyInfo(BaseModel):
     """The public key's algorithm and size."""
+
+    model_config = ConfigDict(defer_build=True)
 
     algorithm: str
     bits: int | None = None
@@ -218,6 +222,8 @@ class PublicKeyInfo(BaseModel):
 
 class SubjectAltNames(BaseModel):
     """SAN entries by kind, in stored order."""
+
+    model_config = ConfigDict(defer_build=True)
 
     dns: list[str] = Field(default_factory=list)
     ip: list[str] = Field(default_factory=list)
@@ -228,6 +234,8 @@ class SubjectAltNames(BaseModel):
 class BasicConstraints(BaseModel):
     """The basicConstraints extension."""
 
+    model_config = ConfigDict(defer_build=True)
+
     ca: bool
     path_length: int | None = None
     critical: bool = False
@@ -235,6 +243,8 @@ class BasicConstraints(BaseModel):
 
 class ParsedCertificate(BaseModel):
     """What ``openssl x509|req -noout -text`` says about one certificate or CSR."""
+
+    model_config = ConfigDict(defer_build=True)
 
     kind: Literal["certificate", "csr"]
     source: str
@@ -277,6 +287,8 @@ FindingStatus = Literal["pass", "warn", "fail"]
 
 class Finding(BaseModel):
     """One result of one check."""
+
+    model_config = ConfigDict(defer_build=True)
 
     check: str
     status: FindingStatus
