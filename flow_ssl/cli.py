@@ -78,6 +78,21 @@ KeyOpt = Annotated[
 PathOpt = Annotated[Optional[Path], typer.Option()]  # noqa: UP045
 TextOpt = Annotated[Optional[str], typer.Option()]  # noqa: UP045
 FlagOpt = Annotated[bool, typer.Option()]
+CountryOpt = Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")]  # noqa: UP045
+StateOpt = Annotated[Optional[str], typer.Option(help="State or province, in full.")]  # noqa: UP045
+LocalityOpt = Annotated[Optional[str], typer.Option(help="City or other location.")]  # noqa: UP045
+OrgOpt = Annotated[Optional[str], typer.Option(help="Organization (company) name.")]  # noqa: UP045
+OuOpt = Annotated[Optional[str], typer.Option(help="Organizational unit (department).")]  # noqa: UP045
+EmailOpt = Annotated[Optional[str], typer.Option(help="Contact e-mail address.")]  # noqa: UP045
+    Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")
+]  # noqa: UP045
+    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
+]
+    bool, typer.Option("--print", help="Show the command and answers; run nothing.")
+]
+    bool, typer.Option("--explain", help="With --print: say what each option does.")
+]
+ForceFlag = Annotated[bool, typer.Option("--force", help="Replace existing files.")]
 ShellOpt = Annotated[
     str, typer.Option("--shell", help="Render --print for this shell: posix or powershell.")
 ]
@@ -360,12 +375,12 @@ def selfsigned(
     out: Annotated[
         Path | None, typer.Option(help="Certificate file [default: <name>.crt].")
     ] = None,
-    country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
-    state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
-    locality: Annotated[Optional[str], typer.Option(help="City or other location.")] = None,  # noqa: UP045
-    org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
-    ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
-    email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
+    country: CountryOpt = None,
+    state: StateOpt = None,
+    locality: LocalityOpt = None,
+    org: OrgOpt = None,
+    ou: OuOpt = None,
+    email: EmailOpt = None,
     subject_file: Annotated[
         Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
     ] = None,
@@ -387,7 +402,7 @@ def selfsigned(
         bool, typer.Option("--explain", help="With --print: say what each option does.")
     ] = False,
     shell: ShellOpt = "posix",
-    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    force: ForceFlag = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable result on stdout.")
     ] = False,
@@ -427,12 +442,12 @@ def csr(
         Path | None, typer.Option(help="Private key file [default: <name>.key].")
     ] = None,
     out: Annotated[Optional[Path], typer.Option(help="CSR file [default: <name>.csr].")] = None,  # noqa: UP045
-    country: Annotated[Optional[str], typer.Option(help="Country: two letters, like US.")] = None,  # noqa: UP045
-    state: Annotated[Optional[str], typer.Option(help="State or province, in full.")] = None,  # noqa: UP045
-    locality: Annotated[Optional[str], typer.Option(help="City or other location.")] = None,  # noqa: UP045
-    org: Annotated[Optional[str], typer.Option(help="Organization (company) name.")] = None,  # noqa: UP045
-    ou: Annotated[Optional[str], typer.Option(help="Organizational unit (department).")] = None,  # noqa: UP045
-    email: Annotated[Optional[str], typer.Option(help="Contact e-mail address.")] = None,  # noqa: UP045
+    country: CountryOpt = None,
+    state: StateOpt = None,
+    locality: LocalityOpt = None,
+    org: OrgOpt = None,
+    ou: OuOpt = None,
+    email: EmailOpt = None,
     subject_file: Annotated[
         Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
     ] = None,
@@ -450,7 +465,7 @@ def csr(
         bool, typer.Option("--explain", help="With --print: say what each option does.")
     ] = False,
     shell: ShellOpt = "posix",
-    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    force: ForceFlag = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable result on stdout.")
     ] = False,
