@@ -84,14 +84,6 @@ LocalityOpt = Annotated[Optional[str], typer.Option(help="City or other location
 OrgOpt = Annotated[Optional[str], typer.Option(help="Organization (company) name.")]  # noqa: UP045
 OuOpt = Annotated[Optional[str], typer.Option(help="Organizational unit (department).")]  # noqa: UP045
 EmailOpt = Annotated[Optional[str], typer.Option(help="Contact e-mail address.")]  # noqa: UP045
-    Optional[Path], typer.Option(help="TOML file with the subject fields (flags win).")
-]  # noqa: UP045
-    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
-]
-    bool, typer.Option("--print", help="Show the command and answers; run nothing.")
-]
-    bool, typer.Option("--explain", help="With --print: say what each option does.")
-]
 ForceFlag = Annotated[bool, typer.Option("--force", help="Replace existing files.")]
 ShellOpt = Annotated[
     str, typer.Option("--shell", help="Render --print for this shell: posix or powershell.")
