@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from flow_ssl.models import CertRequest, KeySpec, Subject
 
 Shell = Literal["posix", "powershell"]
@@ -267,11 +265,6 @@ def for_parsing(command: Command) -> Command:
     """The same command with a pinned, unambiguous name format."""
     pinned = Arg(PARSE_NAMEOPT, "print names in one fixed, escaped format (for flow-ssl's parser)")
     return Command(args=(*command.args, pinned), prompts=command.prompts)
-
-
-def join_lines(commands: Iterable[Command], shell: Shell = "posix") -> str:
-    """Several commands, one per line."""
-    return "\n".join(command.render(shell) for command in commands)
 
 
 def build_pubkey_from_key(path: str, *, openssl: str = "openssl") -> Command:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from flow_ssl import commands, parse, runner
-from flow_ssl.errors import FlowSSLError, InvalidInputError, OpenSSLFailedError, ParseError
+from flow_ssl.errors import InvalidInputError, OpenSSLFailedError, ParseError
 from flow_ssl.models import NameAttribute, ParsedCertificate
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
@@ -230,4 +230,4 @@ def _read_one_by_one(path: Path, items: list[Item], binary: str) -> list[ParsedC
     return parsed
 
 
-__all__ = ["FlowSSLError", "read_file"]
+__all__ = ["read_file", "split_file", "to_pem"]
