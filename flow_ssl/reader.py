@@ -22,7 +22,9 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1----
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 # A DER SEQUENCE (0x30) with a long-form length: how every certificate and CSR starts.
-_DER_START = re.compile(rb"^\x30\x82")
+# A DER SEQUENCE with a long-form (0x81: under 256 bytes, as a small EC CSR) or
+# two-byte (0x82) length: every certificate and CSR starts this way.
+_DER_START = re.compile(rb"^\x30[\x81\x82]")
 
 Kind = Literal["certificate", "csr"]
 
@@ -82,12 +84,17 @@ def split_file(path: Path) -> tuple[list[Item], bool]:
 
 def _guess_der_kind(der: bytes) -> Kind:
     """A CSR's first inner element is an INTEGER version; a certificate's is [0] or a SEQUENCE."""
-    # outer SEQUENCE header (4 bytes for 0x30 0x82 LL LL), then the TBS/CertificationRequestInfo
-    # SEQUENCE header, then its first element's tag.
-    inner = 4
-    tbs_len_bytes = (der[inner + 1] & 0x7F) if der[inner + 1] & 0x80 else 0
-    first = der[inner + 2 + tbs_len_bytes] if len(der) > inner + 2 + tbs_len_bytes else 0
-    return "csr" if first == 0x02 else "certificate"
+    inner = _header_length(der, 0)
+    first = inner + _header_length(der, inner)
+    return "csr" if len(der) > first and der[first] == 0x02 else "certificate"
+
+
+def _header_length(der: bytes, at: int) -> int:
+    """Bytes taken by the tag and length of the DER element at ``at``."""
+    if len(der) <= at + 1:
+        return 2
+    length_byte = der[at + 1]
+    return 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
 
 
 def to_pem(der: bytes) -> str:

@@ -120,6 +120,17 @@ def test_der_and_csr_inputs(cli: Callable[..., Run], tmp_path: Path) -> None:
     assert cli("inspect", "r.example.com.csr", "--print").out.strip() == (
         "openssl req -noout -text -in r.example.com.csr"
     )
+    # A small EC CSR in DER is under 256 bytes: its length has one byte (0x30 0x81 ..).
+    subprocess.run(
+        ["openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-keyout", "s.key", "-subj", "/CN=s", "-outform", "DER",
+         "-out", "r.der"],
+        cwd=tmp_path, check=True, capture_output=True,
+    )  # fmt: skip
+    assert (tmp_path / "r.der").read_bytes()[:2] == b"\x30\x81"
+    result = cli("inspect", "r.der", "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)[0]["kind"] == "csr"
 
 
 @requires_openssl
