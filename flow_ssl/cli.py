@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from shlex import quote as shlex_quote
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -21,11 +22,22 @@ from flow_ssl.errors import (
     FlowSSLError,
     InvalidInputError,
 )
-from flow_ssl.models import KEY_NAMES, CertRequest, KeySpec, ParsedCertificate, Subject
+from flow_ssl.models import (
+    APPLE_MAX_DAYS,
+    KEY_NAMES,
+    CertRequest,
+    KeySpec,
+    ParsedCertificate,
+    Subject,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flow_ssl.ca import CA, Issued
     from flow_ssl.commands import Command, Shell
     from flow_ssl.generate import Plan
+    from flow_ssl.script import Step
 
 app = typer.Typer(
     name="flow-ssl",
@@ -603,6 +615,375 @@ def bundle(
     typer.echo(f"Wrote {out}:")
     for number, cert_in in enumerate(ordered, 1):
         typer.echo(f"  {number}. {output.name_text(cert_in.subject)}")
+
+
+# --- ca ----------------------------------------------------------------------
+
+ca_app = typer.Typer(
+    help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
+    no_args_is_help=True,
+)
+app.add_typer(ca_app, name="ca")
+
+CaDirOpt = Annotated[Path, typer.Option("--dir", help="The CA folder (made by ca init).")]
+CaPassOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--ca-pass",
+        help="The CA key's passphrase source: env:VARIABLE or file:PATH (never the passphrase).",
+    ),
+]
+FullchainOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--fullchain", help="Certificate + issuing CA file [default: <name>.fullchain.pem]."
+    ),
+]
+PrintFlag = Annotated[
+    bool, typer.Option("--print", help="Show the openssl commands as a script; run nothing.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
+
+
+def _announcer(shell: Shell, *, quiet: bool) -> Callable[[list[Step]], None]:
+    """Show the exact steps (final paths, the serial taken) just before they run."""
+    from flow_ssl.script import render_script
+
+    def announce(steps: list[Step]) -> None:
+        if not quiet:
+            typer.echo(render_script(steps, shell, brief=True))
+
+    return announce
+
+
+def _print_steps(steps: list[Step], shell: Shell, *, as_json: bool, heading: str) -> None:
+    from flow_ssl.script import render_script, render_step
+
+    if as_json:
+        _emit_json({"steps": [render_step(step, shell) for step in steps]})
+        return
+    typer.echo(f"# {heading}")
+    typer.echo(render_script(steps, shell))
+
+
+def _issued_json(issued: Issued, command_files: dict[str, str], warnings: list[str]) -> None:
+    _emit_json(
+        {
+            "serial": issued.serial.lower(),
+            "files": command_files,
+            "result": _parsed_json(issued.cert),
+            "findings": [f.model_dump() for f in issued.findings],
+            "warnings": warnings,
+        }
+    )
+
+
+@ca_app.command("init")
+def ca_init(
+    folder: CaDirOpt,
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--name", help="The CA's name (its CN), like 'Acme Internal Root CA'."),
+    ] = None,
+    parent: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--parent", help="A root CA folder: make an issuing CA signed by it."),
+    ] = None,
+    key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--key", help=f"Key type: {', '.join(KEY_NAMES)} [default: ec:P-384]."),
+    ] = None,
+    days: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--days", help="Validity [default: 3650 for a root, 1825 for issuing]."),
+    ] = None,
+    country: CountryOpt = None,
+    state: StateOpt = None,
+    locality: LocalityOpt = None,
+    org: OrgOpt = None,
+    ou: OuOpt = None,
+    email: EmailOpt = None,
+    ca_pass: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--ca-pass", help="Encrypt the new CA key: env:VARIABLE or file:PATH."),
+    ] = None,
+    parent_pass: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--parent-pass", help="The parent key's passphrase source, if it has one."),
+    ] = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = "posix",
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a root CA, or with --parent an issuing CA under a root."""
+    from flow_ssl import ca, cafolder
+    from flow_ssl.models import CASubject
+
+    shell_name = _check_shell(shell)
+    if not name:
+        raise InvalidInputError("--name is required: the CA's name, like 'Acme Internal Root CA'")
+    if key is not None and key not in KEY_NAMES:
+        raise InvalidInputError(
+            f"--key {key!r} is not offered; choose one of {', '.join(KEY_NAMES)}"
+        )
+    cafolder.check_pass_source(ca_pass, "--ca-pass")
+    parent_ca = ca.open_ca(parent, passin=parent_pass, flag="--parent") if parent else None
+    if parent_ca is not None and not parent_ca.is_root:
+        raise InvalidInputError(
+            f"--parent {parent} is an issuing CA (pathlen 0): it cannot sign another CA; "
+            "give the root's folder"
+        )
+    try:
+        subject = CASubject(
+            common_name=name,
+            country=country,
+            state=state,
+            locality=locality,
+            organization=org,
+            organizational_unit=ou,
+            email=email,
+        )
+        key_spec = KeySpec(name=key or ca.DEFAULT_CA_KEY)
+    except ValidationError as exc:
+        raise InvalidInputError(_validation_message(exc).replace("--cn", "--name")) from None
+    plan = ca.InitPlan(
+        target=folder,
+        subject=subject,
+        key=key_spec,
+        days=days or (ca.ISSUING_DAYS if parent_ca else ca.ROOT_DAYS),
+        passout=ca_pass,
+        parent=parent_ca,
+    )
+    if print_only:
+        serial = cafolder.read_serial(parent_ca.folder) if parent_ca else ""
+        kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
+        _print_steps(
+            plan.steps(parent_serial=serial),
+            shell_name,
+            as_json=as_json,
+            heading=f"{kind} in {folder}",
+        )
+        return
+    cert = ca.init(plan, announce=_announcer(shell_name, quiet=as_json))
+    made = {
+        "key": str(folder / "ca.key"),
+        "certificate": str(folder / "ca.crt"),
+        "config": str(folder / "ca.cnf"),
+        "serial": str(folder / "serial"),
+    }
+    if parent_ca:
+        made["root"] = str(folder / "root.crt")
+    if as_json:
+        _emit_json({"dir": str(folder), "files": made, "certificate": _parsed_json(cert)})
+        return
+    what = "issuing CA" if parent_ca else "root CA"
+    typer.echo(f"Made the {what} {name!r} in {folder} (key {folder / 'ca.key'}, mode 0600).")
+    typer.echo(f"  valid until {cert.not_after:%Y-%m-%d}; SHA-256 {cert.sha256_fingerprint}")
+    if parent_ca is None:
+        typer.echo(f"Trust it on your clients: flow-ssl ca trust --dir {folder}")
+    typer.echo(f"Sign a CSR: flow-ssl ca sign SERVER.csr --dir {folder}")
+
+
+@ca_app.command("sign")
+def ca_sign(
+    csr_file: Annotated[
+        Path, typer.Argument(help="The CSR to sign (from flow-ssl csr or any tool).")
+    ],
+    folder: CaDirOpt,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", help="The certificate [default: the CSR's name with .crt]."),
+    ] = None,
+    fullchain: FullchainOpt = None,
+    days: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--days", help="Days of validity [default: 397]."),
+    ] = None,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = "posix",
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign a CSR as a server certificate: its names, never its requested extensions."""
+    from flow_ssl import ca, cafolder
+    from flow_ssl.models import days_warning
+
+    shell_name = _check_shell(shell)
+    authority = ca.open_ca(folder, passin=ca_pass)
+    stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
+    default_out, default_chain = ca.default_outputs(stem)
+    days = days if days is not None else ca.LEAF_DAYS
+    plan = ca.plan_sign(
+        authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
+    )
+    warnings = [days_warning(days)] if days > APPLE_MAX_DAYS else []
+    for warning in warnings:
+        _warn(warning)
+    if print_only:
+        serial = cafolder.read_serial(authority.folder)
+        _print_steps(
+            plan.steps(serial=serial),
+            shell_name,
+            as_json=as_json,
+            heading=f"sign {csr_file} with the CA in {folder}",
+        )
+        return
+    issued = ca.sign(plan, force=force, announce=_announcer(shell_name, quiet=as_json))
+    if as_json:
+        _issued_json(
+            issued, {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}, warnings
+        )
+        return
+    _report_issued(issued, plan.out, plan.fullchain, authority)
+
+
+def _report_issued(issued: Issued, out: Path, fullchain: Path, authority: CA) -> None:
+    names = ", ".join(issued.cert.subject_alt_names.dns + issued.cert.subject_alt_names.ip)
+    typer.echo(f"Wrote {out} (serial {issued.serial}, for {names}) and {fullchain}.")
+    typer.echo(output.findings_table(issued.findings))
+    typer.echo(
+        f"Install {fullchain} with its key; clients must trust "
+        f"{authority.folder.root_cert()} (flow-ssl ca trust --dir {authority.folder.path})."
+    )
+
+
+@ca_app.command("issue")
+def ca_issue(
+    folder: CaDirOpt,
+    cn: CnOpt = None,
+    san: SanOpt = None,
+    days: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--days", help="Days of validity [default: 397]."),
+    ] = None,
+    key: KeyOpt = None,
+    keyout: Annotated[
+        Path | None, typer.Option(help="Private key file [default: <name>.key].")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Certificate file [default: <name>.crt].")
+    ] = None,
+    fullchain: FullchainOpt = None,
+    country: CountryOpt = None,
+    state: StateOpt = None,
+    locality: LocalityOpt = None,
+    org: OrgOpt = None,
+    ou: OuOpt = None,
+    email: EmailOpt = None,
+    subject_file: Annotated[
+        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
+    ] = None,
+    subj: Annotated[
+        bool,
+        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
+    ] = False,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = "posix",
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a key and a server certificate signed by the CA, in one step (like mkcert)."""
+    from flow_ssl import ca, cafolder, generate
+
+    shell_name = _check_shell(shell)
+    request = build_request(
+        cn=cn,
+        san=san,
+        days=days if days is not None else ca.LEAF_DAYS,
+        key=key,
+        country=country,
+        state=state,
+        locality=locality,
+        org=org,
+        ou=ou,
+        email=email,
+        subject_file=subject_file,
+    )
+    authority = ca.open_ca(folder, passin=ca_pass)
+    default_key, default_out = generate.default_paths(request, x509=True)
+    _, default_chain = ca.default_outputs(str(default_out.with_suffix("")))
+    plan = ca.IssuePlan(
+        ca=authority,
+        request=request,
+        key_path=keyout or default_key,
+        out=out or default_out,
+        fullchain=fullchain or default_chain,
+        use_subj=subj,
+    )
+    warnings = request.warnings()
+    for warning in warnings:
+        _warn(warning)
+    if print_only:
+        serial = cafolder.read_serial(authority.folder)
+        _print_steps(
+            plan.steps(serial=serial),
+            shell_name,
+            as_json=as_json,
+            heading=f"a key and certificate from the CA in {folder}",
+        )
+        if not subj and not as_json:
+            typer.echo("# openssl will ask these questions; flow-ssl answers:")
+            typer.echo(_answers_text(plan.command()))
+        return
+    issued = ca.issue(plan, force=force, announce=_announcer(shell_name, quiet=as_json))
+    if as_json:
+        _issued_json(
+            issued,
+            {
+                "key": str(plan.key_path),
+                "certificate": str(plan.out),
+                "fullchain": str(plan.fullchain),
+            },
+            warnings,
+        )
+        return
+    typer.echo(f"Wrote {plan.key_path} (private key, mode 0600).")
+    _report_issued(issued, plan.out, plan.fullchain, authority)
+
+
+@ca_app.command("trust")
+def ca_trust(
+    folder: CaDirOpt,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the commands (the only thing ca trust does).")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print how to install the CA's root on clients; it never changes a trust store itself."""
+    from flow_ssl import cafolder, reader, trust
+
+    del print_only
+    root_path = cafolder.Folder(folder).root_cert()
+    if not root_path.is_file():
+        raise InvalidInputError(f"--dir {folder} is not a flow-ssl CA folder: no ca.crt")
+    root = reader.read_file(root_path)[0]
+    if not root.self_signed:
+        raise InvalidInputError(f"{root_path} is not a root (it is not self-signed)")
+    name = root.subject_value("CN") or "Company Root CA"
+    steps = trust.instructions(str(root_path.resolve()), name)
+    if as_json:
+        _emit_json(
+            {
+                "root": str(root_path),
+                "sha256_fingerprint": root.sha256_fingerprint,
+                "systems": [
+                    {"system": s.system, "commands": list(s.commands), "note": s.note}
+                    for s in steps
+                ],
+            }
+        )
+        return
+    typer.echo(f"# Trust {name!r} ({root_path}) on each client. Check the fingerprint first:")
+    typer.echo(f"#   SHA-256 {root.sha256_fingerprint}")
+    typer.echo(f"#   openssl x509 -in {shlex_quote(str(root_path))} -noout -fingerprint -sha256")
+    for instruction in steps:
+        typer.echo(f"\n# {instruction.system}")
+        if instruction.note:
+            typer.echo(f"#   ({instruction.note})")
+        for line in instruction.commands:
+            typer.echo(line)
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from flow_ssl.models import CertRequest, KeySpec, Subject
+    from flow_ssl.models import CertRequest, KeySpec, SanEntry, Subject
 
 Shell = Literal["posix", "powershell"]
 
@@ -66,7 +66,7 @@ class Command:
     def render(self, shell: Shell = "posix") -> str:
         """One copy-pasteable line for the given shell."""
         if shell == "powershell":
-            return " ".join(_powershell_quote(token) for token in self.argv)
+            return " ".join(powershell_quote(token) for token in self.argv)
         return shlex.join(self.argv)
 
     def explain(self, shell: Shell = "posix") -> list[tuple[str, str]]:
@@ -74,8 +74,7 @@ class Command:
         rendered = []
         for arg in self.args:
             text = " ".join(
-                _powershell_quote(t) if shell == "powershell" else shlex.quote(t)
-                for t in arg.tokens
+                powershell_quote(t) if shell == "powershell" else shlex.quote(t) for t in arg.tokens
             )
             rendered.append((text, arg.why))
         return rendered
@@ -84,7 +83,7 @@ class Command:
 _POWERSHELL_SAFE = re.compile(r"^[A-Za-z0-9_./:=-]+$")
 
 
-def _powershell_quote(token: str) -> str:
+def powershell_quote(token: str) -> str:
     """Quote for PowerShell: single quotes are literal there; a ' is doubled."""
     if _POWERSHELL_SAFE.match(token) and not token.startswith("@"):
         return token
@@ -150,9 +149,16 @@ def _newkey(key: KeySpec) -> tuple[Arg, ...]:
     )
 
 
-def _extensions(request: CertRequest, *, csr: bool) -> tuple[Arg, ...]:
-    """The -addext options that make a modern end-entity server certificate."""
-    san = ",".join(entry.openssl() for entry in request.names)
+def server_extensions(
+    names: tuple[SanEntry, ...], *, key_algorithm: str, csr: bool = False
+) -> tuple[Arg, ...]:
+    """
+    The -addext options that make a modern end-entity server certificate.
+
+    Shared by selfsigned, csr, ca sign and ca issue, so every certificate
+    flow-ssl makes for a server carries the same extensions.
+    """
+    san = ",".join(entry.openssl() for entry in names)
     args = [
         Arg(
             ("-addext", f"subjectAltName={san}"),
@@ -162,11 +168,7 @@ def _extensions(request: CertRequest, *, csr: bool) -> tuple[Arg, ...]:
     ]
     if csr:
         return tuple(args)
-    usage = (
-        "digitalSignature,keyEncipherment"
-        if request.key.algorithm == "rsa"
-        else ("digitalSignature")
-    )
+    usage = "digitalSignature,keyEncipherment" if key_algorithm == "rsa" else "digitalSignature"
     args += [
         Arg(
             ("-addext", "basicConstraints=critical,CA:FALSE"),
@@ -218,7 +220,9 @@ def build_req(
         args.append(Arg(("-utf8",), "read the subject as UTF-8, so non-ASCII values arrive intact"))
     extensions: tuple[Arg, ...] = ()
     if not request.literal:
-        extensions = _extensions(request, csr=not x509)
+        extensions = server_extensions(
+            request.names, key_algorithm=request.key.algorithm, csr=not x509
+        )
         args += extensions
     return Command(
         args=tuple(args),
@@ -267,14 +271,21 @@ def for_parsing(command: Command) -> Command:
     return Command(args=(*command.args, pinned), prompts=command.prompts)
 
 
-def build_pubkey_from_key(path: str, *, openssl: str = "openssl") -> Command:
+def build_pubkey_from_key(
+    path: str, *, passin: str | None = None, openssl: str = "openssl"
+) -> Command:
     """``openssl pkey -pubout``: the public half of a private key, as PEM."""
+    source = (
+        Arg(("-passin", passin), "the key's passphrase, from this source")
+        if passin
+        else Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)")
+    )
     return Command(
         args=(
             Arg((openssl, "pkey"), "read a private key"),
             Arg(("-in", path), "the key file"),
             Arg(("-pubout",), "print its public key"),
-            Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)"),
+            source,
         )
     )
 
@@ -350,13 +361,13 @@ def build_verify(
     *,
     untrusted: tuple[str, ...],
     ca_file: str | None,
+    purpose: str | None = "sslserver",
     openssl: str = "openssl",
 ) -> Command:
     """``openssl verify -purpose sslserver``: does the chain reach a trusted root?"""
-    args = [
-        Arg((openssl, "verify"), "check a certificate's chain of signatures"),
-        Arg(("-purpose", "sslserver"), "as a TLS server certificate"),
-    ]
+    args = [Arg((openssl, "verify"), "check a certificate's chain of signatures")]
+    if purpose:
+        args.append(Arg(("-purpose", purpose), "as a TLS server certificate"))
     if ca_file:
         args.append(Arg(("-CAfile", ca_file), "trusting only these roots"))
     args += [
@@ -364,3 +375,183 @@ def build_verify(
     ]
     args.append(Arg((leaf,), "the server certificate"))
     return Command(args=tuple(args))
+
+
+def build_pubkey_from_csr(path: str, *, openssl: str = "openssl") -> Command:
+    """``openssl req -pubkey -noout``: a CSR's public key, as PEM."""
+    return Command(
+        args=(
+            Arg((openssl, "req"), "read a certificate signing request"),
+            Arg(("-in", path), "the request file"),
+            Arg(("-pubkey",), "print its public key"),
+            Arg(("-noout",), "and nothing else"),
+        )
+    )
+
+
+# --- a company CA -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    """
+    The CA that signs: its files, the serial it gives next, and its digest.
+
+    ``passin`` is an openssl pass source (``env:VAR`` or ``file:PATH``), never
+    the passphrase itself.
+    """
+
+    cert: str
+    key: str
+    config: str
+    serial: str
+    digest: str = "sha256"
+    passin: str | None = None
+
+
+def _signer_args(signer: Signer, *, section: str, days: int) -> list[Arg]:
+    args = [
+        Arg(("-CA", signer.cert), "sign with this CA certificate"),
+        Arg(("-CAkey", signer.key), "and the CA's private key (it stays in the CA folder)"),
+    ]
+    if signer.passin:
+        args.append(Arg(("-passin", signer.passin), "the CA key's passphrase, from this source"))
+    args += [
+        Arg(("-config", signer.config), "the CA's own settings, not the system's openssl.cnf"),
+        Arg(("-extensions", section), f"the extensions of its [{section}] section"),
+        Arg(("-set_serial", f"0x{signer.serial}"), "a serial number this CA has not used"),
+        Arg(("-days", str(days)), f"valid for {days} days from now"),
+        Arg((f"-{signer.digest}",), f"sign with {signer.digest.upper()}"),
+    ]
+    return args
+
+
+def build_genpkey(
+    key: KeySpec, out: str, *, passout: str | None = None, openssl: str = "openssl"
+) -> Command:
+    """``openssl genpkey``: a new private key, encrypted when a pass source is given."""
+    if key.algorithm == "rsa":
+        args = [
+            Arg((openssl, "genpkey"), "make a new private key"),
+            Arg(("-algorithm", "RSA"), "an RSA key"),
+            Arg(("-pkeyopt", f"rsa_keygen_bits:{key.bits}"), f"of {key.bits} bits"),
+        ]
+    else:
+        args = [
+            Arg((openssl, "genpkey"), "make a new private key"),
+            Arg(("-algorithm", "EC"), "an elliptic-curve (EC) key"),
+            Arg(("-pkeyopt", f"ec_paramgen_curve:{key.curve}"), f"on the NIST curve {key.curve}"),
+        ]
+    if passout:
+        args += [
+            Arg(("-aes-256-cbc",), "encrypt the key with AES-256"),
+            Arg(("-pass", passout), "with the passphrase from this source"),
+        ]
+    args.append(Arg(("-out", out), "write the private key here"))
+    return Command(args=tuple(args), outputs=(out,))
+
+
+def _subject_args(subject: Subject) -> list[Arg]:
+    args = [Arg(("-subj", format_subj(subject)), "the subject")]
+    if not subject.is_ascii():
+        args.append(Arg(("-utf8",), "read the subject as UTF-8, so non-ASCII values arrive intact"))
+    return args
+
+
+def build_root_ca(
+    subject: Subject,
+    *,
+    key: str,
+    out: str,
+    config: str,
+    serial: str,
+    days: int,
+    digest: str,
+    passin: str | None = None,
+    openssl: str = "openssl",
+) -> Command:
+    """``openssl req -x509 -new -key``: a self-signed root with the [root_ca] extensions."""
+    args = [
+        Arg((openssl, "req"), "make a certificate"),
+        Arg(("-x509",), "self-signed: this is the root everyone will trust"),
+        Arg(("-new",), "from a new request"),
+        Arg(("-key", key), "for this private key"),
+    ]
+    if passin:
+        args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
+    args += _subject_args(subject)
+    args += [
+        Arg(("-config", config), "the CA's own settings, not the system's openssl.cnf"),
+        Arg(("-extensions", "root_ca"), "the extensions of its [root_ca] section"),
+        Arg(("-set_serial", f"0x{serial}"), "a random serial number"),
+        Arg(("-days", str(days)), f"valid for {days} days from now"),
+        Arg((f"-{digest}",), f"sign with {digest.upper()}"),
+        Arg(("-out", out), "write the certificate here"),
+    ]
+    return Command(args=tuple(args), outputs=(out,))
+
+
+def build_ca_csr(
+    subject: Subject,
+    *,
+    key: str,
+    out: str,
+    config: str,
+    passin: str | None = None,
+    openssl: str = "openssl",
+) -> Command:
+    """``openssl req -new -key``: the request an issuing CA sends to its root."""
+    args = [
+        Arg((openssl, "req"), "make a certificate request"),
+        Arg(("-new",), "a new one"),
+        Arg(("-key", key), "for this private key"),
+    ]
+    if passin:
+        args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
+    args += _subject_args(subject)
+    args += [
+        Arg(("-config", config), "the CA's own settings, not the system's openssl.cnf"),
+        Arg(("-out", out), "write the request here"),
+    ]
+    return Command(args=tuple(args), outputs=(out,))
+
+
+def build_sign_csr(
+    csr: str,
+    *,
+    out: str,
+    signer: Signer,
+    section: str,
+    days: int,
+    extra: tuple[Arg, ...] = (),
+    openssl: str = "openssl",
+) -> Command:
+    """
+    ``openssl req -in CSR -CA ... -CAkey ...``: the CA signs a request.
+
+    ``-copy_extensions none``: nothing the request asks for is copied (a CSR
+    asking for CA:TRUE must not get it); the extensions are the section's
+    plus ``extra``.
+    """
+    args = [
+        Arg((openssl, "req"), "read a certificate request"),
+        Arg(("-in", csr), "this one"),
+        *_signer_args(signer, section=section, days=days),
+        Arg(("-copy_extensions", "none"), "copy none of the extensions the request asks for"),
+        *extra,
+        Arg(("-out", out), "write the certificate here"),
+    ]
+    return Command(args=tuple(args), needs=("-CA",), outputs=(out,))
+
+
+def with_signer(command: Command, signer: Signer, *, days: int) -> Command:
+    """A ``req -x509`` key + certificate command, signed by a CA instead of by itself."""
+    args = [arg for arg in command.args if arg.tokens[0] != "-days"]
+    out_at = next(i for i, arg in enumerate(args) if arg.tokens[0] == "-out")
+    args[out_at:out_at] = _signer_args(signer, section="server", days=days)
+    return Command(
+        args=tuple(args),
+        prompts=command.prompts,
+        needs=(*command.needs, "-CA"),
+        outputs=command.outputs,
+    )

@@ -105,11 +105,15 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
     return Outcome(plan=plan, result=result, findings=findings)
 
 
-def verify_key_matches(openssl: str, key: Path, cert: Path) -> Finding:
+def verify_key_matches(
+    openssl: str, key: Path, cert: Path, *, passin: str | None = None
+) -> Finding:
     """The key file's public key is the certificate's (openssl compares, we decide)."""
     from flow_ssl.models import Finding
 
-    key_pub = runner.run(commands.build_pubkey_from_key(str(key), openssl=openssl)).stdout
+    key_pub = runner.run(
+        commands.build_pubkey_from_key(str(key), passin=passin, openssl=openssl)
+    ).stdout
     cert_pub = runner.run(commands.build_pubkey_from_cert(str(cert), openssl=openssl)).stdout
     ok = key_pub.strip() == cert_pub.strip() and "PUBLIC KEY" in key_pub
     return Finding(
@@ -120,12 +124,24 @@ def verify_key_matches(openssl: str, key: Path, cert: Path) -> Finding:
 
 
 def verify_csr_signature(openssl: str, csr: Path) -> Finding:
-    """``openssl req -verify``: the CSR is signed by its own key."""
+    """
+    ``openssl req -verify``: the CSR is signed by its own key.
+
+    Decided by what openssl prints, not only its exit code: before 3.4 it exits 0
+    on a failed self-signature (openssl/openssl#23771).
+    """
     from flow_ssl.errors import OpenSSLFailedError
     from flow_ssl.models import Finding
 
     try:
-        runner.run(commands.build_req_verify(str(csr), openssl=openssl))
+        result = runner.run(commands.build_req_verify(str(csr), openssl=openssl))
     except OpenSSLFailedError as exc:
         return Finding(check="csr-signature", status="fail", message=exc.message)
+    printed = result.stdout + result.stderr
+    if "verify OK" not in printed or "verify failure" in printed:
+        return Finding(
+            check="csr-signature",
+            status="fail",
+            message="openssl req -verify: the self-signature does not match the contents",
+        )
     return Finding(check="csr-signature", status="pass", message="openssl req -verify: OK")

@@ -30,6 +30,14 @@ KeyName = Literal["rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384"]
 KEY_NAMES: tuple[KeyName, ...] = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384")
 
 
+def days_warning(days: int) -> str:
+    """Why a server certificate valid over 825 days will be refused by Apple clients."""
+    return (
+        f"--days {days} is over {APPLE_MAX_DAYS}: Apple platforms (Safari, iOS, "
+        "macOS) refuse TLS server certificates valid that long"
+    )
+
+
 def _printable_value(value: str) -> str:
     """Refuse what openssl cannot take verbatim: control characters, '.' alone, blanks."""
     for char in value:
@@ -107,6 +115,12 @@ class Subject(BaseModel):
     def is_ascii(self) -> bool:
         """Whether openssl can take every value without ``-utf8``."""
         return all(value.isascii() for _, value in self.attributes())
+
+
+class CASubject(Subject):
+    """A CA's subject: the Common Name is a display name, not a host name."""
+
+    common_name: Annotated[Text, _max_chars(64)]
 
 
 class KeySpec(BaseModel):
@@ -189,10 +203,7 @@ class CertRequest(BaseModel):
         """Things that work but an operator should know."""
         found = []
         if self.days > APPLE_MAX_DAYS:
-            found.append(
-                f"--days {self.days} is over {APPLE_MAX_DAYS}: Apple platforms (Safari, iOS, "
-                "macOS) refuse TLS server certificates valid that long"
-            )
+            found.append(days_warning(self.days))
         if self.literal:
             found.append(
                 "--literal: the certificate has no Subject Alternative Name, so Chrome, "

@@ -31,6 +31,7 @@ DEFAULT_TIMEOUT = 120.0
 FEATURES: dict[str, dict[str, tuple[int, int, int]]] = {
     "-addext": {"OpenSSL": (1, 1, 1), "LibreSSL": (3, 1, 0)},
     "-copy_extensions": {"OpenSSL": (3, 0, 0)},
+    "-CA": {"OpenSSL": (3, 0, 0)},
     "storeutl": {"OpenSSL": (1, 1, 1)},
 }
 

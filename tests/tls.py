@@ -60,3 +60,27 @@ def handshake(port: int, server_name: str, cafile: Path) -> str | None:
             return None
     except ssl.SSLCertVerificationError as exc:
         return str(exc.verify_message)
+
+
+def go_handshake(client: Path, port: int, server_name: str, cafile: Path) -> str | None:
+    """The same with Go's crypto/tls (the admin console's stack), via tests/clients."""
+    done = subprocess.run(
+        [str(client), f"127.0.0.1:{port}", server_name, str(cafile)],
+        capture_output=True, text=True, timeout=20, check=False,
+    )  # fmt: skip
+    if done.returncode == 0:
+        return None
+    return (done.stdout + done.stderr).strip() or f"exit {done.returncode}"
+
+
+def gnutls_handshake(port: int, server_name: str, cafile: Path) -> str | None:
+    """The same with GnuTLS's gnutls-cli."""
+    done = subprocess.run(
+        ["gnutls-cli", "--x509cafile", str(cafile), "--port", str(port),
+         "--verify-hostname", server_name, "127.0.0.1"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20, check=False,
+    )  # fmt: skip
+    if done.returncode == 0:
+        return None
+    errors = [line for line in done.stdout.splitlines() if line.startswith("***")]
+    return " ".join(errors) or f"exit {done.returncode}"

@@ -1,0 +1,262 @@
+"""
+A company CA's folder: its files, its lock, its serial state and its issuance log.
+
+Everything a CA needs lives in one folder, in formats openssl and people can
+read: the key (0600), the certificate, the extension config openssl is given
+with ``-config``, the next serial in openssl's ``-CAserial`` format, and one
+JSON line per certificate issued. Changes to the state happen under a lock,
+so two runs at once never give out the same serial.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flow_ssl.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from flow_ssl.models import ParsedCertificate
+
+# The extensions each kind of certificate gets, and the questions asked when a
+# subject is answered at the prompts (the stock openssl.cnf's labels).
+CA_CONFIG = """\
+# flow-ssl certificate authority. openssl reads this file with -config; each
+# section below is the complete set of extensions one kind of certificate gets.
+# Nothing a certificate request asks for is copied (-copy_extensions none).
+
+[ req ]
+distinguished_name = subject
+string_mask        = utf8only
+
+[ subject ]
+countryName            = Country Name (2 letter code)
+countryName_min        = 2
+countryName_max        = 2
+stateOrProvinceName    = State or Province Name (full name)
+localityName           = Locality Name (eg, city)
+organizationName       = Organization Name (eg, company)
+organizationalUnitName = Organizational Unit Name (eg, section)
+commonName             = Common Name (e.g. server FQDN or YOUR name)
+commonName_max         = 64
+emailAddress           = Email Address
+emailAddress_max       = 64
+
+# The root: signs issuing CAs (and, without one, servers directly).
+[ root_ca ]
+basicConstraints       = critical, CA:TRUE
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+
+# An issuing CA under the root: signs servers only (pathlen:0).
+[ issuing_ca ]
+basicConstraints       = critical, CA:TRUE, pathlen:0
+keyUsage               = critical, keyCertSign, cRLSign
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+# A TLS server. subjectAltName, basicConstraints (CA:FALSE), keyUsage and
+# extendedKeyUsage (serverAuth) are given with -addext, per certificate.
+[ server ]
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+"""
+
+LOCK_TIMEOUT = 30.0
+_HEX = re.compile(r"^[0-9A-Fa-f]{2,40}$")
+_PASS_SOURCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+_ENCRYPTED = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
+
+
+@dataclass(frozen=True)
+class Folder:
+    """The files of one CA folder (real or staged: the names are the same)."""
+
+    path: Path
+
+    @property
+    def key(self) -> Path:
+        """The CA's private key (0600; it never leaves the folder)."""
+        return self.path / "ca.key"
+
+    @property
+    def cert(self) -> Path:
+        """The CA's certificate."""
+        return self.path / "ca.crt"
+
+    @property
+    def config(self) -> Path:
+        """The extension config openssl is given with ``-config``."""
+        return self.path / "ca.cnf"
+
+    @property
+    def serial(self) -> Path:
+        """The next serial number, in hex (openssl's ``-CAserial`` format)."""
+        return self.path / "serial"
+
+    @property
+    def log(self) -> Path:
+        """One JSON line per certificate issued."""
+        return self.path / "issued.log"
+
+    @property
+    def request(self) -> Path:
+        """An issuing CA's request to its root (kept for re-signing)."""
+        return self.path / "ca.csr"
+
+    @property
+    def root(self) -> Path:
+        """An issuing CA's copy of its root certificate."""
+        return self.path / "root.crt"
+
+    @property
+    def lock(self) -> Path:
+        """Held while the serial state changes."""
+        return self.path / ".lock"
+
+    def root_cert(self) -> Path:
+        """The root to trust: the CA itself, or the root it was signed by."""
+        return self.root if self.root.exists() else self.cert
+
+
+def check_pass_source(source: str | None, flag: str) -> None:
+    """
+    Accept only openssl's ``env:VAR`` and ``file:PATH`` pass sources.
+
+    ``pass:secret`` would put the passphrase on the command line, where any
+    user of the machine can read it in the process list.
+    """
+    if source is None:
+        return
+    if not _PASS_SOURCE.match(source):
+        raise InvalidInputError(
+            f"{flag} {source!r}: give env:VARIABLE or file:PATH "
+            "(a passphrase on the command line is visible to every user)"
+        )
+    kind, _, where = source.partition(":")
+    if kind == "env" and where not in os.environ:
+        raise InvalidInputError(f"{flag} {source}: the environment variable {where} is not set")
+    if kind == "file" and not Path(where).is_file():
+        raise InvalidInputError(f"{flag} {source}: no such file")
+
+
+def key_is_encrypted(key: Path) -> bool:
+    """Whether a PEM key file is passphrase-protected."""
+    return bool(_ENCRYPTED.search(key.read_text(encoding="ascii", errors="replace")))
+
+
+def random_serial() -> str:
+    """A positive 64-bit serial with its top bit set (fixed length), in hex."""
+    return format_serial(secrets.randbits(63) | (1 << 63))
+
+
+def format_serial(number: int) -> str:
+    """Upper-case hex with an even number of digits, as openssl writes it."""
+    text = f"{number:X}"
+    return text if len(text) % 2 == 0 else f"0{text}"
+
+
+def read_serial(folder: Folder) -> str:
+    """
+    The serial the CA gives next.
+
+    Raises:
+        InvalidInputError: the serial file is missing or damaged.
+    """
+    try:
+        text = folder.serial.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{folder.serial} cannot be read: {exc}") from None
+    if not _HEX.match(text):
+        raise InvalidInputError(
+            f"{folder.serial} does not hold a hex serial number; it is damaged",
+            hint=f"restore it from a backup of {folder.path}",
+        )
+    return text.upper()
+
+
+def advance_serial(folder: Folder, used: str) -> None:
+    """Record that ``used`` is taken: the next one is ``used + 1`` (written atomically)."""
+    staged = folder.serial.with_name(f".{folder.serial.name}.new")
+    staged.write_text(format_serial(int(used, 16) + 1) + "\n", encoding="ascii")
+    staged.replace(folder.serial)
+
+
+def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:
+    """Append one line per certificate issued: when, serial, subject, names, file."""
+    entry = {
+        "issued": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "serial": cert.serial,
+        "subject": ", ".join(f"{a.type}={a.value}" for a in cert.subject),
+        "names": [*cert.subject_alt_names.dns, *cert.subject_alt_names.ip],
+        "not_after": cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ") if cert.not_after else None,
+        "ca": bool(cert.basic_constraints and cert.basic_constraints.ca),
+        "file": str(written_to.resolve()),
+    }
+    with folder.log.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def locked(folder: Folder, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """
+    Hold the folder's lock (an OS file lock, released even if the process dies).
+
+    Raises:
+        InvalidInputError: another run held it for longer than ``timeout``.
+    """
+    descriptor = os.open(folder.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(descriptor):
+            if time.monotonic() > deadline:
+                raise InvalidInputError(
+                    f"the CA folder {folder.path} is busy: another flow-ssl has held its "
+                    f"lock for {timeout:.0f}s",
+                    hint="try again when it has finished",
+                )
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            _unlock(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)

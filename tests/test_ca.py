@@ -1,0 +1,416 @@
+"""ca init/sign/issue/trust against real openssl, checked with cryptography and real TLS clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from flow_ssl.cli import main
+from tests.helpers import listing, load_cert, requires_openssl
+from tests.tls import gnutls_handshake, go_handshake, handshake, s_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+NAMES = ["flow.mycompany.com", "flow-analytics.mycompany.com"]
+# CI installs the Go and GnuTLS clients and sets this, so their tests run there.
+REQUIRE_CLIENTS = os.environ.get("FLOW_SSL_REQUIRE_CLIENTS") == "1"
+
+
+def _run_in(folder: Path, *args: str) -> int:
+    """The CLI in-process, from ``folder`` (for module-scoped fixtures)."""
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        return main(list(args))
+    finally:
+        os.chdir(here)
+
+
+@pytest.fixture(scope="module")
+def cas(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root CA (./root) and an issuing CA under it (./issuing), made by the CLI."""
+    base = tmp_path_factory.mktemp("cas")
+    assert _run_in(base, "ca", "init", "--dir", "root", "--name", "Acme Internal Root CA",
+                   "--org", "Acme") == 0  # fmt: skip
+    assert _run_in(base, "ca", "init", "--dir", "issuing", "--name", "Acme Issuing CA",
+                   "--parent", "root") == 0  # fmt: skip
+    return base
+
+
+def _csr(folder: Path, name: str, *extra: str, key: str = "ec") -> Path:
+    """A CSR made by openssl directly (an operator's own tooling), with extra req options."""
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
+        "-newkey", key]  # fmt: skip
+    subprocess.run(
+        ["openssl", "req", "-new", "-nodes", *newkey, "-keyout", str(folder / f"{name}.key"),
+         "-subj", f"/O=Acme/CN={name}", *extra, "-out", str(folder / f"{name}.csr")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return folder / f"{name}.csr"
+
+
+def _serial_state(ca_dir: Path) -> str:
+    return (ca_dir / "serial").read_text().strip()
+
+
+def test_root_and_issuing_ca_have_the_right_constraints(cas: Path) -> None:
+    root = load_cert(cas / "root" / "ca.crt")
+    issuing = load_cert(cas / "issuing" / "ca.crt")
+    for cert, path_length, days in ((root, None, 3650), (issuing, 0, 1825)):
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+        assert constraints.critical
+        assert constraints.value.ca
+        assert constraints.value.path_length == path_length
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
+        assert usage.critical
+        assert usage.value.key_cert_sign
+        assert usage.value.crl_sign
+        assert not usage.value.digital_signature
+        assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=days)
+        public = cert.public_key()
+        assert isinstance(public, ec.EllipticCurvePublicKey)
+        assert public.curve.name == "secp384r1"
+    assert root.issuer == root.subject
+    root.verify_directly_issued_by(root)
+    issuing.verify_directly_issued_by(root)
+    root_ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    aki = issuing.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == root_ski.digest
+    assert root.subject.rfc4514_string() == "CN=Acme Internal Root CA,O=Acme"
+
+
+def test_ca_keys_are_private_and_match_their_certificates(cas: Path) -> None:
+    for name in ("root", "issuing"):
+        folder = cas / name
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert (folder / "ca.key").stat().st_mode & 0o777 == 0o600
+        key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), None)
+        assert key.public_key() == load_cert(folder / "ca.crt").public_key()
+    assert (cas / "issuing" / "root.crt").read_bytes() == (cas / "root" / "ca.crt").read_bytes()
+    logged = [json.loads(line) for line in (cas / "root" / "issued.log").read_text().splitlines()]
+    issuing_serial = load_cert(cas / "issuing" / "ca.crt").serial_number
+    assert [int(entry["serial"], 16) for entry in logged] == [issuing_serial]
+
+
+def test_init_refuses_an_existing_ca_folder(cli: Callable[..., Run], cas: Path) -> None:
+    before = {p: p.read_bytes() for p in (cas / "root").iterdir() if p.is_file()}
+    result = cli("ca", "init", "--dir", str(cas / "root"), "--name", "Another Root")
+    assert result.code == 2
+    assert "not empty" in result.err
+    assert {p: p.read_bytes() for p in (cas / "root").iterdir() if p.is_file()} == before
+
+
+def test_issuing_ca_cannot_be_a_parent(cli: Callable[..., Run], cas: Path) -> None:
+    result = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "issuing"))
+    assert result.code == 2
+    assert "cannot sign another CA" in result.err
+    assert not (cas / "sub").exists()
+
+
+@pytest.fixture(scope="module")
+def signed(cas: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CSR that asks to be a CA, signed by the issuing CA."""
+    work = tmp_path_factory.mktemp("signed")
+    csr = _csr(
+        work, "flow.mycompany.com",
+        "-addext", "subjectAltName=DNS:flow-analytics.mycompany.com",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    )  # fmt: skip
+    code = _run_in(work, "ca", "sign", str(csr), "--dir", str(cas / "issuing"),
+                   "--out", "flow.crt", "--fullchain", "flow.fullchain.pem")  # fmt: skip
+    assert code == 0
+    return work
+
+
+def test_sign_gives_exactly_the_csr_names_and_never_ca(signed: Path) -> None:
+    cert = load_cert(signed / "flow.crt")
+    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == NAMES
+    assert san.get_values_for_type(x509.IPAddress) == []
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature
+    assert not usage.key_cert_sign
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=397)
+    key = serialization.load_pem_private_key((signed / "flow.mycompany.com.key").read_bytes(), None)
+    assert key.public_key() == cert.public_key()
+    chain = x509.load_pem_x509_certificates((signed / "flow.fullchain.pem").read_bytes())
+    assert [c.subject.rfc4514_string() for c in chain] == [
+        "CN=flow.mycompany.com,O=Acme",
+        "CN=Acme Issuing CA",
+    ]
+
+
+def test_check_passes_on_what_sign_made(cli: Callable[..., Run], cas: Path, signed: Path) -> None:
+    hosts = [arg for name in NAMES for arg in ("--host", name)]
+    result = cli("check", "--cert", str(signed / "flow.fullchain.pem"),
+                 "--key", str(signed / "flow.mycompany.com.key"),
+                 "--ca-file", str(cas / "root" / "ca.crt"), *hosts, "--json")  # fmt: skip
+    assert result.code == 0, result.out
+    assert json.loads(result.out)["ready"] is True
+
+
+@pytest.fixture(scope="module")
+def served(cas: Path, signed: Path) -> Iterator[int]:
+    """The signed certificate and its chain, served on 127.0.0.1."""
+    with s_server(signed / "flow.crt", signed / "flow.mycompany.com.key",
+                  chain=cas / "issuing" / "ca.crt") as port:  # fmt: skip
+        yield port
+
+
+@pytest.fixture(scope="module")
+def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/clients/tlsclient.go, built once."""
+    go = shutil.which("go")
+    if go is None:
+        if REQUIRE_CLIENTS:
+            pytest.fail("go is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
+        pytest.skip("needs Go (CI installs it)")
+    out = tmp_path_factory.mktemp("go") / "tlsclient"
+    source = Path(__file__).parent / "clients" / "tlsclient.go"
+    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
+    subprocess.run([go, "build", "-o", str(out), str(source)], check=True, env=env,
+                   capture_output=True)  # fmt: skip
+    return out
+
+
+def _need_gnutls() -> None:
+    if shutil.which("gnutls-cli") is None:
+        if REQUIRE_CLIENTS:
+            pytest.fail("gnutls-cli is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
+        pytest.skip("needs gnutls-cli (CI installs it)")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
+    cas: Path, served: int, go_client: Path, name: str
+) -> None:
+    root = cas / "root" / "ca.crt"
+    assert handshake(served, name, root) is None
+    assert go_handshake(go_client, served, name, root) is None
+    _need_gnutls()
+    assert gnutls_handshake(served, name, root) is None
+
+
+def test_full_chain_is_refused_for_any_other_name(cas: Path, served: int, go_client: Path) -> None:
+    root = cas / "root" / "ca.crt"
+    assert "mismatch" in str(handshake(served, "other.mycompany.com", root)).lower()
+    assert "not other.mycompany.com" in str(
+        go_handshake(go_client, served, "other.mycompany.com", root)
+    )
+    _need_gnutls()
+    assert gnutls_handshake(served, "other.mycompany.com", root) is not None
+
+
+def test_tampered_csr_is_refused_and_nothing_written(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    csr = _csr(tmp_path, "flow.mycompany.com")
+    der = subprocess.run(["openssl", "req", "-in", str(csr), "-outform", "DER"],
+                         check=True, capture_output=True).stdout  # fmt: skip
+    at = der.index(b"flow.mycompany.com")
+    tampered = der[:at] + b"evil" + der[at + 4 :]  # same length: still parses
+    body = base64.encodebytes(tampered).decode()
+    (tmp_path / "tampered.csr").write_text(
+        f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+    )
+    serial_before = _serial_state(cas / "issuing")
+    before = listing(tmp_path)
+    result = cli("ca", "sign", "tampered.csr", "--dir", str(cas / "issuing"))
+    assert result.code == 2
+    assert "signature does not verify" in result.err
+    assert "Traceback" not in result.err
+    assert listing(tmp_path) == before
+    assert _serial_state(cas / "issuing") == serial_before
+
+
+def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:
+    _csr(tmp_path, "weak.example.com", key="rsa:1024")
+    result = cli("ca", "sign", "weak.example.com.csr", "--dir", str(cas / "root"))
+    assert result.code == 2
+    assert "1024-bit RSA" in result.err
+    assert not (tmp_path / "weak.example.com.crt").exists()
+
+
+def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> None:
+    result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "a.example.com",
+                 "--subj", "--days", "3000")  # fmt: skip
+    assert result.code == 2
+    assert "nothing it signs may outlive it" in result.err
+    assert not (cas / "a.example.com.key").exists()
+
+
+def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> None:
+    """Separate processes at once, as two operators or a script would run them."""
+    count = 8
+    ca_dir = cas / "issuing"
+    start = int(_serial_state(ca_dir), 16)
+
+    def one(index: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flow_ssl", "ca", "issue", "--dir", str(ca_dir),
+             "--cn", f"host{index}.example.com", "--key", "ec:P-256", "--subj", "--json"],
+            cwd=tmp_path, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(one, range(count)))
+    assert [r.returncode for r in results] == [0] * count, [r.stderr for r in results]
+    serials = {load_cert(tmp_path / f"host{i}.example.com.crt").serial_number for i in range(count)}
+    assert len(serials) == count
+    assert serials == {int(json.loads(r.stdout)["serial"], 16) for r in results}
+    assert int(_serial_state(ca_dir), 16) == start + count
+    logged = [
+        json.loads(line)["serial"] for line in (ca_dir / "issued.log").read_text().splitlines()
+    ]
+    assert len(logged) == len(set(logged))
+
+
+def test_issue_answers_the_prompts_and_writes_key_cert_chain(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "*.mycompany.com",
+                 "--san", "10.1.2.3", "--org", "Acme", "--country", "DE",
+                 "--key", "rsa:2048")  # fmt: skip
+    assert result.code == 0, result.err
+    assert "-CA " in result.out
+    key_file = tmp_path / "wildcard.mycompany.com.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    cert = load_cert(tmp_path / "wildcard.mycompany.com.crt")
+    assert cert.subject.rfc4514_string() == "CN=*.mycompany.com,O=Acme,C=DE"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["*.mycompany.com"]
+    assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["10.1.2.3"]
+    cert.verify_directly_issued_by(load_cert(cas / "issuing" / "ca.crt"))
+    chain = x509.load_pem_x509_certificates(
+        (tmp_path / "wildcard.mycompany.com.fullchain.pem").read_bytes()
+    )
+    assert [c.serial_number for c in chain] == [
+        cert.serial_number,
+        load_cert(cas / "issuing" / "ca.crt").serial_number,
+    ]
+    with s_server(tmp_path / "wildcard.mycompany.com.crt", key_file,
+                  chain=cas / "issuing" / "ca.crt") as port:  # fmt: skip
+        assert handshake(port, "flow.mycompany.com", cas / "root" / "ca.crt") is None
+        assert handshake(port, "a.b.mycompany.com", cas / "root" / "ca.crt") is not None
+
+
+def test_passphrase_protected_ca(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = "correct horse battery"
+    monkeypatch.setenv("TEST_CA_PASS", words)
+    made = cli(
+        "ca", "init", "--dir", "locked", "--name", "Locked Root", "--ca-pass", "env:TEST_CA_PASS"
+    )
+    assert made.code == 0, made.err
+    assert words not in made.out
+    key_bytes = (tmp_path / "locked" / "ca.key").read_bytes()
+    assert b"ENCRYPTED PRIVATE KEY" in key_bytes
+    serialization.load_pem_private_key(key_bytes, words.encode())
+    without = cli("ca", "issue", "--dir", "locked", "--cn", "a.example.com", "--subj")
+    assert without.code == 2
+    assert "--ca-pass" in without.err
+    on_command_line = cli("ca", "issue", "--dir", "locked", "--cn", "a.example.com", "--subj",
+                          "--ca-pass", f"pass:{words}")  # fmt: skip
+    assert on_command_line.code == 2
+    assert not (tmp_path / "a.example.com.key").exists()
+    issued = cli("ca", "issue", "--dir", "locked", "--cn", "a.example.com", "--subj",
+                 "--ca-pass", "env:TEST_CA_PASS")  # fmt: skip
+    assert issued.code == 0, issued.err
+    assert "-passin env:TEST_CA_PASS" in issued.out
+    assert words not in issued.out
+    load_cert(tmp_path / "a.example.com.crt").verify_directly_issued_by(
+        load_cert(tmp_path / "locked" / "ca.crt")
+    )
+
+
+def test_printed_scripts_run_nothing_and_make_a_working_ca(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """--print writes nothing; the script it prints, run by sh, makes what flow-ssl would."""
+    init = cli("ca", "init", "--dir", "root", "--name", "Script Root", "--print")
+    assert init.code == 0
+    assert listing(tmp_path) == []
+    script = tmp_path.parent / f"{tmp_path.name}-init.sh"
+    script.write_text(init.out)
+    subprocess.run(["sh", "-e", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    root = load_cert(tmp_path / "root" / "ca.crt")
+    assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    _csr(tmp_path, "flow.mycompany.com")
+    sign = cli("ca", "sign", "flow.mycompany.com.csr", "--dir", "root", "--print")
+    assert sign.code == 0
+    assert not (tmp_path / "flow.mycompany.com.crt").exists()
+    script.write_text(sign.out)
+    subprocess.run(["sh", "-e", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    cert = load_cert(tmp_path / "flow.mycompany.com.crt")
+    cert.verify_directly_issued_by(root)
+    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    # flow-ssl itself then takes over the folder the script made.
+    issued = cli("ca", "issue", "--dir", "root", "--cn", "b.example.com", "--subj")
+    assert issued.code == 0, issued.err
+
+
+def test_sign_json_reports_what_was_issued(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    _csr(tmp_path, "json.example.com")
+    result = cli("ca", "sign", "json.example.com.csr", "--dir", str(cas / "root"), "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    cert = load_cert(tmp_path / "json.example.com.crt")
+    assert int(data["serial"], 16) == cert.serial_number
+    assert data["result"]["subject_alt_names"]["dns"] == ["json.example.com"]
+    assert data["files"] == {
+        "certificate": "json.example.com.crt",
+        "fullchain": "json.example.com.fullchain.pem",
+    }
+    assert all(f["status"] != "fail" for f in data["findings"])
+    # Signed by the root directly: the full chain is the leaf alone.
+    assert (
+        len(x509.load_pem_x509_certificates((tmp_path / data["files"]["fullchain"]).read_bytes()))
+        == 1
+    )
+
+
+def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas: Path) -> None:
+    result = cli("ca", "trust", "--dir", str(cas / "issuing"), "--print")
+    assert result.code == 0
+    root = str((cas / "issuing" / "root.crt").resolve())
+    assert (
+        f"sudo cp {root} /usr/local/share/ca-certificates/acme-internal-root-ca.crt" in result.out
+    )
+    assert "update-ca-trust" in result.out
+    assert "security add-trusted-cert" in result.out
+    assert "Cert:\\LocalMachine\\Root" in result.out
+    assert "certutil -d" in result.out
+    fingerprint = load_cert(cas / "root" / "ca.crt").fingerprint(hashes.SHA256())
+    assert fingerprint.hex(":").upper() in result.out
+
+
+def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
+    result = cli("ca", "issue", "--dir", "nowhere", "--cn", "a.example.com")
+    assert result.code == 2
+    assert "no CA folder" in result.err
+    assert "flow-ssl ca init" in result.err
