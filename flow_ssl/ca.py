@@ -129,10 +129,17 @@ def open_ca(path: Path, *, passin: str | None, flag: str = "--dir") -> CA:
     return CA(folder=folder, cert=cert, passin=passin)
 
 
-def _perform(step: Step, openssl: runner.OpenSSL) -> None:
-    """Do one step for real (the same step --print shows)."""
+def _perform_all(steps: list[Step], openssl: runner.OpenSSL) -> None:
+    """Do each step for real (the same steps --print shows), once all can run here."""
+    for step in steps:
+        if isinstance(step, commands.Command):
+            openssl.require(step)
+    for step in steps:
+        _perform(step)
+
+
+def _perform(step: Step) -> None:
     if isinstance(step, commands.Command):
-        openssl.require(step)
         if step.prompts:
             runner.run_interactive(step)
         else:
@@ -275,8 +282,8 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
             parent_serial = cafolder.read_serial(parent.folder) if parent else ""
             if announce:
                 announce(plan.steps(parent_serial=parent_serial))
-            for step in plan.steps(folder, parent_serial=parent_serial, openssl=openssl.path)[1:]:
-                _perform(step, openssl)
+            steps = plan.steps(folder, parent_serial=parent_serial, openssl=openssl.path)
+            _perform_all(steps[1:], openssl)  # the staging folder is made already
             folder.key.chmod(files.KEY_MODE)
             cert = reader.read_file(folder.cert)[0]
             cert.source = str(Folder(plan.target).cert)
@@ -480,8 +487,9 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
         serial = cafolder.read_serial(ca.folder)
         if announce:
             announce(plan.steps(serial=serial))
-        for step in plan.steps(serial=serial, out=out, fullchain=fullchain, openssl=openssl.path):
-            _perform(step, openssl)
+        _perform_all(
+            plan.steps(serial=serial, out=out, fullchain=fullchain, openssl=openssl.path), openssl
+        )
         cert = reader.read_file(out)[0]
         cert.source = str(plan.out)
         findings = [
@@ -618,8 +626,7 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
         steps = plan.steps(
             serial=serial, keyout=key, out=out, fullchain=fullchain, openssl=openssl.path
         )
-        for step in steps:
-            _perform(step, openssl)
+        _perform_all(steps, openssl)
         cert = reader.read_file(out)[0]
         cert.source = str(plan.out)
         findings = [

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from flow_ssl.cli import main
-from tests.helpers import listing, load_cert, requires_openssl
+from tests.helpers import fake_openssl, listing, load_cert, requires_openssl
 from tests.tls import gnutls_handshake, go_handshake, handshake, s_server
 
 if TYPE_CHECKING:
@@ -414,3 +414,51 @@ def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
     assert result.code == 2
     assert "no CA folder" in result.err
     assert "flow-ssl ca init" in result.err
+
+
+def _openssl_reporting(tmp_path: Path, version: str, before_exec: str = "") -> Path:
+    """The real openssl behind a script that reports another version (or fails a step)."""
+    real = shutil.which("openssl")
+    return fake_openssl(
+        tmp_path,
+        f'if [ "$1" = version ]; then echo "{version}"; exit 0; fi\n'
+        f'{before_exec}exec "{real}" "$@"\n',
+    )
+
+
+def test_openssl_without_req_ca_is_refused_before_anything_runs(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "FLOW_SSL_OPENSSL", str(_openssl_reporting(tmp_path, "OpenSSL 1.1.1w  11 Sep 2023"))
+    )
+    serial = _serial_state(cas / "issuing")
+    result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "old.example.com", "--subj")
+    assert result.code == 3
+    assert "-CA" in result.err
+    assert "OpenSSL 3.0" in result.err
+    assert not (tmp_path / "old.example.com.key").exists()
+    init = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "root"))
+    assert init.code == 3
+    assert not (tmp_path / "sub").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["fakebin"]
+    assert _serial_state(cas / "issuing") == serial
+
+
+def test_openssl_failing_at_the_signing_step_changes_nothing(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_on_ca = 'for a in "$@"; do [ "$a" = -CA ] && { echo "disk full" >&2; exit 1; }; done\n'
+    monkeypatch.setenv(
+        "FLOW_SSL_OPENSSL",
+        str(_openssl_reporting(tmp_path, "OpenSSL 3.0.19 27 Jan 2026", fail_on_ca)),
+    )
+    _csr(tmp_path, "mid.example.com")
+    ca_dir = cas / "issuing"
+    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()}
+    before = listing(tmp_path)
+    result = cli("ca", "sign", "mid.example.com.csr", "--dir", str(ca_dir))
+    assert result.code == 3
+    assert "disk full" in result.err
+    assert listing(tmp_path) == before
+    assert {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()} == state
