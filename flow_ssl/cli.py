@@ -28,7 +28,6 @@ from flow_ssl.models import (
     CertRequest,
     KeySpec,
     ParsedCertificate,
-    Subject,
 )
 
 if TYPE_CHECKING:
@@ -102,72 +101,6 @@ ShellOpt = Annotated[
 ]
 
 
-SUBJECT_FLAGS = {
-    "country": "--country",
-    "state": "--state",
-    "locality": "--locality",
-    "organization": "--org",
-    "organizational_unit": "--ou",
-    "common_name": "--cn",
-    "email": "--email",
-}
-_FILE_KEYS = {
-    "country": "country",
-    "state": "state",
-    "locality": "locality",
-    "org": "organization",
-    "organization": "organization",
-    "ou": "organizational_unit",
-    "organizational_unit": "organizational_unit",
-    "cn": "common_name",
-    "common_name": "common_name",
-    "email": "email",
-    "san": "san",
-}
-
-
-def _read_subject_file(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"--subject-file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"--subject-file {path} cannot be read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"--subject-file {path} is not valid TOML: {exc}") from None
-    fields: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in _FILE_KEYS:
-            known = ", ".join(sorted(k for k in _FILE_KEYS if "_" not in k))
-            raise InvalidInputError(
-                f"--subject-file {path}: unknown field {key!r} (known: {known})"
-            )
-        if key == "san":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise InvalidInputError(f"--subject-file {path}: san must be a list of names")
-        elif not isinstance(value, str):
-            raise InvalidInputError(f"--subject-file {path}: {key} must be a string")
-        fields[_FILE_KEYS[key]] = value
-    return fields
-
-
-def _validation_message(exc: ValidationError) -> str:
-    """The first problem, named by the flag the operator typed."""
-    error = exc.errors()[0]
-    field_name = str(error["loc"][-1]) if error["loc"] else ""
-    flag = SUBJECT_FLAGS.get(field_name, f"--{field_name.replace('_', '-')}")
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] in {"greater_than_equal", "less_than_equal", "int_parsing"}:
-        message = f"{error['input']!r}: {message.lower()}"
-    if field_name == "names":
-        flag = "--san"
-    return f"{flag}: {message}"
-
-
 def build_request(
     *,
     cn: str | None,
@@ -184,7 +117,12 @@ def build_request(
     literal: bool = False,
 ) -> CertRequest:
     """Flags (over a --subject-file) -> a validated request, or InvalidInputError."""
-    fields = _read_subject_file(subject_file) if subject_file else {}
+    from flow_ssl import inputs
+
+    fields: dict[str, Any] = {}
+    if subject_file:
+        data = inputs.read_toml(subject_file, "--subject-file")
+        fields = inputs.subject_fields(data, f"--subject-file {subject_file}")
     flags = {
         "common_name": cn,
         "country": country,
@@ -195,25 +133,8 @@ def build_request(
         "email": email,
     }
     fields.update({k: v for k, v in flags.items() if v is not None})
-    names = list(fields.pop("san", [])) + list(san or [])
-    if "common_name" not in fields:
-        raise InvalidInputError("--cn is required: the server's DNS name (like flow.mycompany.com)")
-    if key is not None and key not in KEY_NAMES:
-        raise InvalidInputError(
-            f"--key {key!r} is not offered; choose one of {', '.join(KEY_NAMES)}"
-        )
-    if literal and names:
-        raise InvalidInputError("--literal makes a certificate without SAN; it cannot take --san")
-    try:
-        return CertRequest(
-            subject=Subject(**fields),
-            names=tuple(names),
-            key=KeySpec(name=key) if key else KeySpec(),
-            days=days if days is not None else 365,
-            literal=literal,
-        )
-    except ValidationError as exc:
-        raise InvalidInputError(_validation_message(exc)) from None
+    fields["san"] = list(fields.get("san", [])) + list(san or [])
+    return inputs.build_request(fields, days=days, key=key, literal=literal)
 
 
 def _warn(message: str) -> None:
@@ -745,7 +666,9 @@ def ca_init(
         )
         key_spec = KeySpec(name=key or ca.DEFAULT_CA_KEY)
     except ValidationError as exc:
-        raise InvalidInputError(_validation_message(exc).replace("--cn", "--name")) from None
+        from flow_ssl.inputs import validation_message
+
+        raise InvalidInputError(validation_message(exc).replace("--cn", "--name")) from None
     plan = ca.InitPlan(
         target=folder,
         subject=subject,
