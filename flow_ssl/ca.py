@@ -160,7 +160,13 @@ def _refuse(findings: list[Finding], what: str) -> None:
         )
 
 
-def _check_days(days: int, issuer: CA | None, flag: str = "--days") -> None:
+def check_days(days: int, issuer: CA | None, flag: str = "--days") -> None:
+    """
+    Refuse a validity openssl cannot give, or one that outlives the issuing CA.
+
+    Raises:
+        InvalidInputError: naming ``flag``.
+    """
     if not 1 <= days <= 36500:
         raise InvalidInputError(f"{flag} {days}: give a number of days from 1 to 36500")
     if issuer is None:
@@ -271,7 +277,7 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
         CheckFailedError: the certificate is not the CA asked for.
     """
     check_new_folder(plan.target)
-    _check_days(plan.days, plan.parent)
+    check_days(plan.days, plan.parent)
     openssl = runner.find_openssl()
     staging = Path(tempfile.mkdtemp(prefix=files.STAGING_PREFIX, dir=plan.target.parent))
     folder = Folder(staging / plan.target.name)
@@ -400,7 +406,7 @@ def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> Si
             f"{csr}: its signature does not verify; it was altered or damaged, so it is not signed",
             hint="ask for the CSR again, straight from the server that made it",
         )
-    _check_days(days, ca)
+    check_days(days, ca)
     _check_request_key(csr, request)
     return SignPlan(
         ca=ca,
@@ -614,7 +620,7 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
         OpenSSLError: openssl failed or asked what it was not expected to.
         CheckFailedError: the certificate is not what was asked (nothing written).
     """
-    _check_days(plan.request.days, plan.ca)
+    check_days(plan.request.days, plan.ca)
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     openssl = runner.find_openssl()

@@ -99,6 +99,10 @@ ForceFlag = Annotated[bool, typer.Option("--force", help="Replace existing files
 ShellOpt = Annotated[
     str, typer.Option("--shell", help="Render --print for this shell: posix or powershell.")
 ]
+PrintFlag = Annotated[
+    bool, typer.Option("--print", help="Show the openssl commands as a script; run nothing.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
 
 
 def build_request(
@@ -538,6 +542,100 @@ def bundle(
         typer.echo(f"  {number}. {output.name_text(cert_in.subject)}")
 
 
+@app.command("batch")
+def batch_command(
+    manifest: Annotated[
+        Path, typer.Argument(help="TOML: a [defaults] table and [[cert]] entries.")
+    ],
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--jobs", help="Entries made at once [default: the number of cores]."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo entries whose files exist (else skipped).")
+    ] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print every openssl command as a shell script.")
+    ] = False,
+    shell: ShellOpt = "posix",
+    as_json: JsonFlag = False,
+) -> None:
+    """Make every certificate in a manifest, in parallel; exit 1 if any entry failed."""
+    import time
+
+    from flow_ssl import batch
+    from flow_ssl.script import render_script
+
+    shell_name = _check_shell(shell)
+    if jobs is not None and jobs < 1:
+        raise InvalidInputError("--jobs must be 1 or more")
+    entries = batch.load(manifest)
+    if print_only:
+        if shell_name == "posix":
+            typer.echo("#!/bin/sh\nset -e")
+        typer.echo(
+            f"# flow-ssl batch {manifest}: {len(entries)} entries. flow-ssl answers openssl's "
+            "questions; this script gives the same subject with -subj."
+        )
+        typer.echo(render_script(batch.script_steps(entries, force=force), shell_name))
+        return
+    for entry in entries:
+        for warning in entry.request.warnings():
+            _warn(f"[[cert]] #{entry.number} ({entry.name}): {warning}")
+    on_terminal = sys.stderr.isatty() and not as_json
+    finished: list[int] = []
+
+    def report(outcome: batch.Outcome) -> None:
+        finished.append(outcome.job.number)
+        if on_terminal:
+            line = output.progress_bar(len(finished), len(entries), outcome.job.name)
+            typer.echo(f"\r\033[K{line}", err=True, nl=False)
+        elif not as_json:
+            typer.echo(
+                f"[{len(finished)}/{len(entries)}] {outcome.status} {outcome.job.name}", err=True
+            )
+
+    started = time.monotonic()
+    outcomes = batch.run(
+        entries, workers=jobs or batch.default_workers(), force=force, report=report
+    )
+    if on_terminal:
+        typer.echo("\r\033[K", err=True, nl=False)
+    counts = {
+        status: sum(o.status == status for o in outcomes)
+        for status in ("made", "skipped", "failed")
+    }
+    if as_json:
+        _emit_json(
+            {
+                **counts,
+                "entries": [
+                    {
+                        "number": o.job.number,
+                        "cn": o.job.name,
+                        "mode": o.job.mode,
+                        "status": o.status,
+                        "files": [str(p) for p in o.job.outputs()],
+                        "message": o.message,
+                    }
+                    for o in outcomes
+                ],
+            }
+        )
+    else:
+        typer.echo(
+            output.batch_table(
+                (o.job.number, o.status, o.job.mode, o.job.name, o.message) for o in outcomes
+            )
+        )
+        typer.echo(
+            f"{counts['made']} made, {counts['skipped']} skipped, {counts['failed']} failed "
+            f"in {time.monotonic() - started:.1f}s"
+        )
+    if counts["failed"]:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # --- ca ----------------------------------------------------------------------
 
 ca_app = typer.Typer(
@@ -560,10 +658,6 @@ FullchainOpt = Annotated[
         "--fullchain", help="Certificate + issuing CA file [default: <name>.fullchain.pem]."
     ),
 ]
-PrintFlag = Annotated[
-    bool, typer.Option("--print", help="Show the openssl commands as a script; run nothing.")
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
 
 
 def _announcer(shell: Shell, *, quiet: bool) -> Callable[[list[Step]], None]:

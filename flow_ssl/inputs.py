@@ -81,23 +81,31 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise InvalidInputError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
-def subject_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
+def subject_fields(
+    data: dict[str, Any], where: str = "", *, also_known: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """
     The subject keys of a TOML table, as model fields (``san`` kept as a list).
 
     Raises:
-        InvalidInputError: an unknown key or a value of the wrong type, named with ``where``.
+        InvalidInputError: an unknown key (other than ``also_known``, which the
+            caller takes) or a value of the wrong type, named after ``where``.
     """
+    prefix = f"{where}: " if where else ""
     fields: dict[str, Any] = {}
     for key, value in data.items():
+        if key in also_known:
+            continue
         if key not in FILE_KEYS:
-            known = ", ".join(sorted(k for k in FILE_KEYS if "_" not in k))
-            raise InvalidInputError(f"{where}: unknown field {key!r} (known: {known})")
+            short = {k for k in FILE_KEYS if "_" not in k} | set(also_known)
+            raise InvalidInputError(
+                f"{prefix}unknown field {key!r} (known: {', '.join(sorted(short))})"
+            )
         if key == "san":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise InvalidInputError(f"{where}: san must be a list of names")
+                raise InvalidInputError(f"{prefix}san must be a list of names")
         elif not isinstance(value, str):
-            raise InvalidInputError(f"{where}: {key} must be a string")
+            raise InvalidInputError(f"{prefix}{key} must be a string")
         fields[FILE_KEYS[key]] = value
     return fields
 

@@ -97,3 +97,25 @@ def certificate_summary(cert: ParsedCertificate, *, color: bool = False) -> str:
         rows.append(("SHA-256", cert.sha256_fingerprint))
     width = max(len(label) for label, _ in rows)
     return header + "\n" + "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
+
+
+_BAR_WIDTH = 24
+
+
+def progress_bar(done: int, total: int, label: str) -> str:
+    """``[#######.....]  7/24  flow.mycompany.com`` (one terminal line, redrawn)."""
+    filled = _BAR_WIDTH * done // max(total, 1)
+    return (
+        f"[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {done:>{len(str(total))}}/{total}  {label}"
+    )
+
+
+def batch_table(rows: Iterable[tuple[int, str, str, str, str]]) -> str:
+    """One line per manifest entry: number, result, mode, name, detail."""
+    lines = list(rows)
+    name_width = max((len(row[3]) for row in lines), default=0)
+    marks = {"made": "made", "skipped": "skip", "failed": "FAIL"}
+    return "\n".join(
+        f"  #{number:<3} {marks.get(status, status)}  {mode:<10} {name:<{name_width}}  {detail}"
+        for number, status, mode, name, detail in lines
+    )

@@ -22,9 +22,10 @@ _END = "FLOW_SSL_EOF"
 
 @dataclass(frozen=True)
 class MakeDir:
-    """A private folder (it will hold a CA key)."""
+    """A private folder (it will hold private keys); ``parents`` makes missing ones too."""
 
     path: str
+    parents: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
     if isinstance(step, MakeDir):
         if shell == "powershell":
             return f"New-Item -ItemType Directory -Path {_quote(step.path, shell)} | Out-Null"
-        return f"mkdir -m 700 {_quote(step.path, shell)}"
+        return f"mkdir {'-p ' if step.parents else ''}-m 700 {_quote(step.path, shell)}"
     if isinstance(step, Concat):
         if shell == "powershell":
             sources = ", ".join(_quote(p, shell) for p in step.inputs)

@@ -1,0 +1,296 @@
+"""
+Many certificates from one TOML manifest, through the same code as the single commands.
+
+The whole manifest is validated before anything is written; then each entry
+runs as ``selfsigned``, ``csr`` or ``ca issue`` would, several at a time (the
+work is in openssl processes, so threads suffice). One failing entry does not
+stop the others.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from flow_ssl import ca, cafolder, generate, inputs
+from flow_ssl.errors import FlowSSLError, InvalidInputError
+from flow_ssl.names import default_file_stem
+from flow_ssl.script import MakeDir, Note, Step, WriteFile
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flow_ssl.models import CertRequest
+
+Mode = Literal["selfsigned", "csr", "ca"]
+MODES: tuple[Mode, ...] = ("selfsigned", "csr", "ca")
+# Keys besides the subject fields (inputs.FILE_KEYS) that [defaults] and [[cert]] take.
+OPTION_KEYS = ("key", "days", "mode", "ca_dir", "ca_pass", "out_dir", "subj")
+Status = Literal["made", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One manifest entry, validated: what to make and where."""
+
+    number: int
+    mode: Mode
+    request: CertRequest
+    key_path: Path
+    out_path: Path
+    fullchain: Path | None
+    authority: ca.CA | None
+    use_subj: bool
+
+    @property
+    def name(self) -> str:
+        """The entry's CN."""
+        return self.request.subject.common_name
+
+    def outputs(self) -> list[Path]:
+        """Every file the entry writes."""
+        paths = [self.key_path, self.out_path]
+        return [*paths, self.fullchain] if self.fullchain else paths
+
+    def plan(self, *, use_subj: bool | None = None) -> generate.Plan | ca.IssuePlan:
+        """The same plan the single command builds."""
+        subj = self.use_subj if use_subj is None else use_subj
+        if self.authority is not None and self.fullchain is not None:
+            return ca.IssuePlan(
+                ca=self.authority,
+                request=self.request,
+                key_path=self.key_path,
+                out=self.out_path,
+                fullchain=self.fullchain,
+                use_subj=subj,
+            )
+        return generate.Plan(
+            request=self.request,
+            key_path=self.key_path,
+            out_path=self.out_path,
+            x509=self.mode == "selfsigned",
+            use_subj=subj,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one entry."""
+
+    job: Job
+    status: Status
+    message: str
+    seconds: float = 0.0
+
+
+def load(path: Path) -> list[Job]:
+    """
+    Read and validate the whole manifest.
+
+    Raises:
+        InvalidInputError: a malformed file or any invalid entry, naming the entry and field.
+    """
+    data = inputs.read_toml(path, "manifest")
+    unknown = sorted(set(data) - {"defaults", "cert"})
+    if unknown:
+        raise InvalidInputError(
+            f"{path}: unknown table {unknown[0]!r}; a manifest has [defaults] and [[cert]] entries"
+        )
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise InvalidInputError(f"{path}: defaults must be a table ([defaults])")
+    entries = data.get("cert", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InvalidInputError(f"{path}: cert must be [[cert]] tables")
+    if not entries:
+        raise InvalidInputError(f"{path}: no [[cert]] entries")
+    for key in ("cn", "san"):
+        if key in defaults:
+            raise InvalidInputError(f"{path}: [defaults]: {key} belongs in each [[cert]] entry")
+    authorities: dict[tuple[Path, str | None], ca.CA] = {}
+    jobs = []
+    for number, entry in enumerate(entries, 1):
+        cn = entry.get("cn")
+        where = f"{path}: [[cert]] #{number}" + (f" ({cn})" if isinstance(cn, str) else "")
+        try:
+            jobs.append(_job(number, {**defaults, **entry}, path.parent, authorities))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}: {exc.message}", hint=exc.hint) from None
+    _refuse_shared_outputs(path, jobs)
+    return jobs
+
+
+def _text(values: dict[str, Any], key: str, default: str | None = None) -> str | None:
+    value = values.pop(key, default)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(f"{key} must be a string, not {value!r}")
+    return value
+
+
+def _number(values: dict[str, Any], key: str) -> int | None:
+    value = values.pop(key, None)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InvalidInputError(f"{key} must be a whole number, not {value!r}")
+    return value
+
+
+def _flag(values: dict[str, Any], key: str) -> bool:
+    value = values.pop(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def _job(
+    number: int,
+    values: dict[str, Any],
+    base: Path,
+    authorities: dict[tuple[Path, str | None], ca.CA],
+) -> Job:
+    values = dict(values)
+    fields = inputs.subject_fields(values, also_known=OPTION_KEYS)
+    mode = _text(values, "mode", "selfsigned")
+    if mode not in MODES:
+        raise InvalidInputError(f"mode {mode!r}: choose {', '.join(MODES)}")
+    key = _text(values, "key")
+    days = _number(values, "days")
+    use_subj = _flag(values, "subj")
+    out_dir = base / (_text(values, "out_dir") or ".")
+    ca_dir = _text(values, "ca_dir")
+    ca_pass = _text(values, "ca_pass")
+    if mode == "ca" and days is None:
+        days = ca.LEAF_DAYS
+    request = inputs.build_request(
+        fields, days=None if mode == "csr" else days, key=key, style="field"
+    )
+    authority = None
+    if mode == "ca":
+        if ca_dir is None:
+            raise InvalidInputError("mode 'ca' needs ca_dir, the CA folder (made by ca init)")
+        where = (base / ca_dir, ca_pass)
+        if where not in authorities:
+            authorities[where] = ca.open_ca(base / ca_dir, passin=ca_pass, flag="ca_dir")
+        authority = authorities[where]
+        ca.check_days(request.days, authority, flag="days")
+    stem = default_file_stem(request.subject.common_name)
+    suffix = "csr" if mode == "csr" else "crt"
+    return Job(
+        number=number,
+        mode=mode,
+        request=request,
+        key_path=out_dir / f"{stem}.key",
+        out_path=out_dir / f"{stem}.{suffix}",
+        fullchain=out_dir / f"{stem}.fullchain.pem" if mode == "ca" else None,
+        authority=authority,
+        use_subj=use_subj,
+    )
+
+
+def _refuse_shared_outputs(path: Path, jobs: list[Job]) -> None:
+    owners: dict[Path, Job] = {}
+    for job in jobs:
+        for output in job.outputs():
+            other = owners.setdefault(output.resolve(), job)
+            if other is not job:
+                raise InvalidInputError(
+                    f"{path}: [[cert]] #{other.number} and #{job.number} both write {output}; "
+                    "give them different names or out_dir"
+                )
+
+
+def is_done(job: Job) -> bool:
+    """Every file of the entry exists: a re-run skips it."""
+    return all(output.exists() for output in job.outputs())
+
+
+def run(
+    jobs: list[Job],
+    *,
+    workers: int,
+    force: bool,
+    report: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """
+    Make every entry not done yet (all with ``force``), ``workers`` at a time.
+
+    Returns the outcomes in manifest order; ``report`` is called as each finishes.
+    """
+    outcomes: dict[int, Outcome] = {}
+    pending = []
+    for job in jobs:
+        if is_done(job) and not force:
+            outcomes[job.number] = Outcome(job, "skipped", "files exist (--force to redo)")
+            if report:
+                report(outcomes[job.number])
+        else:
+            pending.append(job)
+    for folder in {job.key_path.parent for job in pending}:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(_make, job, force=force) for job in pending]
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.job.number] = outcome
+            if report:
+                report(outcome)
+    return [outcomes[job.number] for job in jobs]
+
+
+def _make(job: Job, *, force: bool) -> Outcome:
+    started = time.monotonic()
+    try:
+        plan = job.plan()
+        if isinstance(plan, ca.IssuePlan):
+            issued = ca.issue(plan, force=force)
+            message = f"serial {issued.serial}"
+        else:
+            generate.execute(plan, force=force)
+            message = ", ".join(entry.value for entry in job.request.names)
+    except FlowSSLError as exc:
+        return Outcome(job, "failed", str(exc), time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 - one entry's bug must not stop the others
+        return Outcome(job, "failed", f"unexpected: {type(exc).__name__}: {exc}")
+    return Outcome(job, "made", message, time.monotonic() - started)
+
+
+def default_workers() -> int:
+    """One openssl at a time per core."""
+    return os.cpu_count() or 1
+
+
+def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
+    """
+    Every entry's openssl commands, as one script.
+
+    Entries use ``-subj`` here, whatever their mode: a script cannot answer
+    prompts, and the result is the same (the subject is encoded identically).
+    CA entries take consecutive serials from each CA's serial file.
+    """
+    folders = sorted({job.key_path.parent for job in jobs})
+    steps: list[Step] = [MakeDir(str(path), parents=True) for path in folders if not path.is_dir()]
+    serials: dict[Path, int] = {}
+    for job in jobs:
+        title = f"[[cert]] #{job.number} {job.name} ({job.mode})"
+        if is_done(job) and not force:
+            steps.append(Note(f"{title}: skipped, its files exist"))
+            continue
+        steps.append(Note(title))
+        plan = job.plan(use_subj=True)
+        if isinstance(plan, ca.IssuePlan):
+            ca_folder = plan.ca.folder
+            if ca_folder.path not in serials:
+                serials[ca_folder.path] = int(cafolder.read_serial(ca_folder), 16)
+            serial = cafolder.format_serial(serials[ca_folder.path])
+            serials[ca_folder.path] += 1
+            steps += plan.steps(serial=serial)
+        else:
+            steps.append(plan.command())
+    for folder_path, next_serial in serials.items():
+        steps.append(
+            WriteFile(str(cafolder.Folder(folder_path).serial), cafolder.format_serial(next_serial))
+        )
+    return steps

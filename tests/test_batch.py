@@ -1,0 +1,194 @@
+"""batch: a manifest validated first, made in parallel, idempotent; checked with cryptography."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.helpers import listing, load_cert, load_csr, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+
+
+def _hosts(count: int) -> list[tuple[str, list[str]]]:
+    """One name, several names, wildcards and IPs, like a real fleet."""
+    hosts: list[tuple[str, list[str]]] = []
+    for number in range(count):
+        shape = number % 4
+        if shape == 0:
+            hosts.append((f"flow{number}.mycompany.com", []))
+        elif shape == 1:
+            hosts.append((f"flow{number}.mycompany.com", [f"analytics{number}.mycompany.com"]))
+        elif shape == 2:
+            hosts.append((f"*.site{number}.mycompany.com", [f"site{number}.mycompany.com"]))
+        else:
+            hosts.append((f"10.0.{number}.1", [f"host{number}.mycompany.com"]))
+    return hosts
+
+
+def _manifest(hosts: list[tuple[str, list[str]]], extra: str = "") -> str:
+    text = '[defaults]\ncountry = "US"\norg = "My Company"\nkey = "ec:P-256"\nout_dir = "certs"\n'
+    text += extra
+    for cn, sans in hosts:
+        text += f'\n[[cert]]\ncn = "{cn}"\n'
+        if sans:
+            text += "san = [" + ", ".join(f'"{s}"' for s in sans) + "]\n"
+    return text
+
+
+def _names(cert: x509.Certificate) -> list[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return san.get_values_for_type(x509.DNSName) + [
+        str(ip) for ip in san.get_values_for_type(x509.IPAddress)
+    ]
+
+
+def _stem(cn: str) -> str:
+    return cn.replace("*.", "wildcard.", 1)
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_24_hosts_then_a_rerun_changes_nothing(cli: Callable[..., Run], tmp_path: Path) -> None:
+    hosts = _hosts(24)
+    (tmp_path / "hosts.toml").write_text(_manifest(hosts))
+    result = cli("batch", "hosts.toml", "--jobs", "2")
+    assert result.code == 0, result.err
+    assert "24 made, 0 skipped, 0 failed" in result.out
+    for cn, sans in hosts:
+        cert = load_cert(tmp_path / "certs" / f"{_stem(cn)}.crt")
+        canonical = [str(ipaddress.ip_address(cn))] if cn[0].isdigit() else [cn]
+        dns_first = sorted([*canonical, *sans], key=lambda n: n[0].isdigit())
+        assert _names(cert) == dns_first
+        key_file = tmp_path / "certs" / f"{_stem(cn)}.key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+        assert key.public_key() == cert.public_key()
+        assert cert.subject.rfc4514_string() == f"CN={cn},O=My Company,C=US"
+    before = _snapshot(tmp_path / "certs")
+    again = cli("batch", "hosts.toml")
+    assert again.code == 0
+    assert "0 made, 24 skipped, 0 failed" in again.out
+    assert _snapshot(tmp_path / "certs") == before
+
+
+def test_modes_csr_and_ca_in_one_manifest(cli: Callable[..., Run], tmp_path: Path) -> None:
+    assert cli("ca", "init", "--dir", "ca", "--name", "Batch Root").code == 0
+    (tmp_path / "hosts.toml").write_text(
+        '[defaults]\nkey = "ec:P-256"\nmode = "ca"\nca_dir = "ca"\nout_dir = "out"\n'
+        '[[cert]]\ncn = "a.mycompany.com"\n'
+        '[[cert]]\ncn = "b.mycompany.com"\n'
+        '[[cert]]\ncn = "c.mycompany.com"\nmode = "csr"\n'
+    )
+    result = cli("batch", "hosts.toml", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert [e["status"] for e in data["entries"]] == ["made"] * 3
+    root = load_cert(tmp_path / "ca" / "ca.crt")
+    serials = set()
+    for name in ("a", "b"):
+        cert = load_cert(tmp_path / "out" / f"{name}.mycompany.com.crt")
+        cert.verify_directly_issued_by(root)
+        serials.add(cert.serial_number)
+        assert (tmp_path / "out" / f"{name}.mycompany.com.fullchain.pem").is_file()
+    assert len(serials) == 2
+    csr = load_csr(tmp_path / "out" / "c.mycompany.com.csr")
+    assert csr.is_signature_valid
+    assert not (tmp_path / "out" / "c.mycompany.com.crt").exists()
+
+
+A = '[[cert]]\ncn = "a.example.com"\n'
+INVALID = [
+    (
+        A + '[[cert]]\ncn = "b.example.com"\nsan = ["bad name"]\n',
+        "[[cert]] #2 (b.example.com): san: ",
+    ),
+    (A + 'colour = "blue"\n', "#1 (a.example.com): unknown field 'colour'"),
+    (A + 'days = "ten"\n', "days must be a whole number"),
+    (A + 'key = "dsa:1024"\n', "key 'dsa:1024' is not offered"),
+    (A + 'mode = "ca"\n', "mode 'ca' needs ca_dir"),
+    (A + 'mode = "ca"\nca_dir = "none"\n', "ca_dir none: there is no CA folder"),
+    ('[[cert]]\nsan = ["a.example.com"]\n', "#1: cn is required"),
+    ('[defaults]\ncn = "a.example.com"\n' + A, "[defaults]: cn belongs"),
+    (A + A, "#1 and #2 both write"),
+    ("[[cert]]\ncn = a.example.com\n", "is not valid TOML"),
+    ("[defaults]\n", "no [[cert]] entries"),
+    ('[hosts]\ncn = "a"\n', "unknown table 'hosts'"),
+]
+
+
+@pytest.mark.parametrize(("manifest", "expected"), INVALID)
+def test_invalid_manifest_writes_nothing(
+    cli: Callable[..., Run], tmp_path: Path, manifest: str, expected: str
+) -> None:
+    (tmp_path / "hosts.toml").write_text(manifest)
+    before = listing(tmp_path)
+    result = cli("batch", "hosts.toml")
+    assert result.code == 2, result.err
+    assert expected in result.err
+    assert "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert listing(tmp_path) == before
+
+
+def test_one_failing_entry_does_not_stop_the_others(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    hosts = _hosts(4)
+    (tmp_path / "hosts.toml").write_text(_manifest(hosts))
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "flow1.mycompany.com.key").write_text("an operator's old key\n")
+    result = cli("batch", "hosts.toml")
+    assert result.code == 1
+    assert "3 made, 0 skipped, 1 failed" in result.out
+    failed = next(line for line in result.out.splitlines() if "FAIL" in line)
+    assert "flow1.mycompany.com" in failed
+    assert "already exists" in failed
+    assert (tmp_path / "certs" / "flow1.mycompany.com.key").read_text() == "an operator's old key\n"
+    assert not (tmp_path / "certs" / "flow1.mycompany.com.crt").exists()
+    assert (tmp_path / "certs" / "flow0.mycompany.com.crt").is_file()
+
+
+def test_printed_script_makes_the_same_certificates(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    hosts = _hosts(4)
+    (tmp_path / "hosts.toml").write_text(_manifest(hosts))
+    result = cli("batch", "hosts.toml", "--print")
+    assert result.code == 0
+    assert listing(tmp_path) == ["hosts.toml"]
+    assert result.out.startswith("#!/bin/sh\nset -e\n")
+    assert result.out.count("openssl req -x509") == len(hosts)
+    script = tmp_path / "make.sh"
+    script.write_text(result.out)
+    subprocess.run(["sh", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    for cn, sans in hosts:
+        cert = load_cert(tmp_path / "certs" / f"{_stem(cn)}.crt")
+        assert set(sans) <= set(_names(cert))
+    # What the script made counts as done.
+    assert "0 made, 4 skipped" in cli("batch", "hosts.toml").out
+
+
+def test_jobs_must_be_positive(cli: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "hosts.toml").write_text(_manifest(_hosts(1)))
+    result = cli("batch", "hosts.toml", "--jobs", "0")
+    assert result.code == 2
+    assert "--jobs" in result.err
