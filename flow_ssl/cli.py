@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from flow_ssl.ca import CA, Issued
     from flow_ssl.commands import Command, Shell
     from flow_ssl.generate import Plan
+    from flow_ssl.readiness import Report
     from flow_ssl.script import Step
 
 app = typer.Typer(
@@ -489,26 +490,14 @@ def check(
     ] = False,
 ) -> None:
     """Is this key + certificate + chain ready to install? Why not?"""
-    from flow_ssl import names, readiness
+    from flow_ssl import readiness
 
     hosts = tuple(host or ())
-    for name in hosts:
-        try:
-            names.classify(name)
-        except ValueError as exc:
-            raise InvalidInputError(f"--host: {exc}") from None
-    if min_days < 0:
-        raise InvalidInputError("--min-days must be 0 or more")
+    _check_hosts(hosts, min_days)
     report = readiness.check(
         cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, hosts=hosts, min_days=min_days
     )
-    if as_json:
-        _emit_json({"ready": report.ready, "findings": [f.model_dump() for f in report.findings]})
-    else:
-        typer.echo(output.findings_table(report.findings))
-        typer.echo("Ready to install." if report.ready else "NOT ready: fix the FAIL lines above.")
-    if not report.ready:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+    _finish_report(report, as_json=as_json)
 
 
 @app.command()
@@ -633,6 +622,70 @@ def batch_command(
             f"in {time.monotonic() - started:.1f}s"
         )
     if counts["failed"]:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
+@app.command()
+def probe(
+    host: Annotated[str, typer.Argument(help="HOST[:PORT] (port 443 unless given).")],
+    connect: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--connect", help="Connect here instead (ADDR[:PORT]), e.g. before DNS moves."
+        ),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="Roots to trust [default: the system store]."),
+    ] = None,
+    extra_host: Annotated[
+        list[str] | None,
+        typer.Option("--host", help="Names to check [default: HOST] (repeatable)."),
+    ] = None,
+    min_days: Annotated[int, typer.Option("--min-days", help="Warn with fewer days left.")] = 30,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the server.")
+    ] = 10.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
+    ] = False,
+) -> None:
+    """What does the live server send, and is it ready? (openssl s_client -showcerts)"""
+    from flow_ssl import probe as probing
+
+    where = probing.target(host, connect)
+    hosts = tuple(extra_host or ())
+    _check_hosts(hosts, min_days)
+    if not 0 < timeout <= 300:
+        raise InvalidInputError("--timeout must be more than 0 and at most 300 seconds")
+    report = probing.probe(where, ca_file=ca_file, hosts=hosts, min_days=min_days, timeout=timeout)
+    if not as_json:
+        typer.echo(f"{where.shown} sent {len(report.certificates)} certificate(s):")
+        for number, served in enumerate(report.certificates, 1):
+            typer.echo(f"  {number}. {output.name_text(served.subject)}")
+    _finish_report(report, as_json=as_json, ready_text="Ready: clients will accept what it sends.")
+
+
+def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
+    from flow_ssl import names
+
+    for name in hosts:
+        try:
+            names.classify(name)
+        except ValueError as exc:
+            raise InvalidInputError(f"--host: {exc}") from None
+    if min_days < 0:
+        raise InvalidInputError("--min-days must be 0 or more")
+
+
+def _finish_report(report: Report, *, as_json: bool, ready_text: str = "Ready to install.") -> None:
+    """The findings (table or JSON), then exit 1 unless ready."""
+    if as_json:
+        _emit_json({"ready": report.ready, "findings": [f.model_dump() for f in report.findings]})
+    else:
+        typer.echo(output.findings_table(report.findings))
+        typer.echo(ready_text if report.ready else "NOT ready: fix the FAIL lines above.")
+    if not report.ready:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 

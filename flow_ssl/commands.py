@@ -555,3 +555,15 @@ def with_signer(command: Command, signer: Signer, *, days: int) -> Command:
         needs=(*command.needs, "-CA"),
         outputs=command.outputs,
     )
+
+
+def build_s_client(connect: str, *, servername: str | None, openssl: str = "openssl") -> Command:
+    """``openssl s_client -connect ADDR:PORT -servername HOST -showcerts``: what a server sends."""
+    args = [
+        Arg((openssl, "s_client"), "connect as a TLS client"),
+        Arg(("-connect", connect), "to this address and port"),
+    ]
+    if servername:
+        args.append(Arg(("-servername", servername), "asking for this name (SNI)"))
+    args.append(Arg(("-showcerts",), "print every certificate the server sends, in order"))
+    return Command(args=tuple(args))

@@ -104,6 +104,12 @@ class OpenSSLFailedError(OpenSSLError):
         super().__init__(message)
 
 
+class ConnectionFailedError(OpenSSLError):
+    """openssl s_client could not fetch a server's certificates (nothing listening, no TLS)."""
+
+    reference = "connection-failed"
+
+
 class PromptError(OpenSSLError):
     """An interactive openssl dialog went somewhere we did not expect."""
 

@@ -8,7 +8,7 @@ decides, with the rules the admin console (Go) and browsers apply.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -28,9 +28,10 @@ _VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
 
 @dataclass
 class Report:
-    """The findings of one check; ready when none fails."""
+    """The findings of one check (and the certificates checked); ready when none fails."""
 
     findings: list[Finding]
+    certificates: list[ParsedCertificate] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -58,6 +59,7 @@ def check(
     hosts: tuple[str, ...] = (),
     min_days: int = 30,
     now: datetime | None = None,
+    label: str | None = None,
 ) -> Report:
     """
     Run every readiness check over the set.
@@ -72,7 +74,9 @@ def check(
     extra = [c for path in chain for c in _certificates(path)]
     if ca_file is not None:
         _certificates(ca_file)
-    findings = [_status("cert-readable", "pass", f"{cert}: {len(in_cert_file)} certificate(s)")]
+    findings = [
+        _status("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
+    ]
     findings += checks.validity(leaf, now=now, min_days=min_days)
     if key is not None:
         findings += _key_findings(openssl.path, key, cert)
@@ -90,7 +94,7 @@ def check(
             else "issued by " + ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or []),
         )
     )
-    return Report(findings=findings)
+    return Report(findings=findings, certificates=in_cert_file)
 
 
 def _key_findings(openssl: str, key: Path, cert: Path) -> list[Finding]:
