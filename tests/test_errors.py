@@ -187,3 +187,17 @@ def test_end_to_end_console_script(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_help_and_typos_see_every_command(cli: Callable[..., Run]) -> None:
+    """Only the command being run is built at start-up; help and typos still see all."""
+    listing_out = cli("--help").out
+    for name in ("selfsigned", "csr", "inspect", "check", "bundle", "batch", "probe", "ca"):
+        assert f"  {name} " in listing_out
+    assert all(
+        f"  {name} " in cli("ca", "--help").out for name in ("init", "sign", "issue", "trust")
+    )
+    typo = cli("selfsign", "--cn", "a.example.com")
+    assert typo.code == 2
+    assert "Did you mean 'selfsigned'?" in typo.err
+    assert "--cn" in cli("--debug", "selfsigned", "--help").out
