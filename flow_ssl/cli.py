@@ -1079,7 +1079,8 @@ def _app_for(args: list[str]) -> typer.Typer:
         and (info.name or info.callback.__name__.lower().replace("_", "-")) == wanted
     ]
     groups = [info for info in app.registered_groups if info.name == wanted]
-    if not commands and not groups:
+    version_only = wanted is None and "--version" in args and "--help" not in args
+    if not commands and not groups and not version_only:
         return app
     slim = copy.copy(app)
     slim.registered_commands = commands
