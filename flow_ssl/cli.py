@@ -98,6 +98,27 @@ OrgOpt = Annotated[Optional[str], typer.Option(help="Organization (company) name
 OuOpt = Annotated[Optional[str], typer.Option(help="Organizational unit (department).")]  # noqa: UP045
 EmailOpt = Annotated[Optional[str], typer.Option(help="Contact e-mail address.")]  # noqa: UP045
 ForceFlag = Annotated[bool, typer.Option("--force", help="Replace existing files.")]
+KeyoutOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--keyout", help="Private key file [default: <name>.key]."),
+]
+CertOutOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--out", help="Certificate file [default: <name>.crt]."),
+]
+SubjectFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--subject-file", help="TOML file with the subject fields (flags win)."),
+]
+SubjFlag = Annotated[
+    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
+]
+PrintCommandFlag = Annotated[
+    bool, typer.Option("--print", help="Show the command and answers; run nothing.")
+]
+ExplainFlag = Annotated[
+    bool, typer.Option("--explain", help="With --print: say what each option does.")
+]
 ShellOpt = Annotated[
     str, typer.Option("--shell", help="Render --print for this shell: posix or powershell.")
 ]
@@ -300,25 +321,16 @@ def selfsigned(
     san: SanOpt = None,
     days: DaysOpt = None,
     key: KeyOpt = None,
-    keyout: Annotated[
-        Path | None, typer.Option(help="Private key file [default: <name>.key].")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Certificate file [default: <name>.crt].")
-    ] = None,
+    keyout: KeyoutOpt = None,
+    out: CertOutOpt = None,
     country: CountryOpt = None,
     state: StateOpt = None,
     locality: LocalityOpt = None,
     org: OrgOpt = None,
     ou: OuOpt = None,
     email: EmailOpt = None,
-    subject_file: Annotated[
-        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
-    ] = None,
-    subj: Annotated[
-        bool,
-        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
-    ] = False,
+    subject_file: SubjectFileOpt = None,
+    subj: SubjFlag = False,
     literal: Annotated[
         bool,
         typer.Option(
@@ -326,17 +338,11 @@ def selfsigned(
             help="The vendor page's command verbatim (no SAN: modern clients refuse it).",
         ),
     ] = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the command and answers; run nothing.")
-    ] = False,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="With --print: say what each option does.")
-    ] = False,
+    print_only: PrintCommandFlag = False,
+    explain: ExplainFlag = False,
     shell: ShellOpt = "posix",
     force: ForceFlag = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable result on stdout.")
-    ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Make a private key and a self-signed certificate (the vendor's 'create your own')."""
     _make(
@@ -369,9 +375,7 @@ def csr(
     cn: CnOpt = None,
     san: SanOpt = None,
     key: KeyOpt = None,
-    keyout: Annotated[
-        Path | None, typer.Option(help="Private key file [default: <name>.key].")
-    ] = None,
+    keyout: KeyoutOpt = None,
     out: Annotated[Optional[Path], typer.Option(help="CSR file [default: <name>.csr].")] = None,  # noqa: UP045
     country: CountryOpt = None,
     state: StateOpt = None,
@@ -379,27 +383,16 @@ def csr(
     org: OrgOpt = None,
     ou: OuOpt = None,
     email: EmailOpt = None,
-    subject_file: Annotated[
-        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
-    ] = None,
-    subj: Annotated[
-        bool,
-        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
-    ] = False,
+    subject_file: SubjectFileOpt = None,
+    subj: SubjFlag = False,
     literal: Annotated[
         bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")
     ] = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the command and answers; run nothing.")
-    ] = False,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="With --print: say what each option does.")
-    ] = False,
+    print_only: PrintCommandFlag = False,
+    explain: ExplainFlag = False,
     shell: ShellOpt = "posix",
     force: ForceFlag = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable result on stdout.")
-    ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Make a private key and a CSR to send to a public or company CA."""
     _make(
@@ -434,9 +427,7 @@ def inspect(
     print_only: Annotated[
         bool, typer.Option("--print", help="Show the openssl command; run nothing.")
     ] = False,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="With --print: say what each option does.")
-    ] = False,
+    explain: ExplainFlag = False,
     shell: ShellOpt = "posix",
     as_json: Annotated[
         bool, typer.Option("--json", help="A JSON list, one object per certificate.")
@@ -512,9 +503,7 @@ def bundle(
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable result on stdout.")
-    ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Write the one file the console wants: leaf, then each issuer in order."""
     from flow_ssl import files, readiness
@@ -929,12 +918,8 @@ def ca_issue(
         typer.Option("--days", help="Days of validity [default: 397]."),
     ] = None,
     key: KeyOpt = None,
-    keyout: Annotated[
-        Path | None, typer.Option(help="Private key file [default: <name>.key].")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Certificate file [default: <name>.crt].")
-    ] = None,
+    keyout: KeyoutOpt = None,
+    out: CertOutOpt = None,
     fullchain: FullchainOpt = None,
     country: CountryOpt = None,
     state: StateOpt = None,
@@ -942,13 +927,8 @@ def ca_issue(
     org: OrgOpt = None,
     ou: OuOpt = None,
     email: EmailOpt = None,
-    subject_file: Annotated[
-        Path | None, typer.Option(help="TOML file with the subject fields (flags win).")
-    ] = None,
-    subj: Annotated[
-        bool,
-        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
-    ] = False,
+    subject_file: SubjectFileOpt = None,
+    subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = "posix",

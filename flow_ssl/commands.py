@@ -458,6 +458,24 @@ def _subject_args(subject: Subject) -> list[Arg]:
     return args
 
 
+def _ca_request_head(
+    subject: Subject, *, key: str, config: str, passin: str | None, openssl: str, root: bool
+) -> list[Arg]:
+    """``openssl req`` for an existing key, the subject, and the CA's own config."""
+    args = [Arg((openssl, "req"), "make a certificate" if root else "make a certificate request")]
+    if root:
+        args.append(Arg(("-x509",), "self-signed: this is the root everyone will trust"))
+    args += [
+        Arg(("-new",), "from a new request"),
+        Arg(("-key", key), "for this private key"),
+    ]
+    if passin:
+        args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
+    args += _subject_args(subject)
+    args.append(Arg(("-config", config), "the CA's own settings, not the system's openssl.cnf"))
+    return args
+
+
 def build_root_ca(
     subject: Subject,
     *,
@@ -471,17 +489,10 @@ def build_root_ca(
     openssl: str = "openssl",
 ) -> Command:
     """``openssl req -x509 -new -key``: a self-signed root with the [root_ca] extensions."""
-    args = [
-        Arg((openssl, "req"), "make a certificate"),
-        Arg(("-x509",), "self-signed: this is the root everyone will trust"),
-        Arg(("-new",), "from a new request"),
-        Arg(("-key", key), "for this private key"),
-    ]
-    if passin:
-        args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
-    args += _subject_args(subject)
+    args = _ca_request_head(
+        subject, key=key, config=config, passin=passin, openssl=openssl, root=True
+    )
     args += [
-        Arg(("-config", config), "the CA's own settings, not the system's openssl.cnf"),
         Arg(("-extensions", "root_ca"), "the extensions of its [root_ca] section"),
         Arg(("-set_serial", f"0x{serial}"), "a random serial number"),
         Arg(("-days", str(days)), f"valid for {days} days from now"),
@@ -501,18 +512,10 @@ def build_ca_csr(
     openssl: str = "openssl",
 ) -> Command:
     """``openssl req -new -key``: the request an issuing CA sends to its root."""
-    args = [
-        Arg((openssl, "req"), "make a certificate request"),
-        Arg(("-new",), "a new one"),
-        Arg(("-key", key), "for this private key"),
-    ]
-    if passin:
-        args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
-    args += _subject_args(subject)
-    args += [
-        Arg(("-config", config), "the CA's own settings, not the system's openssl.cnf"),
-        Arg(("-out", out), "write the request here"),
-    ]
+    args = _ca_request_head(
+        subject, key=key, config=config, passin=passin, openssl=openssl, root=False
+    )
+    args.append(Arg(("-out", out), "write the request here"))
     return Command(args=tuple(args), outputs=(out,))
 
 

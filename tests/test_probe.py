@@ -14,7 +14,7 @@ from flow_ssl.errors import InvalidInputError
 from flow_ssl.probe import split_host_port, target
 from tests.helpers import requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
-from tests.tls import s_server
+from tests.tls import free_port, s_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -79,16 +79,9 @@ def test_a_server_that_forgets_its_intermediate(cli: Callable[..., Run], chain: 
     assert _findings(result)["hostname"] == "pass"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @requires_openssl
 def test_nothing_listening_is_exit_3(cli: Callable[..., Run]) -> None:
-    result = cli("probe", f"127.0.0.1:{_free_port()}", "--timeout", "5")
+    result = cli("probe", f"127.0.0.1:{free_port()}", "--timeout", "5")
     assert result.code == 3
     assert "nothing is listening" in result.err
     assert "Traceback" not in result.err

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port nothing listens on (yet)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -24,7 +25,7 @@ def _free_port() -> int:
 @contextmanager
 def s_server(cert: Path, key: Path, chain: Path | None = None) -> Iterator[int]:
     """Serve ``cert`` (and ``chain``) with openssl s_server; yield the port."""
-    port = _free_port()
+    port = free_port()
     argv = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
             "-key", str(key), "-quiet", "-www"]  # fmt: skip
     if chain is not None:
