@@ -695,6 +695,10 @@ CaPassOpt = Annotated[
         help="The CA key's passphrase source: env:VARIABLE or file:PATH (never the passphrase).",
     ),
 ]
+LeafDaysOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--days", help="Days of validity [default: 397]."),
+]
 FullchainOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
@@ -855,10 +859,7 @@ def ca_sign(
         typer.Option("--out", help="The certificate [default: the CSR's name with .crt]."),
     ] = None,
     fullchain: FullchainOpt = None,
-    days: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--days", help="Days of validity [default: 397]."),
-    ] = None,
+    days: LeafDaysOpt = None,
     ca_pass: CaPassOpt = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = "posix",
@@ -913,10 +914,7 @@ def ca_issue(
     folder: CaDirOpt,
     cn: CnOpt = None,
     san: SanOpt = None,
-    days: Annotated[
-        Optional[int],  # noqa: UP045
-        typer.Option("--days", help="Days of validity [default: 397]."),
-    ] = None,
+    days: LeafDaysOpt = None,
     key: KeyOpt = None,
     keyout: KeyoutOpt = None,
     out: CertOutOpt = None,
