@@ -719,13 +719,27 @@ def _announcer(shell: Shell, *, quiet: bool) -> Callable[[list[Step]], None]:
 
 
 def _print_steps(steps: list[Step], shell: Shell, *, as_json: bool, heading: str) -> None:
+    """A plan's steps as a script (with the prompt answers), or as JSON."""
+    from flow_ssl.commands import Command
     from flow_ssl.script import render_script, render_step
 
+    prompts = [p for step in steps if isinstance(step, Command) for p in step.prompts]
     if as_json:
-        _emit_json({"steps": [render_step(step, shell) for step in steps]})
+        _emit_json(
+            {
+                "steps": [render_step(step, shell) for step in steps],
+                "prompts": [
+                    {"field": p.field, "label": p.label, "answer": p.answer} for p in prompts
+                ],
+            }
+        )
         return
     typer.echo(f"# {heading}")
     typer.echo(render_script(steps, shell))
+    for step in steps:
+        if isinstance(step, Command) and step.prompts:
+            typer.echo("# openssl will ask these questions; flow-ssl answers:")
+            typer.echo(_answers_text(step))
 
 
 def _issued_json(issued: Issued, command_files: dict[str, str], warnings: list[str]) -> None:
@@ -972,9 +986,6 @@ def ca_issue(
             as_json=as_json,
             heading=f"a key and certificate from the CA in {folder}",
         )
-        if not subj and not as_json:
-            typer.echo("# openssl will ask these questions; flow-ssl answers:")
-            typer.echo(_answers_text(plan.command()))
         return
     issued = ca.issue(plan, force=force, announce=_announcer(shell_name, quiet=as_json))
     if as_json:
@@ -1011,11 +1022,13 @@ def ca_trust(
     if not root.self_signed:
         raise InvalidInputError(f"{root_path} is not a root (it is not self-signed)")
     name = root.subject_value("CN") or "Company Root CA"
-    steps = trust.instructions(str(root_path.resolve()), name)
+    steps = trust.instructions(name)
+    local = trust.file_name(name)
     if as_json:
         _emit_json(
             {
                 "root": str(root_path),
+                "copy_as": local,
                 "sha256_fingerprint": root.sha256_fingerprint,
                 "systems": [
                     {"system": s.system, "commands": list(s.commands), "note": s.note}
@@ -1024,9 +1037,10 @@ def ca_trust(
             }
         )
         return
-    typer.echo(f"# Trust {name!r} ({root_path}) on each client. Check the fingerprint first:")
+    typer.echo(f"# Trust {name!r} on each client: copy {root_path} there as {local},")
+    typer.echo("# check its fingerprint, then run the lines for that system in its folder.")
     typer.echo(f"#   SHA-256 {root.sha256_fingerprint}")
-    typer.echo(f"#   openssl x509 -in {shlex_quote(str(root_path))} -noout -fingerprint -sha256")
+    typer.echo(f"openssl x509 -in {shlex_quote(local)} -noout -fingerprint -sha256")
     for instruction in steps:
         typer.echo(f"\n# {instruction.system}")
         if instruction.note:

@@ -29,32 +29,36 @@ def slug(name: str) -> str:
     return text or "company-root-ca"
 
 
-def instructions(root: str, name: str) -> list[Instructions]:
+def instructions(name: str) -> list[Instructions]:
     """
-    The install commands for ``root`` (an absolute path) named ``name`` (its CN).
+    The install commands for a root named ``name`` (its CN), copied to the client
+    as ``file_name(name)`` in the current folder.
 
     Each system's own tool is used, so the root lands where that system's
     clients look: the distribution bundle, the System keychain, the Windows
     machine store, or an NSS database.
     """
-    file_name = f"{slug(name)}.crt"
-    quoted = shlex.quote(root)
+    local = file_name(name)
+    quoted = shlex.quote(local)
     return [
         Instructions(
             "Debian, Ubuntu",
             (
-                f"sudo cp {quoted} /usr/local/share/ca-certificates/{file_name}",
+                f"sudo cp {quoted} /usr/local/share/ca-certificates/{local}",
                 "sudo update-ca-certificates",
             ),
             "the file name must end in .crt",
         ),
         Instructions(
-            "RHEL, Fedora, Rocky, Alma, SUSE",
+            "RHEL, Fedora, Rocky, Alma",
             (
-                f"sudo cp {quoted} /etc/pki/ca-trust/source/anchors/{file_name}",
+                f"sudo cp {quoted} /etc/pki/ca-trust/source/anchors/{local}",
                 "sudo update-ca-trust extract",
             ),
-            "on SUSE: /etc/pki/trust/anchors/ and sudo update-ca-certificates",
+        ),
+        Instructions(
+            "SUSE",
+            (f"sudo cp {quoted} /etc/pki/trust/anchors/{local}", "sudo update-ca-certificates"),
         ),
         Instructions(
             "macOS",
@@ -69,7 +73,7 @@ def instructions(root: str, name: str) -> list[Instructions]:
             "Windows (PowerShell as Administrator)",
             (
                 (
-                    f"Import-Certificate -FilePath {powershell_quote(root)} "
+                    f"Import-Certificate -FilePath {powershell_quote(local)} "
                     "-CertStoreLocation Cert:\\LocalMachine\\Root"
                 ),
             ),
@@ -81,3 +85,8 @@ def instructions(root: str, name: str) -> list[Instructions]:
             "security.enterprise_roots.enabled to true in about:config to use the system's roots",
         ),
     ]
+
+
+def file_name(name: str) -> str:
+    """What the root is called on each client (``acme-internal-root-ca.crt``)."""
+    return f"{slug(name)}.crt"

@@ -397,16 +397,18 @@ def test_sign_json_reports_what_was_issued(
 def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas: Path) -> None:
     result = cli("ca", "trust", "--dir", str(cas / "issuing"), "--print")
     assert result.code == 0
-    root = str((cas / "issuing" / "root.crt").resolve())
-    assert (
-        f"sudo cp {root} /usr/local/share/ca-certificates/acme-internal-root-ca.crt" in result.out
-    )
+    local = "acme-internal-root-ca.crt"
+    assert f"copy {cas / 'issuing' / 'root.crt'} there as {local}" in result.out
+    assert f"sudo cp {local} /usr/local/share/ca-certificates/{local}" in result.out
     assert "update-ca-trust" in result.out
     assert "security add-trusted-cert" in result.out
     assert "Cert:\\LocalMachine\\Root" in result.out
     assert "certutil -d" in result.out
     fingerprint = load_cert(cas / "root" / "ca.crt").fingerprint(hashes.SHA256())
     assert fingerprint.hex(":").upper() in result.out
+    data = json.loads(cli("ca", "trust", "--dir", str(cas / "root"), "--json").out)
+    assert data["copy_as"] == local
+    assert {s["system"] for s in data["systems"]} >= {"Debian, Ubuntu", "macOS"}
 
 
 def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
@@ -462,3 +464,27 @@ def test_openssl_failing_at_the_signing_step_changes_nothing(
     assert "disk full" in result.err
     assert listing(tmp_path) == before
     assert {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()} == state
+
+
+def test_a_label_cn_is_left_out_and_odd_names_are_refused(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    """A CN like 'Flow Server' is not a host name: the SAN carries the names."""
+    subprocess.run(
+        ["openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-keyout", "label.key", "-subj", "/CN=Flow Server",
+         "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:10.0.0.5", "-out", "label.csr"],
+        cwd=tmp_path, check=True, capture_output=True,
+    )  # fmt: skip
+    result = cli("ca", "sign", "label.csr", "--dir", str(cas / "root"))
+    assert result.code == 0, result.err
+    cert = load_cert(tmp_path / "label.crt")
+    assert cert.subject.rfc4514_string() == "CN=Flow Server"
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["flow.mycompany.com"]
+    assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["10.0.0.5"]
+    _csr(tmp_path, "mail.example.com", "-addext", "subjectAltName=email:ops@example.com")
+    refused = cli("ca", "sign", "mail.example.com.csr", "--dir", str(cas / "root"))
+    assert refused.code == 2
+    assert "e-mail or URI names" in refused.err
+    assert not (tmp_path / "mail.example.com.crt").exists()
