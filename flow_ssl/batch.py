@@ -230,13 +230,17 @@ def run(
             pending.append(job)
     for folder in {job.key_path.parent for job in pending}:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
         futures = [pool.submit(_make, job, force=force) for job in pending]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.job.number] = outcome
             if report:
                 report(outcome)
+    finally:
+        # On Ctrl-C, start nothing new; the entries running finish (or clean up) first.
+        pool.shutdown(wait=True, cancel_futures=True)
     return [outcomes[job.number] for job in jobs]
 
 
