@@ -488,3 +488,14 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
     assert refused.code == 2
     assert "e-mail or URI names" in refused.err
     assert not (tmp_path / "mail.example.com.crt").exists()
+
+
+def test_days_over_apples_limit_warn_but_issue(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    result = cli("ca", "issue", "--dir", str(cas / "root"), "--cn", "long.example.com",
+                 "--subj", "--key", "ec:P-256", "--days", "900")  # fmt: skip
+    assert result.code == 0, result.err
+    assert "over 825" in result.err
+    cert = load_cert(tmp_path / "long.example.com.crt")
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=900)
