@@ -636,6 +636,10 @@ def probe(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the server.")
     ] = 10.0,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
+    ] = False,
+    shell: ShellOpt = "posix",
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable findings on stdout.")
     ] = False,
@@ -643,11 +647,18 @@ def probe(
     """What does the live server send, and is it ready? (openssl s_client -showcerts)"""
     from flow_ssl import probe as probing
 
+    shell_name = _check_shell(shell)
     where = probing.target(host, connect)
     hosts = tuple(extra_host or ())
     _check_hosts(hosts, min_days)
     if not 0 < timeout <= 300:
         raise InvalidInputError("--timeout must be more than 0 and at most 300 seconds")
+    if print_only:
+        line = probing.s_client_command(where).render(shell_name)
+        # stdin at end of file: s_client closes once it has printed the handshake.
+        typer.echo(f"$null | {line}" if shell_name == "powershell" else f"{line} < /dev/null")
+        typer.echo("# then the same checks as flow-ssl check, on the certificates it prints")
+        return
     report = probing.probe(where, ca_file=ca_file, hosts=hosts, min_days=min_days, timeout=timeout)
     if not as_json:
         typer.echo(f"{where.shown} sent {len(report.certificates)} certificate(s):")

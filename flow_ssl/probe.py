@@ -100,6 +100,14 @@ def target(text: str, connect: str | None) -> Target:
     return Target(host, port, _join(address, connect_port or port))
 
 
+def s_client_command(where: Target, *, openssl: str = "openssl") -> commands.Command:
+    """The s_client run; SNI is sent for a host name, never for an IP address."""
+    kind, _ = names.classify(where.host)
+    return commands.build_s_client(
+        where.connect, servername=where.host if kind == "dns" else None, openssl=openssl
+    )
+
+
 def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
     """
     The certificates the server sends, as PEM, in the order it sends them.
@@ -108,11 +116,7 @@ def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
         ConnectionFailedError: nothing listening, no TLS, a failed handshake, or no
             answer within ``timeout`` seconds.
     """
-    openssl = runner.find_openssl()
-    kind, _ = names.classify(where.host)
-    command = commands.build_s_client(
-        where.connect, servername=where.host if kind == "dns" else None, openssl=openssl.path
-    )
+    command = s_client_command(where, openssl=runner.find_openssl().path)
     try:
         result = runner.run(command, stdin=b"", timeout=timeout, check=False)
     except OpenSSLFailedError:

@@ -164,3 +164,14 @@ def test_connect_keeps_the_name_and_takes_the_port() -> None:
 def test_bad_targets_are_input_errors(text: str) -> None:
     with pytest.raises(InvalidInputError):
         target(text, None)
+
+
+def test_print_shows_the_s_client_command_and_connects_nowhere(cli: Callable[..., Run]) -> None:
+    result = cli("probe", "flow.mycompany.com", "--connect", "10.9.9.9:8443", "--print")
+    assert result.code == 0
+    assert result.out.splitlines()[0] == (
+        "openssl s_client -connect 10.9.9.9:8443 -servername flow.mycompany.com -showcerts"
+        " < /dev/null"
+    )
+    by_ip = cli("probe", "[::1]:8443", "--print").out.splitlines()[0]
+    assert by_ip == "openssl s_client -connect '[::1]:8443' -showcerts < /dev/null"
