@@ -477,6 +477,10 @@ def check(
         list[str] | None, typer.Option("--host", help="A name clients will use (repeatable).")
     ] = None,
     min_days: Annotated[int, typer.Option("--min-days", help="Warn with fewer days left.")] = 30,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
+    ] = False,
+    shell: ShellOpt = "posix",
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable findings on stdout.")
     ] = False,
@@ -486,6 +490,10 @@ def check(
 
     hosts = tuple(host or ())
     _check_hosts(hosts, min_days)
+    if print_only:
+        steps = readiness.planned_check(cert, key=key, chain=tuple(chain or ()), ca_file=ca_file)
+        _print_steps(steps, _check_shell(shell), as_json=as_json, heading=f"check {cert}")
+        return
     report = readiness.check(
         cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, hosts=hosts, min_days=min_days
     )
@@ -503,11 +511,23 @@ def bundle(
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out.")] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl commands it runs; write nothing.")
+    ] = False,
+    shell: ShellOpt = "posix",
     as_json: JsonFlag = False,
 ) -> None:
     """Write the one file the console wants: leaf, then each issuer in order."""
     from flow_ssl import files, readiness
+    from flow_ssl.script import Note
 
+    if print_only:
+        steps = [
+            *readiness.planned_reads((cert, *chain)),
+            Note(f"then flow-ssl writes {out}: the leaf, then each issuer (by name and key id)"),
+        ]
+        _print_steps(steps, _check_shell(shell), as_json=as_json, heading=f"bundle {cert}")
+        return
     files.check_outputs([files.Output(out)], force=force)
     ordered, left_out = readiness.build_bundle(cert, tuple(chain), include_root=include_root)
     readiness.write_bundle(ordered, out, force=force)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import checks, commands, files, reader, runner
 from flow_ssl.errors import CheckFailedError, InvalidInputError
 from flow_ssl.models import Finding, ParsedCertificate
+from flow_ssl.script import Note, Step
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -213,3 +214,42 @@ def build_bundle(
 def write_bundle(bundle: list[ParsedCertificate], out: Path, *, force: bool) -> None:
     """The combined PEM file, leaf first."""
     files.write_text(files.Output(out), "".join(reader.to_pem(c.der) for c in bundle), force=force)
+
+
+def planned_reads(paths: tuple[Path, ...]) -> list[Step]:
+    """How each file is read (one certificate: the vendor page's command; a bundle: storeutl)."""
+    steps: list[Step] = [Note("read each file (flow-ssl adds -nameopt RFC2253,-esc_msb to parse)")]
+    for path in paths:
+        items, is_pem = reader.split_file(path)
+        if len(items) > 1:
+            steps.append(commands.build_storeutl_text(str(path)))
+        else:
+            steps.append(reader.display_command(path, items[0].kind, der=not is_pem))
+    return steps
+
+
+def planned_check(
+    cert: Path, *, key: Path | None, chain: tuple[Path, ...], ca_file: Path | None
+) -> list[Step]:
+    """The openssl commands ``check`` runs, for --print (nothing is run to make them)."""
+    files_read = (cert, *chain, *((ca_file,) if ca_file else ()))
+    steps = planned_reads(files_read)
+    if key is not None:
+        steps += [
+            Note("does the key belong to the certificate? (the two must print the same)"),
+            commands.build_pubkey_from_key(str(key)),
+            commands.build_pubkey_from_cert(str(cert)),
+        ]
+    steps += [
+        Note("does the chain reach a trusted root, for a TLS server?"),
+        commands.build_verify(
+            str(cert),
+            untrusted=(str(cert), *(str(p) for p in chain)),
+            ca_file=str(ca_file) if ca_file else None,
+        ),
+    ]
+    if ca_file is None:
+        steps.append(
+            Note(f"a self-signed {cert} is verified against itself instead: -CAfile {cert}")
+        )
+    return steps

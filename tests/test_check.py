@@ -238,3 +238,36 @@ def test_bundle_refuses_unrelated_chain(
     result = cli("bundle", "--cert", "leaf.crt", "--chain", "other.crt", "--out", "full.pem")
     assert result.code == 1
     assert listing(tmp_path) == before
+
+
+def test_print_shows_the_commands_and_runs_none(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """check/bundle --print: the openssl commands they would run; nothing runs or is written."""
+    root, issuing = pki
+    leaf = make_leaf(issuing, HOSTS)
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "leaf.key", leaf.key_pem())
+    write(tmp_path, "chain.pem", issuing.pem())
+    write(tmp_path, "root.pem", root.pem())
+    before = listing(tmp_path)
+    result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--chain", "chain.pem",
+                 "--ca-file", "root.pem", "--print")  # fmt: skip
+    assert result.code == 0
+    lines = [line for line in result.out.splitlines() if not line.startswith("#")]
+    assert lines == [
+        "openssl x509 -noout -text -in leaf.crt",
+        "openssl x509 -noout -text -in chain.pem",
+        "openssl x509 -noout -text -in root.pem",
+        "openssl pkey -in leaf.key -pubout -passin pass:",
+        "openssl x509 -in leaf.crt -pubkey -noout",
+        (
+            "openssl verify -purpose sslserver -CAfile root.pem -untrusted leaf.crt "
+            "-untrusted chain.pem leaf.crt"
+        ),
+    ]
+    bundled = cli("bundle", "--cert", "leaf.crt", "--chain", "chain.pem", "--out", "full.pem",
+                  "--print")  # fmt: skip
+    assert bundled.code == 0
+    assert "openssl x509 -noout -text -in chain.pem" in bundled.out
+    assert listing(tmp_path) == before
