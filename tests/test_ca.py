@@ -189,7 +189,7 @@ def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("needs Go (CI installs it)")
     out = tmp_path_factory.mktemp("go") / "tlsclient"
     source = Path(__file__).parent / "clients" / "tlsclient.go"
-    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GOFLAGS": "-mod=mod"}
+    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GOPATH": str(out.parent / "gopath")}
     subprocess.run([go, "build", "-o", str(out), str(source)], check=True, env=env,
                    capture_output=True)  # fmt: skip
     return out
