@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from flow_ssl import ca, cafolder, generate, inputs
 from flow_ssl.errors import FlowSSLError, InvalidInputError
 from flow_ssl.names import default_file_stem
-from flow_ssl.script import MakeDir, Note, Step, WriteFile
+from flow_ssl.script import MakeDir, Note, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -272,7 +272,8 @@ def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
 
     Entries use ``-subj`` here, whatever their mode: a script cannot answer
     prompts, and the result is the same (the subject is encoded identically).
-    CA entries take consecutive serials from each CA's serial file.
+    CA entries take consecutive serials from each CA's serial file, and
+    each one records the next there, as flow-ssl does.
     """
     folders = sorted({job.key_path.parent for job in jobs})
     steps: list[Step] = [MakeDir(str(path), parents=True) for path in folders if not path.is_dir()]
@@ -293,8 +294,4 @@ def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
             steps += plan.steps(serial=serial)
         else:
             steps.append(plan.command())
-    for folder_path, next_serial in serials.items():
-        steps.append(
-            WriteFile(str(cafolder.Folder(folder_path).serial), cafolder.format_serial(next_serial))
-        )
     return steps

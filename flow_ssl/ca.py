@@ -3,8 +3,9 @@ A company CA: make one (root or issuing), sign a CSR with it, or issue key + cer
 
 Each operation is a list of steps (openssl commands plus the small files
 between them), so ``--print`` shows the very sequence that runs. Results are
-read back and checked before anything is renamed into place, and the CA's
-serial only advances once a certificate has been accepted.
+read back and checked before anything is renamed into place. The CA's serial
+advances as soon as openssl has signed (a serial is never given out twice,
+even for a certificate then refused); issued.log lists the ones written.
 """
 
 from __future__ import annotations
@@ -145,7 +146,10 @@ def _perform(step: Step) -> None:
         else:
             runner.run(step)
     elif isinstance(step, WriteFile):
-        Path(step.path).write_text(step.text, encoding="ascii")
+        target = Path(step.path)
+        staged = target.with_name(f".{target.name}.new")
+        staged.write_text(step.text, encoding="ascii")
+        staged.replace(target)  # atomic: a reader sees the old text or the new, never half
     elif isinstance(step, Concat):
         text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
         Path(step.out).write_text(text, encoding="ascii")
@@ -235,11 +239,12 @@ class InitPlan:
                 commands.build_sign_csr(
                     str(folder.request),
                     out=str(folder.cert),
-                    signer=self.parent.signer(parent_serial or "SERIAL"),
+                    signer=self.parent.signer(parent_serial),
                     section="issuing_ca",
                     days=self.days,
                     openssl=openssl,
                 ),
+                cafolder.serial_after(self.parent.folder, parent_serial),
                 Concat(str(folder.root), (str(self.parent.folder.cert),)),
             ]
         steps.append(WriteFile(str(folder.serial), self.first_serial + "\n"))
@@ -295,7 +300,6 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
             cert.source = str(Folder(plan.target).cert)
             _refuse(_ca_findings(plan, folder, cert, openssl.path), "the new CA certificate")
             if parent:
-                cafolder.advance_serial(parent.folder, parent_serial)
                 cafolder.log_issued(parent.folder, cert, Folder(plan.target).cert)
         if plan.target.exists():
             plan.target.rmdir()
@@ -351,7 +355,7 @@ class SignPlan:
     def steps(
         self,
         *,
-        serial: str = "SERIAL",
+        serial: str,
         out: Path | None = None,
         fullchain: Path | None = None,
         openssl: str = "openssl",
@@ -379,6 +383,7 @@ class SignPlan:
                 extra=extensions,
                 openssl=openssl,
             ),
+            cafolder.serial_after(self.ca.folder, serial),
             Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain())),
         ]
 
@@ -508,7 +513,6 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
             *_readiness(fullchain, ca, plan.names),
         ]
         _refuse(findings, "the signed certificate")
-        cafolder.advance_serial(ca.folder, serial)
         cafolder.log_issued(ca.folder, cert, plan.out)
     return Issued(cert=cert, serial=serial, findings=findings)
 
@@ -570,7 +574,7 @@ class IssuePlan:
     def command(
         self,
         *,
-        serial: str = "SERIAL",
+        serial: str,
         keyout: Path | None = None,
         out: Path | None = None,
         openssl: str = "openssl",
@@ -589,7 +593,7 @@ class IssuePlan:
     def steps(
         self,
         *,
-        serial: str = "SERIAL",
+        serial: str,
         keyout: Path | None = None,
         out: Path | None = None,
         fullchain: Path | None = None,
@@ -599,6 +603,7 @@ class IssuePlan:
         out = out or self.out
         return [
             self.command(serial=serial, keyout=keyout, out=out, openssl=openssl),
+            cafolder.serial_after(self.ca.folder, serial),
             Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain())),
         ]
 
@@ -642,7 +647,6 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
             *_readiness(fullchain, ca, plan.request.names),
         ]
         _refuse(findings, "the issued certificate")
-        cafolder.advance_serial(ca.folder, serial)
         cafolder.log_issued(ca.folder, cert, plan.out)
     return Issued(cert=cert, serial=serial, findings=findings)
 

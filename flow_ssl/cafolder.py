@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl.errors import InvalidInputError
+from flow_ssl.script import WriteFile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -186,11 +187,15 @@ def read_serial(folder: Folder) -> str:
     return text.upper()
 
 
-def advance_serial(folder: Folder, used: str) -> None:
-    """Record that ``used`` is taken: the next one is ``used + 1`` (written atomically)."""
-    staged = folder.serial.with_name(f".{folder.serial.name}.new")
-    staged.write_text(format_serial(int(used, 16) + 1) + "\n", encoding="ascii")
-    staged.replace(folder.serial)
+def serial_after(folder: Folder, used: str) -> WriteFile:
+    """
+    The step that records ``used`` as taken: the serial file then holds ``used + 1``.
+
+    It runs right after openssl signs, before the result is checked: a serial
+    openssl has signed with is never given out again, even if that certificate
+    is then refused and deleted.
+    """
+    return WriteFile(str(folder.serial), format_serial(int(used, 16) + 1) + "\n")
 
 
 def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:

@@ -367,9 +367,11 @@ def test_printed_scripts_run_nothing_and_make_a_working_ca(
     cert = load_cert(tmp_path / "flow.mycompany.com.crt")
     cert.verify_directly_issued_by(root)
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    # flow-ssl itself then takes over the folder the script made.
+    # flow-ssl itself then takes over the folder the script made, and the serial
+    # the script used is not given out again.
     issued = cli("ca", "issue", "--dir", "root", "--cn", "b.example.com", "--subj")
     assert issued.code == 0, issued.err
+    assert load_cert(tmp_path / "b.example.com.crt").serial_number == cert.serial_number + 1
 
 
 def test_sign_json_reports_what_was_issued(
