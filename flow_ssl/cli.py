@@ -34,7 +34,7 @@ from flow_ssl.models import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from flow_ssl.ca import CA, Issued
+    from flow_ssl.ca import CA, Issued, IssuePlan, SignPlan
     from flow_ssl.commands import Command, Shell
     from flow_ssl.generate import Plan
     from flow_ssl.readiness import Report
@@ -912,7 +912,7 @@ def ca_sign(
     as_json: JsonFlag = False,
 ) -> None:
     """Sign a CSR as a server certificate: its names, never its requested extensions."""
-    from flow_ssl import ca, cafolder
+    from flow_ssl import ca
     from flow_ssl.models import days_warning
 
     shell_name = _check_shell(shell)
@@ -924,23 +924,49 @@ def ca_sign(
         authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
     )
     warnings = [days_warning(days)] if days > APPLE_MAX_DAYS else []
+    _run_ca_plan(
+        plan,
+        warnings=warnings,
+        heading=f"sign {csr_file} with the CA in {folder}",
+        print_only=print_only,
+        shell=shell_name,
+        force=force,
+        as_json=as_json,
+    )
+
+
+def _run_ca_plan(
+    plan: SignPlan | IssuePlan,
+    *,
+    warnings: list[str],
+    heading: str,
+    print_only: bool,
+    shell: Shell,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Warn, then print the steps, or run them and report what was issued."""
+    from flow_ssl import ca, cafolder
+
     for warning in warnings:
         _warn(warning)
+    authority = plan.ca
     if print_only:
-        serial = cafolder.read_serial(authority.folder)
-        _print_steps(
-            plan.steps(serial=serial),
-            shell_name,
-            as_json=as_json,
-            heading=f"sign {csr_file} with the CA in {folder}",
-        )
+        steps = plan.steps(serial=cafolder.read_serial(authority.folder))
+        _print_steps(steps, shell, as_json=as_json, heading=heading)
         return
-    issued = ca.sign(plan, force=force, announce=_announcer(shell_name, quiet=as_json))
+    announce = _announcer(shell, quiet=as_json)
+    written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}
+    if isinstance(plan, ca.IssuePlan):
+        issued = ca.issue(plan, force=force, announce=announce)
+        written = {"key": str(plan.key_path), **written}
+    else:
+        issued = ca.sign(plan, force=force, announce=announce)
     if as_json:
-        _issued_json(
-            issued, {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}, warnings
-        )
+        _issued_json(issued, written, warnings)
         return
+    if "key" in written:
+        typer.echo(f"Wrote {written['key']} (private key, mode 0600).")
     _report_issued(issued, plan.out, plan.fullchain, authority)
 
 
@@ -979,7 +1005,7 @@ def ca_issue(
     as_json: JsonFlag = False,
 ) -> None:
     """Make a key and a server certificate signed by the CA, in one step (like mkcert)."""
-    from flow_ssl import ca, cafolder, generate
+    from flow_ssl import ca, generate
 
     shell_name = _check_shell(shell)
     request = build_request(
@@ -1006,32 +1032,15 @@ def ca_issue(
         fullchain=fullchain or default_chain,
         use_subj=subj,
     )
-    warnings = request.warnings()
-    for warning in warnings:
-        _warn(warning)
-    if print_only:
-        serial = cafolder.read_serial(authority.folder)
-        _print_steps(
-            plan.steps(serial=serial),
-            shell_name,
-            as_json=as_json,
-            heading=f"a key and certificate from the CA in {folder}",
-        )
-        return
-    issued = ca.issue(plan, force=force, announce=_announcer(shell_name, quiet=as_json))
-    if as_json:
-        _issued_json(
-            issued,
-            {
-                "key": str(plan.key_path),
-                "certificate": str(plan.out),
-                "fullchain": str(plan.fullchain),
-            },
-            warnings,
-        )
-        return
-    typer.echo(f"Wrote {plan.key_path} (private key, mode 0600).")
-    _report_issued(issued, plan.out, plan.fullchain, authority)
+    _run_ca_plan(
+        plan,
+        warnings=request.warnings(),
+        heading=f"a key and certificate from the CA in {folder}",
+        print_only=print_only,
+        shell=shell_name,
+        force=force,
+        as_json=as_json,
+    )
 
 
 @ca_app.command("trust")
