@@ -111,10 +111,13 @@ def verify_key_matches(
     """The key file's public key is the certificate's (openssl compares, we decide)."""
     from flow_ssl.models import Finding
 
-    key_pub = runner.run(
-        commands.build_pubkey_from_key(str(key), passin=passin, openssl=openssl)
-    ).stdout
-    cert_pub = runner.run(commands.build_pubkey_from_cert(str(cert), openssl=openssl)).stdout
+    from_key, from_cert = runner.run_many(
+        [
+            commands.build_pubkey_from_key(str(key), passin=passin, openssl=openssl),
+            commands.build_pubkey_from_cert(str(cert), openssl=openssl),
+        ]
+    )
+    key_pub, cert_pub = from_key.stdout, from_cert.stdout
     ok = key_pub.strip() == cert_pub.strip() and "PUBLIC KEY" in key_pub
     return Finding(
         check="key-matches-cert",

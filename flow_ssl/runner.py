@@ -201,7 +201,12 @@ def run_many(commands: list[Command], *, timeout: float = DEFAULT_TIMEOUT) -> li
         )
         results = []
         for command, process in processes:
-            out, err = process.communicate(timeout=timeout)
+            try:
+                out, err = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                raise OpenSSLFailedError(
+                    command.argv, None, f"no answer within {timeout:.0f}s"
+                ) from exc
             stdout = out.decode("utf-8", errors="replace")
             stderr = err.decode("utf-8", errors="replace")
             if process.returncode != 0:
