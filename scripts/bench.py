@@ -206,8 +206,8 @@ def batch_rows(work: Path, runs: int, hosts: int) -> list[Row]:
     ]  # fmt: skip
     mkcert = shutil.which("mkcert")
     if mkcert:
+        # Its own CA in the scratch folder; never `mkcert -install` (it changes trust stores).
         env = {**os.environ, "CAROOT": str(work / "mkcert-ca")}
-        subprocess.run([mkcert, "-install"], env=env, check=False, capture_output=True)
 
         def mkcert_calls() -> float:
             started = time.perf_counter()
