@@ -10,7 +10,6 @@ stop the others.
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +83,6 @@ class Outcome:
     job: Job
     status: Status
     message: str
-    seconds: float = 0.0
 
 
 def load(path: Path) -> list[Job]:
@@ -245,7 +243,6 @@ def run(
 
 
 def _make(job: Job, *, force: bool) -> Outcome:
-    started = time.monotonic()
     try:
         plan = job.plan()
         if isinstance(plan, ca.IssuePlan):
@@ -255,10 +252,10 @@ def _make(job: Job, *, force: bool) -> Outcome:
             generate.execute(plan, force=force)
             message = ", ".join(entry.value for entry in job.request.names)
     except FlowSSLError as exc:
-        return Outcome(job, "failed", str(exc), time.monotonic() - started)
+        return Outcome(job, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry's bug must not stop the others
         return Outcome(job, "failed", f"unexpected: {type(exc).__name__}: {exc}")
-    return Outcome(job, "made", message, time.monotonic() - started)
+    return Outcome(job, "made", message)
 
 
 def default_workers() -> int:

@@ -45,6 +45,8 @@ SERVER_CURVES = ("P-256", "P-384", "P-521")
 # out: --days over Apple's limit is allowed, with a warning before the run).
 _READINESS_KEPT = frozenset(
     {
+        "key-unencrypted",
+        "key-matches-cert",
         "chain-order",
         "chain-complete",
         "chain-verifies",
@@ -120,7 +122,8 @@ def open_ca(path: Path, *, passin: str | None, flag: str = "--dir") -> CA:
             f"{flag} {path} is not a flow-ssl CA folder: {', '.join(missing)} missing"
         )
     cafolder.check_pass_source(passin, "--ca-pass")
-    if passin is None and cafolder.key_is_encrypted(folder.key):
+    key_text = folder.key.read_text(encoding="ascii", errors="replace")
+    if passin is None and reader.is_encrypted_key(key_text):
         raise InvalidInputError(
             f"{folder.key} is passphrase-protected: give --ca-pass env:VARIABLE or file:PATH"
         )
@@ -359,18 +362,24 @@ class SignPlan:
         out: Path | None = None,
         fullchain: Path | None = None,
         openssl: str = "openssl",
+        check_signature: bool = True,
     ) -> list[Step]:
-        """Check the CSR's signature, sign it, join the full chain."""
+        """Check the CSR's signature (unless done already), sign it, join the full chain."""
         out = out or self.out
         extensions = commands.server_extensions(
             self.names, key_algorithm=self.request.public_key.algorithm
         )
+        steps: list[Step] = []
+        if check_signature:
+            steps += [
+                Note(
+                    "the request must be signed by its own key: look for 'verify OK' "
+                    "(openssl before 3.4 exits 0 even on 'verify failure')"
+                ),
+                commands.build_req_verify(str(self.csr), openssl=openssl),
+            ]
         return [
-            Note(
-                "the request must be signed by its own key: look for 'verify OK' "
-                "(openssl before 3.4 exits 0 even on 'verify failure')"
-            ),
-            commands.build_req_verify(str(self.csr), openssl=openssl),
+            *steps,
             Note(
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
             ),
@@ -498,11 +507,16 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
         serial = cafolder.read_serial(ca.folder)
         if announce:
             announce(plan.steps(serial=serial))
-        _perform_all(
-            plan.steps(serial=serial, out=out, fullchain=fullchain, openssl=openssl.path), openssl
+        # plan_sign has checked the CSR's signature (and refused a bad one) already.
+        steps = plan.steps(
+            serial=serial,
+            out=out,
+            fullchain=fullchain,
+            openssl=openssl.path,
+            check_signature=False,
         )
-        cert = reader.read_file(out)[0]
-        cert.source = str(plan.out)
+        _perform_all(steps, openssl)
+        cert, ready = _read_back(fullchain, ca, plan.names, key=None, shown_as=plan.out)
         findings = [
             checks.subject_matches([(a.type, a.value) for a in plan.request.subject], cert),
             checks.names_match(plan.names, cert),
@@ -510,7 +524,7 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
             checks.server_extensions(cert),
             _same_key(openssl.path, plan.csr, out),
             _serial_finding(serial, cert),
-            *_readiness(fullchain, ca, plan.names),
+            *ready,
         ]
         _refuse(findings, "the signed certificate")
         cafolder.log_issued(ca.folder, cert, plan.out)
@@ -547,14 +561,24 @@ def _serial_finding(serial: str, cert: ParsedCertificate) -> Finding:
     )
 
 
-def _readiness(fullchain: Path, ca: CA, names: tuple[SanEntry, ...]) -> list[Finding]:
-    """The same checks as ``flow-ssl check``, trusting only this CA's root."""
+def _read_back(
+    fullchain: Path, ca: CA, names: tuple[SanEntry, ...], *, key: Path | None, shown_as: Path
+) -> tuple[ParsedCertificate, list[Finding]]:
+    """
+    The new leaf, and the same checks as ``flow-ssl check`` on its full chain.
+
+    One read of the chain gives both (the leaf is its first certificate);
+    only this CA's root is trusted.
+    """
     report = readiness.check(
         fullchain,
+        key=key,
         ca_file=ca.folder.root_cert(),
         hosts=tuple(entry.value.replace("*", "host", 1) for entry in names),
     )
-    return [f for f in report.findings if f.check in _READINESS_KEPT]
+    leaf = report.certificates[0]
+    leaf.source = str(shown_as)
+    return leaf, [f for f in report.findings if f.check in _READINESS_KEPT]
 
 
 # --- ca issue -----------------------------------------------------------------
@@ -638,13 +662,11 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
             serial=serial, keyout=key, out=out, fullchain=fullchain, openssl=openssl.path
         )
         _perform_all(steps, openssl)
-        cert = reader.read_file(out)[0]
-        cert.source = str(plan.out)
+        cert, ready = _read_back(fullchain, ca, plan.request.names, key=key, shown_as=plan.out)
         findings = [
             *checks.compare_request(plan.request, cert),
-            generate.verify_key_matches(openssl.path, key, out),
             _serial_finding(serial, cert),
-            *_readiness(fullchain, ca, plan.request.names),
+            *ready,
         ]
         _refuse(findings, "the issued certificate")
         cafolder.log_issued(ca.folder, cert, plan.out)

@@ -77,7 +77,6 @@ authorityKeyIdentifier = keyid:always
 LOCK_TIMEOUT = 30.0
 _HEX = re.compile(r"^[0-9A-Fa-f]{2,40}$")
 _PASS_SOURCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
-_ENCRYPTED = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
 
 
 @dataclass(frozen=True)
@@ -150,11 +149,6 @@ def check_pass_source(source: str | None, flag: str) -> None:
         raise InvalidInputError(f"{flag} {source}: the environment variable {where} is not set")
     if kind == "file" and not Path(where).is_file():
         raise InvalidInputError(f"{flag} {source}: no such file")
-
-
-def key_is_encrypted(key: Path) -> bool:
-    """Whether a PEM key file is passphrase-protected."""
-    return bool(_ENCRYPTED.search(key.read_text(encoding="ascii", errors="replace")))
 
 
 def random_serial() -> str:

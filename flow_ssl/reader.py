@@ -25,6 +25,8 @@ _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 # A DER SEQUENCE with a long-form (0x81: under 256 bytes, as a small EC CSR) or
 # two-byte (0x82) length: every certificate and CSR starts this way.
 _DER_START = re.compile(rb"^\x30[\x81\x82]")
+# A passphrase-protected key: PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy PEM header.
+_ENCRYPTED_KEY = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
 
 Kind = Literal["certificate", "csr"]
 
@@ -95,6 +97,11 @@ def _header_length(der: bytes, at: int) -> int:
         return 2
     length_byte = der[at + 1]
     return 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
+
+
+def is_encrypted_key(pem_text: str) -> bool:
+    """Whether a PEM private key needs a passphrase."""
+    return _ENCRYPTED_KEY.search(pem_text) is not None
 
 
 def to_pem(der: bytes) -> str:
@@ -237,4 +244,4 @@ def _read_one_by_one(path: Path, items: list[Item], binary: str) -> list[ParsedC
     return parsed
 
 
-__all__ = ["read_file", "split_file", "to_pem"]
+__all__ = ["is_encrypted_key", "read_file", "split_file", "to_pem"]

@@ -20,7 +20,6 @@ from flow_ssl.script import Note, Step
 if TYPE_CHECKING:
     from pathlib import Path
 
-_ENCRYPTED = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
 _KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 # openssl verify errors that mean "an issuer certificate is missing" (x509_vfy.h).
 _MISSING_ISSUER = {2, 20}
@@ -103,7 +102,7 @@ def _key_findings(openssl: str, key: Path, cert: Path) -> list[Finding]:
         text = key.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
         raise InvalidInputError(f"cannot read key {key}: {exc.strerror}") from None
-    if _ENCRYPTED.search(text):
+    if reader.is_encrypted_key(text):
         return [
             _status(
                 "key-unencrypted", "fail",
