@@ -1,3 +1,3 @@
-from flow_ssl.cli import main
+from flow_ssl.cli.app import main
 
 raise SystemExit(main())

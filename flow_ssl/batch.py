@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from flow_ssl import ca, cafolder, generate, inputs
-from flow_ssl.errors import FlowSSLError, InvalidInputError
-from flow_ssl.names import default_file_stem
-from flow_ssl.script import MakeDir, Note, Step
+from flow_ssl.ca_issue import IssuePlan, issue
+from flow_ssl.core.errors import FlowSSLError, InvalidInputError
+from flow_ssl.core.names import default_file_stem
+from flow_ssl.openssl.script import MakeDir, Note, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from flow_ssl.models import CertRequest
+    from flow_ssl.core.models import CertRequest
 
 Mode = Literal["selfsigned", "csr", "ca"]
 MODES: tuple[Mode, ...] = ("selfsigned", "csr", "ca")
@@ -55,11 +56,11 @@ class Job:
         paths = [self.key_path, self.out_path]
         return [*paths, self.fullchain] if self.fullchain else paths
 
-    def plan(self, *, use_subj: bool | None = None) -> generate.Plan | ca.IssuePlan:
+    def plan(self, *, use_subj: bool | None = None) -> generate.Plan | IssuePlan:
         """The same plan the single command builds."""
         subj = self.use_subj if use_subj is None else use_subj
         if self.authority is not None and self.fullchain is not None:
-            return ca.IssuePlan(
+            return IssuePlan(
                 ca=self.authority,
                 request=self.request,
                 key_path=self.key_path,
@@ -117,7 +118,8 @@ def load(path: Path) -> list[Job]:
         try:
             jobs.append(_job(number, {**defaults, **entry}, path.parent, authorities))
         except InvalidInputError as exc:
-            raise InvalidInputError(f"{where}: {exc.message}", hint=exc.hint) from None
+            named = inputs.FIELDS.get(exc.field, exc.field) if exc.field else None
+            raise InvalidInputError(f"{where}: {exc.about(named)}") from None
     _refuse_shared_outputs(path, jobs)
     return jobs
 
@@ -125,21 +127,21 @@ def load(path: Path) -> list[Job]:
 def _text(values: dict[str, Any], key: str, default: str | None = None) -> str | None:
     value = values.pop(key, default)
     if value is not None and not isinstance(value, str):
-        raise InvalidInputError(f"{key} must be a string, not {value!r}")
+        raise InvalidInputError(f"must be a string, not {value!r}", field=key)
     return value
 
 
 def _number(values: dict[str, Any], key: str) -> int | None:
     value = values.pop(key, None)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise InvalidInputError(f"{key} must be a whole number, not {value!r}")
+        raise InvalidInputError(f"must be a whole number, not {value!r}", field=key)
     return value
 
 
 def _flag(values: dict[str, Any], key: str) -> bool:
     value = values.pop(key, False)
     if not isinstance(value, bool):
-        raise InvalidInputError(f"{key} must be true or false, not {value!r}")
+        raise InvalidInputError(f"must be true or false, not {value!r}", field=key)
     return value
 
 
@@ -153,7 +155,7 @@ def _job(
     fields = inputs.subject_fields(values, also_known=OPTION_KEYS)
     mode = _text(values, "mode", "selfsigned")
     if mode not in MODES:
-        raise InvalidInputError(f"mode {mode!r}: choose {', '.join(MODES)}")
+        raise InvalidInputError(f"{mode!r}: choose {', '.join(MODES)}", field="mode")
     key = _text(values, "key")
     days = _number(values, "days")
     use_subj = _flag(values, "subj")
@@ -162,18 +164,18 @@ def _job(
     ca_pass = _text(values, "ca_pass")
     if mode == "ca" and days is None:
         days = ca.LEAF_DAYS
-    request = inputs.build_request(
-        fields, days=None if mode == "csr" else days, key=key, style="field"
-    )
+    request = inputs.build_request(fields, days=None if mode == "csr" else days, key=key)
     authority = None
     if mode == "ca":
         if ca_dir is None:
-            raise InvalidInputError("mode 'ca' needs ca_dir, the CA folder (made by ca init)")
+            raise InvalidInputError(
+                "'ca' needs ca_dir, the CA folder (made by ca init)", field="mode"
+            )
         where = (base / ca_dir, ca_pass)
         if where not in authorities:
-            authorities[where] = ca.open_ca(base / ca_dir, passin=ca_pass, flag="ca_dir")
+            authorities[where] = ca.open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
         authority = authorities[where]
-        ca.check_days(request.days, authority, flag="days")
+        ca.check_days(request.days, authority)
     stem = default_file_stem(request.subject.common_name)
     suffix = "csr" if mode == "csr" else "crt"
     return Job(
@@ -221,7 +223,7 @@ def run(
     pending = []
     for job in jobs:
         if is_done(job) and not force:
-            outcomes[job.number] = Outcome(job, "skipped", "files exist (--force to redo)")
+            outcomes[job.number] = Outcome(job, "skipped", "its files exist")
             if report:
                 report(outcomes[job.number])
         else:
@@ -245,8 +247,8 @@ def run(
 def _make(job: Job, *, force: bool) -> Outcome:
     try:
         plan = job.plan()
-        if isinstance(plan, ca.IssuePlan):
-            issued = ca.issue(plan, force=force)
+        if isinstance(plan, IssuePlan):
+            issued = issue(plan, force=force)
             message = f"serial {issued.serial}"
         else:
             generate.execute(plan, force=force)
@@ -282,7 +284,7 @@ def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
             continue
         steps.append(Note(title))
         plan = job.plan(use_subj=True)
-        if isinstance(plan, ca.IssuePlan):
+        if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
                 serials[ca_folder.path] = int(cafolder.read_serial(ca_folder), 16)

@@ -22,13 +22,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.errors import InvalidInputError
-from flow_ssl.script import WriteFile
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.openssl.script import WriteFile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from flow_ssl.models import ParsedCertificate
+    from flow_ssl.core.models import ParsedCertificate
 
 # The extensions each kind of certificate gets, and the questions asked when a
 # subject is answered at the prompts (the stock openssl.cnf's labels).
@@ -76,7 +76,6 @@ authorityKeyIdentifier = keyid:always
 
 LOCK_TIMEOUT = 30.0
 _HEX = re.compile(r"^[0-9A-Fa-f]{2,40}$")
-_PASS_SOURCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
 
 
 @dataclass(frozen=True)
@@ -128,27 +127,6 @@ class Folder:
     def root_cert(self) -> Path:
         """The root to trust: the CA itself, or the root it was signed by."""
         return self.root if self.root.exists() else self.cert
-
-
-def check_pass_source(source: str | None, flag: str) -> None:
-    """
-    Accept only openssl's ``env:VAR`` and ``file:PATH`` pass sources.
-
-    ``pass:secret`` would put the passphrase on the command line, where any
-    user of the machine can read it in the process list.
-    """
-    if source is None:
-        return
-    if not _PASS_SOURCE.match(source):
-        raise InvalidInputError(
-            f"{flag} {source!r}: give env:VARIABLE or file:PATH "
-            "(a passphrase on the command line is visible to every user)"
-        )
-    kind, _, where = source.partition(":")
-    if kind == "env" and where not in os.environ:
-        raise InvalidInputError(f"{flag} {source}: the environment variable {where} is not set")
-    if kind == "file" and not Path(where).is_file():
-        raise InvalidInputError(f"{flag} {source}: no such file")
 
 
 def random_serial() -> str:

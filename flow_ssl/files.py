@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.errors import InvalidInputError, OutputExistsError
+from flow_ssl.core.errors import InvalidInputError, OutputExistsError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -54,9 +54,7 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
         if path.is_dir():
             raise InvalidInputError(f"{path} is a folder; give a file name")
         if path.exists() and not force:
-            raise OutputExistsError(
-                f"{path} already exists; nothing was changed", hint="pass --force to replace it"
-            )
+            raise OutputExistsError(f"{path} already exists; nothing was changed")
 
 
 @contextmanager

@@ -1,37 +1,25 @@
 """
-Operator input -> validated requests: flags, a --subject-file, or a batch manifest entry.
+Operator input -> validated requests: flags, a subject file, or a batch manifest entry.
 
 One place turns fields into a CertRequest, so a manifest entry is validated
-exactly like the same values given as flags. Errors name the field the way
-the operator wrote it: ``--org`` on the command line, ``org`` in a file.
+exactly like the same values given as flags. Errors carry the model field
+they concern; the CLI names it as a flag, a manifest as its TOML key (FIELDS).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from flow_ssl.errors import InvalidInputError
-from flow_ssl.models import DEFAULT_DAYS, KEY_NAMES, CertRequest, KeySpec, Subject
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.models import DEFAULT_DAYS, KEY_NAMES, CertRequest, KeySpec, Subject
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
-Style = Literal["flag", "field"]
-
-# Model field -> how the operator names it on the command line and in a TOML file.
-FLAGS = {
-    "country": "--country",
-    "state": "--state",
-    "locality": "--locality",
-    "organization": "--org",
-    "organizational_unit": "--ou",
-    "common_name": "--cn",
-    "email": "--email",
-    "names": "--san",
-}
+# Model field -> how a TOML file (subject file, manifest) names it.
 FIELDS = {
     "country": "country",
     "state": "state",
@@ -58,12 +46,12 @@ FILE_KEYS = {
 }
 
 
-def read_toml(path: Path, what: str) -> dict[str, Any]:
+def read_toml(path: Path, field: str) -> dict[str, Any]:
     """
     A TOML file as a dict.
 
     Raises:
-        InvalidInputError: missing, unreadable, or not TOML (with openssl-free detail).
+        InvalidInputError: missing, unreadable, or not TOML, about ``field``.
     """
     if sys.version_info >= (3, 11):
         import tomllib
@@ -72,24 +60,28 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInputError(f"{what} {path} does not exist") from None
+        raise InvalidInputError(f"{path} does not exist", field=field) from None
     except IsADirectoryError:
-        raise InvalidInputError(f"{what} {path} is a folder, not a file") from None
+        raise InvalidInputError(f"{path} is a folder, not a file", field=field) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{what} {path} cannot be read: {exc}") from None
+        raise InvalidInputError(f"{path} cannot be read: {exc}", field=field) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"{what} {path} is not valid TOML: {exc}") from None
+        raise InvalidInputError(f"{path} is not valid TOML: {exc}", field=field) from None
 
 
 def subject_fields(
-    data: dict[str, Any], where: str = "", *, also_known: tuple[str, ...] = ()
+    data: dict[str, Any],
+    where: str = "",
+    *,
+    also_known: tuple[str, ...] = (),
+    field: str | None = None,
 ) -> dict[str, Any]:
     """
     The subject keys of a TOML table, as model fields (``san`` kept as a list).
 
     Raises:
         InvalidInputError: an unknown key (other than ``also_known``, which the
-            caller takes) or a value of the wrong type, named after ``where``.
+            caller takes) or a value of the wrong type, after ``where``, about ``field``.
     """
     prefix = f"{where}: " if where else ""
     fields: dict[str, Any] = {}
@@ -99,30 +91,27 @@ def subject_fields(
         if key not in FILE_KEYS:
             short = {k for k in FILE_KEYS if "_" not in k} | set(also_known)
             raise InvalidInputError(
-                f"{prefix}unknown field {key!r} (known: {', '.join(sorted(short))})"
+                f"{prefix}unknown field {key!r} (known: {', '.join(sorted(short))})", field=field
             )
         if key == "san":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise InvalidInputError(f"{prefix}san must be a list of names")
+                raise InvalidInputError(f"{prefix}san must be a list of names", field=field)
         elif not isinstance(value, str):
-            raise InvalidInputError(f"{prefix}{key} must be a string")
+            raise InvalidInputError(f"{prefix}{key} must be a string", field=field)
         fields[FILE_KEYS[key]] = value
     return fields
 
 
-def validation_message(exc: ValidationError, style: Style = "flag") -> str:
-    """The first problem, named as the operator wrote it."""
+def validation_error(exc: ValidationError) -> InvalidInputError:
+    """The first problem pydantic found, about the model field it concerns."""
     error = exc.errors()[0]
-    field_name = str(error["loc"][-1]) if error["loc"] else ""
-    if field_name.isdigit() and len(error["loc"]) > 1:
-        field_name = str(error["loc"][-2])  # an item of a list, like names.2
-    names = FLAGS if style == "flag" else FIELDS
-    default = f"--{field_name.replace('_', '-')}" if style == "flag" else field_name
-    label = names.get(field_name, default)
+    location = [str(part) for part in error["loc"]]
+    while location and location[-1].isdigit():
+        location.pop()  # an item of a list, like names.2: the field is names
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in {"greater_than_equal", "less_than_equal", "int_parsing", "int_type"}:
         message = f"{error['input']!r}: {message.lower()}"
-    return f"{label}: {message}"
+    return InvalidInputError(message, field=location[-1] if location else None, joiner=": ")
 
 
 def build_request(
@@ -131,7 +120,6 @@ def build_request(
     days: int | None,
     key: str | None,
     literal: bool = False,
-    style: Style = "flag",
 ) -> CertRequest:
     """
     Subject fields (model names, ``san`` as a list) -> a validated request.
@@ -141,20 +129,15 @@ def build_request(
     """
     fields = dict(fields)
     names = list(fields.pop("san", []))
-    cn_label, san_label, key_label = (
-        ("--cn", "--san", "--key") if style == "flag" else ("cn", "san", "key")
-    )
     if "common_name" not in fields:
         raise InvalidInputError(
-            f"{cn_label} is required: the server's DNS name (like flow.mycompany.com)"
+            "is required: the server's DNS name (like flow.mycompany.com)", field="common_name"
         )
-    if key is not None and key not in KEY_NAMES:
-        raise InvalidInputError(
-            f"{key_label} {key!r} is not offered; choose one of {', '.join(KEY_NAMES)}"
-        )
+    check_key_name(key)
     if literal and names:
         raise InvalidInputError(
-            f"--literal makes a certificate without SAN; it cannot take {san_label}"
+            "makes a certificate without the SAN extension; it cannot take extra names",
+            field="literal",
         )
     try:
         return CertRequest(
@@ -165,4 +148,50 @@ def build_request(
             literal=literal,
         )
     except ValidationError as exc:
-        raise InvalidInputError(validation_message(exc, style)) from None
+        raise validation_error(exc) from None
+
+
+def check_key_name(key: str | None) -> None:
+    """
+    Refuse a key type flow-ssl does not offer.
+
+    Raises:
+        InvalidInputError: about the field ``key``, listing the offered types.
+    """
+    if key is not None and key not in KEY_NAMES:
+        raise InvalidInputError(
+            f"{key!r} is not offered; choose one of {', '.join(KEY_NAMES)}", field="key"
+        )
+
+
+# openssl's pass sources that keep the passphrase off the command line.
+_PASS_SOURCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+
+
+def check_pass_source(source: str | None, field: str) -> None:
+    """
+    Accept only openssl's ``env:VAR`` and ``file:PATH`` pass sources, never echoing one.
+
+    ``pass:secret`` (or a bare passphrase) would put the passphrase on the
+    command line, where every user of the machine can read it in the process
+    list; a refused value is never repeated, since it may be the passphrase.
+
+    Raises:
+        InvalidInputError: about ``field``.
+    """
+    if source is None:
+        return
+    if not _PASS_SOURCE.match(source):
+        raise InvalidInputError(
+            "give env:VARIABLE or file:PATH, never the passphrase itself (a command "
+            "line is visible to every user); the value given is not repeated here",
+            field=field,
+            joiner=": ",
+        )
+    kind, _, where = source.partition(":")
+    if kind == "env" and where not in os.environ:
+        raise InvalidInputError(
+            f"the environment variable {where} is not set", field=field, joiner=": "
+        )
+    if kind == "file" and not Path(where).is_file():
+        raise InvalidInputError(f"file:{where}: no such file", field=field, joiner=": ")

@@ -15,10 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import commands, names, readiness, runner
-from flow_ssl.errors import ConnectionFailedError, InvalidInputError, OpenSSLFailedError
+from flow_ssl import readiness
+from flow_ssl.core import names
+from flow_ssl.core.errors import (
+    ConnectionFailedError,
+    InvalidInputError,
+    OpenSSLFailedError,
+    openssl_reason,
+)
+from flow_ssl.openssl import runner
+from flow_ssl.openssl.commands.read import build_s_client
 
 if TYPE_CHECKING:
+    from flow_ssl.openssl.commands.base import Command
     from flow_ssl.readiness import Report
 
 DEFAULT_PORT = 443
@@ -59,7 +68,7 @@ def _join(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def split_host_port(text: str, flag: str) -> tuple[str, int | None]:
+def split_host_port(text: str, field: str) -> tuple[str, int | None]:
     """
     ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address -> (host, port or None).
 
@@ -73,11 +82,11 @@ def split_host_port(text: str, flag: str) -> tuple[str, int | None]:
     elif text.count(":") == 1:
         host, _, port_text = text.partition(":")
     if not host:
-        raise InvalidInputError(f"{flag} {text!r}: give a host name or address")
+        raise InvalidInputError(f"{text!r}: give a host name or address", field=field)
     if not port_text:
         return host, None
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise InvalidInputError(f"{flag} {text!r}: the port must be a number from 1 to 65535")
+        raise InvalidInputError(f"{text!r}: the port must be a number from 1 to 65535", field=field)
     return host, int(port_text)
 
 
@@ -88,24 +97,22 @@ def target(text: str, connect: str | None) -> Target:
     Raises:
         InvalidInputError: a malformed host, address or port.
     """
-    host, given_port = split_host_port(text, "HOST")
+    host, given_port = split_host_port(text, "host")
     port = given_port or DEFAULT_PORT
     try:
         _, host = names.classify(host)
     except ValueError as exc:
-        raise InvalidInputError(f"{text}: {exc}") from None
+        raise InvalidInputError(str(exc), field="host", joiner=": ") from None
     if connect is None:
         return Target(host, port, _join(host, port))
-    address, connect_port = split_host_port(connect, "--connect")
+    address, connect_port = split_host_port(connect, "connect")
     return Target(host, port, _join(address, connect_port or port))
 
 
-def s_client_command(where: Target, *, openssl: str = "openssl") -> commands.Command:
+def s_client_command(where: Target) -> Command:
     """The s_client run; SNI is sent for a host name, never for an IP address."""
     kind, _ = names.classify(where.host)
-    return commands.build_s_client(
-        where.connect, servername=where.host if kind == "dns" else None, openssl=openssl
-    )
+    return build_s_client(where.connect, servername=where.host if kind == "dns" else None)
 
 
 def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
@@ -116,9 +123,8 @@ def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
         ConnectionFailedError: nothing listening, no TLS, a failed handshake, or no
             answer within ``timeout`` seconds.
     """
-    command = s_client_command(where, openssl=runner.find_openssl().path)
     try:
-        result = runner.run(command, stdin=b"", timeout=timeout, check=False)
+        result = runner.run(s_client_command(where), timeout=timeout, check=False)
     except OpenSSLFailedError:
         raise ConnectionFailedError(
             f"{where.shown}: no TLS answer within {timeout:g}s",
@@ -130,8 +136,6 @@ def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
     printed = result.stderr + result.stdout
     reason = next((why for marker, why in _FAILURES if marker in printed), None)
     if reason is None:
-        from flow_ssl.errors import openssl_reason
-
         reason = f"openssl s_client: {openssl_reason(printed) or 'no certificate received'}"
     raise ConnectionFailedError(f"{where.shown}: {reason}")
 

@@ -12,18 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from flow_ssl import checks, commands, files, reader, runner
-from flow_ssl.errors import CheckFailedError, InvalidInputError
-from flow_ssl.models import Finding, ParsedCertificate
-from flow_ssl.script import Note, Step
+from flow_ssl import files
+from flow_ssl.core import install_checks as checks
+from flow_ssl.core.errors import CheckFailedError, InvalidInputError
+from flow_ssl.core.findings import failed, finding
+from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.script import Note, Step
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from flow_ssl.core.models import Finding, ParsedCertificate
+
 _KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 # openssl verify errors that mean "an issuer certificate is missing" (x509_vfy.h).
 _MISSING_ISSUER = {2, 20}
-_VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
 
 
 @dataclass
@@ -36,11 +40,7 @@ class Report:
     @property
     def ready(self) -> bool:
         """No failing finding."""
-        return not checks.failed(self.findings)
-
-
-def _status(check: str, status: str, message: str) -> Finding:
-    return Finding.model_validate({"check": check, "status": status, "message": message})
+        return not failed(self.findings)
 
 
 def _certificates(path: Path) -> list[ParsedCertificate]:
@@ -68,25 +68,24 @@ def check(
         InvalidInputError: a file is missing, unreadable or of the wrong kind.
     """
     now = now or datetime.now(timezone.utc)
-    openssl = runner.find_openssl()
     in_cert_file = _certificates(cert)
     leaf = in_cert_file[0]
     extra = [c for path in chain for c in _certificates(path)]
     if ca_file is not None:
         _certificates(ca_file)
     findings = [
-        _status("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
+        finding("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
     ]
     findings += checks.validity(leaf, now=now, min_days=min_days)
     if key is not None:
-        findings += _key_findings(openssl.path, key, cert)
+        findings += _key_findings(key, cert)
     findings.append(checks.chain_order(in_cert_file))
-    findings += _verify_findings(openssl.path, leaf, cert, chain, ca_file)
+    findings += _verify_findings(leaf, cert, chain, ca_file)
     findings += checks.names_and_usage(leaf, hosts)
     findings += checks.strength(leaf, [*in_cert_file[1:], *extra])
     findings.append(checks.period(leaf, public=ca_file is None and not leaf.self_signed))
     findings.append(
-        _status(
+        finding(
             "self-signed",
             "warn" if leaf.self_signed else "pass",
             "self-signed: every client must be told to trust this certificate"
@@ -97,14 +96,14 @@ def check(
     return Report(findings=findings, certificates=in_cert_file)
 
 
-def _key_findings(openssl: str, key: Path, cert: Path) -> list[Finding]:
+def _key_findings(key: Path, cert: Path) -> list[Finding]:
     try:
         text = key.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
         raise InvalidInputError(f"cannot read key {key}: {exc.strerror}") from None
     if reader.is_encrypted_key(text):
         return [
-            _status(
+            finding(
                 "key-unencrypted", "fail",
                 f"{key} is passphrase-protected; the console cannot use it. Decrypt it: "
                 f"openssl pkey -in {key} -out decrypted.key",
@@ -112,27 +111,13 @@ def _key_findings(openssl: str, key: Path, cert: Path) -> list[Finding]:
         ]  # fmt: skip
     if not _KEY_BLOCK.search(text):
         raise InvalidInputError(f"{key} is not a PEM private key")
-    key_pub, cert_pub = runner.run_many(
-        [
-            commands.build_pubkey_from_key(str(key), openssl=openssl),
-            commands.build_pubkey_from_cert(str(cert), openssl=openssl),
-        ]
-    )
-    same = key_pub.stdout.strip() == cert_pub.stdout.strip()
     return [
-        _status("key-unencrypted", "pass", "the key has no passphrase"),
-        _status(
-            "key-matches-cert",
-            "pass" if same else "fail",
-            "the key belongs to the certificate"
-            if same
-            else f"{key} is not the key of {cert}: find the key the CSR was made with",
-        ),
+        finding("key-unencrypted", "pass", "the key has no passphrase"),
+        verify.key_matches_cert(key, cert),
     ]
 
 
 def _verify_findings(
-    openssl: str,
     leaf: ParsedCertificate,
     cert: Path,
     chain: tuple[Path, ...],
@@ -141,20 +126,13 @@ def _verify_findings(
     trust = ca_file
     if leaf.self_signed and ca_file is None:
         trust = cert  # complete by itself: trust it to check its own signature and purpose
-    command = commands.build_verify(
-        str(cert),
-        untrusted=(str(cert), *(str(p) for p in chain)),
-        ca_file=str(trust) if trust else None,
-        openssl=openssl,
+    verdict = verify.verify_chain(
+        cert, untrusted=(cert, *chain), ca_file=trust, purpose="sslserver"
     )
-    result = runner.run(command, check=False)
-    errors = [
-        (int(code), int(depth), reason)
-        for code, depth, reason in _VERIFY_ERROR.findall(result.stderr + result.stdout)
-    ]
+    errors = verdict.errors
     missing = [e for e in errors if e[0] in _MISSING_ISSUER]
     roots = f"the roots in {ca_file}" if ca_file else "the system's roots"
-    complete = _status(
+    complete = finding(
         "chain-complete",
         "fail" if missing else "pass",
         f"an intermediate is missing at depth {missing[0][1]} ({missing[0][2]}): add the CA's "
@@ -164,14 +142,14 @@ def _verify_findings(
         if leaf.self_signed and ca_file is None
         else f"the chain reaches {roots}",
     )
-    verifies = _status(
+    verifies = finding(
         "chain-verifies",
-        "fail" if errors or "OK" not in result.stdout else "pass",
-        f"openssl verify: {errors[0][2]} (error {errors[0][0]} at depth {errors[0][1]})"
+        "pass" if verdict.ok else "fail",
+        "openssl verify -purpose sslserver: OK"
+        if verdict.ok
+        else f"openssl verify: {errors[0][2]} (error {errors[0][0]} at depth {errors[0][1]})"
         if errors
-        else "openssl verify -purpose sslserver: OK"
-        if "OK" in result.stdout
-        else f"openssl verify failed: {result.stderr.strip().splitlines()[-1:]}",
+        else f"openssl verify failed: {verdict.last_words}",
     )
     return [complete, verifies]
 

@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from flow_ssl.commands import powershell_quote
+from flow_ssl.openssl.commands.base import powershell_quote
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flow_ssl import runner
-from flow_ssl.cli import main
+from flow_ssl.cli.app import main
+from flow_ssl.openssl import runner
 from tests.helpers import Run
 
 if TYPE_CHECKING:

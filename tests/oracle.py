@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 if TYPE_CHECKING:
-    from flow_ssl.models import ParsedCertificate
+    from flow_ssl.core.models import ParsedCertificate
 
 SHORT_NAMES = {
     NameOID.COUNTRY_NAME: "C",

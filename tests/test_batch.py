@@ -175,7 +175,7 @@ def test_printed_script_makes_the_same_certificates(
     result = cli("batch", "hosts.toml", "--print")
     assert result.code == 0
     assert listing(tmp_path) == ["hosts.toml"]
-    assert result.out.startswith("#!/bin/sh\nset -e\n")
+    assert result.out.startswith("#!/bin/sh\nset -eu\n")
     assert result.out.count("openssl req -x509") == len(hosts)
     script = tmp_path / "make.sh"
     script.write_text(result.out)

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from flow_ssl import generate
-from flow_ssl.cli import main
+from flow_ssl.cli.app import main
+from flow_ssl.openssl import verify
 from tests.helpers import fake_openssl, listing, load_cert, requires_openssl
 from tests.tls import gnutls_handshake, go_handshake, handshake, s_server
 
@@ -245,8 +245,8 @@ def test_tampered_csr_is_refused_and_nothing_written(
     assert listing(tmp_path) == before
     assert _serial_state(cas / "issuing") == serial_before
     # openssl before 3.4 exits 0 here; the finding must still fail.
-    assert generate.verify_csr_signature("openssl", tmp_path / "tampered.csr").status == "fail"
-    assert generate.verify_csr_signature("openssl", csr).status == "pass"
+    assert verify.csr_signature(tmp_path / "tampered.csr").status == "fail"
+    assert verify.csr_signature(csr).status == "pass"
 
 
 def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:

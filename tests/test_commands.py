@@ -6,8 +6,10 @@ import shlex
 
 import pytest
 
-from flow_ssl import commands
-from flow_ssl.models import CertRequest, KeySpec, Subject
+from flow_ssl.core.models import CertRequest, KeySpec, Subject
+from flow_ssl.openssl.commands import make as commands
+from flow_ssl.openssl.commands.base import Command
+from flow_ssl.openssl.commands.subject import escape_subj_value
 
 VENDOR_LINE = (
     "openssl req -x509 -nodes -days 365 -newkey rsa:2048 "
@@ -20,7 +22,7 @@ def _request(**kwargs: object) -> CertRequest:
     return CertRequest.model_validate({"subject": subject, **kwargs})
 
 
-def _selfsigned(request: CertRequest, *, use_subj: bool = False) -> commands.Command:
+def _selfsigned(request: CertRequest, *, use_subj: bool = False) -> Command:
     return commands.build_req(
         request,
         keyout="/apache2/certs/myserverkey.pem",
@@ -76,7 +78,7 @@ def test_wildcard_is_quoted_for_posix_and_powershell() -> None:
 )
 def test_escape_subj_value(value: str, escaped: str) -> None:
     """Backslash, slash and plus are escaped; everything else is literal in -subj."""
-    assert commands.escape_subj_value(value) == escaped
+    assert escape_subj_value(value) == escaped
 
 
 def test_subj_order_and_utf8() -> None:

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from flow_ssl import parse, reader, runner
+from flow_ssl.openssl import parse, reader, runner
 from tests.helpers import requires_openssl
 from tests.oracle import differences, unusual_certificates
 

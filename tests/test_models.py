@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from flow_ssl.models import CertRequest, KeySpec, SanEntry, Subject
+from flow_ssl.core.models import CertRequest, KeySpec, SanEntry, Subject
 
 
 def test_country_is_stored_upper_case() -> None:
@@ -68,7 +68,7 @@ def test_days_must_be_positive() -> None:
 def test_long_validity_warns() -> None:
     """Over 825 days is allowed but warns about Apple platforms."""
     request = CertRequest(subject=Subject(common_name="a.example.com"), days=826)
-    assert any("Apple" in w for w in request.warnings())
+    assert any("Apple" in w.message and w.field == "days" for w in request.warnings())
     assert CertRequest(subject=Subject(common_name="a.example.com"), days=825).warnings() == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flow_ssl import names
+from flow_ssl.core import names
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_classify_rejects(text: str, reason: str) -> None:
 def test_common_name_length_limit() -> None:
     """A CN longer than openssl's 64-character limit is refused with a way out."""
     long_name = ("a" * 30 + ".") * 2 + "example.com"
-    with pytest.raises(ValueError, match="--san"):
+    with pytest.raises(ValueError, match="SAN"):
         names.validate_common_name(long_name)
     assert names.validate_common_name("a" * 60 + ".com") == "a" * 60 + ".com"
 

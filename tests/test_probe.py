@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flow_ssl.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.probe import split_host_port, target
 from tests.helpers import requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write

@@ -12,11 +12,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from flow_ssl import commands, parse, runner
-from flow_ssl.errors import InvalidInputError, OpenSSLFailedError, ParseError
-from flow_ssl.models import NameAttribute, ParsedCertificate
+from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, ParseError
+from flow_ssl.openssl import parse, runner
+from flow_ssl.openssl.commands import read as commands
+
+if TYPE_CHECKING:
+    from flow_ssl.core.models import NameAttribute, ParsedCertificate
+    from flow_ssl.openssl.commands.base import Command
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
@@ -116,7 +120,7 @@ def fingerprint(der: bytes) -> str:
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def display_command(path: Path, kind: Kind, *, der: bool) -> commands.Command:
+def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
     """The command the vendor page tells operators to run for this file."""
     if kind == "csr":
         return commands.build_req_text(str(path), der=der)
@@ -131,28 +135,13 @@ def read_file(path: Path) -> list[ParsedCertificate]:
         InvalidInputError: not a certificate file, or openssl refuses its content.
     """
     items, is_pem = split_file(path)
-    openssl = runner.find_openssl()
-    parsed: list[ParsedCertificate] = []
     if len(items) == 1:
-        command = commands.for_parsing(
-            _with_binary(display_command(path, items[0].kind, der=not is_pem), openssl.path)
-        )
-        parsed.append(_run_one(command, items[0], str(path), 0))
-    else:
-        parsed += read_bundle(path, items, openssl)
-    return parsed
+        command = commands.for_parsing(display_command(path, items[0].kind, der=not is_pem))
+        return [_run_one(command, items[0], str(path), 0)]
+    return read_bundle(path, items)
 
 
-def _with_binary(command: commands.Command, binary: str) -> commands.Command:
-    first = command.args[0]
-    rest = command.args[1:]
-    return commands.Command(
-        args=(commands.Arg((binary, *first.tokens[1:]), first.why), *rest),
-        prompts=command.prompts,
-    )
-
-
-def _run_one(command: commands.Command, item: Item, source: str, index: int) -> ParsedCertificate:
+def _run_one(command: Command, item: Item, source: str, index: int) -> ParsedCertificate:
     try:
         result = runner.run(command)
     except OpenSSLFailedError as exc:
@@ -170,18 +159,16 @@ def _run_one(command: commands.Command, item: Item, source: str, index: int) -> 
 def raw_text(path: Path) -> str:
     """openssl's own ``-noout -text`` for every item in the file, unchanged."""
     items, is_pem = split_file(path)
-    binary = runner.find_openssl().path
     if len(items) == 1:
-        command = _with_binary(display_command(path, items[0].kind, der=not is_pem), binary)
-        return runner.run(command).stdout
-    return runner.run(_with_binary(commands.build_storeutl_text(str(path)), binary)).stdout
+        return runner.run(display_command(path, items[0].kind, der=not is_pem)).stdout
+    return runner.run(commands.build_storeutl_text(str(path))).stdout
 
 
 def _noun(kind: Kind) -> str:
     return "certificate request" if kind == "csr" else "certificate"
 
 
-def read_bundle(path: Path, items: list[Item], openssl: runner.OpenSSL) -> list[ParsedCertificate]:
+def read_bundle(path: Path, items: list[Item]) -> list[ParsedCertificate]:
     """
     Every certificate of a bundle with three openssl processes, whatever its size.
 
@@ -189,13 +176,13 @@ def read_bundle(path: Path, items: list[Item], openssl: runner.OpenSSL) -> list[
     (ambiguous commas, escaped UTF-8), so names come from a second pass
     (``crl2pkcs7 | cms -print -nameopt``) that keeps file order.
     """
-    if any(item.kind == "csr" for item in items) or not openssl.supports("storeutl"):
-        return _read_one_by_one(path, items, openssl.path)
+    if any(item.kind == "csr" for item in items) or not runner.find_openssl().supports("storeutl"):
+        return _read_one_by_one(path, items)
     source = str(path)
     try:
-        text = runner.run(commands.build_storeutl_text(source, openssl=openssl.path)).stdout
-        pkcs7 = runner.run_bytes(commands.build_crl2pkcs7(source, openssl=openssl.path))
-        printed = runner.run(commands.build_cms_print(openssl=openssl.path), stdin=pkcs7).stdout
+        text = runner.run(commands.build_storeutl_text(source)).stdout
+        pkcs7 = runner.run(commands.build_crl2pkcs7(source)).data
+        printed = runner.run(commands.build_cms_print(), stdin=pkcs7).stdout
     except OpenSSLFailedError as exc:
         raise InvalidInputError(
             f"{source}: openssl cannot read this bundle: {exc.message.split(': ', 1)[-1]}"
@@ -228,7 +215,7 @@ def _cms_names(printed: str) -> list[tuple[list[NameAttribute], list[NameAttribu
     return list(zip(issuers, subjects, strict=True)) if len(issuers) == len(subjects) else []
 
 
-def _read_one_by_one(path: Path, items: list[Item], binary: str) -> list[ParsedCertificate]:
+def _read_one_by_one(path: Path, items: list[Item]) -> list[ParsedCertificate]:
     """Old openssl (no storeutl) or CSRs in the file: one process an item."""
     import tempfile
 
@@ -237,9 +224,7 @@ def _read_one_by_one(path: Path, items: list[Item], binary: str) -> list[ParsedC
         for index, item in enumerate(items):
             single = Path(folder) / f"{index}.der"
             single.write_bytes(item.der)
-            command = commands.for_parsing(
-                _with_binary(display_command(single, item.kind, der=True), binary)
-            )
+            command = commands.for_parsing(display_command(single, item.kind, der=True))
             parsed.append(_run_one(command, item, str(path), index))
     return parsed
 

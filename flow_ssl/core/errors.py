@@ -1,11 +1,14 @@
 """
 Errors that reach the operator: one line each, with the exit code the design fixes.
 
-Only ``cli.py`` turns these into exit codes and stderr lines; everything else raises.
+Lower layers raise these with the *field* they concern (``common_name``,
+``days``); only the CLI turns a field into the flag the operator typed and
+an error into an exit code and a line on stderr.
 """
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 
 
@@ -17,6 +20,15 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     OPENSSL = 3
     INTERNAL = 70
+    # 128 + the signal's number, as shells report a process a signal stopped.
+    HANGUP = 128 + signal.SIGHUP
+    INTERRUPTED = 128 + signal.SIGINT
+    TERMINATED = 128 + signal.SIGTERM
+
+    @classmethod
+    def for_signal(cls, signum: int) -> int:
+        """The exit code of a run stopped by ``signum`` (128 + N)."""
+        return 128 + signum
 
 
 class FlowSSLError(Exception):
@@ -24,22 +36,37 @@ class FlowSSLError(Exception):
     Root of every error flow-ssl reports to the operator.
 
     Attributes:
-        message: one line saying what is wrong.
+        message: one line saying what is wrong; with a field, it follows the field's
+            name ("days" + " must be a whole number").
+        field: the request field it concerns (the CLI names its flag), if any.
         hint: optional one line saying how to fix it.
+        joiner: what goes between the field's name and the message.
     """
 
     exit_code: ExitCode = ExitCode.INTERNAL
     reference = "flow-ssl-error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        hint: str | None = None,
+        joiner: str = " ",
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         self.hint = hint
+        self.joiner = joiner
+
+    def about(self, name: str | None) -> str:
+        """The message after the field's ``name`` (a flag, a manifest key), hint included."""
+        text = f"{name}{self.joiner}{self.message}" if name else self.message
+        return text + (f" ({self.hint})" if self.hint else "")
 
     def __str__(self) -> str:
-        if self.hint:
-            return f"{self.message} ({self.hint})"
-        return self.message
+        return self.about(self.field)
 
 
 class InvalidInputError(FlowSSLError):
@@ -96,12 +123,16 @@ class OpenSSLFailedError(OpenSSLError):
         self.argv = argv
         self.returncode = returncode
         self.output = output
-        reason = openssl_reason(output)
-        status = "was killed" if returncode is None else f"exited with {returncode}"
-        message = f"openssl {argv[1] if len(argv) > 1 else ''} {status}".replace("  ", " ")
-        if reason:
-            message += f": {reason}"
-        super().__init__(message)
+        self.reason = openssl_reason(output)
+        status = "was stopped" if returncode is None else f"exited with {returncode}"
+        what = f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
+        super().__init__(f"{what} {status}" + (f": {self.reason}" if self.reason else ""))
+
+
+class WriteFailedError(OpenSSLError):
+    """A result could not be put in place (disk full, permissions); nothing was changed."""
+
+    reference = "write-failed"
 
 
 class ConnectionFailedError(OpenSSLError):
@@ -128,19 +159,33 @@ class ParseError(OpenSSLError):
         super().__init__(message + where)
 
 
+class Stopped(BaseException):
+    """
+    A signal (SIGTERM, SIGHUP) asked flow-ssl to stop.
+
+    A BaseException, like KeyboardInterrupt, so every ``finally`` cleans up on
+    the way out and no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def openssl_reason(output: str) -> str:
     """
     Pick the most useful line of openssl's error output.
 
     openssl 3 prints a summary line ("Error making certificate request") and then
     an error stack ("4087...:error:...:reason:file:line:"). The stack's reason is
-    the one that tells the operator something, so prefer it.
+    the one that tells the operator something, so prefer it. 1.1.1 and LibreSSL
+    print ``<pid>:error:<code>:<lib>:<func>:<reason>:<file>:<line>:``, the same
+    field order.
     """
     lines = [line.strip() for line in output.replace("\r", "").splitlines() if line.strip()]
     for line in lines:
         if ":error:" in line:
             parts = line.split(":")
-            # 3.x: <pid>:error:<code>:<lib>:<func>:<reason>:<file>:<line>:<data>
             if len(parts) >= 6 and parts[5]:
                 data = parts[8] if len(parts) > 8 else ""
                 return parts[5] + (f" ({data})" if data else "")

@@ -35,11 +35,16 @@ def classify(text: str) -> tuple[NameKind, str]:
     Raises:
         ValueError: with a one-line reason when the name is not usable.
     """
-    name = text.strip()
-    if not name:
+    if not text.strip():
         raise ValueError("a name cannot be empty")
-    if name.startswith("[") and name.endswith("]"):
-        name = name[1:-1]
+    if text != text.strip():
+        raise ValueError(f"{text!r} has a blank at its start or end; give the name alone")
+    name = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if "%" in name and _ip_or_none(name.partition("%")[0]) is not None:
+        raise ValueError(
+            f"{text!r} carries a zone (%...): a zone is local to one machine and cannot "
+            "be in a certificate; give the address alone"
+        )
     ip = _ip_or_none(name)
     if ip is not None:
         return "ip", str(ip)
@@ -94,7 +99,7 @@ def validate_common_name(text: str) -> str:
     if len(canonical) > MAX_CN_LENGTH:
         raise ValueError(
             f"{text!r} is {len(canonical)} characters; a Common Name holds at most "
-            f"{MAX_CN_LENGTH}: put the long name in --san and use a shorter --cn"
+            f"{MAX_CN_LENGTH}: give the long name as an extra name (SAN) and a shorter one here"
         )
     return canonical
 

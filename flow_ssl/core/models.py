@@ -8,6 +8,7 @@ openssl will accept and answer exactly.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -20,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from flow_ssl import names
+from flow_ssl.core import names
 
 # Apple platforms refuse TLS server certificates valid for longer than this.
 APPLE_MAX_DAYS = 825
@@ -30,11 +31,20 @@ KeyName = Literal["rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384"]
 KEY_NAMES: tuple[KeyName, ...] = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384")
 
 
-def days_warning(days: int) -> str:
+@dataclass(frozen=True)
+class Notice:
+    """Something that works but the operator should know, about one request field."""
+
+    field: str
+    message: str
+
+
+def days_notice(days: int) -> Notice:
     """Why a server certificate valid over 825 days will be refused by Apple clients."""
-    return (
-        f"--days {days} is over {APPLE_MAX_DAYS}: Apple platforms (Safari, iOS, "
-        "macOS) refuse TLS server certificates valid that long"
+    return Notice(
+        "days",
+        f"{days} is over {APPLE_MAX_DAYS}: Apple platforms (Safari, iOS, macOS) refuse "
+        "TLS server certificates valid that long",
     )
 
 
@@ -47,9 +57,9 @@ def _printable_value(value: str) -> str:
                 "remove it (a pasted newline or tab is the usual cause)"
             )
     if not value.strip():
-        raise ValueError("is blank; leave the option out instead")
+        raise ValueError("is blank; leave it out instead")
     if value == ".":
-        raise ValueError("'.' means 'leave blank' to openssl; leave the option out instead")
+        raise ValueError("'.' means 'leave blank' to openssl; leave it out instead")
     return value
 
 
@@ -199,15 +209,18 @@ class CertRequest(BaseModel):
         object.__setattr__(self, "names", tuple(unique))
         return self
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Notice]:
         """Things that work but an operator should know."""
         found = []
         if self.days > APPLE_MAX_DAYS:
-            found.append(days_warning(self.days))
+            found.append(days_notice(self.days))
         if self.literal:
             found.append(
-                "--literal: the certificate has no Subject Alternative Name, so Chrome, "
-                "Apple platforms and Go clients (the admin console included) will reject it"
+                Notice(
+                    "literal",
+                    "the certificate has no Subject Alternative Name, so Chrome, Apple "
+                    "platforms and Go clients (the admin console included) will reject it",
+                )
             )
         return found
 

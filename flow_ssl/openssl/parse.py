@@ -2,7 +2,7 @@
 Text of ``openssl x509|req -noout -text`` -> ParsedCertificate. Pure.
 
 The commands flow-ssl runs for parsing pin ``-nameopt RFC2253,-esc_msb`` (see
-``commands.PARSE_NAMEOPT``): every name is then one line, escaped by one rule and
+``commands.read.PARSE_NAMEOPT``): every name is then one line, escaped by one rule and
 with raw UTF-8, whatever the openssl version's default. Everything else tolerates
 the differences listed in openssl-behaviour.md (1.1.1, 3.x, LibreSSL).
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from flow_ssl.errors import ParseError
-from flow_ssl.models import (
+from flow_ssl.core.errors import ParseError
+from flow_ssl.core.models import (
     BasicConstraints,
     NameAttribute,
     ParsedCertificate,

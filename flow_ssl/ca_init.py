@@ -1,0 +1,167 @@
+"""
+``ca init``: a new CA in a new folder, a root or an issuing CA signed by a root.
+
+Made in a staging folder beside the target and renamed into place once its
+certificate is checked; an existing folder with files is never touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flow_ssl import cafolder, files
+from flow_ssl.ca import CA, check_days, digest_for
+from flow_ssl.cafolder import CA_CONFIG, Folder
+from flow_ssl.core import request_checks
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.findings import finding, refuse_failures
+from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl.commands import ca as commands
+from flow_ssl.openssl.script import Concat, MakeDir, Step, WriteFile, perform
+
+if TYPE_CHECKING:
+    from flow_ssl.ca import Announce
+    from flow_ssl.core.models import CASubject, Finding, KeySpec, ParsedCertificate
+
+
+@dataclass(frozen=True)
+class InitPlan:
+    """A new CA folder: a root, or an issuing CA signed by a root (``parent``)."""
+
+    target: Path
+    subject: CASubject
+    key: KeySpec
+    days: int
+    passout: str | None = None
+    parent: CA | None = None
+    own_serial: str = field(default_factory=cafolder.random_serial)
+    first_serial: str = field(default_factory=cafolder.random_serial)
+
+    def steps(self, folder: Folder | None = None, *, parent_serial: str = "") -> list[Step]:
+        """The sequence; ``folder`` defaults to the target (a staged copy when run)."""
+        folder = folder or Folder(self.target)
+        digest = digest_for(self.key.algorithm, self.key.bits)
+        steps: list[Step] = [
+            MakeDir(str(folder.path)),
+            WriteFile(str(folder.config), CA_CONFIG),
+            commands.build_genpkey(self.key, str(folder.key), passout=self.passout),
+        ]
+        if self.parent is None:
+            steps.append(
+                commands.build_root_ca(
+                    self.subject,
+                    key=str(folder.key),
+                    out=str(folder.cert),
+                    config=str(folder.config),
+                    serial=self.own_serial,
+                    days=self.days,
+                    digest=digest,
+                    passin=self.passout,
+                )
+            )
+        else:
+            steps += [
+                commands.build_ca_csr(
+                    self.subject,
+                    key=str(folder.key),
+                    out=str(folder.request),
+                    config=str(folder.config),
+                    passin=self.passout,
+                ),
+                commands.build_sign_csr(
+                    str(folder.request),
+                    out=str(folder.cert),
+                    signer=self.parent.signer(parent_serial),
+                    section="issuing_ca",
+                    days=self.days,
+                ),
+                cafolder.serial_after(self.parent.folder, parent_serial),
+                Concat(str(folder.root), (str(self.parent.folder.cert),)),
+            ]
+        steps.append(WriteFile(str(folder.serial), self.first_serial + "\n"))
+        return steps
+
+
+def check_new_folder(target: Path) -> None:
+    """
+    A new CA goes into a new (or empty) folder whose parent exists.
+
+    Raises:
+        InvalidInputError: the folder holds files (a CA, perhaps), or its parent is missing.
+    """
+    if target.exists():
+        if not target.is_dir():
+            raise InvalidInputError(f"{target} is a file; give a folder for the CA", field="dir")
+        if any(target.iterdir()):
+            raise InvalidInputError(
+                f"{target} is not empty (an existing CA?); nothing was changed",
+                field="dir",
+                hint="give a new folder; an existing CA is never replaced",
+            )
+    elif not target.parent.is_dir():
+        raise InvalidInputError(
+            f"folder {target.parent} does not exist", hint=f"create it: mkdir -p {target.parent}"
+        )
+
+
+def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertificate:
+    """
+    Make the CA in a staging folder beside the target; rename it into place once checked.
+
+    Raises:
+        InvalidInputError: the folder is in use, or the parent's validity is too short.
+        OpenSSLError: openssl failed.
+        CheckFailedError: the certificate is not the CA asked for.
+    """
+    check_new_folder(plan.target)
+    check_days(plan.days, plan.parent)
+    staging = Path(tempfile.mkdtemp(prefix=files.STAGING_PREFIX, dir=plan.target.parent))
+    folder = Folder(staging / plan.target.name)
+    parent = plan.parent
+    try:
+        folder.path.mkdir(mode=0o700)
+        with cafolder.locked(parent.folder) if parent else nullcontext():
+            parent_serial = cafolder.read_serial(parent.folder) if parent else ""
+            if announce:
+                announce(plan.steps(parent_serial=parent_serial))
+            steps = plan.steps(folder, parent_serial=parent_serial)
+            perform(steps[1:])  # the staging folder is made already
+            folder.key.chmod(files.KEY_MODE)
+            cert = reader.read_file(folder.cert)[0]
+            cert.source = str(Folder(plan.target).cert)
+            refuse_failures(_ca_findings(plan, folder, cert), "the new CA certificate")
+            if parent:
+                cafolder.log_issued(parent.folder, cert, Folder(plan.target).cert)
+        if plan.target.exists():
+            plan.target.rmdir()
+        folder.path.replace(plan.target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return cert
+
+
+def _ca_findings(plan: InitPlan, folder: Folder, cert: ParsedCertificate) -> list[Finding]:
+    findings = [
+        request_checks.subject_matches(plan.subject.attributes(), cert),
+        request_checks.key_matches_spec(plan.key, cert),
+        request_checks.validity_matches(plan.days, cert),
+        request_checks.ca_extensions(cert, path_length=None if plan.parent is None else 0),
+        verify.key_matches_cert(folder.key, folder.cert, passin=plan.passout),
+    ]
+    if plan.parent is not None:
+        trusted = plan.parent.folder.cert
+        verdict = verify.verify_chain(folder.cert, untrusted=(), ca_file=trusted, purpose=None)
+        findings.append(
+            finding(
+                "signature",
+                verdict.ok,
+                f"signed by {trusted}",
+                f"openssl verify against {trusted}: {verdict.last_words}",
+            )
+        )
+    return findings

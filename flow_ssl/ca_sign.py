@@ -1,0 +1,198 @@
+"""
+``ca sign``: a server certificate for an operator's CSR, with its names, never its extensions.
+
+The CSR is vetted first (its self-signature, its names, its key), then signed
+under the CA folder's lock, read back, checked like ``check`` does, and only
+then written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flow_ssl import cafolder, files
+from flow_ssl.ca import CA, Issued, check_days, read_back, serial_finding
+from flow_ssl.core import request_checks
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.findings import refuse_failures
+from flow_ssl.core.models import SanEntry
+from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl.commands.ca import build_sign_csr
+from flow_ssl.openssl.commands.make import server_extensions
+from flow_ssl.openssl.commands.read import build_req_verify
+from flow_ssl.openssl.script import Concat, Note, Step, perform
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flow_ssl.ca import Announce
+    from flow_ssl.core.models import ParsedCertificate
+
+# Smallest keys a CA signs for a server: what browsers and Go still accept.
+MIN_RSA_BITS = 2048
+SERVER_CURVES = ("P-256", "P-384", "P-521")
+
+
+@dataclass(frozen=True)
+class SignPlan:
+    """A server certificate for an operator's CSR, signed by ``ca``."""
+
+    ca: CA
+    csr: Path
+    request: ParsedCertificate
+    names: tuple[SanEntry, ...]
+    days: int
+    out: Path
+    fullchain: Path
+
+    def steps(
+        self,
+        *,
+        serial: str,
+        out: Path | None = None,
+        fullchain: Path | None = None,
+        check_signature: bool = True,
+    ) -> list[Step]:
+        """Check the CSR's signature (unless done already), sign it, join the full chain."""
+        out = out or self.out
+        extensions = server_extensions(self.names, key_algorithm=self.request.public_key.algorithm)
+        steps: list[Step] = []
+        if check_signature:
+            steps += [
+                Note(
+                    "the request must be signed by its own key: look for 'verify OK' "
+                    "(openssl before 3.4 exits 0 even on 'verify failure')"
+                ),
+                build_req_verify(str(self.csr)),
+            ]
+        return [
+            *steps,
+            Note(
+                f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
+            ),
+            build_sign_csr(
+                str(self.csr),
+                out=str(out),
+                signer=self.ca.signer(serial),
+                section="server",
+                days=self.days,
+                extra=extensions,
+            ),
+            cafolder.serial_after(self.ca.folder, serial),
+            Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain())),
+        ]
+
+    def outputs(self) -> list[files.Output]:
+        """The certificate and the full chain."""
+        return [files.Output(self.out), files.Output(self.fullchain)]
+
+
+def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> SignPlan:
+    """
+    Read and vet the CSR: signed by its own key, names valid, key strong enough.
+
+    Raises:
+        InvalidInputError: a tampered, unreadable or unsuitable CSR, or bad days.
+    """
+    if not csr.is_file():
+        raise InvalidInputError(f"{csr}: no such file")
+    items = reader.read_file(csr)
+    if items[0].kind != "csr":
+        raise InvalidInputError(f"{csr} is a certificate, not a certificate request (CSR)")
+    request = items[0]
+    if verify.csr_signature(csr).status == "fail":
+        raise InvalidInputError(
+            f"{csr}: its signature does not verify; it was altered or damaged, so it is not signed",
+            hint="ask for the CSR again, straight from the server that made it",
+        )
+    check_days(days, ca)
+    _check_request_key(csr, request)
+    return SignPlan(
+        ca=ca,
+        csr=csr,
+        request=request,
+        names=request_names(csr, request),
+        days=days,
+        out=out,
+        fullchain=fullchain,
+    )
+
+
+def request_names(csr: Path, request: ParsedCertificate) -> tuple[SanEntry, ...]:
+    """
+    The CSR's names, validated like every name flow-ssl takes; its CN first if a host name.
+
+    Raises:
+        InvalidInputError: a name that is not a host name or IP, or no name at all.
+    """
+    san = request.subject_alt_names
+    if san.email or san.uri:
+        raise InvalidInputError(
+            f"{csr} asks for e-mail or URI names ({', '.join(san.email + san.uri)}); "
+            "a server certificate carries host names and IPs only"
+        )
+    common_name = request.subject_value("CN")
+    candidates = ([common_name] if common_name else []) + san.dns + san.ip
+    entries: list[SanEntry] = []
+    for index, text in enumerate(candidates):
+        try:
+            entry = SanEntry.parse(text)
+        except ValueError as exc:
+            if index == 0 and common_name and (san.dns or san.ip):
+                continue  # a CN like "Flow Server" is a label; the SAN carries the names
+            raise InvalidInputError(f"{csr}: name {text!r}: {exc}") from None
+        if entry not in entries:
+            entries.append(entry)
+    if not entries:
+        raise InvalidInputError(f"{csr} names no host: it has neither a CN nor a SAN")
+    return tuple(entries)
+
+
+def _check_request_key(csr: Path, request: ParsedCertificate) -> None:
+    key = request.public_key
+    if key.algorithm == "rsa" and (key.bits or 0) < MIN_RSA_BITS:
+        raise InvalidInputError(
+            f"{csr} has a {key.bits}-bit RSA key; clients refuse less than {MIN_RSA_BITS}",
+            hint="make a new key and CSR with flow-ssl csr",
+        )
+    if key.algorithm == "ec" and key.curve not in SERVER_CURVES:
+        raise InvalidInputError(f"{csr} has an EC key on {key.curve}; use P-256 or P-384")
+    if key.algorithm not in {"rsa", "ec"}:
+        raise InvalidInputError(
+            f"{csr} has a {key.algorithm} key, which browsers do not accept for TLS servers; "
+            "use RSA or EC (P-256, P-384)"
+        )
+
+
+def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Issued:
+    """
+    Sign under the CA's lock; write the certificate and chain once they check out.
+
+    Raises:
+        InvalidInputError: outputs exist (without force), or the CA is busy.
+        OpenSSLError: openssl failed.
+        CheckFailedError: the certificate is not what was asked (nothing written).
+    """
+    outputs = plan.outputs()
+    files.check_outputs(outputs, force=force)
+    ca = plan.ca
+    with cafolder.locked(ca.folder), files.staged(outputs) as (out, fullchain):
+        serial = cafolder.read_serial(ca.folder)
+        if announce:
+            announce(plan.steps(serial=serial))
+        # plan_sign has checked the CSR's signature (and refused a bad one) already.
+        perform(plan.steps(serial=serial, out=out, fullchain=fullchain, check_signature=False))
+        cert, ready = read_back(fullchain, ca, plan.names, key=None, shown_as=plan.out)
+        findings = [
+            request_checks.subject_matches([(a.type, a.value) for a in plan.request.subject], cert),
+            request_checks.names_match(plan.names, cert),
+            request_checks.validity_matches(plan.days, cert),
+            request_checks.server_extensions(cert),
+            verify.csr_key_in_cert(plan.csr, out),
+            serial_finding(serial, cert),
+            *ready,
+        ]
+        refuse_failures(findings, "the signed certificate")
+        cafolder.log_issued(ca.folder, cert, plan.out)
+    return Issued(cert=cert, serial=serial, findings=findings)

@@ -1,0 +1,1 @@
+"""The typer face of flow-ssl, and the only code importing typer: app.py is the root."""

@@ -1,0 +1,207 @@
+"""
+The root of the command line: the app, ``main(argv)``, and the one error boundary.
+
+Every failure becomes one line on stderr and the exit code of the design;
+``--debug`` adds the traceback and keeps the code. SIGTERM and SIGHUP stop a
+run the way Ctrl-C does: the openssl children are stopped, staging is removed
+on the way out, and the exit is 128 + the signal's number.
+"""
+
+from __future__ import annotations
+
+import copy
+import signal
+import sys
+import threading
+import traceback
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from flow_ssl import __version__
+from flow_ssl.cli import batch, ca, making, reading
+from flow_ssl.cli.console import emit_json, say
+from flow_ssl.cli.options import flag_for
+from flow_ssl.core.errors import (
+    CheckFailedError,
+    ExitCode,
+    FlowSSLError,
+    OutputExistsError,
+    PromptError,
+    Stopped,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+
+app = typer.Typer(
+    name="flow-ssl",
+    help="Get a TLS certificate onto a Flow Enterprise Server, with openssl doing the work.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"flow-ssl {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks on errors (same exit codes).")
+    ] = False,
+) -> None:
+    """Make keys, certificates and CSRs with openssl, and check them before they are installed."""
+    del version, debug  # read by main() before the command runs
+
+
+app.command(short_help="Make a key and a self-signed certificate.")(making.selfsigned)
+app.command(short_help="Make a key and a CSR for a CA.")(making.csr)
+app.command(short_help="Show what certificates and CSRs hold.")(reading.inspect)
+app.command(short_help="Say whether a certificate set is ready to install.")(reading.check)
+app.command(short_help="Write the leaf and its chain as one file.")(reading.bundle)
+app.command(short_help="Make every certificate in a manifest.")(batch.batch)
+app.command(short_help="Check what a live server sends.")(reading.probe)
+app.add_typer(ca.ca_app, name="ca", short_help="A company CA: make one, sign, issue, trust.")
+
+# Flags named differently by one command (ca init calls its CN --name).
+_RENAMED = {"ca init": {"common_name": "--name"}}
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """
+    The app with only the command being run registered.
+
+    Typer turns every registered command into a click command at each start
+    (about 50 ms for all of them, most of the start-up over the imports); the
+    one being run is enough. Anything else (no command, --help, a typo) gets
+    the whole app, so listings and "did you mean" stay complete.
+    """
+    wanted = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = [
+        info
+        for info in app.registered_commands
+        if info.callback is not None
+        and (info.name or info.callback.__name__.lower().replace("_", "-")) == wanted
+    ]
+    groups = [info for info in app.registered_groups if info.name == wanted]
+    version_only = wanted is None and "--version" in args and "--help" not in args
+    if not commands and not groups and not version_only:
+        return app
+    slim = copy.copy(app)
+    slim.registered_commands = commands
+    slim.registered_groups = groups
+    return slim
+
+
+def _command_path(args: list[str]) -> str:
+    """``ca init`` for ``ca init --dir x``: which command's flag names apply."""
+    words = [arg for arg in args if not arg.startswith("-")][:2]
+    return " ".join(words)
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> NoReturn:
+    """SIGTERM/SIGHUP: stop every openssl now, then unwind like Ctrl-C (cleaning up)."""
+    from flow_ssl.openssl.runner import stop_all
+
+    stop_all(signum)
+    raise Stopped(signum)
+
+
+@contextmanager
+def _signals_stop_the_run() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run like Ctrl-C; the old handlers come back after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (tests run main() in threads too)
+        return
+    saved = {signum: signal.signal(signum, _on_signal) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def _message(exc: FlowSSLError, command_path: str) -> str:
+    """The error as one line, its field named as the flag the operator typed."""
+    if exc.hint is None:
+        exc.hint = _hint_for(exc)
+    return exc.about(flag_for(exc.field, _RENAMED.get(command_path)) if exc.field else None)
+
+
+def _hint_for(exc: FlowSSLError) -> str | None:
+    """The CLI's advice for errors whose fix is a flag."""
+    if isinstance(exc, OutputExistsError):
+        return "choose another --out/--keyout, or pass --force to replace it"
+    if isinstance(exc, PromptError):
+        return "use --subj to give the subject without questions"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (for tests and the console script)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(_app_for(args))
+    problems: tuple[str, ...] = ()
+    try:
+        with _signals_stop_the_run():
+            # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
+            returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
+        return returned if isinstance(returned, int) else 0
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except FlowSSLError as exc:
+        code, message = int(exc.exit_code), _message(exc, _command_path(args))
+        if isinstance(exc, CheckFailedError):
+            problems = exc.problems
+    except (typer.Abort, KeyboardInterrupt):
+        code, message = int(ExitCode.INTERRUPTED), "cancelled (Ctrl-C); nothing was left behind"
+    except Stopped as exc:
+        code = ExitCode.for_signal(exc.signum)
+        message = f"stopped by {signal.Signals(exc.signum).name}; nothing was left behind"
+    except Exception as exc:  # noqa: BLE001 - the one boundary: every error becomes a line
+        usage = _usage_error(exc)
+        if usage is None:
+            code = int(ExitCode.INTERNAL)
+            message = f"unexpected error: {type(exc).__name__}: {exc} (--debug shows where)"
+        else:
+            context = getattr(exc, "ctx", None)
+            where = context.command_path if context is not None else "flow-ssl"
+            code, message = int(ExitCode.BAD_INPUT), usage
+            problems = (f"(run '{where} --help' for usage)",)
+    _report_failure(args, code, message, problems)
+    return code
+
+
+def _report_failure(args: list[str], code: int, message: str, problems: tuple[str, ...]) -> None:
+    """One line on stderr (the traceback first with --debug); JSON on stdout with --json."""
+    if "--debug" in args:
+        say(traceback.format_exc().rstrip(), err=True)
+    say(f"flow-ssl: {message}", err=True)
+    for problem in problems:
+        say(f"  {problem}", err=True)
+    if "--json" in args:
+        from flow_ssl.output.json_data import error
+
+        emit_json(error(code, message))
+
+
+def _usage_error(exc: Exception) -> str | None:
+    """Click's (Typer's vendored click's) usage errors, without importing click."""
+    if hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2:
+        return str(exc.format_message())
+    return None

@@ -1,0 +1,88 @@
+"""
+``batch``: every certificate of a TOML manifest, made in parallel through the single commands' code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from flow_ssl.cli import console
+from flow_ssl.cli.options import JsonFlag, ShellChoice, ShellOpt
+from flow_ssl.core.errors import ExitCode, InvalidInputError
+
+if TYPE_CHECKING:
+    from flow_ssl.batch import Outcome
+
+
+def batch(
+    manifest: Annotated[
+        Path,
+        typer.Argument(metavar="MANIFEST", help="TOML: a [defaults] table and [[cert]] entries."),
+    ],
+    *,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--jobs", metavar="N", help="Entries made at once [default: the number of cores]."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo entries whose files exist (else skipped).")
+    ] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print every openssl command as a shell script.")
+    ] = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make every certificate in a manifest, in parallel.
+
+    The whole manifest is checked first; exit 1 if any entry failed.
+    """
+    import time
+
+    from flow_ssl import batch as batching
+    from flow_ssl.output import json_data, text
+
+    if jobs is not None and jobs < 1:
+        raise InvalidInputError("must be 1 or more", field="jobs")
+    entries = batching.load(manifest)
+    if print_only:
+        console.say(
+            text.batch_script(
+                manifest, entries, batching.script_steps(entries, force=force), shell.shell
+            )
+        )
+        return
+    for entry in entries:
+        for line in console.warning_lines(entry.request.warnings()):
+            console.warn(f"[[cert]] #{entry.number} ({entry.name}): {line}")
+    on_terminal = console.stderr_is_terminal() and not as_json
+    finished: list[int] = []
+
+    def report(outcome: Outcome) -> None:
+        finished.append(outcome.job.number)
+        if on_terminal:
+            line = text.progress_bar(len(finished), len(entries), outcome.job.name)
+            console.say(f"\r\033[K{line}", raw=True, err=True, nl=False)
+        elif not as_json:
+            console.say(
+                f"[{len(finished)}/{len(entries)}] {outcome.status} {outcome.job.name}", err=True
+            )
+
+    started = time.monotonic()
+    outcomes = batching.run(
+        entries, workers=jobs or batching.default_workers(), force=force, report=report
+    )
+    if on_terminal:
+        console.say("\r\033[K", raw=True, err=True, nl=False)
+    if as_json:
+        console.emit_json(json_data.batch_result(outcomes))
+    else:
+        console.say(text.batch_summary(outcomes, time.monotonic() - started))
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))

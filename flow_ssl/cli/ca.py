@@ -1,0 +1,356 @@
+"""
+``ca init``, ``ca sign``, ``ca issue`` and ``ca trust``: a company CA in a folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from flow_ssl.cli import console
+from flow_ssl.cli.options import (
+    CaPassOpt,
+    ForceFlag,
+    JsonFlag,
+    KeyoutOpt,
+    PrintFlag,
+    RequestFlags,
+    ShellChoice,
+    ShellOpt,
+    SubjectFlags,
+    request_from_flags,
+    request_options,
+    subject_options,
+)
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.models import KEY_NAMES
+
+if TYPE_CHECKING:
+    from flow_ssl.ca import CA, Announce, Issued
+    from flow_ssl.ca_issue import IssuePlan
+    from flow_ssl.ca_sign import SignPlan
+    from flow_ssl.core.models import Notice
+    from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.script import Step
+
+ca_app = typer.Typer(
+    help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
+    no_args_is_help=True,
+)
+
+CaDirOpt = Annotated[
+    Path, typer.Option("--dir", metavar="DIR", help="The CA folder (made by ca init).")
+]
+LeafDaysOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--days", metavar="DAYS", help="Days of validity [default: 397]."),
+]
+FullchainOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--fullchain",
+        metavar="FILE",
+        help="Certificate + issuing CA file [default: NAME.fullchain.pem].",
+    ),
+]
+# ca init names the CA with --name, where the other commands take --cn.
+_INIT_FLAGS = {"common_name": "--name", "ca_pass": "--ca-pass"}
+
+
+@ca_app.command("init", short_help="Make a root CA, or an issuing CA under a root.")
+@subject_options
+def ca_init(
+    subject: SubjectFlags,
+    *,
+    folder: CaDirOpt,
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name", metavar="NAME", help="The CA's name (its CN), like 'Acme Internal Root CA'."
+        ),
+    ],
+    parent: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--parent", metavar="DIR", help="A root CA folder: make an issuing CA signed by it."
+        ),
+    ] = None,
+    key: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--key", metavar="TYPE", help=f"Key type: {', '.join(KEY_NAMES)} [default: ec:P-384]."
+        ),
+    ] = None,
+    days: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--days",
+            metavar="DAYS",
+            help="Validity [default: 3650 for a root, 1825 for issuing].",
+        ),
+    ] = None,
+    ca_pass: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--ca-pass", metavar="SRC", help="Encrypt the new CA key: env:VARIABLE or file:PATH."
+        ),
+    ] = None,
+    parent_pass: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--parent-pass", metavar="SRC", help="The parent key's passphrase source, if any."
+        ),
+    ] = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make a root CA, or with --parent an issuing CA under a root.
+
+    The folder must be new or empty: an existing CA is never replaced.
+    """
+    from pydantic import ValidationError
+
+    from flow_ssl import ca, ca_init, cafolder, inputs
+    from flow_ssl.core.models import CASubject, KeySpec
+    from flow_ssl.output import json_data, text
+
+    inputs.check_key_name(key)
+    inputs.check_pass_source(ca_pass, "ca_pass")
+    parent_ca = ca.open_ca(parent, passin=parent_pass, field="parent") if parent else None
+    if parent_ca is not None and not parent_ca.is_root:
+        raise InvalidInputError(
+            f"{parent} is an issuing CA (pathlen 0): it cannot sign another CA; "
+            "give the root's folder",
+            field="parent",
+        )
+    try:
+        ca_subject = CASubject(common_name=name, **subject.fields())
+        key_spec = KeySpec.model_validate({"name": key or ca.DEFAULT_CA_KEY})
+    except ValidationError as exc:
+        raise inputs.validation_error(exc) from None
+    plan = ca_init.InitPlan(
+        target=folder,
+        subject=ca_subject,
+        key=key_spec,
+        days=days or (ca.ISSUING_DAYS if parent_ca else ca.ROOT_DAYS),
+        passout=ca_pass,
+        parent=parent_ca,
+    )
+    if print_only:
+        serial = cafolder.read_serial(parent_ca.folder) if parent_ca else ""
+        kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
+        steps = plan.steps(parent_serial=serial)
+        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}")
+        return
+    cert = ca_init.init(plan, announce=_announcer(shell.shell, quiet=as_json))
+    made = cafolder.Folder(folder)
+    files = {
+        "key": str(made.key),
+        "certificate": str(made.cert),
+        "config": str(made.config),
+        "serial": str(made.serial),
+    }
+    if parent_ca:
+        files["root"] = str(made.root)
+    if as_json:
+        console.emit_json(json_data.ca_made(folder, files, cert))
+        return
+    console.say(text.ca_made_summary(folder, name, cert, root=parent_ca is None))
+
+
+@ca_app.command("sign", short_help="Sign a CSR as a server certificate.")
+def ca_sign(
+    csr_file: Annotated[
+        Path,
+        typer.Argument(metavar="CSR", help="The CSR to sign (from flow-ssl csr or any tool)."),
+    ],
+    *,
+    folder: CaDirOpt,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--out", metavar="FILE", help="The certificate [default: the CSR's name with .crt]."
+        ),
+    ] = None,
+    fullchain: FullchainOpt = None,
+    days: LeafDaysOpt = None,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Sign a CSR as a server certificate: its names, never its requested extensions.
+
+    The CSR's self-signature, names and key are checked before anything is signed.
+    """
+    from flow_ssl import ca, ca_sign
+    from flow_ssl.core.models import APPLE_MAX_DAYS, days_notice
+
+    authority = ca.open_ca(folder, passin=ca_pass)
+    stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
+    default_out, default_chain = ca.default_outputs(stem)
+    days = days if days is not None else ca.LEAF_DAYS
+    plan = ca_sign.plan_sign(
+        authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
+    )
+    _run_ca_plan(
+        plan,
+        notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
+        heading=f"sign {csr_file} with the CA in {folder}",
+        print_only=print_only,
+        shell=shell.shell,
+        force=force,
+        as_json=as_json,
+    )
+
+
+@ca_app.command("issue", short_help="Make a key and a server certificate from the CA.")
+@request_options
+def ca_issue(
+    request: RequestFlags,
+    *,
+    folder: CaDirOpt,
+    days: LeafDaysOpt = None,
+    keyout: KeyoutOpt = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", metavar="FILE", help="Certificate file [default: NAME.crt]."),
+    ] = None,
+    fullchain: FullchainOpt = None,
+    subj: Annotated[
+        bool,
+        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
+    ] = False,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make a key and a server certificate signed by the CA, in one step (like mkcert).
+
+    Takes the same name and subject options as selfsigned.
+    """
+    from flow_ssl import ca, ca_issue, generate
+
+    leaf = request_from_flags(request, days=days if days is not None else ca.LEAF_DAYS)
+    authority = ca.open_ca(folder, passin=ca_pass)
+    default_key, default_out = generate.default_paths(leaf, x509=True)
+    _, default_chain = ca.default_outputs(str(default_out.with_suffix("")))
+    plan = ca_issue.IssuePlan(
+        ca=authority,
+        request=leaf,
+        key_path=keyout or default_key,
+        out=out or default_out,
+        fullchain=fullchain or default_chain,
+        use_subj=subj,
+    )
+    _run_ca_plan(
+        plan,
+        notices=leaf.warnings(),
+        heading=f"a key and certificate from the CA in {folder}",
+        print_only=print_only,
+        shell=shell.shell,
+        force=force,
+        as_json=as_json,
+    )
+
+
+def _run_ca_plan(
+    plan: SignPlan | IssuePlan,
+    *,
+    notices: list[Notice],
+    heading: str,
+    print_only: bool,
+    shell: Shell,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Warn, then print the steps, or run them and report what was issued."""
+    from flow_ssl import ca_issue, ca_sign, cafolder
+    from flow_ssl.output import json_data
+
+    console.warn_all(notices)
+    authority = plan.ca
+    if print_only:
+        steps = plan.steps(serial=cafolder.read_serial(authority.folder))
+        console.print_steps(steps, shell, as_json=as_json, heading=heading)
+        return
+    announce = _announcer(shell, quiet=as_json)
+    written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}
+    if isinstance(plan, ca_issue.IssuePlan):
+        issued = ca_issue.issue(plan, force=force, announce=announce)
+        written = {"key": str(plan.key_path), **written}
+    else:
+        issued = ca_sign.sign(plan, force=force, announce=announce)
+    if as_json:
+        console.emit_json(
+            json_data.issued(
+                issued.serial,
+                written,
+                issued.cert,
+                issued.findings,
+                console.warning_lines(notices),
+                {str(old): str(kept) for old, kept in issued.backups},
+            )
+        )
+        return
+    _report_issued(issued, written, authority)
+
+
+def _report_issued(issued: Issued, written: dict[str, str], authority: CA) -> None:
+    from flow_ssl.output import text
+
+    folder = authority.folder
+    console.say(text.issued_summary(issued, written, folder.root_cert(), folder.path))
+
+
+def _announcer(shell: Shell, *, quiet: bool) -> Announce:
+    """Show the exact steps (final paths, the serial taken) just before they run."""
+    from flow_ssl.openssl.script import render_script
+
+    def announce(steps: list[Step]) -> None:
+        if not quiet:
+            console.say(render_script(steps, shell, brief=True))
+
+    return announce
+
+
+@ca_app.command("trust", short_help="Print how to trust the CA's root on clients.")
+def ca_trust(
+    *,
+    folder: CaDirOpt,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Accepted for symmetry: ca trust only ever prints.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Print how to install the CA's root on each kind of client.
+
+    It never changes a trust store itself: that is for you to do, on each client.
+    """
+    from flow_ssl import cafolder, trust
+    from flow_ssl.openssl import reader
+    from flow_ssl.output import json_data, text
+
+    del print_only
+    root_path = cafolder.Folder(folder).root_cert()
+    if not root_path.is_file():
+        raise InvalidInputError(f"{folder} is not a flow-ssl CA folder: no ca.crt", field="dir")
+    root = reader.read_file(root_path)[0]
+    if not root.self_signed:
+        raise InvalidInputError(f"{root_path} is not a root (it is not self-signed)", field="dir")
+    name = root.subject_value("CN") or "Company Root CA"
+    systems = trust.instructions(name)
+    if as_json:
+        console.emit_json(json_data.trusted(root_path, name, root.sha256_fingerprint, systems))
+        return
+    console.say(text.trust_text(root_path, name, root.sha256_fingerprint or "", systems))

@@ -1,0 +1,68 @@
+"""
+The CLI's one way to speak: stdout for results, stderr for warnings and errors, all made safe.
+
+Text for a person passes ``terminal_safe`` on its way out, so no value from a
+file or a server can act on the terminal; JSON goes out as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from flow_ssl.cli.options import flag_for
+from flow_ssl.output.json_data import dumps
+from flow_ssl.output.text import terminal_safe
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flow_ssl.core.models import Notice
+    from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.script import Step
+
+
+def say(text: str, *, raw: bool = False, err: bool = False, nl: bool = True) -> None:
+    """Print for a person; ``raw`` only for text whose values were escaped already (colour)."""
+    typer.echo(text if raw else terminal_safe(text), err=err, nl=nl)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (a progress bar can be redrawn there)."""
+    import sys
+
+    return sys.stderr.isatty()
+
+
+def emit_json(data: object) -> None:
+    """The machine-readable result, on stdout."""
+    typer.echo(dumps(data))
+
+
+def warning_lines(notices: Iterable[Notice], renamed: dict[str, str] | None = None) -> list[str]:
+    """Each notice as ``--days: 900 is over 825: ...``."""
+    return [f"{flag_for(n.field, renamed)}: {n.message}" for n in notices]
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    say(f"warning: {message}", err=True)
+
+
+def warn_all(notices: Iterable[Notice], renamed: dict[str, str] | None = None) -> None:
+    """Every notice as a warning line."""
+    for line in warning_lines(notices, renamed):
+        warn(line)
+
+
+def print_steps(steps: list[Step], shell: Shell, *, as_json: bool, heading: str) -> None:
+    """A plan's steps as a script with the answers it gives (``--print``), or as JSON."""
+    from flow_ssl.openssl.script import prompts_of, render_step
+    from flow_ssl.output import json_data, text
+
+    if as_json:
+        rendered = [render_step(step, shell) for step in steps]
+        emit_json(json_data.script(rendered, prompts_of(steps)))
+        return
+    say(text.script_text(steps, shell, heading=heading))

@@ -1,0 +1,177 @@
+"""
+``selfsigned`` and ``csr``: a key with a self-signed certificate, or with a request for a CA.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from flow_ssl.cli import console
+from flow_ssl.cli.options import (
+    DaysOpt,
+    ExplainFlag,
+    ForceFlag,
+    JsonFlag,
+    KeyoutOpt,
+    PrintFlag,
+    RequestFlags,
+    ShellChoice,
+    ShellOpt,
+    request_from_flags,
+    request_options,
+)
+from flow_ssl.core.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from flow_ssl.generate import Plan
+    from flow_ssl.openssl.commands.base import Shell
+
+SubjFlag = Annotated[
+    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
+]
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """How the operator asked for the result: where it goes and how it is shown."""
+
+    keyout: Path | None
+    out: Path | None
+    subj: bool
+    print_only: bool
+    explain: bool
+    shell: ShellChoice
+    force: bool
+    as_json: bool
+
+
+@request_options
+def selfsigned(
+    request: RequestFlags,
+    *,
+    days: DaysOpt = None,
+    keyout: KeyoutOpt = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", metavar="FILE", help="Certificate file [default: NAME.crt]."),
+    ] = None,
+    subj: SubjFlag = False,
+    literal: Annotated[
+        bool,
+        typer.Option(
+            "--literal",
+            help="The vendor page's command verbatim (no SAN: modern clients refuse it).",
+        ),
+    ] = False,
+    print_only: PrintFlag = False,
+    explain: ExplainFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make a private key and a self-signed certificate.
+
+    The vendor page's "create your own" certificate: openssl's questions are
+    answered for you (or given with --subj), and the result is read back.
+    """
+    asked = _Asked(keyout, out, subj, print_only, explain, shell, force, as_json)
+    _make(request, asked, x509=True, days=days, literal=literal)
+
+
+@request_options
+def csr(
+    request: RequestFlags,
+    *,
+    keyout: KeyoutOpt = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", metavar="FILE", help="CSR file [default: NAME.csr]."),
+    ] = None,
+    subj: SubjFlag = False,
+    literal: Annotated[
+        bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")
+    ] = False,
+    print_only: PrintFlag = False,
+    explain: ExplainFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make a private key and a CSR to send to a public or company CA.
+
+    The key stays on the server; the CSR carries the names to the CA.
+    """
+    asked = _Asked(keyout, out, subj, print_only, explain, shell, force, as_json)
+    _make(request, asked, x509=False, days=None, literal=literal)
+
+
+def _make(
+    flags: RequestFlags, asked: _Asked, *, x509: bool, days: int | None, literal: bool
+) -> None:
+    from flow_ssl import files, generate
+    from flow_ssl.output import json_data, text
+
+    if asked.explain and not asked.print_only:
+        raise InvalidInputError("goes with --print", field="explain")
+    request = request_from_flags(flags, days=days, literal=literal)
+    default_key, default_out = generate.default_paths(request, x509=x509)
+    plan = generate.Plan(
+        request=request,
+        key_path=asked.keyout or default_key,
+        out_path=asked.out or default_out,
+        x509=x509,
+        use_subj=asked.subj,
+    )
+    console.warn_all(request.warnings())
+    shell = asked.shell.shell
+    if asked.print_only:
+        _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json)
+        return
+    files.check_outputs(plan.outputs(), force=asked.force)
+    command = plan.command()
+    if not asked.as_json:
+        console.say(command.render())
+        if command.prompts:
+            console.say("# answering openssl's questions:\n" + text.answers_text(command.prompts))
+    outcome = generate.execute(plan, force=asked.force)
+    what = "certificate" if x509 else "csr"
+    if asked.as_json:
+        console.emit_json(
+            json_data.made(
+                command,
+                subj=asked.subj,
+                files={"key": str(plan.key_path), what: str(plan.out_path)},
+                result=outcome.result,
+                found=outcome.findings,
+                warned=console.warning_lines(request.warnings()),
+                backups={str(old): str(kept) for old, kept in outcome.backups},
+            )
+        )
+        return
+    console.say(text.made_summary(plan.key_path, plan.out_path, x509=x509))
+    if outcome.backups:
+        console.say(text.backups_text(outcome.backups))
+    console.say(f"Read back with: {plan.readback().render()}")
+    console.say(text.findings_table(outcome.findings))
+
+
+def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> None:
+    from flow_ssl.output import json_data, text
+
+    command = plan.command()
+    readback = plan.readback()
+    if as_json:
+        console.emit_json(json_data.planned(command, readback, shell))
+        return
+    console.say(text.command_text(command, shell, explain=explain))
+    if command.prompts:
+        console.say("# openssl will ask these questions; flow-ssl answers:")
+        console.say(text.answers_text(command.prompts))
+    console.say("# then reads the result back with:")
+    console.say(f"# {readback.render(shell)}")

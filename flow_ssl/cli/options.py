@@ -1,0 +1,240 @@
+"""
+The options commands share, written once, and the one function that turns them into a request.
+
+``subject_options`` and ``request_options`` add their options to a command's
+signature and hand the command one ``SubjectFlags`` / ``RequestFlags`` value,
+so no option list is written twice and nothing passes 20 parameters along.
+``FLAGS`` names each request field as the operator types it: the only place a
+field becomes a flag.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from flow_ssl.core.models import KEY_NAMES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from flow_ssl.core.models import CertRequest
+    from flow_ssl.openssl.commands.base import Shell
+
+# Request field (as lower layers name it) -> the flag an operator types.
+FLAGS = {
+    "common_name": "--cn",
+    "names": "--san",
+    "san": "--san",
+    "country": "--country",
+    "state": "--state",
+    "locality": "--locality",
+    "organization": "--org",
+    "organizational_unit": "--ou",
+    "email": "--email",
+    "subject_file": "--subject-file",
+    "key": "--key",
+    "days": "--days",
+    "literal": "--literal",
+    "dir": "--dir",
+    "ca_pass": "--ca-pass",
+    "parent": "--parent",
+    "parent_pass": "--parent-pass",
+    "host": "HOST",
+    "check_host": "--host",
+    "connect": "--connect",
+    "pass": "--pass",
+    "manifest": "manifest",
+}
+
+
+def flag_for(field: str, renamed: dict[str, str] | None = None) -> str:
+    """The flag that sets ``field`` (``renamed`` first: ``ca init`` calls its CN ``--name``)."""
+    chosen = (renamed or {}).get(field) or FLAGS.get(field)
+    return chosen or "--" + field.replace("_", "-")
+
+
+class ShellChoice(str, Enum):
+    """The shells ``--print`` renders for."""
+
+    posix = "posix"
+    powershell = "powershell"
+
+    @property
+    def shell(self) -> Shell:
+        """As the renderer names it."""
+        return "powershell" if self is ShellChoice.powershell else "posix"
+
+
+PrintFlag = Annotated[
+    bool, typer.Option("--print", help="Show the openssl command(s) as a script; run nothing.")
+]
+ExplainFlag = Annotated[
+    bool, typer.Option("--explain", help="With --print: say what each option does.")
+]
+ShellOpt = Annotated[
+    ShellChoice,
+    typer.Option("--shell", metavar="[posix|powershell]", help="The shell --print writes for."),
+]
+ForceFlag = Annotated[
+    bool, typer.Option("--force", help="Replace existing files (each kept as a backup).")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")]
+DaysOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--days", metavar="DAYS", help="Days of validity [default: 365]."),
+]
+KeyoutOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--keyout", metavar="FILE", help="Private key file [default: NAME.key]."),
+]
+CaPassOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--ca-pass",
+        metavar="SRC",
+        help="The CA key's passphrase source: env:VARIABLE or file:PATH (never the passphrase).",
+    ),
+]
+
+
+def _option(name: str, annotation: object, **info: Any) -> inspect.Parameter:  # noqa: ANN401
+    """A keyword parameter carrying a typer option, as a command's signature holds it."""
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=info.pop("default", None),
+        annotation=Annotated[annotation, typer.Option(**info)],
+    )
+
+
+_TEXT = Optional[str]  # noqa: UP045
+_PATH = Optional[Path]  # noqa: UP045
+_SUBJECT_PARAMETERS = (
+    _option("country", _TEXT, metavar="CC", help="Country: two letters, like US."),
+    _option("state", _TEXT, metavar="TEXT", help="State or province, in full."),
+    _option("locality", _TEXT, metavar="TEXT", help="City or other location."),
+    _option("org", _TEXT, metavar="TEXT", help="Organization (company) name."),
+    _option("ou", _TEXT, metavar="TEXT", help="Organizational unit (department)."),
+    _option("email", _TEXT, metavar="EMAIL", help="Contact e-mail address."),
+)
+_REQUEST_PARAMETERS = (
+    _option(
+        "cn",
+        _TEXT,
+        metavar="NAME",
+        help="Common Name: the server's DNS name, a *.wildcard or an IP "
+        "[required, unless the --subject-file has cn].",
+    ),
+    _option(
+        "san",
+        Optional[list[str]],  # noqa: UP045
+        metavar="NAME",
+        help="Another name the certificate covers (repeat for several).",
+    ),
+    _option(
+        "key",
+        _TEXT,
+        metavar="TYPE",
+        help=f"Key type: {', '.join(KEY_NAMES)} [default: rsa:2048].",
+    ),
+    *_SUBJECT_PARAMETERS,
+    _option(
+        "subject_file",
+        _PATH,
+        metavar="FILE",
+        help="TOML file with the subject fields (flags win).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SubjectFlags:
+    """The six subject fields besides the Common Name, as typed."""
+
+    country: str | None = None
+    state: str | None = None
+    locality: str | None = None
+    org: str | None = None
+    ou: str | None = None
+    email: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """As request fields, the ones given only."""
+        named = {
+            "country": self.country,
+            "state": self.state,
+            "locality": self.locality,
+            "organization": self.org,
+            "organizational_unit": self.ou,
+            "email": self.email,
+        }
+        return {name: value for name, value in named.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class RequestFlags(SubjectFlags):
+    """Everything that names and keys a request, as typed."""
+
+    cn: str | None = None
+    san: list[str] | None = None
+    key: str | None = None
+    subject_file: Path | None = None
+
+
+def _adding(
+    parameters: tuple[inspect.Parameter, ...], holder: type[SubjectFlags], argument: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator: the command gets ``parameters`` as options and one ``holder`` of them."""
+    names = [parameter.name for parameter in parameters]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != argument]
+        first_option = next(
+            (i for i, p in enumerate(own) if p.kind is inspect.Parameter.KEYWORD_ONLY), len(own)
+        )
+        placed = [*own[:first_option], *parameters, *own[first_option:]]
+
+        @functools.wraps(command)
+        def wrapper(**given: Any) -> None:  # noqa: ANN401 - typer passes each option by name
+            values = {name: given.pop(name) for name in names}
+            command(**given, **{argument: holder(**values)})
+
+        wrapper.__signature__ = signature.replace(parameters=placed)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in placed}
+        return wrapper
+
+    return decorate
+
+
+subject_options = _adding(_SUBJECT_PARAMETERS, SubjectFlags, "subject")
+request_options = _adding(_REQUEST_PARAMETERS, RequestFlags, "request")
+
+
+def request_from_flags(
+    flags: RequestFlags, *, days: int | None, literal: bool = False
+) -> CertRequest:
+    """
+    Flags (over a --subject-file) -> a validated request.
+
+    Raises:
+        InvalidInputError: about the field at fault (the CLI names its flag).
+    """
+    from flow_ssl import inputs
+
+    fields_given: dict[str, Any] = {}
+    if flags.subject_file:
+        data = inputs.read_toml(flags.subject_file, "subject_file")
+        fields_given = inputs.subject_fields(data, str(flags.subject_file), field="subject_file")
+    fields_given.update(flags.fields())
+    if flags.cn is not None:
+        fields_given["common_name"] = flags.cn
+    fields_given["san"] = list(fields_given.get("san", [])) + list(flags.san or [])
+    return inputs.build_request(fields_given, days=days, key=flags.key, literal=literal)

@@ -1,0 +1,264 @@
+"""
+``inspect``, ``check``, ``bundle`` and ``probe``: reading what you have, and whether it is ready.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from flow_ssl.cli import console
+from flow_ssl.cli.options import (
+    ExplainFlag,
+    ForceFlag,
+    JsonFlag,
+    ShellChoice,
+    ShellOpt,
+)
+from flow_ssl.core.errors import ExitCode, InvalidInputError
+
+if TYPE_CHECKING:
+    from flow_ssl.readiness import Report
+
+CaFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--ca-file", metavar="FILE", help="Roots to trust [default: the system store]."),
+]
+MinDaysOpt = Annotated[
+    int, typer.Option("--min-days", metavar="DAYS", help="Warn with fewer days left.")
+]
+
+
+def inspect(
+    files: Annotated[
+        list[Path],
+        typer.Argument(metavar="FILE...", help="Certificates (PEM, DER, bundles) or CSRs."),
+    ],
+    *,
+    raw: Annotated[bool, typer.Option("--raw", help="openssl's own text, unchanged.")] = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl command; run nothing.")
+    ] = False,
+    explain: ExplainFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="A JSON list, one object per certificate.")
+    ] = False,
+) -> None:
+    """
+    Show what a certificate, bundle or CSR holds.
+
+    The vendor page's openssl x509 -noout -text, read into a short summary.
+    """
+    from flow_ssl.openssl import reader
+    from flow_ssl.output import json_data, text
+
+    if print_only:
+        for path in files:
+            items, is_pem = reader.split_file(path)
+            command = reader.display_command(path, items[0].kind, der=not is_pem)
+            console.say(text.command_text(command, shell.shell, explain=explain))
+            if explain:
+                console.say(
+                    "#  flow-ssl itself adds -nameopt RFC2253,-esc_msb when it parses, so names "
+                    "read the same on every openssl version"
+                )
+        return
+    if raw:
+        for path in files:
+            console.say(reader.raw_text(path), nl=False)
+        return
+    per_file = [reader.read_file(path) for path in files]
+    if as_json:
+        console.emit_json([json_data.parsed(cert) for found in per_file for cert in found])
+        return
+    color = sys.stdout.isatty()
+    console.say(
+        "\n\n".join(
+            text.certificate_summary(cert, color=color, total=len(found))
+            for found in per_file
+            for cert in found
+        ),
+        raw=True,
+    )
+
+
+def check(
+    *,
+    cert: Annotated[
+        Path,
+        typer.Option(
+            "--cert", metavar="FILE", help="The certificate (or combined file, leaf first)."
+        ),
+    ],
+    key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--key", metavar="FILE", help="Its private key."),
+    ] = None,
+    chain: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option("--chain", metavar="FILE", help="Intermediate chain file (repeatable)."),
+    ] = None,
+    ca_file: CaFileOpt = None,
+    host: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--host", metavar="NAME", help="A name clients will use (repeatable)."),
+    ] = None,
+    min_days: MinDaysOpt = 30,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
+    ] = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
+    ] = False,
+) -> None:
+    """
+    Is this key, certificate and chain ready to install? Why not?
+
+    Exit 1 when a check fails; each line says what to fix.
+    """
+    from flow_ssl import readiness
+
+    hosts = tuple(host or ())
+    _check_hosts(hosts, min_days)
+    if print_only:
+        steps = readiness.planned_check(cert, key=key, chain=tuple(chain or ()), ca_file=ca_file)
+        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"check {cert}")
+        return
+    report = readiness.check(
+        cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, hosts=hosts, min_days=min_days
+    )
+    _finish_report(report, as_json=as_json)
+
+
+def bundle(
+    *,
+    cert: Annotated[
+        Path, typer.Option("--cert", metavar="FILE", help="The server (leaf) certificate.")
+    ],
+    chain: Annotated[
+        list[Path],
+        typer.Option("--chain", metavar="FILE", help="Chain file(s), any order (repeatable)."),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FILE", help="The combined file to write (leaf first)."),
+    ],
+    include_root: Annotated[
+        bool, typer.Option("--include-root", help="Keep the root at the end.")
+    ] = False,
+    force: ForceFlag = False,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl commands it runs; write nothing.")
+    ] = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Write the one file the console wants: the leaf, then each issuer in order.
+
+    The root is left out (servers should not send it) unless --include-root.
+    """
+    from flow_ssl import files, readiness
+    from flow_ssl.openssl.script import Note
+    from flow_ssl.output import json_data, text
+
+    if print_only:
+        steps = [
+            *readiness.planned_reads((cert, *chain)),
+            Note(f"then flow-ssl writes {out}: the leaf, then each issuer (by name and key id)"),
+        ]
+        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"bundle {cert}")
+        return
+    files.check_outputs([files.Output(out)], force=force)
+    ordered, left_out = readiness.build_bundle(cert, tuple(chain), include_root=include_root)
+    readiness.write_bundle(ordered, out, force=force)
+    for extra in left_out:
+        console.warn(f"left out {text.name_text(extra.subject)}: it is not in the leaf's chain")
+    if as_json:
+        console.emit_json(json_data.bundled(out, ordered))
+        return
+    console.say(f"Wrote {text.shown(out)}:\n{text.certificate_list(ordered)}")
+
+
+def probe(
+    host: Annotated[str, typer.Argument(metavar="HOST[:PORT]", help="Port 443 unless given.")],
+    *,
+    connect: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--connect",
+            metavar="ADDR[:PORT]",
+            help="Connect here instead, e.g. before DNS points at the new server.",
+        ),
+    ] = None,
+    ca_file: CaFileOpt = None,
+    extra_host: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--host", metavar="NAME", help="Names to check [default: HOST] (repeatable)."),
+    ] = None,
+    min_days: MinDaysOpt = 30,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for the server.")
+    ] = 10.0,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
+    ] = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
+    ] = False,
+) -> None:
+    """
+    What does the live server send, and is it ready?
+
+    Fetches the chain with openssl s_client -showcerts and runs check's findings on it.
+    """
+    from flow_ssl import probe as probing
+    from flow_ssl.output import text
+
+    where = probing.target(host, connect)
+    hosts = tuple(extra_host or ())
+    _check_hosts(hosts, min_days)
+    if not 0 < timeout <= 300:
+        raise InvalidInputError("must be more than 0 and at most 300 seconds", field="timeout")
+    if print_only:
+        line = probing.s_client_command(where).render(shell.shell)
+        # stdin at end of file: s_client closes once it has printed the handshake.
+        console.say(f"$null | {line}" if shell.shell == "powershell" else f"{line} < /dev/null")
+        console.say("# then the same checks as flow-ssl check, on the certificates it prints")
+        return
+    report = probing.probe(where, ca_file=ca_file, hosts=hosts, min_days=min_days, timeout=timeout)
+    if not as_json:
+        console.say(f"{text.shown(where.shown)} sent {len(report.certificates)} certificate(s):")
+        console.say(text.certificate_list(report.certificates))
+    _finish_report(report, as_json=as_json, ready_text="Ready: clients will accept what it sends.")
+
+
+def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
+    from flow_ssl.core import names
+
+    for name in hosts:
+        try:
+            names.classify(name)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc), field="check_host", joiner=": ") from None
+    if min_days < 0:
+        raise InvalidInputError("must be 0 or more", field="min_days")
+
+
+def _finish_report(report: Report, *, as_json: bool, ready_text: str = "Ready to install.") -> None:
+    """The findings (table or JSON), then exit 1 unless ready."""
+    from flow_ssl.output import json_data, text
+
+    if as_json:
+        console.emit_json(json_data.report(report.ready, report.findings))
+    else:
+        console.say(text.findings_table(report.findings))
+        console.say(ready_text if report.ready else "NOT ready: fix the FAIL lines above.")
+    if not report.ready:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -1,0 +1,166 @@
+"""
+Is a certificate ready to install? The rules clients apply (Go, browsers, Apple). Pure.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from flow_ssl.core import names
+from flow_ssl.core.findings import finding
+from flow_ssl.core.models import APPLE_MAX_DAYS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flow_ssl.core.models import Finding, ParsedCertificate
+
+# Public CAs may issue at most this many days (CA/Browser Forum): 398, then 200 for
+# certificates issued from 15 March 2026 on (ballot SC-081).
+PUBLIC_MAX_DAYS = 398
+PUBLIC_MAX_DAYS_2026 = 200
+PUBLIC_2026_START = datetime(2026, 3, 15, tzinfo=timezone.utc)
+WEAK_HASHES = ("md5", "sha1")
+
+
+def validity(leaf: ParsedCertificate, *, now: datetime, min_days: int) -> list[Finding]:
+    """not-yet-valid, expired, expires-soon."""
+    if leaf.not_before is None or leaf.not_after is None:
+        return []
+    left = (leaf.not_after - now).total_seconds() / 86400
+    return [
+        finding(
+            "not-yet-valid",
+            leaf.not_before <= now,
+            f"valid since {leaf.not_before:%Y-%m-%d %H:%M} UTC",
+            f"not valid until {leaf.not_before:%Y-%m-%d %H:%M} UTC (check the clock or wait)",
+        ),
+        finding(
+            "expired",
+            leaf.not_after > now,
+            f"valid until {leaf.not_after:%Y-%m-%d %H:%M} UTC",
+            f"expired {leaf.not_after:%Y-%m-%d %H:%M} UTC: get a new certificate",
+        ),
+        finding(
+            "expires-soon",
+            "pass" if left >= min_days or left <= 0 else "warn",
+            f"{int(left)} days left"
+            + (f" (under {min_days}: renew soon)" if 0 < left < min_days else ""),
+        ),
+    ]
+
+
+def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Finding]:
+    """san-present, one hostname finding per host (SAN only, as Go), server-auth-eku."""
+    san = leaf.subject_alt_names
+    entries = [(v, "dns") for v in san.dns] + [(v, "ip") for v in san.ip]
+    findings = [
+        finding(
+            "san-present",
+            bool(entries),
+            f"{len(entries)} name(s) in the SAN",
+            "no Subject Alternative Name: Chrome, Apple and Go (the admin console) refuse it; "
+            "reissue with every name in the SAN",
+        )
+    ]
+    for host in hosts:
+        covered = [v for v, kind in entries if names.matches(v, kind, host)]  # type: ignore[arg-type]
+        findings.append(
+            finding(
+                "hostname",
+                bool(covered),
+                f"{host} is covered by {covered[0] if covered else ''}",
+                f"{host} is not in the SAN ({', '.join(v for v, _ in entries) or 'empty'}); "
+                "a wildcard covers exactly one label and the CN does not count",
+            )
+        )
+    eku = leaf.extended_key_usage
+    ok = not eku or "serverAuth" in eku or "anyExtendedKeyUsage" in eku
+    findings.append(
+        finding(
+            "server-auth-eku",
+            "pass" if eku and ok else "warn",
+            "for TLS servers (serverAuth)"
+            if eku and ok
+            else "no Extended Key Usage: Apple platforms refuse it for TLS servers"
+            if not eku
+            else f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
+        )
+    )
+    return findings
+
+
+def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
+    """key-strength (RSA >= 2048, EC >= 256) and signature-hash (no SHA-1 or MD5 below roots)."""
+    key = leaf.public_key
+    weak = (key.algorithm in {"rsa", "dsa"} and (key.bits or 0) < 2048) or (
+        key.algorithm == "ec" and (key.bits or 0) < 256
+    )
+    described = f"{key.algorithm.upper()} {key.curve or f'{key.bits} bits'}"
+    findings = [
+        finding(
+            "key-strength",
+            not weak,
+            f"key is {described}",
+            f"key is {described}: too weak (RSA needs 2048 bits, EC 256); make a new key",
+        )
+    ]
+    signed = [leaf, *[c for c in chain if not c.self_signed]]
+    bad = [
+        c for c in signed if any(h in (c.signature_algorithm or "").lower() for h in WEAK_HASHES)
+    ]
+    findings.append(
+        finding(
+            "signature-hash",
+            not bad,
+            f"signed with {leaf.signature_algorithm}",
+            "signed with "
+            + ", ".join(sorted({c.signature_algorithm or "" for c in bad}))
+            + ": clients refuse SHA-1 and MD5; ask the CA to reissue",
+        )
+    )
+    return findings
+
+
+def period(leaf: ParsedCertificate, *, public: bool) -> Finding:
+    """validity-period: Apple's 825 days, and the public CAs' limit."""
+    if leaf.not_before is None or leaf.not_after is None:
+        return finding("validity-period", "pass", "no validity dates")
+    days = (leaf.not_after - leaf.not_before).total_seconds() / 86400
+    limit = PUBLIC_MAX_DAYS_2026 if leaf.not_before >= PUBLIC_2026_START else PUBLIC_MAX_DAYS
+    if days > APPLE_MAX_DAYS:
+        return finding(
+            "validity-period", "warn",
+            f"valid {days:.0f} days: Apple platforms refuse over {APPLE_MAX_DAYS}",
+        )  # fmt: skip
+    if public and days > limit + 1:
+        return finding(
+            "validity-period", "warn",
+            f"valid {days:.0f} days: a publicly trusted certificate may last at most {limit}",
+        )  # fmt: skip
+    return finding("validity-period", "pass", f"valid {days:.0f} days in all")
+
+
+def chain_order(items: list[ParsedCertificate]) -> Finding:
+    """chain-order: a combined file is leaf first, each certificate signed by the next."""
+    if len(items) < 2:
+        return finding("chain-order", "pass", "a single certificate")
+    if items[0].basic_constraints and items[0].basic_constraints.ca:
+        leaves = [
+            i for i, c in enumerate(items) if not (c.basic_constraints and c.basic_constraints.ca)
+        ]
+        where = f" (the leaf is number {leaves[0] + 1})" if leaves else ""
+        return finding(
+            "chain-order", "fail",
+            f"the file starts with a CA certificate{where}: put the server certificate first",
+        )  # fmt: skip
+    for number, (child, parent) in enumerate(pairwise(items), 1):
+        if not parent.issued(child):
+            return finding(
+                "chain-order", "fail",
+                f"certificate {number + 1} did not issue certificate {number}: "
+                "order them leaf, intermediate(s), (root)",
+            )  # fmt: skip
+    return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")

@@ -1,0 +1,1 @@
+"""The only code that builds openssl argv: base (Command, rendering), subject, make, ca, read."""

@@ -1,0 +1,113 @@
+"""
+``openssl req`` for a server: the subject (prompts or ``-subj``), the key, the extensions.
+
+Pure builders: a request becomes a Command (argv plus the prompts it will ask).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flow_ssl.openssl.commands.base import OPENSSL, Arg, Command, command
+from flow_ssl.openssl.commands.ca import signer_args
+from flow_ssl.openssl.commands.subject import subject_args, subject_prompts, utf8_arg
+
+if TYPE_CHECKING:
+    from flow_ssl.core.models import CertRequest, KeySpec, SanEntry
+    from flow_ssl.openssl.commands.ca import Signer
+
+
+def _newkey(key: KeySpec) -> tuple[Arg, ...]:
+    if key.algorithm == "rsa":
+        return (Arg(("-newkey", key.name), f"make a new {key.bits}-bit RSA private key"),)
+    return (
+        Arg(("-newkey", "ec"), "make a new elliptic-curve (EC) private key"),
+        Arg(
+            ("-pkeyopt", f"ec_paramgen_curve:{key.curve}"),
+            f"on the NIST curve {key.curve}",
+        ),
+    )
+
+
+def server_extensions(
+    names: tuple[SanEntry, ...], *, key_algorithm: str, csr: bool = False
+) -> tuple[Arg, ...]:
+    """
+    The -addext options that make a modern end-entity server certificate.
+
+    Shared by selfsigned, csr, ca sign and ca issue, so every certificate
+    flow-ssl makes for a server carries the same extensions.
+    """
+    san = ",".join(entry.openssl() for entry in names)
+    args = [
+        Arg(
+            ("-addext", f"subjectAltName={san}"),
+            "the names clients check: every name, the Common Name included "
+            "(Chrome, Apple and Go ignore the Common Name)",
+        )
+    ]
+    if csr:
+        return tuple(args)
+    usage = "digitalSignature,keyEncipherment" if key_algorithm == "rsa" else "digitalSignature"
+    args += [
+        Arg(
+            ("-addext", "basicConstraints=critical,CA:FALSE"),
+            "a server certificate, not a certificate authority",
+        ),
+        Arg(("-addext", f"keyUsage=critical,{usage}"), "what the key may be used for"),
+        Arg(
+            ("-addext", "extendedKeyUsage=serverAuth"),
+            "for TLS servers (Apple platforms require this)",
+        ),
+    ]
+    return tuple(args)
+
+
+def build_req(
+    request: CertRequest,
+    *,
+    keyout: str,
+    out: str,
+    x509: bool,
+    use_subj: bool,
+    signer: Signer | None = None,
+) -> Command:
+    """
+    ``openssl req`` for a self-signed certificate (``x509``), a CSR, or with ``signer``
+    a certificate signed by a company CA.
+
+    Without ``request.literal`` this is the vendor's command followed by the
+    extensions modern clients need; with it, the vendor's command verbatim.
+    """
+    args: list[Arg] = [Arg((OPENSSL, "req"), "make a certificate request (or certificate)")]
+    if x509:
+        args.append(Arg(("-x509",), "make a self-signed certificate instead of a request"))
+    else:
+        args.append(Arg(("-new",), "make a new certificate signing request (CSR)"))
+    args.append(
+        Arg(("-nodes",), "do not encrypt the private key: the server must read it unattended")
+    )
+    if x509 and signer is None:
+        args.append(Arg(("-days", str(request.days)), f"valid for {request.days} days from now"))
+    args += _newkey(request.key)
+    args.append(Arg(("-keyout", keyout), "write the private key here"))
+    if signer is not None:
+        args += signer_args(signer, section="server", days=request.days)
+    out_what = "certificate" if x509 else "request (CSR) to send to the CA"
+    args.append(Arg(("-out", out), f"write the {out_what} here"))
+    if use_subj:
+        args += subject_args(request.subject)
+    elif not request.subject.is_ascii():
+        args.append(utf8_arg())
+    extensions: tuple[Arg, ...] = ()
+    if not request.literal:
+        extensions = server_extensions(
+            request.names, key_algorithm=request.key.algorithm, csr=not x509
+        )
+        args += extensions
+    needs = ("-addext",) if extensions else ()
+    return command(
+        *args,
+        prompts=() if use_subj else subject_prompts(request.subject, csr=not x509),
+        needs=(*needs, "-CA") if signer else needs,
+    )

@@ -1,0 +1,346 @@
+"""
+Starting openssl: the only module that starts processes, and the one that knows the binary.
+
+Every process is started by ``_start`` (subprocess) or ``run_interactive``
+(pexpect), with one mapping of what can go wrong to flow-ssl's errors, and
+registered while it runs, so a signal can stop every openssl flow-ssl started
+(``stop_all``). argv lists only, never a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from flow_ssl.core.errors import (
+    OpenSSLFailedError,
+    OpenSSLNotFoundError,
+    PromptError,
+    Stopped,
+)
+from flow_ssl.openssl import features
+from flow_ssl.openssl.commands.base import OPENSSL
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import pexpect
+
+    from flow_ssl.openssl.commands.base import Command, Prompt
+
+DEFAULT_TIMEOUT = 120.0
+PROBE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished openssl process printed: stdout as bytes and as text, and stderr."""
+
+    data: bytes
+    stderr: str
+
+    @property
+    def stdout(self) -> str:
+        """stdout decoded as UTF-8 (openssl prints names raw with ``-esc_msb``)."""
+        return self.data.decode("utf-8", errors="replace")
+
+
+class _Children:
+    """The openssl processes running now, each with how to stop it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stops: dict[int, Callable[[], None]] = {}
+        self.stopping: int | None = None
+
+    def add(self, key: int, stop: Callable[[], None]) -> None:
+        with self._lock:
+            if self.stopping is not None:
+                stop()
+                raise Stopped(self.stopping)
+            self._stops[key] = stop
+
+    def discard(self, key: int) -> None:
+        with self._lock:
+            self._stops.pop(key, None)
+
+    def stop_all(self, signum: int) -> None:
+        with self._lock:
+            self.stopping = signum
+            stops = list(self._stops.values())
+        for stop in stops:
+            stop()
+
+
+_children = _Children()
+
+
+def stop_all(signum: int) -> None:
+    """Stop every openssl running now and start no other (a signal arrived)."""
+    _children.stop_all(signum)
+
+
+def find_openssl() -> features.OpenSSL:
+    """
+    The openssl to use: ``$FLOW_SSL_OPENSSL`` if set, else ``openssl`` on PATH.
+
+    Raises:
+        OpenSSLNotFoundError: when there is none, or it does not run.
+    """
+    chosen = os.environ.get(features.OPENSSL_ENV)
+    path = shutil.which(chosen or OPENSSL)
+    if path is None:
+        where = f"{features.OPENSSL_ENV}={chosen}" if chosen else "PATH"
+        raise OpenSSLNotFoundError(
+            f"openssl not found on {where}",
+            hint="install it (apt-get install openssl, dnf install openssl, brew install openssl)",
+        )
+    return _probe(os.path.realpath(path) if chosen else path)
+
+
+@lru_cache(maxsize=8)
+def _probe(path: str) -> features.OpenSSL:
+    """Ask the binary what it is, once per path."""
+    try:
+        (result,) = _run_argv([[path, "version"]], timeout=PROBE_TIMEOUT, check=False)
+    except OpenSSLFailedError as exc:
+        raise OpenSSLNotFoundError(f"cannot run {path}: {exc.reason}") from None
+    text = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
+    if not text:
+        raise OpenSSLNotFoundError(
+            f"{path} does not behave like openssl ('version' printed nothing)"
+        )
+    return features.from_version_text(path, text)
+
+
+def _argv(command: Command) -> list[str]:
+    """The argv to start: the command's, with the binary in use for ``openssl``."""
+    argv = list(command.argv)
+    if argv[0] != OPENSSL:
+        msg = f"a command must start with {OPENSSL!r}, not {argv[0]!r}"
+        raise ValueError(msg)
+    return [find_openssl().path, *argv[1:]]
+
+
+def _env() -> dict[str, str]:
+    """Our environment for openssl: the caller's, with a predictable locale for Python's side."""
+    env = dict(os.environ)
+    env.setdefault("LC_ALL", "C.UTF-8")
+    return env
+
+
+def _start(argv: list[str]) -> subprocess.Popen[bytes]:
+    """Start one process (the only subprocess start); register it while it runs."""
+    try:
+        process = subprocess.Popen(  # noqa: S603 - argv list, no shell
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
+        )
+    except OSError as exc:
+        raise OpenSSLNotFoundError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    _children.add(process.pid, process.kill)
+    return process
+
+
+def _finish(
+    argv: list[str],
+    process: subprocess.Popen[bytes],
+    *,
+    stdin: bytes,
+    timeout: float,
+    check: bool,
+) -> Result:
+    try:
+        out, err = process.communicate(input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise OpenSSLFailedError(tuple(argv), None, f"no answer within {timeout:.0f}s") from None
+    except OSError as exc:  # a broken pipe: openssl exited before reading stdin
+        process.kill()
+        out, err = process.communicate()
+        if process.returncode == 0:
+            raise OpenSSLFailedError(tuple(argv), None, str(exc)) from None
+    result = Result(data=out, stderr=err.decode("utf-8", errors="replace"))
+    if process.returncode < 0 and _children.stopping is not None:
+        raise Stopped(_children.stopping)
+    if check and process.returncode != 0:
+        code = None if process.returncode < 0 else process.returncode
+        raise OpenSSLFailedError(tuple(argv), code, result.stderr or result.stdout)
+    return result
+
+
+def _run_argv(
+    argvs: Sequence[list[str]],
+    *,
+    stdin: bytes = b"",
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = True,
+) -> list[Result]:
+    """Start every argv side by side, then collect each (in order); none outlives the call."""
+    started: list[tuple[list[str], subprocess.Popen[bytes]]] = []
+    try:
+        started.extend((argv, _start(argv)) for argv in argvs)
+        return [
+            _finish(argv, process, stdin=stdin, timeout=timeout, check=check)
+            for argv, process in started
+        ]
+    finally:
+        for _, process in started:
+            _reap(process)
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Kill the process if it still runs, wait for it, close its pipes, forget it."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None and not stream.closed:
+            stream.close()
+    _children.discard(process.pid)
+
+
+def run(
+    command: Command,
+    *,
+    stdin: bytes = b"",
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = True,
+) -> Result:
+    """
+    Run one non-interactive command.
+
+    Raises:
+        OpenSSLFailedError: a non-zero exit (when ``check``), a timeout, or a kill.
+        OpenSSLNotFoundError: the binary cannot be started.
+        Stopped: a signal stopped the run.
+    """
+    (result,) = _run_argv([_argv(command)], stdin=stdin, timeout=timeout, check=check)
+    return result
+
+
+def run_many(commands: Sequence[Command], *, timeout: float = DEFAULT_TIMEOUT) -> list[Result]:
+    """Run independent commands side by side (openssl is single-threaded; we have cores)."""
+    return _run_argv([_argv(command) for command in commands], timeout=timeout)
+
+
+# A DN prompt: "<label> [<default>]:" with no newline (req.c add_DN_object, every version).
+_PROMPT = r"([^\r\n]*?) ?\[([^\r\n]*)\]:"
+# openssl re-asks the same prompt after a length error; 1.x says "string is too ...".
+_REPROMPT = r"(?i)string (?:is )?too (?:short|long)[^\r\n]*"
+
+
+def run_interactive(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """
+    Run a command that asks questions and answer each from ``command.prompts``.
+
+    Each prompt is recognised by its label, never by position. No delay is added
+    before answers (pexpect's default is 50 ms per send). Returns the transcript.
+
+    Raises:
+        PromptError: an unknown prompt, a re-prompt, a field never asked, or a timeout.
+        OpenSSLFailedError: openssl exited non-zero.
+        Stopped: a signal stopped the run.
+    """
+    import pexpect
+
+    argv = _argv(command)
+    try:
+        child = pexpect.spawn(
+            argv[0],
+            args=argv[1:],
+            env=_env(),
+            encoding="utf-8",
+            codec_errors="replace",
+            timeout=timeout,
+            echo=False,
+        )
+    except pexpect.ExceptionPexpect as exc:
+        raise OpenSSLNotFoundError(f"cannot run {argv[0]}: {exc}") from None
+    pid = int(child.pid or 0)
+    _children.add(pid, lambda: child.kill(9))
+    child.delaybeforesend = None
+    # close() would sleep 100 ms in ptyprocess (delayafterclose); openssl has exited by then.
+    pty = getattr(child, "ptyproc", None)
+    if pty is not None:
+        pty.delayafterclose = 0
+        pty.delayafterterminate = 0
+    try:
+        transcript, asked = _answer_all(child, command.prompts, timeout)
+        child.wait()
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        child.close()
+        _children.discard(pid)
+    if _children.stopping is not None:
+        raise Stopped(_children.stopping)
+    if child.exitstatus != 0:
+        raise OpenSSLFailedError(tuple(argv), child.exitstatus, transcript)
+    unasked = [
+        p.field for p in command.prompts if p.answer not in {"", "."} and p.field not in asked
+    ]
+    if unasked:
+        raise PromptError(
+            f"openssl never asked for {', '.join(unasked)}; its config (OPENSSL_CONF) "
+            "has other questions"
+        )
+    return transcript
+
+
+def _answer_all(
+    child: pexpect.spawn[str], prompts: tuple[Prompt, ...], timeout: float
+) -> tuple[str, set[str]]:
+    """Answer every prompt until openssl exits; returns the transcript and the fields asked."""
+    import pexpect
+
+    transcript: list[str] = []
+    asked: set[str] = set()
+    last_field = ""
+    while True:
+        index = child.expect([_REPROMPT, _PROMPT, pexpect.EOF, pexpect.TIMEOUT])
+        transcript.append(str(child.before or ""))
+        if index == 0:
+            raise PromptError(
+                f"openssl refused the answer for {last_field}: {str(child.after).strip()}",
+                hint="check that value's length",
+            )
+        if index == 2:
+            return "".join(transcript).replace("\r", ""), asked
+        if index == 3:
+            raise PromptError(
+                f"openssl did not finish within {timeout:.0f}s; "
+                f"last output: {_tail(''.join(transcript))!r}"
+            )
+        match = child.match
+        assert isinstance(match, re.Match)  # noqa: S101 - index 1 is the prompt pattern
+        label = match.group(1).strip()
+        transcript.append(str(child.after))
+        prompt = _answer_for(prompts, label, asked)
+        last_field = f"{prompt.field} ({label!r})"
+        child.sendline(prompt.answer)
+
+
+def _answer_for(prompts: tuple[Prompt, ...], label: str, asked: set[str]) -> Prompt:
+    for prompt in prompts:
+        if prompt.matches(label):
+            if prompt.field in asked:
+                # A second field with the same label (e.g. 1.organizationName): blank.
+                return type(prompt)(prompt.field, prompt.label, ".")
+            asked.add(prompt.field)
+            return prompt
+    raise PromptError(
+        f"openssl asked {label!r}, a question flow-ssl does not know (a custom OPENSSL_CONF?)"
+    )
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(text.replace("\r", "").strip().splitlines()[-lines:])

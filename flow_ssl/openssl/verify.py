@@ -1,0 +1,109 @@
+"""
+The verifications openssl performs, for every workflow: key matches certificate, a CSR's
+self-signature, and a chain reaching its roots.
+
+openssl does the cryptography; flow-ssl reads what it printed, never its exit
+code alone (``req -verify`` exits 0 on a bad signature before 3.4).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flow_ssl.core.errors import OpenSSLFailedError
+from flow_ssl.core.findings import finding
+from flow_ssl.openssl import runner
+from flow_ssl.openssl.commands import read as commands
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flow_ssl.core.models import Finding
+
+_PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----"
+_VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
+
+
+def _same_public_key(first: str, second: str) -> bool:
+    """Both printed one public key, and the same one (nothing equals nothing)."""
+    return _PUBLIC_KEY in first and first.strip() == second.strip()
+
+
+def key_matches_cert(key: Path, cert: Path, *, passin: str | None = None) -> Finding:
+    """``key-matches-cert``: the key file's public key is the certificate's."""
+    from_key, from_cert = runner.run_many(
+        [
+            commands.build_pubkey_from_key(str(key), passin=passin),
+            commands.build_pubkey_from_cert(str(cert)),
+        ]
+    )
+    return finding(
+        "key-matches-cert",
+        _same_public_key(from_key.stdout, from_cert.stdout),
+        "the key belongs to the certificate",
+        f"{key} is not the key of {cert}: find the key the CSR was made with",
+    )
+
+
+def csr_key_in_cert(csr: Path, cert: Path) -> Finding:
+    """``key``: the certificate carries the request's public key."""
+    from_csr, from_cert = runner.run_many(
+        [commands.build_pubkey_from_csr(str(csr)), commands.build_pubkey_from_cert(str(cert))]
+    )
+    return finding(
+        "key",
+        _same_public_key(from_csr.stdout, from_cert.stdout),
+        "the certificate carries the request's key",
+        "the certificate's key is not the request's",
+    )
+
+
+def csr_signature(csr: Path) -> Finding:
+    """
+    ``csr-signature``: ``openssl req -verify`` says the CSR is signed by its own key.
+
+    Decided by what openssl prints, not only its exit code: before 3.4 it exits 0
+    on a failed self-signature (openssl/openssl#23771).
+    """
+    try:
+        result = runner.run(commands.build_req_verify(str(csr)))
+    except OpenSSLFailedError as exc:
+        return finding("csr-signature", "fail", exc.message)
+    printed = result.stdout + result.stderr
+    return finding(
+        "csr-signature",
+        "verify OK" in printed and "verify failure" not in printed,
+        "openssl req -verify: OK",
+        "openssl req -verify: the self-signature does not match the contents",
+    )
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    """What ``openssl verify`` said: OK, or its errors as (code, depth, reason)."""
+
+    ok: bool
+    errors: tuple[tuple[int, int, str], ...]
+    last_words: str
+
+
+def verify_chain(
+    cert: Path, *, untrusted: tuple[Path, ...], ca_file: Path | None, purpose: str | None
+) -> ChainVerdict:
+    """Does ``cert`` chain, through ``untrusted``, to a root in ``ca_file`` (or the system's)?"""
+    command = commands.build_verify(
+        str(cert),
+        untrusted=tuple(str(p) for p in untrusted),
+        ca_file=str(ca_file) if ca_file else None,
+        purpose=purpose,
+    )
+    result = runner.run(command, check=False)
+    printed = result.stderr + result.stdout
+    errors = tuple(
+        (int(code), int(depth), reason) for code, depth, reason in _VERIFY_ERROR.findall(printed)
+    )
+    ok = not errors and f"{cert}: OK" in result.stdout
+    lines = printed.strip().splitlines()
+    return ChainVerdict(ok=ok, errors=errors, last_words=lines[-1] if lines else "")

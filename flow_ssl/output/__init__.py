@@ -1,0 +1,1 @@
+"""What flow-ssl shows: human text (text.py) and JSON shapes (json_data.py), built here."""

@@ -1,0 +1,171 @@
+"""
+The JSON each command prints with ``--json``: every shape built here, from results. Pure.
+
+Values are exact (JSON escapes what a terminal would act on); the keys are the
+contract in design.md, which scripts depend on.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+
+    from flow_ssl.batch import Outcome
+    from flow_ssl.core.models import Finding, Notice, ParsedCertificate
+    from flow_ssl.openssl.commands.base import Command, Prompt, Shell
+    from flow_ssl.trust import Instructions
+
+# Keys a CSR does not have (design.md: "certificate only").
+_CERTIFICATE_ONLY = (
+    "serial",
+    "issuer",
+    "not_before",
+    "not_after",
+    "self_signed",
+    "sha256_fingerprint",
+)
+
+
+def dumps(data: object) -> str:
+    """The one JSON rendering: indented, UTF-8 kept as is."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def parsed(cert: ParsedCertificate) -> dict[str, Any]:
+    """A parsed certificate or CSR, as ``inspect --json`` lists it."""
+    data: dict[str, Any] = cert.model_dump(mode="json")
+    if cert.kind == "csr":
+        for key in _CERTIFICATE_ONLY:
+            data.pop(key, None)
+    return data
+
+
+def findings(items: Iterable[Finding]) -> list[dict[str, Any]]:
+    """Findings as ``{"check", "status", "message"}``."""
+    return [item.model_dump() for item in items]
+
+
+def prompts(items: Iterable[Prompt]) -> list[dict[str, str]]:
+    """The questions openssl asks and flow-ssl's answers."""
+    return [{"field": p.field, "label": p.label, "answer": p.answer} for p in items]
+
+
+def warnings(notices: Iterable[Notice], named: dict[str, str]) -> list[str]:
+    """Warnings as the operator reads them, each field named as ``named`` says."""
+    return [f"{named.get(n.field, n.field)}: {n.message}" for n in notices]
+
+
+def report(ready: bool, items: Iterable[Finding]) -> dict[str, Any]:
+    """``check`` and ``probe``: ``{"ready", "findings"}``."""
+    return {"ready": ready, "findings": findings(items)}
+
+
+def made(
+    command: Command,
+    *,
+    subj: bool,
+    files: dict[str, str],
+    result: ParsedCertificate,
+    found: Sequence[Finding],
+    warned: list[str],
+    backups: dict[str, str],
+) -> dict[str, Any]:
+    """``selfsigned`` / ``csr`` after a run."""
+    return {
+        "command": command.render(),
+        "argv": list(command.argv),
+        "mode": "subj" if subj else "prompts",
+        "files": files,
+        "backups": backups,
+        "result": parsed(result),
+        "findings": findings(found),
+        "warnings": warned,
+    }
+
+
+def planned(command: Command, readback: Command, shell: Shell) -> dict[str, Any]:
+    """``selfsigned`` / ``csr`` with ``--print``."""
+    return {
+        "command": command.render(shell),
+        "argv": list(command.argv),
+        "prompts": prompts(command.prompts),
+        "readback": readback.render(shell),
+    }
+
+
+def script(steps: list[str], asked: Iterable[Prompt]) -> dict[str, Any]:
+    """A ``--print`` script as JSON: its steps as rendered, and the answers it gives."""
+    return {"steps": steps, "prompts": prompts(asked)}
+
+
+def issued(
+    serial: str,
+    files: dict[str, str],
+    result: ParsedCertificate,
+    found: Sequence[Finding],
+    warned: list[str],
+    backups: dict[str, str],
+) -> dict[str, Any]:
+    """``ca sign`` / ``ca issue`` after a run."""
+    return {
+        "serial": serial.lower(),
+        "files": files,
+        "backups": backups,
+        "result": parsed(result),
+        "findings": findings(found),
+        "warnings": warned,
+    }
+
+
+def ca_made(folder: Path, files: dict[str, str], cert: ParsedCertificate) -> dict[str, Any]:
+    """``ca init`` after a run."""
+    return {"dir": str(folder), "files": files, "certificate": parsed(cert)}
+
+
+def bundled(out: Path, certificates: Iterable[ParsedCertificate]) -> dict[str, Any]:
+    """``bundle`` after a run."""
+    return {"out": str(out), "certificates": [parsed(c) for c in certificates]}
+
+
+def trusted(
+    root: Path, name: str, fingerprint: str | None, systems: Iterable[Instructions]
+) -> dict[str, Any]:
+    """``ca trust``: the root, what to call it on clients, and each system's commands."""
+    from flow_ssl.trust import file_name
+
+    return {
+        "root": str(root),
+        "copy_as": file_name(name),
+        "sha256_fingerprint": fingerprint,
+        "systems": [
+            {"system": s.system, "commands": list(s.commands), "note": s.note} for s in systems
+        ],
+    }
+
+
+def batch_result(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """``batch``: the counts, and each entry's mode, status, files and message."""
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("made", "skipped", "failed")}
+    return {
+        **counts,
+        "entries": [
+            {
+                "number": o.job.number,
+                "cn": o.job.name,
+                "mode": o.job.mode,
+                "status": o.status,
+                "files": [str(p) for p in o.job.outputs()],
+                "message": o.message,
+            }
+            for o in outcomes
+        ],
+    }
+
+
+def error(exit_code: int, message: str) -> dict[str, Any]:
+    """What stdout carries when a ``--json`` run fails."""
+    return {"error": {"exit_code": exit_code, "message": message}}

@@ -1,0 +1,276 @@
+"""
+What a person reads: aligned, short, no dumps, and safe for a terminal. Pure (returns text).
+
+Every value that comes from a file, a server or the operator goes through
+``shown``, so an escape sequence in a certificate can neither clear the screen
+nor rewrite a FAIL line. JSON (json_data.py) carries the exact values.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
+
+    from flow_ssl.batch import Job, Outcome
+    from flow_ssl.ca import Issued
+    from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
+    from flow_ssl.openssl.commands.base import Command, Prompt, Shell
+    from flow_ssl.openssl.script import Step
+    from flow_ssl.trust import Instructions
+
+EXPIRY_HIGHLIGHT_DAYS = 30
+_MARKS = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _is_control(char: str) -> bool:
+    """C0/C1 controls, DEL, and the invisible format characters (bidi overrides)."""
+    return unicodedata.category(char) in {"Cc", "Cf"} and char != "\u00ad"
+
+
+def shown(value: object) -> str:
+    """A value made safe for a terminal: its control characters written as escapes."""
+    text = str(value)
+    if not any(map(_is_control, text)):
+        return text
+    return "".join(_escape(char) if _is_control(char) else char for char in text)
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """A whole block for a terminal: every control character but the line breaks escaped."""
+    return "\n".join(
+        shown(line) if any(map(_is_control, line)) else line for line in text.split("\n")
+    )
+
+
+def findings_table(findings: Iterable[Finding]) -> str:
+    """One line a finding: status, check ID, message."""
+    rows = list(findings)
+    width = max((len(f.check) for f in rows), default=0)
+    return "\n".join(f"  {_MARKS[f.status]}  {f.check:<{width}}  {shown(f.message)}" for f in rows)
+
+
+def name_text(attributes: Iterable[NameAttribute] | None) -> str:
+    """``CN=flow.mycompany.com, O=My Company`` (display only; JSON has the exact values)."""
+    return ", ".join(f"{shown(a.type)}={shown(a.value)}" for a in attributes or ()) or "(empty)"
+
+
+def command_text(command: Command, shell: Shell, *, explain: bool) -> str:
+    """The command line; with --explain, first each option with its meaning as comments."""
+    line = command.render(shell)
+    if not explain:
+        return line
+    parts = command.explain(shell)
+    width = max(len(text) for text, _ in parts)
+    notes = [f"#  {text:<{width}}  {why}" for text, why in parts]
+    return "\n".join([*notes, line])
+
+
+def answers_text(prompts: Sequence[Prompt]) -> str:
+    """The answers as a person would type them ('.' leaves a field blank), as comments."""
+    width = max((len(p.display) for p in prompts), default=0)
+    return "\n".join(f"#   {p.display + ':':<{width + 1}} {shown(p.answer)}" for p in prompts)
+
+
+def script_text(steps: list[Step], shell: Shell, *, heading: str) -> str:
+    """A plan's steps as a script under a heading, each command's answers after it."""
+    from flow_ssl.openssl.commands.base import Command
+    from flow_ssl.openssl.script import render_step
+
+    lines = [f"# {shown(heading)}"]
+    for step in steps:
+        lines.append(render_step(step, shell))
+        if isinstance(step, Command) and step.prompts:
+            lines.append("# openssl will ask these questions; flow-ssl answers:")
+            lines.append(answers_text(step.prompts))
+    return "\n".join(lines)
+
+
+def days_left(moment: datetime, now: datetime | None = None) -> int:
+    """Whole days from now until ``moment`` (negative once past)."""
+    now = now or datetime.now(timezone.utc)
+    return int((moment - now).total_seconds() // 86400)
+
+
+def certificate_summary(cert: ParsedCertificate, *, color: bool = False, total: int = 1) -> str:
+    """A short aligned block for one certificate or CSR (``total``: how many in its file)."""
+    rows: list[tuple[str, str]] = []
+    title = "Certificate request" if cert.kind == "csr" else "Certificate"
+    tags = []
+    if cert.basic_constraints and cert.basic_constraints.ca:
+        tags.append("CA")
+    if cert.self_signed:
+        tags.append("self-signed")
+    number = f" {cert.index + 1} of {total}" if total > 1 else ""
+    header = f"{title}{number}: {shown(cert.source)}"
+    if tags:
+        header += f"  [{', '.join(tags)}]"
+    rows.append(("Subject", name_text(cert.subject)))
+    if cert.issuer is not None and not cert.self_signed:
+        rows.append(("Issuer", name_text(cert.issuer)))
+    san = cert.subject_alt_names
+    names = san.dns + san.ip + san.email + san.uri
+    is_ca = bool(cert.basic_constraints and cert.basic_constraints.ca)
+    no_names = "none" if is_ca else "none (modern clients will refuse it)"
+    rows.append(("Names (SAN)", ", ".join(map(shown, names)) if names else no_names))
+    if cert.not_before and cert.not_after:
+        rows.append(("Valid", _validity(cert.not_before, cert.not_after, color=color)))
+    key = cert.public_key
+    key_text = key.algorithm.upper()
+    if key.curve:
+        key_text += f" {key.curve}"
+    elif key.bits:
+        key_text += f" {key.bits} bits"
+    rows.append(("Key", shown(key_text)))
+    if cert.extended_key_usage:
+        rows.append(("Usage", shown(", ".join(cert.extended_key_usage))))
+    if cert.signature_algorithm:
+        rows.append(("Signature", shown(cert.signature_algorithm)))
+    if cert.serial:
+        rows.append(("Serial", cert.serial))
+    if cert.sha256_fingerprint:
+        rows.append(("SHA-256", cert.sha256_fingerprint))
+    width = max(len(label) for label, _ in rows)
+    return header + "\n" + "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
+
+
+def _validity(not_before: datetime, not_after: datetime, *, color: bool) -> str:
+    left = days_left(not_after)
+    if left < 0:
+        status = f"EXPIRED {-left} days ago"
+    elif days_left(not_before) > 0:
+        status = "NOT YET VALID"
+    else:
+        status = f"{left} days left"
+    if color and left < EXPIRY_HIGHLIGHT_DAYS:
+        status = f"\033[1;31m{status}\033[0m"
+    elif left < EXPIRY_HIGHLIGHT_DAYS:
+        status = f"{status} (!)"
+    return f"{not_before:%Y-%m-%d %H:%M} to {not_after:%Y-%m-%d %H:%M} UTC, {status}"
+
+
+def certificate_list(certificates: Sequence[ParsedCertificate]) -> str:
+    """``  1. CN=...`` a line, in order."""
+    return "\n".join(
+        f"  {number}. {name_text(cert.subject)}" for number, cert in enumerate(certificates, 1)
+    )
+
+
+def made_summary(key: Path, out: Path, *, x509: bool) -> str:
+    """What selfsigned / csr wrote, and what to do next."""
+    made = "certificate" if x509 else "certificate request"
+    lines = [f"Wrote {shown(key)} (private key, mode 0600) and {shown(out)} ({made})."]
+    if not x509:
+        lines.append(f"Send {shown(out)} to your CA; keep {shown(key)} on the server only.")
+    return "\n".join(lines)
+
+
+def backups_text(backups: Iterable[tuple[Path, Path]]) -> str:
+    """Where each replaced file was kept."""
+    return "\n".join(f"Kept the old {shown(old)} as {shown(kept)}." for old, kept in backups)
+
+
+def ca_made_summary(folder: Path, name: str, cert: ParsedCertificate, *, root: bool) -> str:
+    """What ``ca init`` made, and what to do with it next."""
+    what = "root CA" if root else "issuing CA"
+    lines = [
+        f"Made the {what} {name!r} in {shown(folder)} (key {shown(folder / 'ca.key')}, mode 0600).",
+        f"  valid until {cert.not_after:%Y-%m-%d}; SHA-256 {cert.sha256_fingerprint}",
+    ]
+    if root:
+        lines.append(f"Trust it on your clients: flow-ssl ca trust --dir {shown(folder)}")
+    lines.append(f"Sign a CSR: flow-ssl ca sign SERVER.csr --dir {shown(folder)}")
+    return "\n".join(lines)
+
+
+def issued_summary(issued: Issued, written: dict[str, str], root: Path, folder: Path) -> str:
+    """What ``ca sign`` / ``ca issue`` wrote, and what clients must trust."""
+    san = issued.cert.subject_alt_names
+    lines = []
+    if "key" in written:
+        lines.append(f"Wrote {shown(written['key'])} (private key, mode 0600).")
+    names = ", ".join(map(shown, san.dns + san.ip))
+    chain = shown(written["fullchain"])
+    lines += [
+        f"Wrote {shown(written['certificate'])} (serial {issued.serial}, for {names}) and {chain}.",
+        findings_table(issued.findings),
+    ]
+    if issued.backups:
+        lines.append(backups_text(issued.backups))
+    lines.append(
+        f"Install {shown(written['fullchain'])} with its key; clients must trust "
+        f"{shown(root)} (flow-ssl ca trust --dir {shown(folder)})."
+    )
+    return "\n".join(lines)
+
+
+def trust_text(root: Path, name: str, fingerprint: str, systems: Iterable[Instructions]) -> str:
+    """``ca trust``: copy, check the fingerprint, then each system's commands."""
+    from flow_ssl.openssl.commands.base import posix_quote
+    from flow_ssl.trust import file_name
+
+    local = file_name(name)
+    lines = [
+        f"# Trust {name!r} on each client: copy {shown(root)} there as {local},",
+        "# check its fingerprint, then run the lines for that system in its folder.",
+        f"#   SHA-256 {fingerprint}",
+        f"openssl x509 -in {posix_quote(local)} -noout -fingerprint -sha256",
+    ]
+    for instruction in systems:
+        lines.append(f"\n# {instruction.system}")
+        if instruction.note:
+            lines.append(f"#   ({instruction.note})")
+        lines += instruction.commands
+    return "\n".join(lines)
+
+
+_BAR_WIDTH = 24
+
+
+def progress_bar(done: int, total: int, label: str) -> str:
+    """``[#######.....]  7/24  flow.mycompany.com`` (one terminal line, redrawn)."""
+    filled = _BAR_WIDTH * done // max(total, 1)
+    bar = "#" * filled + "." * (_BAR_WIDTH - filled)
+    return f"[{bar}] {done:>{len(str(total))}}/{total}  {shown(label)}"
+
+
+def batch_summary(outcomes: Sequence[Outcome], seconds: float) -> str:
+    """One line per manifest entry (number, result, mode, name, detail), then the counts."""
+    name_width = max((len(shown(o.job.name)) for o in outcomes), default=0)
+    marks = {"made": "made", "skipped": "skip", "failed": "FAIL"}
+    lines = [
+        f"  #{o.job.number:<3} {marks[o.status]}  {o.job.mode:<10} "
+        f"{shown(o.job.name):<{name_width}}  {shown(o.message)}"
+        for o in outcomes
+    ]
+    counts = {status: sum(o.status == status for o in outcomes) for status in marks}
+    tail = " (--force redoes skipped entries)" if counts["skipped"] else ""
+    lines.append(
+        f"{counts['made']} made, {counts['skipped']} skipped, {counts['failed']} failed "
+        f"in {seconds:.1f}s{tail}"
+    )
+    return "\n".join(lines)
+
+
+def batch_script(manifest: Path, jobs: Sequence[Job], steps: list[Step], shell: Shell) -> str:
+    """``batch --print``: one script of every entry's openssl commands."""
+    from flow_ssl.openssl.script import render_script
+
+    lines = ["#!/bin/sh", "set -eu"] if shell == "posix" else []
+    lines.append(
+        f"# flow-ssl batch {shown(manifest)}: {len(jobs)} entries. flow-ssl answers openssl's "
+        "questions; this script gives the same subject with -subj."
+    )
+    lines.append(render_script(steps, shell))
+    return "\n".join(lines)
