@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -12,8 +14,27 @@ from cryptography import x509
 if TYPE_CHECKING:
     from pathlib import Path
 
-OPENSSL = shutil.which("openssl")
+# The openssl under test: what flow-ssl itself uses (FLOW_SSL_OPENSSL, else PATH). Every
+# openssl the tests run goes through openssl() below, so `make test-matrix` tries them all.
+OPENSSL = os.environ.get("FLOW_SSL_OPENSSL") or shutil.which("openssl")
+# The machine's own openssl, for the few oracles that need OpenSSL 3 features whatever is
+# under test (s_server as a TLS peer, -copy_extensions to forge a SHA-1 chain). They say so.
+SYSTEM_OPENSSL = shutil.which("openssl")
 requires_openssl = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl binary")
+
+
+def openssl(*args: str, stdin: bytes = b"", cwd: Path | None = None, system: bool = False) -> bytes:
+    """
+    Run openssl (the one under test, or the system's with ``system``); return its stdout.
+
+    Raises:
+        subprocess.CalledProcessError: it failed (its stderr is on the exception).
+    """
+    binary = SYSTEM_OPENSSL if system else OPENSSL
+    assert binary is not None, "no openssl"
+    done = subprocess.run([binary, *args], input=stdin, capture_output=True, check=True, cwd=cwd)
+    return done.stdout
+
 
 # The vendor page's example subject.
 VENDOR_SUBJECT = [
@@ -54,3 +75,25 @@ def fake_openssl(tmp_path: Path, body: str) -> Path:
     script.write_text("#!/bin/sh\n" + body)
     script.chmod(0o755)
     return script
+
+
+def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """
+    Run a printed script with ``sh``, where ``openssl`` is the openssl under test.
+
+    Raises:
+        subprocess.CalledProcessError: the script failed (its output is on the exception).
+    """
+    folder = cwd / ".openssl-under-test"
+    folder.mkdir(exist_ok=True)
+    shim = folder / "openssl"
+    shim.write_text(f'#!/bin/sh\nexec "{OPENSSL}" "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"}
+    try:
+        return subprocess.run(
+            ["sh"], input=script, text=True, cwd=cwd, env=env, capture_output=True, check=True
+        )
+    finally:
+        shim.unlink()
+        folder.rmdir()

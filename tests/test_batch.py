@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.helpers import listing, load_cert, load_csr, requires_openssl
+from tests.helpers import listing, load_cert, load_csr, requires_openssl, run_sh
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -177,9 +176,7 @@ def test_printed_script_makes_the_same_certificates(
     assert listing(tmp_path) == ["hosts.toml"]
     assert result.out.startswith("#!/bin/sh\nset -eu\n")
     assert result.out.count("openssl req -x509") == len(hosts)
-    script = tmp_path / "make.sh"
-    script.write_text(result.out)
-    subprocess.run(["sh", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    run_sh(result.out, tmp_path)
     for cn, sans in hosts:
         cert = load_cert(tmp_path / "certs" / f"{_stem(cn)}.crt")
         assert set(sans) <= set(_names(cert))

@@ -21,7 +21,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from flow_ssl.cli.app import main
 from flow_ssl.openssl import verify
-from tests.helpers import fake_openssl, listing, load_cert, requires_openssl
+from tests.helpers import (
+    OPENSSL,
+    fake_openssl,
+    listing,
+    load_cert,
+    openssl,
+    requires_openssl,
+    run_sh,
+)
 from tests.tls import gnutls_handshake, go_handshake, handshake, s_server
 
 if TYPE_CHECKING:
@@ -60,11 +68,8 @@ def _csr(folder: Path, name: str, *extra: str, key: str = "ec") -> Path:
     """A CSR made by openssl directly (an operator's own tooling), with extra req options."""
     newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
         "-newkey", key]  # fmt: skip
-    subprocess.run(
-        ["openssl", "req", "-new", "-nodes", *newkey, "-keyout", str(folder / f"{name}.key"),
-         "-subj", f"/O=Acme/CN={name}", *extra, "-out", str(folder / f"{name}.csr")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    openssl("req", "-new", "-nodes", *newkey, "-keyout", str(folder / f"{name}.key"),
+            "-subj", f"/O=Acme/CN={name}", *extra, "-out", str(folder / f"{name}.csr"))  # fmt: skip
     return folder / f"{name}.csr"
 
 
@@ -228,8 +233,7 @@ def test_tampered_csr_is_refused_and_nothing_written(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
     csr = _csr(tmp_path, "flow.mycompany.com")
-    der = subprocess.run(["openssl", "req", "-in", str(csr), "-outform", "DER"],
-                         check=True, capture_output=True).stdout  # fmt: skip
+    der = openssl("req", "-in", str(csr), "-outform", "DER")
     at = der.index(b"flow.mycompany.com")
     tampered = der[:at] + b"evil" + der[at + 4 :]  # same length: still parses
     body = base64.encodebytes(tampered).decode()
@@ -357,17 +361,14 @@ def test_printed_scripts_run_nothing_and_make_a_working_ca(
     init = cli("ca", "init", "--dir", "root", "--name", "Script Root", "--print")
     assert init.code == 0
     assert listing(tmp_path) == []
-    script = tmp_path.parent / f"{tmp_path.name}-init.sh"
-    script.write_text(init.out)
-    subprocess.run(["sh", "-e", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    run_sh(init.out, tmp_path)
     root = load_cert(tmp_path / "root" / "ca.crt")
     assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     _csr(tmp_path, "flow.mycompany.com")
     sign = cli("ca", "sign", "flow.mycompany.com.csr", "--dir", "root", "--print")
     assert sign.code == 0
     assert not (tmp_path / "flow.mycompany.com.crt").exists()
-    script.write_text(sign.out)
-    subprocess.run(["sh", "-e", str(script)], cwd=tmp_path, check=True, capture_output=True)
+    run_sh(sign.out, tmp_path)
     cert = load_cert(tmp_path / "flow.mycompany.com.crt")
     cert.verify_directly_issued_by(root)
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -426,7 +427,7 @@ def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
 
 def _openssl_reporting(tmp_path: Path, version: str, before_exec: str = "") -> Path:
     """The real openssl behind a script that reports another version (or fails a step)."""
-    real = shutil.which("openssl")
+    real = OPENSSL
     return fake_openssl(
         tmp_path,
         f'if [ "$1" = version ]; then echo "{version}"; exit 0; fi\n'
@@ -476,12 +477,10 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
     """A CN like 'Flow Server' is not a host name: the SAN carries the names."""
-    subprocess.run(
-        ["openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:P-256", "-keyout", "label.key", "-subj", "/CN=Flow Server",
-         "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:10.0.0.5", "-out", "label.csr"],
-        cwd=tmp_path, check=True, capture_output=True,
-    )  # fmt: skip
+    openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-keyout", "label.key", "-subj", "/CN=Flow Server",
+            "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:10.0.0.5", "-out", "label.csr",
+            cwd=tmp_path)  # fmt: skip
     result = cli("ca", "sign", "label.csr", "--dir", str(cas / "root"))
     assert result.code == 0, result.err
     cert = load_cert(tmp_path / "label.crt")

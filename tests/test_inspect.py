@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from flow_ssl.openssl import parse, reader, runner
-from tests.helpers import requires_openssl
+from tests.helpers import openssl, requires_openssl
 from tests.oracle import differences, unusual_certificates
 
 if TYPE_CHECKING:
@@ -121,12 +121,9 @@ def test_der_and_csr_inputs(cli: Callable[..., Run], tmp_path: Path) -> None:
         "openssl req -noout -text -in r.example.com.csr"
     )
     # A small EC CSR in DER is under 256 bytes: its length has one byte (0x30 0x81 ..).
-    subprocess.run(
-        ["openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:P-256", "-keyout", "s.key", "-subj", "/CN=s", "-outform", "DER",
-         "-out", "r.der"],
-        cwd=tmp_path, check=True, capture_output=True,
-    )  # fmt: skip
+    openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-keyout", "s.key", "-subj", "/CN=s", "-outform", "DER", "-out", "r.der",
+            cwd=tmp_path)  # fmt: skip
     assert (tmp_path / "r.der").read_bytes()[:2] == b"\x30\x81"
     result = cli("inspect", "r.der", "--json")
     assert result.code == 0, result.err

@@ -14,7 +14,7 @@ from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.probe import split_host_port, target
 from tests.helpers import requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
-from tests.tls import free_port, s_server
+from tests.tls import refusing_port, s_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -81,7 +81,8 @@ def test_a_server_that_forgets_its_intermediate(cli: Callable[..., Run], chain: 
 
 @requires_openssl
 def test_nothing_listening_is_exit_3(cli: Callable[..., Run]) -> None:
-    result = cli("probe", f"127.0.0.1:{free_port()}", "--timeout", "5")
+    with refusing_port() as port:
+        result = cli("probe", f"127.0.0.1:{port}", "--timeout", "5")
     assert result.code == 3
     assert "nothing is listening" in result.err
     assert "Traceback" not in result.err

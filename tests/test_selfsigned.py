@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.helpers import VENDOR_SUBJECT, Run, load_cert, requires_openssl
+from tests.helpers import VENDOR_SUBJECT, Run, load_cert, requires_openssl, run_sh
 from tests.tls import handshake, s_server
 
 if TYPE_CHECKING:
@@ -128,7 +127,7 @@ def test_printed_subj_line_pastes_into_sh(cli: Callable[..., Run], tmp_path: Pat
     line = printed.out.splitlines()[0]
     assert line.startswith("openssl req -x509")
     assert not (tmp_path / "pasted.crt").exists()
-    subprocess.run(["sh", "-c", line], cwd=tmp_path, check=True, capture_output=True)
+    run_sh(line, tmp_path)
     values = {a.oid: a.value for a in load_cert(tmp_path / "pasted.crt").subject}
     assert values[NameOID.ORGANIZATION_NAME] == TRICKY["--org"]
     assert values[NameOID.ORGANIZATIONAL_UNIT_NAME] == TRICKY["--ou"]

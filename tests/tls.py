@@ -5,47 +5,56 @@ from __future__ import annotations
 import socket
 import ssl
 import subprocess
-import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from tests.helpers import SYSTEM_OPENSSL
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
 
-def free_port() -> int:
-    """A port nothing listens on (yet)."""
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A port held by a socket that never listens: connections to it are refused, race-free."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-        return port
+        yield port
 
 
 @contextmanager
 def s_server(cert: Path, key: Path, chain: Path | None = None) -> Iterator[int]:
-    """Serve ``cert`` (and ``chain``) with openssl s_server; yield the port."""
-    port = free_port()
-    argv = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert),
-            "-key", str(key), "-quiet", "-www"]  # fmt: skip
+    """
+    Serve ``cert`` (and ``chain``) with openssl s_server; yield its port once it listens.
+
+    The system's openssl on purpose: the TLS server is the oracle's peer, not what is
+    under test. It binds port 0 itself and prints ``ACCEPT host:port`` once listening,
+    so there is no race for the port nor for the moment it is ready.
+    """
+    assert SYSTEM_OPENSSL is not None
+    argv = [SYSTEM_OPENSSL, "s_server", "-accept", "127.0.0.1:0", "-cert", str(cert),
+            "-key", str(key), "-www"]  # fmt: skip
     if chain is not None:
         argv += ["-cert_chain", str(chain)]
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"openssl s_server exited with {process.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        assert process.stdout is not None
+        port = None
+        for line in process.stdout:
+            if line.startswith("ACCEPT "):
+                port = int(line.rsplit(":", 1)[1])
                 break
-            except OSError:
-                time.sleep(0.02)
+        if port is None:
+            raise RuntimeError(f"openssl s_server exited with {process.wait()}")
         yield port
     finally:
         process.kill()
         process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def handshake(port: int, server_name: str, cafile: Path) -> str | None:
