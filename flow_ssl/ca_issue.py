@@ -87,7 +87,8 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     ca = plan.ca
-    with cafolder.locked(ca.folder), files.staged(outputs) as (key, out, fullchain):
+    kept: list[tuple[Path, Path]] = []
+    with cafolder.locked(ca.folder), files.staged(outputs, kept) as (key, out, fullchain):
         serial = cafolder.read_serial(ca.folder)
         if announce:
             announce(plan.steps(serial=serial))
@@ -96,4 +97,4 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
         findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
         refuse_failures(findings, "the issued certificate")
         cafolder.log_issued(ca.folder, cert, plan.out)
-    return Issued(cert=cert, serial=serial, findings=findings)
+    return Issued(cert=cert, serial=serial, findings=findings, backups=kept)

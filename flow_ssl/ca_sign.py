@@ -177,7 +177,8 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     ca = plan.ca
-    with cafolder.locked(ca.folder), files.staged(outputs) as (out, fullchain):
+    kept: list[tuple[Path, Path]] = []
+    with cafolder.locked(ca.folder), files.staged(outputs, kept) as (out, fullchain):
         serial = cafolder.read_serial(ca.folder)
         if announce:
             announce(plan.steps(serial=serial))
@@ -195,4 +196,4 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
         ]
         refuse_failures(findings, "the signed certificate")
         cafolder.log_issued(ca.folder, cert, plan.out)
-    return Issued(cert=cert, serial=serial, findings=findings)
+    return Issued(cert=cert, serial=serial, findings=findings, backups=kept)

@@ -1,25 +1,34 @@
 """
-Safe output: no silent overwrite, staged writes renamed into place, 0600 keys,
-nothing left behind on failure.
+Safe output: nothing lost, nothing half-written, keys 0600.
+
+The files of one result (key, certificate, chain, CSR) are written into a 0700
+staging folder beside their targets and put in place together, or not at all.
+A file replaced with --force is kept beside it as a backup first (a hard link:
+same bytes, same mode), and a failed put-in-place is rolled back.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.core.errors import InvalidInputError, OutputExistsError
+from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 KEY_MODE = 0o600
 STAGING_PREFIX = ".flow-ssl-"
+# The first PEM label of a file flow-ssl would replace says what it is.
+_PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
 
     Raises:
         InvalidInputError: a missing folder, a folder in the way, or the same path twice.
-        OutputExistsError: a file exists and ``force`` is false.
+        OutputExistsError: a file exists and ``force`` is false (saying what it is).
     """
     seen: set[Path] = set()
     for output in outputs:
@@ -53,18 +62,53 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
             raise InvalidInputError(f"folder {path.parent} is not writable")
         if path.is_dir():
             raise InvalidInputError(f"{path} is a folder; give a file name")
-        if path.exists() and not force:
-            raise OutputExistsError(f"{path} already exists; nothing was changed")
+        if (path.exists() or path.is_symlink()) and not force:
+            raise OutputExistsError(
+                f"{path} already exists ({describe(path)}); nothing was changed"
+            )
+
+
+def describe(path: Path) -> str:
+    """What an existing file is, and what replacing it would cost (a pending request's key)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("ascii", errors="replace")
+    except OSError as exc:
+        return f"unreadable: {exc.strerror}"
+    found = _PEM_LABEL.search(head)
+    label = found.group(1) if found else ""
+    if label.endswith("PRIVATE KEY"):
+        pending = [p.name for p in _siblings(path, (".csr",)) if p.exists()]
+        if pending:
+            return (
+                f"a private key, with the request {pending[0]} beside it: replacing it would "
+                "leave the certificate your CA sends back without its key"
+            )
+        return "a private key"
+    if "REQUEST" in label:
+        return "a certificate request"
+    return "a certificate" if "CERTIFICATE" in label else "a file"
+
+
+def _siblings(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    return [path.with_suffix(suffix) for suffix in suffixes if path.suffix != suffix]
 
 
 @contextmanager
-def staged(outputs: Sequence[Output]) -> Iterator[list[Path]]:
+def staged(
+    outputs: Sequence[Output], backups: list[tuple[Path, Path]] | None = None
+) -> Iterator[list[Path]]:
     """
-    Give temporary paths beside each output; on success rename them into place.
+    Give temporary paths beside each output; once the body succeeds, put them all in place.
 
-    The staging folder is created 0700 in each output's own folder, so the final
+    The staging folder is made 0700 in each output's own folder, so the final
     rename is atomic and a half-written key is never readable by others. If the
-    body raises, every staged file is removed and no output is touched.
+    body raises (or a signal stops the run), every staged file is removed and no
+    output is touched. Each file replaced is kept first as a backup, appended to
+    ``backups`` as (file, backup).
+
+    Raises:
+        WriteFailedError: a file could not be put in place; everything was rolled back.
     """
     folders: dict[Path, Path] = {}
     staged_paths: list[Path] = []
@@ -76,17 +120,99 @@ def staged(outputs: Sequence[Output]) -> Iterator[list[Path]]:
             staged_paths.append(folders[parent] / output.path.name)
         yield staged_paths
         for output, temporary in zip(outputs, staged_paths, strict=True):
+            if not temporary.is_file():
+                raise WriteFailedError(f"{output.path} was not written; nothing was changed")
             if output.secret:
                 # openssl 1.0.2 and LibreSSL write keys with the umask: fix it here.
                 temporary.chmod(KEY_MODE)
-            temporary.replace(output.path)
+        kept = _put_in_place(list(zip(staged_paths, (o.path for o in outputs), strict=True)))
+        if backups is not None:
+            backups.extend(kept)
     finally:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_text(output: Output, text: str, *, force: bool) -> None:
-    """Write one text file atomically (staged and renamed), never clobbering without force."""
+def _put_in_place(moves: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """Rename each staged file over its target, after backing up the ones that exist; or none."""
+    kept: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        for _, target in moves:
+            if target.exists() or target.is_symlink():
+                backup = backup_name(target)
+                _keep(target, backup)
+                kept.append((target, backup))
+        for temporary, target in moves:
+            temporary.replace(target)
+            placed.append(target)
+    except OSError as exc:
+        _roll_back(placed, kept)
+        where = exc.filename or (moves[len(placed)][1] if len(placed) < len(moves) else "")
+        raise WriteFailedError(
+            f"could not put {where} in place: {exc.strerror or exc}; nothing was changed"
+        ) from None
+    return kept
+
+
+def _keep(target: Path, backup: Path) -> None:
+    """The old file, kept under ``backup``: a hard link (same bytes, same mode), else a copy."""
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP}:
+            raise
+        shutil.copy2(target, backup, follow_symlinks=False)
+
+
+def _roll_back(placed: list[Path], kept: list[tuple[Path, Path]]) -> None:
+    """Undo a partial put-in-place: the old files back where they were, new ones gone."""
+    backed_up = dict(kept)
+    for target in placed:
+        if target in backed_up:
+            backed_up.pop(target).replace(target)
+        else:
+            target.unlink(missing_ok=True)
+    for backup in backed_up.values():
+        backup.unlink(missing_ok=True)
+
+
+def backup_name(target: Path) -> Path:
+    """``flow.key`` -> ``flow.key.bak-20261128-044512`` (``-2``, ``-3``... if that is taken)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = target.with_name(f"{target.name}.bak-{stamp}")
+    number = 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = target.with_name(f"{target.name}.bak-{stamp}-{number}")
+        number += 1
+    return candidate
+
+
+def write_text(
+    output: Output, text: str, *, force: bool, backups: list[tuple[Path, Path]] | None = None
+) -> None:
+    """
+    Write one text file all-or-nothing (staged, put in place), never clobbering without force.
+
+    Raises:
+        WriteFailedError: the disk is full or the folder refuses the file; nothing was changed.
+    """
     check_outputs([output], force=force)
-    with staged([output]) as (temporary,):
-        temporary.write_text(text, encoding="utf-8")
+    with staged([output], backups) as (temporary,):
+        write_staged(temporary, text.encode())
+
+
+def write_staged(path: Path, data: bytes) -> None:
+    """
+    Write bytes into a staging path.
+
+    Raises:
+        WriteFailedError: a full disk or an I/O error, with the reason.
+    """
+    try:
+        with path.open("xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise WriteFailedError(f"could not write {path.name}: {exc.strerror or exc}") from None

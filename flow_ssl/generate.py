@@ -84,7 +84,8 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     runner.find_openssl().require(plan.command().needs)
-    with files.staged(outputs) as (staged_key, staged_out):
+    kept: list[tuple[Path, Path]] = []
+    with files.staged(outputs, kept) as (staged_key, staged_out):
         perform([plan.command(keyout=str(staged_key), out=str(staged_out))])
         (result,) = reader.read_file(staged_out)
         result.source = str(plan.out_path)
@@ -94,4 +95,4 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
         else:
             findings.append(verify.csr_signature(staged_out))
         refuse_failures(findings, "openssl's result")
-    return Outcome(plan=plan, result=result, findings=findings)
+    return Outcome(plan=plan, result=result, findings=findings, backups=kept)

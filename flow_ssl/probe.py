@@ -159,4 +159,5 @@ def probe(
             hosts=hosts or (where.host,),
             min_days=min_days,
             label=f"{where.shown} served",
+            served=True,
         )

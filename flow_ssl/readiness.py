@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate
 
 _KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
-# openssl verify errors that mean "an issuer certificate is missing" (x509_vfy.h).
-_MISSING_ISSUER = {2, 20}
+# openssl verify errors (x509_vfy.h) that mean only "no trusted root": an issuer not found
+# (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
+_UNTRUSTED = {2, 18, 19, 20, 21}
 
 
 @dataclass
@@ -60,9 +61,13 @@ def check(
     min_days: int = 30,
     now: datetime | None = None,
     label: str | None = None,
+    served: bool = False,
 ) -> Report:
     """
     Run every readiness check over the set.
+
+    ``served``: the certificates came from a live server (probe), so advice is about the
+    server's configuration, not about files to add.
 
     Raises:
         InvalidInputError: a file is missing, unreadable or of the wrong kind.
@@ -71,18 +76,22 @@ def check(
     in_cert_file = _certificates(cert)
     leaf = in_cert_file[0]
     extra = [c for path in chain for c in _certificates(path)]
-    if ca_file is not None:
-        _certificates(ca_file)
+    roots = _certificates(ca_file) if ca_file is not None else []
+    sent = [*in_cert_file, *extra]
     findings = [
         finding("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
     ]
     findings += checks.validity(leaf, now=now, min_days=min_days)
     if key is not None:
         findings += _key_findings(key, cert)
-    findings.append(checks.chain_order(in_cert_file))
-    findings += _verify_findings(leaf, cert, chain, ca_file)
+    findings.append(checks.chain_order(sent))
+    findings += _trust_findings(sent, cert, chain, ca_file, roots, served=served)
     findings += checks.names_and_usage(leaf, hosts)
-    findings += checks.strength(leaf, [*in_cert_file[1:], *extra])
+    if not hosts:
+        findings.append(
+            finding("hostname", "warn", "not checked: give each name clients use with --host")
+        )
+    findings += checks.strength(leaf, sent[1:])
     findings.append(checks.period(leaf, public=ca_file is None and not leaf.self_signed))
     findings.append(
         finding(
@@ -117,41 +126,94 @@ def _key_findings(key: Path, cert: Path) -> list[Finding]:
     ]
 
 
-def _verify_findings(
-    leaf: ParsedCertificate,
+def _issuer_chain(sent: list[ParsedCertificate]) -> list[ParsedCertificate]:
+    """The leaf, then each issuer found among the certificates sent, in issuing order."""
+    chain = [sent[0]]
+    while not chain[-1].self_signed:
+        parent = next((c for c in sent if c.issued(chain[-1]) and c not in chain), None)
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+def _trust_findings(
+    sent: list[ParsedCertificate],
     cert: Path,
     chain: tuple[Path, ...],
     ca_file: Path | None,
+    roots: list[ParsedCertificate],
+    *,
+    served: bool,
 ) -> list[Finding]:
-    trust = ca_file
-    if leaf.self_signed and ca_file is None:
-        trust = cert  # complete by itself: trust it to check its own signature and purpose
+    """
+    chain-complete and chain-verifies, honestly.
+
+    chain-verifies passes only when openssl verified the chain against ``ca_file`` or
+    the system's roots. A self-signed or private-CA certificate that neither trusts is a
+    warning with what to do, never a pass: clients refuse it until told to trust it.
+    """
+    leaf = sent[0]
+    where = f"the roots in {ca_file}" if ca_file else "the system's roots"
+    if leaf.self_signed and any(r.sha256_fingerprint == leaf.sha256_fingerprint for r in roots):
+        return [
+            finding("chain-complete", "pass", "self-signed: complete by itself"),
+            finding("chain-verifies", "pass", f"trusted directly: it is among {where}"),
+        ]
     verdict = verify.verify_chain(
-        cert, untrusted=(cert, *chain), ca_file=trust, purpose="sslserver"
+        cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
     )
-    errors = verdict.errors
-    missing = [e for e in errors if e[0] in _MISSING_ISSUER]
-    roots = f"the roots in {ca_file}" if ca_file else "the system's roots"
-    complete = finding(
-        "chain-complete",
-        "fail" if missing else "pass",
-        f"an intermediate is missing at depth {missing[0][1]} ({missing[0][2]}): add the CA's "
-        "chain file with --chain"
-        if missing
-        else "self-signed: complete by itself"
-        if leaf.self_signed and ca_file is None
-        else f"the chain reaches {roots}",
-    )
-    verifies = finding(
-        "chain-verifies",
-        "pass" if verdict.ok else "fail",
-        "openssl verify -purpose sslserver: OK"
-        if verdict.ok
-        else f"openssl verify: {errors[0][2]} (error {errors[0][0]} at depth {errors[0][1]})"
-        if errors
-        else f"openssl verify failed: {verdict.last_words}",
-    )
-    return [complete, verifies]
+    top = _issuer_chain(sent)[-1]
+    if top.self_signed:
+        complete = (
+            "self-signed: complete by itself" if top is leaf else f"complete up to {_name(top)}"
+        )
+    elif top is not leaf or verdict.ok:
+        complete = f"complete up to {_name(top)}, issued by {_issuer(top)}"
+    else:
+        advice = (
+            "the server does not send it: configure the full chain (flow-ssl bundle writes it)"
+            if served
+            else "add the CA's chain file with --chain (or, for a company root, --ca-file)"
+        )
+        missing = f"the issuer of the leaf ({_issuer(leaf)}) is missing: {advice}"
+        return [finding("chain-complete", "fail", missing), _verify_failed(verdict)]
+    if verdict.ok:
+        verified = f"openssl verify -purpose sslserver: OK with {where}"
+        return [
+            finding("chain-complete", "pass", complete),
+            finding("chain-verifies", "pass", verified),
+        ]
+    if any(code not in _UNTRUSTED for code, _, _ in verdict.errors) or not verdict.errors:
+        return [finding("chain-complete", "pass", complete), _verify_failed(verdict)]
+    what = "this self-signed certificate" if top is leaf else f"its root ({_issuer(top)})"
+    return [
+        finding("chain-complete", "pass", complete),
+        finding(
+            "chain-verifies",
+            "warn",
+            f"not trusted: {what} is not among {where}; clients refuse it until they trust "
+            "that root (flow-ssl ca trust prints how; --ca-file ROOT checks against it)",
+        ),
+    ]
+
+
+def _verify_failed(verdict: verify.ChainVerdict) -> Finding:
+    errors = [e for e in verdict.errors if e[0] not in _UNTRUSTED] or list(verdict.errors)
+    if errors:
+        code, depth, reason = errors[0]
+        message = f"openssl verify: {reason} (error {code} at depth {depth})"
+    else:
+        message = f"openssl verify failed: {verdict.last_words}"
+    return finding("chain-verifies", "fail", message)
+
+
+def _name(cert: ParsedCertificate) -> str:
+    return ", ".join(f"{a.type}={a.value}" for a in cert.subject) or "(empty subject)"
+
+
+def _issuer(cert: ParsedCertificate) -> str:
+    return ", ".join(f"{a.type}={a.value}" for a in cert.issuer or []) or "(empty issuer)"
 
 
 def build_bundle(
@@ -182,15 +244,20 @@ def build_bundle(
             "none of the chain certificates issued the leaf; nothing was written",
             hint=f"the leaf's issuer is {issuer}",
         )
-    if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
-        ordered.pop()
     left_out = [c for c in pool.values() if c not in ordered]
+    if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
+        ordered.pop()  # on purpose, not "left out": servers should not send their root
     return ordered, left_out
 
 
-def write_bundle(bundle: list[ParsedCertificate], out: Path, *, force: bool) -> None:
-    """The combined PEM file, leaf first."""
-    files.write_text(files.Output(out), "".join(reader.to_pem(c.der) for c in bundle), force=force)
+def write_bundle(
+    bundle: list[ParsedCertificate], out: Path, *, force: bool
+) -> list[tuple[Path, Path]]:
+    """The combined PEM file, leaf first; returns the backup kept of a replaced file."""
+    kept: list[tuple[Path, Path]] = []
+    text = "".join(reader.to_pem(c.der) for c in bundle)
+    files.write_text(files.Output(out), text, force=force, backups=kept)
+    return kept
 
 
 def planned_reads(paths: tuple[Path, ...]) -> list[Step]:

@@ -184,15 +184,22 @@ def test_warnings_exit_0(
     assert _findings(result)[check_id] == ["warn"]
 
 
-def test_self_signed_from_selfsigned_is_ready(cli: Callable[..., Run]) -> None:
-    """A good self-signed certificate is complete by itself: warn self-signed, exit 0."""
+def test_self_signed_is_ready_but_never_called_trusted(cli: Callable[..., Run]) -> None:
+    """A good self-signed certificate is complete by itself; untrusted until --ca-file names it."""
     assert cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256").code == 0
-    result = cli("check", "--cert", "flow.mycompany.com.crt", "--key", "flow.mycompany.com.key",
-                 "--host", "flow.mycompany.com", "--json")  # fmt: skip
+    args = ["check", "--cert", "flow.mycompany.com.crt", "--key", "flow.mycompany.com.key",
+            "--host", "flow.mycompany.com"]  # fmt: skip
+    result = cli(*args, "--json")
     assert result.code == 0, result.out
     found = _findings(result)
     assert found["self-signed"] == ["warn"]
-    assert found["chain-verifies"] == ["pass"]
+    assert found["chain-complete"] == ["pass"]
+    assert found["chain-verifies"] == ["warn"]
+    human = cli(*args)
+    assert "clients refuse it until they trust its root" in human.out
+    assert "Ready to install." not in human.out
+    trusted = cli(*args, "--ca-file", "flow.mycompany.com.crt", "--json")
+    assert _findings(trusted)["chain-verifies"] == ["pass"]
 
 
 def test_bad_input_exits_2(cli: Callable[..., Run]) -> None:

@@ -78,7 +78,7 @@ app.add_typer(ca.ca_app, name="ca", short_help="A company CA: make one, sign, is
 # Flags named differently by one command (ca init calls its CN --name).
 _RENAMED = {"ca init": {"common_name": "--name"}}
 _STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 
 
@@ -115,16 +115,17 @@ def _command_path(args: list[str]) -> str:
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> NoReturn:
-    """SIGTERM/SIGHUP: stop every openssl now, then unwind like Ctrl-C (cleaning up)."""
+    """Ctrl-C, SIGTERM, SIGHUP: stop every openssl now, then unwind (cleaning up) and exit."""
     from flow_ssl.openssl.runner import stop_all
 
     stop_all(signum)
+    # Not KeyboardInterrupt for Ctrl-C: typer would turn that into a silent exit 130.
     raise Stopped(signum)
 
 
 @contextmanager
 def _signals_stop_the_run() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the run like Ctrl-C; the old handlers come back after it."""
+    """Signals stop the run and its openssl children; the old handlers come back after it."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers (tests run main() in threads too)
         return
@@ -134,6 +135,9 @@ def _signals_stop_the_run() -> Iterator[None]:
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+        runner = sys.modules.get("flow_ssl.openssl.runner")
+        if runner is not None:
+            runner.resume()
 
 
 def _message(exc: FlowSSLError, command_path: str) -> str:
@@ -172,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         code, message = int(ExitCode.INTERRUPTED), "cancelled (Ctrl-C); nothing was left behind"
     except Stopped as exc:
         code = ExitCode.for_signal(exc.signum)
-        message = f"stopped by {signal.Signals(exc.signum).name}; nothing was left behind"
+        what = "cancelled (Ctrl-C)" if exc.signum == signal.SIGINT else "stopped by "
+        if exc.signum != signal.SIGINT:
+            what += signal.Signals(exc.signum).name
+        message = f"{what}; nothing was left behind"
     except Exception as exc:  # noqa: BLE001 - the one boundary: every error becomes a line
         usage = _usage_error(exc)
         if usage is None:

@@ -176,13 +176,15 @@ def bundle(
         return
     files.check_outputs([files.Output(out)], force=force)
     ordered, left_out = readiness.build_bundle(cert, tuple(chain), include_root=include_root)
-    readiness.write_bundle(ordered, out, force=force)
+    kept = readiness.write_bundle(ordered, out, force=force)
     for extra in left_out:
         console.warn(f"left out {text.name_text(extra.subject)}: it is not in the leaf's chain")
     if as_json:
         console.emit_json(json_data.bundled(out, ordered))
         return
     console.say(f"Wrote {text.shown(out)}:\n{text.certificate_list(ordered)}")
+    if kept:
+        console.say(text.backups_text(kept))
 
 
 def probe(
@@ -236,7 +238,7 @@ def probe(
     if not as_json:
         console.say(f"{text.shown(where.shown)} sent {len(report.certificates)} certificate(s):")
         console.say(text.certificate_list(report.certificates))
-    _finish_report(report, as_json=as_json, ready_text="Ready: clients will accept what it sends.")
+    _finish_report(report, as_json=as_json, served=True)
 
 
 def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
@@ -251,7 +253,7 @@ def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
         raise InvalidInputError("must be 0 or more", field="min_days")
 
 
-def _finish_report(report: Report, *, as_json: bool, ready_text: str = "Ready to install.") -> None:
+def _finish_report(report: Report, *, as_json: bool, served: bool = False) -> None:
     """The findings (table or JSON), then exit 1 unless ready."""
     from flow_ssl.output import json_data, text
 
@@ -259,6 +261,6 @@ def _finish_report(report: Report, *, as_json: bool, ready_text: str = "Ready to
         console.emit_json(json_data.report(report.ready, report.findings))
     else:
         console.say(text.findings_table(report.findings))
-        console.say(ready_text if report.ready else "NOT ready: fix the FAIL lines above.")
+        console.say(text.verdict(report.findings, served=served))
     if not report.ready:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -144,9 +144,18 @@ def period(leaf: ParsedCertificate, *, public: bool) -> Finding:
 
 
 def chain_order(items: list[ParsedCertificate]) -> Finding:
-    """chain-order: a combined file is leaf first, each certificate signed by the next."""
+    """chain-order: what is sent is leaf first, each certificate issued by the next, none twice."""
     if len(items) < 2:
         return finding("chain-order", "pass", "a single certificate")
+    seen: dict[str, int] = {}
+    for number, cert in enumerate(items, 1):
+        first = seen.setdefault(cert.sha256_fingerprint or str(number), number)
+        if first != number:
+            again = "the leaf" if first == 1 else f"certificate {first}"
+            return finding(
+                "chain-order", "fail",
+                f"certificate {number} is {again} again (sent twice): remove the copy",
+            )  # fmt: skip
     if items[0].basic_constraints and items[0].basic_constraints.ca:
         leaves = [
             i for i, c in enumerate(items) if not (c.basic_constraints and c.basic_constraints.ca)
@@ -154,7 +163,7 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
         where = f" (the leaf is number {leaves[0] + 1})" if leaves else ""
         return finding(
             "chain-order", "fail",
-            f"the file starts with a CA certificate{where}: put the server certificate first",
+            f"it starts with a CA certificate{where}: the server certificate goes first",
         )  # fmt: skip
     for number, (child, parent) in enumerate(pairwise(items), 1):
         if not parent.issued(child):

@@ -77,6 +77,10 @@ class _Children:
         for stop in stops:
             stop()
 
+    def resume(self) -> None:
+        with self._lock:
+            self.stopping = None
+
 
 _children = _Children()
 
@@ -84,6 +88,11 @@ _children = _Children()
 def stop_all(signum: int) -> None:
     """Stop every openssl running now and start no other (a signal arrived)."""
     _children.stop_all(signum)
+
+
+def resume() -> None:
+    """Allow openssl to run again (the next run in the same process, as in tests)."""
+    _children.resume()
 
 
 def find_openssl() -> features.OpenSSL:

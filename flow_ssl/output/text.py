@@ -61,6 +61,21 @@ def findings_table(findings: Iterable[Finding]) -> str:
     return "\n".join(f"  {_MARKS[f.status]}  {f.check:<{width}}  {shown(f.message)}" for f in rows)
 
 
+def verdict(findings: Sequence[Finding], *, served: bool) -> str:
+    """The last line of check/probe: never says clients accept what they will not."""
+    statuses = {f.check: f.status for f in findings}
+    if any(f.status == "fail" for f in findings):
+        return "NOT ready: fix the FAIL lines above."
+    if statuses.get("chain-verifies") != "pass":
+        what = "Served as configured" if served else "Ready to install"
+        return f"{what}, but clients refuse it until they trust its root (see the WARN lines)."
+    return (
+        "Ready: clients that trust its root accept what it sends."
+        if served
+        else "Ready to install."
+    )
+
+
 def name_text(attributes: Iterable[NameAttribute] | None) -> str:
     """``CN=flow.mycompany.com, O=My Company`` (display only; JSON has the exact values)."""
     return ", ".join(f"{shown(a.type)}={shown(a.value)}" for a in attributes or ()) or "(empty)"

@@ -1,0 +1,122 @@
+"""Signals mid-run: every openssl child stopped, staging gone, one line, exit 128+N."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import OPENSSL, listing, requires_openssl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = requires_openssl
+
+# openssl itself finishes in milliseconds; this stand-in runs the real one, then lingers
+# (as a slow RSA-4096 or a stalled disk would), so a signal lands while it is running.
+LINGERING_OPENSSL = f"""#!{sys.executable}
+import os, subprocess, sys, time
+args = sys.argv[1:]
+code = subprocess.call([{str(OPENSSL)!r}, *args])
+if args[:1] == ["req"]:
+    with open(os.environ["LINGER_PIDS"], "a") as pids:
+        pids.write(f"{{os.getpid()}}\\n")
+    time.sleep(120)
+sys.exit(code)
+"""
+
+
+def _lingering_openssl(folder: Path) -> Path:
+    script = folder / "lingering-openssl"
+    script.write_text(LINGERING_OPENSSL)
+    script.chmod(0o755)
+    return script
+
+
+def _start(args: list[str], work: Path, tools: Path) -> tuple[subprocess.Popen[str], Path]:
+    pids = tools / "pids"
+    env = {
+        **os.environ,
+        "FLOW_SSL_OPENSSL": str(_lingering_openssl(tools)),
+        "LINGER_PIDS": str(pids),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flow_ssl", *args],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process, pids
+
+
+def _wait_for(pids: Path, count: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [int(line) for line in pids.read_text().split()] if pids.exists() else []
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"openssl did not start {count} time(s) within 30 s")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGTERM, 143, "stopped by SIGTERM"),
+        (signal.SIGHUP, 129, "stopped by SIGHUP"),
+        (signal.SIGINT, 130, "cancelled (Ctrl-C)"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["prompts", "subj"])
+def test_a_signal_mid_run_stops_openssl_and_leaves_nothing(
+    tmp_path: Path, signum: int, code: int, words: str, mode: str
+) -> None:
+    """A signal while openssl runs: the child dies, no key is left anywhere, exit 128+N."""
+    work, tools = tmp_path / "work", tmp_path / "tools"
+    work.mkdir()
+    tools.mkdir()
+    args = ["selfsigned", "--cn", "flow.example.com", "--key", "ec:P-256"]
+    process, pids = _start([*args, "--subj"] if mode == "subj" else args, work, tools)
+    (child,) = _wait_for(pids, 1)
+    assert len(listing(work)) > 0, "the key should be in a staging folder by now"
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == code
+    assert err.strip().splitlines()[-1] == f"flow-ssl: {words}; nothing was left behind"
+    assert "Traceback" not in err
+    assert listing(work) == []
+    assert not _alive(child)
+
+
+def test_a_signal_stops_every_entry_of_a_batch(tmp_path: Path) -> None:
+    """SIGTERM during batch stops each running openssl; no entry leaves a file; exit 143."""
+    work, tools = tmp_path / "work", tmp_path / "tools"
+    work.mkdir()
+    tools.mkdir()
+    hosts = "".join(f'[[cert]]\ncn = "h{n}.example.com"\n' for n in range(4))
+    (work / "hosts.toml").write_text('[defaults]\nkey = "ec:P-256"\nsubj = true\n' + hosts)
+    process, pids = _start(["batch", "hosts.toml", "--jobs", "2"], work, tools)
+    children = _wait_for(pids, 2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert "stopped by SIGTERM" in err
+    assert listing(work) == ["hosts.toml"]
+    assert not any(map(_alive, children))
+    assert len(pids.read_text().split()) == 2, "no entry started after the signal"
