@@ -159,7 +159,7 @@ def _job(
     key = _text(values, "key")
     days = _number(values, "days")
     use_subj = _flag(values, "subj")
-    out_dir = base / (_text(values, "out_dir") or ".")
+    out_dir = _usable_folder(base / (_text(values, "out_dir") or "."))
     ca_dir = _text(values, "ca_dir")
     ca_pass = _text(values, "ca_pass")
     if mode == "ca" and days is None:
@@ -188,6 +188,25 @@ def _job(
         authority=authority,
         use_subj=use_subj,
     )
+
+
+def _usable_folder(folder: Path) -> Path:
+    """
+    An out_dir that is, or can be made, a writable folder (made later, by run).
+
+    Raises:
+        InvalidInputError: about ``out_dir``: a file in the way, or no writable parent.
+    """
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InvalidInputError(f"{existing} is a file, not a folder", field="out_dir", joiner=": ")
+    if existing is None or not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"{folder} cannot be made: {existing or folder.anchor} is not writable",
+            field="out_dir",
+            joiner=": ",
+        )
+    return folder
 
 
 def _refuse_shared_outputs(path: Path, jobs: list[Job]) -> None:
@@ -229,7 +248,11 @@ def run(
         else:
             pending.append(job)
     for folder in {job.key_path.parent for job in pending}:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"{folder} cannot be made: {exc.strerror or exc}"
+            raise InvalidInputError(message, field="out_dir", joiner=": ") from None
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         futures = [pool.submit(_make, job, force=force) for job in pending]
@@ -239,7 +262,7 @@ def run(
             if report:
                 report(outcome)
     finally:
-        # On Ctrl-C, start nothing new; the entries running finish (or clean up) first.
+        # On a signal, start nothing new; the entries running clean up as they stop.
         pool.shutdown(wait=True, cancel_futures=True)
     return [outcomes[job.number] for job in jobs]
 

@@ -188,6 +188,29 @@ def backup_name(target: Path) -> Path:
     return candidate
 
 
+def require_written(made: Sequence[tuple[Path, Path]]) -> None:
+    """
+    openssl said it succeeded: each (staged, final) file must exist and hold something.
+
+    openssl can exit 0 having written a truncated or empty file when the disk fills
+    (3.0 does), so a full filesystem is checked for first.
+
+    Raises:
+        WriteFailedError: the disk is full, or a file is missing or empty; named by its
+            final path, never the staging one.
+    """
+    for staged_path, final in made:
+        stats = os.statvfs(staged_path.parent)
+        if stats.f_bavail == 0:
+            raise WriteFailedError(
+                f"could not write {final}: no space left on device; nothing was changed"
+            )
+        if not staged_path.is_file() or staged_path.stat().st_size == 0:
+            raise WriteFailedError(
+                f"openssl reported success but wrote no {final}; nothing was changed"
+            )
+
+
 def write_text(
     output: Output, text: str, *, force: bool, backups: list[tuple[Path, Path]] | None = None
 ) -> None:

@@ -87,6 +87,7 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
     kept: list[tuple[Path, Path]] = []
     with files.staged(outputs, kept) as (staged_key, staged_out):
         perform([plan.command(keyout=str(staged_key), out=str(staged_out))])
+        files.require_written([(staged_key, plan.key_path), (staged_out, plan.out_path)])
         (result,) = reader.read_file(staged_out)
         result.source = str(plan.out_path)
         findings = compare_request(plan.request, result)

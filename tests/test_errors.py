@@ -201,3 +201,53 @@ def test_help_and_typos_see_every_command(cli: Callable[..., Run]) -> None:
     assert typo.code == 2
     assert "Did you mean 'selfsigned'?" in typo.err
     assert "--cn" in cli("--debug", "selfsigned", "--help").out
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["selfsigned", "--cn", "foo.*.x.com"], 2),
+        (["inspect", "missing.pem"], 2),
+        (["selfsigned", "--no-such-flag"], 2),
+    ],
+)
+def test_debug_shows_where_and_keeps_the_exit_code(
+    cli: Callable[..., Run], args: list[str], code: int
+) -> None:
+    """--debug adds the traceback; the exit code stays the contract's."""
+    plain = cli(*args)
+    debug = cli("--debug", *args)
+    assert plain.code == debug.code == code
+    assert "Traceback" not in plain.err
+    assert plain.err.strip().splitlines()[0] in debug.err
+
+
+def test_json_errors_are_json_too(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """With --json a failure also prints {"error": {...}} on stdout; stderr keeps its line."""
+    import json
+
+    result = cli("selfsigned", "--cn", "foo.*.x.com", "--json")
+    assert result.code == 2
+    error = json.loads(result.out)["error"]
+    assert error["exit_code"] == 2
+    assert "--cn" in error["message"]
+    assert result.err.startswith("flow-ssl: ")
+    assert listing(tmp_path) == []
+
+
+def test_help_reads_like_the_readme(cli: Callable[..., Run]) -> None:
+    """Value names are words (NAME, FILE, DAYS, TYPE), --shell is a choice, summaries end."""
+    import re
+
+    help_text = cli("selfsigned", "--help").out
+    for wanted in ("--cn NAME", "--san NAME", "--days DAYS", "--key TYPE", "--keyout FILE",
+                   "--shell [posix|powershell]", "required"):  # fmt: skip
+        assert wanted in help_text
+    assert not re.search(r"<(?:str|int|path|list\[str\])>", help_text)
+    for group in ([], ["ca"]):
+        listing_out = cli(*group, "--help").out
+        commands = listing_out.split("Commands:", 1)[1].strip().splitlines()
+        assert all(line.rstrip().endswith(".") for line in commands), commands
+        assert "..." not in listing_out.split("Commands:", 1)[1]
+    assert "[default: True]" not in cli("ca", "trust", "--help").out
+    assert "--name NAME" in cli("ca", "init", "--help").out

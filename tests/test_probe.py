@@ -45,6 +45,7 @@ def _findings(result: Run) -> dict[str, str]:
 
 @requires_openssl
 def test_leaf_and_intermediate_served_is_ready(cli: Callable[..., Run], chain: Path) -> None:
+    """A server sending leaf and intermediate, checked against its root, is ready (exit 0)."""
     with s_server(chain / "leaf.pem", chain / "leaf.key", chain / "issuing.pem") as port:
         result = cli("probe", f"flow.mycompany.com:{port}", "--connect", "127.0.0.1",
                      "--ca-file", str(chain / "root.pem"))  # fmt: skip
@@ -61,6 +62,7 @@ def test_leaf_and_intermediate_served_is_ready(cli: Callable[..., Run], chain: P
 
 @requires_openssl
 def test_a_name_the_certificate_lacks_fails(cli: Callable[..., Run], chain: Path) -> None:
+    """A --host the certificate does not cover fails the hostname finding (exit 1)."""
     with s_server(chain / "leaf.pem", chain / "leaf.key", chain / "issuing.pem") as port:
         result = cli("probe", f"other.mycompany.com:{port}", "--connect", "127.0.0.1",
                      "--ca-file", str(chain / "root.pem"), "--json")  # fmt: skip
@@ -71,6 +73,7 @@ def test_a_name_the_certificate_lacks_fails(cli: Callable[..., Run], chain: Path
 
 @requires_openssl
 def test_a_server_that_forgets_its_intermediate(cli: Callable[..., Run], chain: Path) -> None:
+    """A server sending only its leaf fails chain-complete; the hostname still passes."""
     with s_server(chain / "leaf.pem", chain / "leaf.key") as port:
         result = cli("probe", f"flow.mycompany.com:{port}", "--connect", "127.0.0.1",
                      "--ca-file", str(chain / "root.pem"), "--json")  # fmt: skip
@@ -81,6 +84,7 @@ def test_a_server_that_forgets_its_intermediate(cli: Callable[..., Run], chain: 
 
 @requires_openssl
 def test_nothing_listening_is_exit_3(cli: Callable[..., Run]) -> None:
+    """A refused connection is exit 3 with "nothing is listening", no traceback."""
     with refusing_port() as port:
         result = cli("probe", f"127.0.0.1:{port}", "--timeout", "5")
     assert result.code == 3
@@ -125,6 +129,7 @@ def _silent_server(*, reply: bytes | None) -> Iterator[int]:
 
 @requires_openssl
 def test_a_server_that_never_answers_times_out(cli: Callable[..., Run]) -> None:
+    """A server that accepts and never answers is exit 3 within --timeout."""
     with _silent_server(reply=None) as port:
         result = cli("probe", f"127.0.0.1:{port}", "--timeout", "1")
     assert result.code == 3
@@ -133,6 +138,7 @@ def test_a_server_that_never_answers_times_out(cli: Callable[..., Run]) -> None:
 
 @requires_openssl
 def test_plain_http_is_not_tls(cli: Callable[..., Run]) -> None:
+    """A plain-HTTP answer is exit 3 saying it does not speak TLS."""
     with _silent_server(reply=b"HTTP/1.0 400 Bad Request\r\n\r\n") as port:
         result = cli("probe", f"localhost:{port}", "--connect", f"127.0.0.1:{port}")
     assert result.code == 3
@@ -150,10 +156,12 @@ def test_plain_http_is_not_tls(cli: Callable[..., Run]) -> None:
     ],
 )
 def test_host_and_port_forms(text: str, expected: tuple[str, int | None]) -> None:
+    """HOST, HOST:PORT, [v6]:PORT and a bare IPv6 address split as expected."""
     assert split_host_port(text, "HOST") == expected
 
 
 def test_connect_keeps_the_name_and_takes_the_port() -> None:
+    """--connect changes where to connect, not the name checked (SNI)."""
     where = target("flow.mycompany.com:8443", "10.1.1.1")
     assert (where.host, where.port, where.connect) == ("flow.mycompany.com", 8443, "10.1.1.1:8443")
     assert target("flow.mycompany.com", "[::1]:9443").connect == "[::1]:9443"
@@ -163,11 +171,13 @@ def test_connect_keeps_the_name_and_takes_the_port() -> None:
     "text", ["flow.mycompany.com:0", "flow.mycompany.com:99999", ":443", "a b:1"]
 )
 def test_bad_targets_are_input_errors(text: str) -> None:
+    """Empty hosts and bad ports are input errors."""
     with pytest.raises(InvalidInputError):
         target(text, None)
 
 
 def test_print_shows_the_s_client_command_and_connects_nowhere(cli: Callable[..., Run]) -> None:
+    """probe --print shows the s_client line and connects nowhere."""
     result = cli("probe", "flow.mycompany.com", "--connect", "10.9.9.9:8443", "--print")
     assert result.code == 0
     assert result.out.splitlines()[0] == (

@@ -1,0 +1,192 @@
+"""Nothing is ever lost: existing files kept, backups on --force, all or nothing, full disks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from flow_ssl import files
+from tests.helpers import listing, load_cert, load_csr, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+CN = "flow.mycompany.com"
+
+
+def _public(key_file: Path) -> bytes:
+    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _spki(public_key: object) -> bytes:
+    return public_key.public_bytes(  # type: ignore[attr-defined,no-any-return]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def test_the_hint_never_costs_a_pending_requests_key(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """csr then selfsigned: refused, naming the CSR's key; --force keeps that key as a backup."""
+    assert cli("csr", "--cn", CN, "--key", "ec:P-256", "--subj").code == 0
+    pending_key = (tmp_path / f"{CN}.key").read_bytes()
+    before = listing(tmp_path)
+    refused = cli("selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj")
+    assert refused.code == 2
+    assert f"the request {CN}.csr beside it" in refused.err
+    assert "--keyout" in refused.err
+    assert "--force" in refused.err
+    assert listing(tmp_path) == before
+    forced = cli("selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj", "--force")
+    assert forced.code == 0, forced.err
+    backups = sorted(tmp_path.glob(f"{CN}.key.bak-*"))
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == pending_key
+    assert backups[0].stat().st_mode & 0o777 == 0o600
+    assert backups[0].name in forced.out
+    # The CA's answer to the pending CSR still has its key: the backup.
+    assert _spki(load_csr(tmp_path / f"{CN}.csr").public_key()) == _public(backups[0])
+
+
+def test_force_keeps_every_replaced_file(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """--force twice: both old keys and certificates kept, each named in --json, keys 0600."""
+    base = ["selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj"]
+    assert cli(*base).code == 0
+    first_cert = (tmp_path / f"{CN}.crt").read_bytes()
+    result = cli(*base, "--force", "--json")
+    assert result.code == 0
+    import json
+
+    kept = json.loads(result.out)["backups"]
+    assert set(kept) == {f"{CN}.key", f"{CN}.crt"}
+    assert Path(tmp_path / kept[f"{CN}.crt"]).read_bytes() == first_cert
+    assert (tmp_path / kept[f"{CN}.key"]).stat().st_mode & 0o777 == 0o600
+    assert load_cert(tmp_path / f"{CN}.crt").public_key() is not None
+
+
+def test_a_failed_put_in_place_restores_everything(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the second rename fails, the first is undone: old key and cert as they were, exit 3."""
+    assert cli("selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj").code == 0
+    state = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_replace = Path.replace
+    calls: list[Path] = []
+
+    def failing_second(self: Path, target: str | os.PathLike[str]) -> Path:
+        if ".flow-ssl-" in str(self):
+            calls.append(self)
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device", str(target))
+        return real_replace(self, target)
+
+    # A rename that fails half way cannot be produced on demand; the filesystem call is faked.
+    monkeypatch.setattr(Path, "replace", failing_second)
+    result = cli("selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj", "--force")
+    assert result.code == 3
+    assert "No space left on device" in result.err
+    assert "nothing was changed" in result.err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == state
+
+
+def _fill(path: Path, *, leave: int) -> None:
+    """Take all of the filesystem's free space but ``leave`` bytes."""
+    stats = os.statvfs(path.parent)
+    free = stats.f_bavail * stats.f_frsize
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(descriptor, 0, max(1, free - leave - 8192))
+        os.lseek(descriptor, 0, os.SEEK_END)
+        while os.statvfs(path.parent).f_bavail * stats.f_frsize > leave:
+            os.write(descriptor, b"\0" * 512)
+    except OSError:
+        pass  # full
+    finally:
+        os.close(descriptor)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs, nearly full: writes there fail with 'No space left on device'."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
+    try:
+        _fill(mount / "filler", leave=4096)  # room for a key, not for its certificate too
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
+
+
+def test_a_full_disk_is_exit_3_and_leaves_nothing(cli: Callable[..., Run], tiny_disk: Path) -> None:
+    """openssl runs out of space half way: exit 3 with the reason, no file, no staging left."""
+    key, cert = str(tiny_disk / "flow.key"), str(tiny_disk / "flow.crt")
+    result = cli("selfsigned", "--cn", CN, "--subj", "--keyout", key, "--out", cert)
+    assert result.code == 3, result.err
+    assert "space" in result.err.lower()
+    assert listing(tiny_disk) == ["filler"]
+
+
+def test_a_bundle_onto_a_full_disk_keeps_the_old_file(
+    cli: Callable[..., Run], tiny_disk: Path, tmp_path: Path
+) -> None:
+    """bundle --force onto a full disk: exit 3, the old file untouched, no staging left."""
+    from tests.pki import make_ca, make_leaf, write
+
+    root = make_ca("Root")
+    inter = make_ca("Inter", root)
+    leaf = make_leaf(inter, [CN])
+    cert = write(tmp_path, "leaf.crt", leaf.pem())
+    chain = write(tmp_path, "chain.crt", inter.pem() * 40)  # duplicates: a large input
+    old = tiny_disk / "full.pem"
+    old.write_bytes(b"old bundle\n")
+    _fill(tiny_disk / "more", leave=0)
+    result = cli("bundle", "--cert", str(cert), "--chain", str(chain), "--out", str(old), "--force")
+    assert result.code == 3, result.err
+    assert "space" in result.err.lower()
+    assert old.read_bytes() == b"old bundle\n"
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "full.pem", "more"]
+    assert not shutil.which("nonexistent-tool")
+
+
+def test_backup_names_never_collide(tmp_path: Path) -> None:
+    """Two backups of one file in the same second get distinct names."""
+    target = tmp_path / "x.key"
+    target.write_text("one")
+    first = files.backup_name(target)
+    first.write_text("kept")
+    second = files.backup_name(target)
+    assert second != first
+    assert second.name.startswith("x.key.bak-")
+
+
+def test_batch_with_an_unusable_out_dir_is_bad_input(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """out_dir that is a file: exit 2 naming the entry and out_dir, nothing written."""
+    (tmp_path / "certs").write_text("not a folder")
+    (tmp_path / "hosts.toml").write_text('[[cert]]\ncn = "a.example.com"\nout_dir = "certs/x"\n')
+    before = listing(tmp_path)
+    result = cli("batch", "hosts.toml")
+    assert result.code == 2, result.err
+    assert "out_dir" in result.err
+    assert "is a file" in result.err
+    assert listing(tmp_path) == before
