@@ -11,7 +11,7 @@ DEMO := demo
 # Other openssl builds to run the suite against (make test-matrix); CI has them here.
 OPENSSL_BIN ?= ../shared/openssl/bin
 
-.PHONY: install dev test test-matrix lint typecheck check demo bench clean
+.PHONY: install dev test test-matrix lint typecheck check demo bench dist clean
 
 install: $(RUNTIME_STAMP)
 
@@ -66,5 +66,13 @@ demo: install
 bench: dev
 	$(BIN)/python scripts/bench.py
 
+# A wheelhouse for a server with no internet: flow-ssl and every runtime dependency, for
+# this machine's Python and platform (build it on one that matches the server).
+dist: install
+	rm -rf dist && mkdir -p dist
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --wheel-dir dist .
+	cp packaging/INSTALL.txt dist/INSTALL.txt
+	@ls dist
+
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) dist build .pytest_cache .mypy_cache .ruff_cache

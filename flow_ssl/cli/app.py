@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from flow_ssl import __version__
-from flow_ssl.cli import batch, ca, making, reading
+from flow_ssl.cli import batch, ca, doctor, making, reading
 from flow_ssl.cli.console import emit_json, say
 from flow_ssl.cli.options import flag_for
 from flow_ssl.core.errors import (
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="flow-ssl",
     help="Get a TLS certificate onto a Flow Enterprise Server, with openssl doing the work.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -48,8 +48,17 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """``flow-ssl 0.1.0 with OpenSSL 3.0.19 27 Jan 2026 (/usr/bin/openssl)``, one line."""
     if value:
-        typer.echo(f"flow-ssl {__version__}")
+        from flow_ssl.core.errors import OpenSSLError
+        from flow_ssl.openssl.runner import find_openssl
+
+        try:
+            binary = find_openssl()
+            using = f"with {binary.text.split(' (Library')[0]} ({binary.path})"
+        except OpenSSLError as exc:
+            using = f"(no usable openssl: {exc.message})"
+        typer.echo(f"flow-ssl {__version__} {using}")
         raise typer.Exit
 
 
@@ -73,6 +82,7 @@ app.command(short_help="Say whether a certificate set is ready to install.")(rea
 app.command(short_help="Write the leaf and its chain as one file.")(reading.bundle)
 app.command(short_help="Make every certificate in a manifest.")(batch.batch)
 app.command(short_help="Check what a live server sends.")(reading.probe)
+app.command(short_help="Diagnose this machine and run a self-test.")(doctor.doctor)
 app.add_typer(ca.ca_app, name="ca", short_help="A company CA: make one, sign, issue, trust.")
 
 # Flags named differently by one command (ca init calls its CN --name).

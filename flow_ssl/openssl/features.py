@@ -70,3 +70,15 @@ def from_version_text(path: str, text: str) -> OpenSSL:
     """The binary at ``path`` as its ``openssl version`` line describes it."""
     flavour, version = parse_version(text)
     return OpenSSL(path=path, flavour=flavour, version=version, text=text)
+
+
+# What flow-ssl does instead when a feature is missing (README: supported versions).
+FALLBACKS = {
+    "-CA": "company CA: signed with openssl x509 -req (no req -CA)",
+    "storeutl": "bundles: read with crl2pkcs7 | pkcs7 -print_certs (no storeutl)",
+}
+
+
+def fallbacks_in_use(openssl: OpenSSL) -> list[str]:
+    """The fallbacks this openssl needs, in words."""
+    return [text for feature, text in FALLBACKS.items() if not openssl.supports(feature)]

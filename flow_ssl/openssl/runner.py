@@ -108,7 +108,7 @@ def find_openssl() -> features.OpenSSL:
         where = f"{features.OPENSSL_ENV}={chosen}" if chosen else "PATH"
         raise OpenSSLNotFoundError(
             f"openssl not found on {where}",
-            hint="install it (apt-get install openssl, dnf install openssl, brew install openssl)",
+            hint="install it: apt-get install openssl, dnf install openssl or brew install openssl",
         )
     return _probe(os.path.realpath(path) if chosen else path)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flow_ssl.batch import Job, Outcome
     from flow_ssl.ca import Issued
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
+    from flow_ssl.doctor import Diagnosis
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
     from flow_ssl.openssl.script import Step
     from flow_ssl.trust import Instructions
@@ -247,6 +248,41 @@ def trust_text(root: Path, name: str, fingerprint: str, systems: Iterable[Instru
         if instruction.note:
             lines.append(f"#   ({instruction.note})")
         lines += instruction.commands
+    return "\n".join(lines)
+
+
+def diagnosis_text(found: Diagnosis) -> str:
+    """``doctor``: one aligned line a fact, the problems last."""
+    store = found.trust_store
+    rows = [
+        ("flow-ssl", found.flow_ssl),
+        ("Python", f"{found.python} on {found.platform}"),
+        ("openssl", f"{found.openssl_path or 'not found'} (from {found.chosen_by})"),
+    ]
+    if found.openssl:
+        rows.append(("version", found.openssl))
+        has = [name for name, ok in found.capabilities.items() if ok]
+        lacks = [name for name, ok in found.capabilities.items() if not ok]
+        rows.append(("features", ", ".join(has) or "none"))
+        if lacks:
+            rows.append(("missing", ", ".join(lacks)))
+        rows += [("fallback", fallback) for fallback in found.fallbacks]
+    if store:
+        where = " and ".join(str(store[k]) for k in ("file", "folder") if store[k])
+        rows.append(
+            (
+                "trust store",
+                f"{where} ({store['source']}; {'found' if store['exists'] else 'MISSING'})",
+            )
+        )
+    rows.append(("locale", f"{found.encoding} ({'UTF-8' if found.utf8 else 'not UTF-8'})"))
+    rows.append(("self-test", found.self_test))
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {shown(value)}" for label, value in rows]
+    if found.problems:
+        lines += ["", "Problems:", *(f"  - {shown(problem)}" for problem in found.problems)]
+    else:
+        lines += ["", "All good."]
     return "\n".join(lines)
 
 
