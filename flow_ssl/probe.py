@@ -146,6 +146,7 @@ def probe(
     ca_file: Path | None,
     hosts: tuple[str, ...],
     min_days: int,
+    renew_within: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Report:
     """Fetch the served chain and check it as ``check`` would."""
@@ -158,6 +159,7 @@ def probe(
             ca_file=ca_file,
             hosts=hosts or (where.host,),
             min_days=min_days,
+            renew_within=renew_within,
             label=f"{where.shown} served",
             served=True,
         )

@@ -59,6 +59,7 @@ def check(
     ca_file: Path | None = None,
     hosts: tuple[str, ...] = (),
     min_days: int = 30,
+    renew_within: int | None = None,
     now: datetime | None = None,
     label: str | None = None,
     served: bool = False,
@@ -81,7 +82,7 @@ def check(
     findings = [
         finding("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
     ]
-    findings += checks.validity(leaf, now=now, min_days=min_days)
+    findings += checks.validity(leaf, now=now, min_days=min_days, renew_within=renew_within)
     if key is not None:
         findings += _key_findings(key, cert)
     findings.append(checks.chain_order(sent))

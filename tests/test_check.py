@@ -283,3 +283,19 @@ def test_print_shows_the_commands_and_runs_none(
     assert bundled.code == 0
     assert "openssl x509 -noout -text -in chain.pem" in bundled.out
     assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize(("within", "code", "status"), [(30, 1, "fail"), (10, 0, "pass")])
+def test_renew_within_turns_expiry_into_an_exit_code(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    within: int,
+    code: int,
+    status: str,
+) -> None:
+    """--renew-within DAYS: 20 days left fails at 30 (cron sees exit 1), passes at 10."""
+    leaf = make_leaf(pki[1], HOSTS, start=NOW - timedelta(days=70), days=90)
+    result = _check(cli, tmp_path, leaf, pki, "--renew-within", str(within), "--min-days", "5")
+    assert result.code == code, result.out
+    assert _findings(result)["expires-soon"] == [status]

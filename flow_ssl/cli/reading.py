@@ -30,6 +30,14 @@ CaFileOpt = Annotated[
 MinDaysOpt = Annotated[
     int, typer.Option("--min-days", metavar="DAYS", help="Warn with fewer days left.")
 ]
+RenewWithinOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--renew-within",
+        metavar="DAYS",
+        help="Fail (exit 1) when it expires within DAYS: a renewal is due (for cron).",
+    ),
+]
 
 
 def inspect(
@@ -108,6 +116,7 @@ def check(
         typer.Option("--host", metavar="NAME", help="A name clients will use (repeatable)."),
     ] = None,
     min_days: MinDaysOpt = 30,
+    renew_within: RenewWithinOpt = None,
     print_only: Annotated[
         bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
     ] = False,
@@ -124,13 +133,19 @@ def check(
     from flow_ssl import readiness
 
     hosts = tuple(host or ())
-    _check_hosts(hosts, min_days)
+    _check_hosts(hosts, min_days, renew_within)
     if print_only:
         steps = readiness.planned_check(cert, key=key, chain=tuple(chain or ()), ca_file=ca_file)
         console.print_steps(steps, shell.shell, as_json=as_json, heading=f"check {cert}")
         return
     report = readiness.check(
-        cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, hosts=hosts, min_days=min_days
+        cert,
+        key=key,
+        chain=tuple(chain or ()),
+        ca_file=ca_file,
+        hosts=hosts,
+        min_days=min_days,
+        renew_within=renew_within,
     )
     _finish_report(report, as_json=as_json)
 
@@ -204,6 +219,7 @@ def probe(
         typer.Option("--host", metavar="NAME", help="Names to check [default: HOST] (repeatable)."),
     ] = None,
     min_days: MinDaysOpt = 30,
+    renew_within: RenewWithinOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for the server.")
     ] = 10.0,
@@ -225,7 +241,7 @@ def probe(
 
     where = probing.target(host, connect)
     hosts = tuple(extra_host or ())
-    _check_hosts(hosts, min_days)
+    _check_hosts(hosts, min_days, renew_within)
     if not 0 < timeout <= 300:
         raise InvalidInputError("must be more than 0 and at most 300 seconds", field="timeout")
     if print_only:
@@ -234,14 +250,21 @@ def probe(
         console.say(f"$null | {line}" if shell.shell == "powershell" else f"{line} < /dev/null")
         console.say("# then the same checks as flow-ssl check, on the certificates it prints")
         return
-    report = probing.probe(where, ca_file=ca_file, hosts=hosts, min_days=min_days, timeout=timeout)
+    report = probing.probe(
+        where,
+        ca_file=ca_file,
+        hosts=hosts,
+        min_days=min_days,
+        renew_within=renew_within,
+        timeout=timeout,
+    )
     if not as_json:
         console.say(f"{text.shown(where.shown)} sent {len(report.certificates)} certificate(s):")
         console.say(text.certificate_list(report.certificates))
     _finish_report(report, as_json=as_json, served=True)
 
 
-def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
+def _check_hosts(hosts: tuple[str, ...], min_days: int, renew_within: int | None) -> None:
     from flow_ssl.core import names
 
     for name in hosts:
@@ -251,6 +274,8 @@ def _check_hosts(hosts: tuple[str, ...], min_days: int) -> None:
             raise InvalidInputError(str(exc), field="check_host", joiner=": ") from None
     if min_days < 0:
         raise InvalidInputError("must be 0 or more", field="min_days")
+    if renew_within is not None and not 0 <= renew_within <= 36500:
+        raise InvalidInputError("must be from 0 to 36500 days", field="renew_within")
 
 
 def _finish_report(report: Report, *, as_json: bool, served: bool = False) -> None:

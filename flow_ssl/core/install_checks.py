@@ -25,11 +25,19 @@ PUBLIC_2026_START = datetime(2026, 3, 15, tzinfo=timezone.utc)
 WEAK_HASHES = ("md5", "sha1")
 
 
-def validity(leaf: ParsedCertificate, *, now: datetime, min_days: int) -> list[Finding]:
-    """not-yet-valid, expired, expires-soon."""
+def validity(
+    leaf: ParsedCertificate, *, now: datetime, min_days: int, renew_within: int | None = None
+) -> list[Finding]:
+    """
+    not-yet-valid, expired, expires-soon.
+
+    ``renew_within``: expiring within that many days fails (for a cron job's exit code);
+    otherwise fewer than ``min_days`` left only warns.
+    """
     if leaf.not_before is None or leaf.not_after is None:
         return []
     left = (leaf.not_after - now).total_seconds() / 86400
+    due = renew_within is not None and left < renew_within
     return [
         finding(
             "not-yet-valid",
@@ -45,9 +53,15 @@ def validity(leaf: ParsedCertificate, *, now: datetime, min_days: int) -> list[F
         ),
         finding(
             "expires-soon",
-            "pass" if left >= min_days or left <= 0 else "warn",
+            "fail" if due else "pass" if left >= min_days or left <= 0 else "warn",
             f"{int(left)} days left"
-            + (f" (under {min_days}: renew soon)" if 0 < left < min_days else ""),
+            + (
+                f" (under {renew_within}: renew now)"
+                if due
+                else f" (under {min_days}: renew soon)"
+                if 0 < left < min_days
+                else ""
+            ),
         ),
     ]
 
