@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from flow_ssl import files
 from flow_ssl.core import install_checks as checks
-from flow_ssl.core.errors import CheckFailedError, InvalidInputError
+from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.openssl import reader, verify
 from flow_ssl.openssl.commands import read as commands
@@ -44,7 +43,7 @@ class Report:
         return not failed(self.findings)
 
 
-def _certificates(path: Path) -> list[ParsedCertificate]:
+def certificates(path: Path) -> list[ParsedCertificate]:
     items = reader.read_file(path)
     if any(item.kind != "certificate" for item in items):
         raise InvalidInputError(f"{path} holds a certificate request, not a certificate")
@@ -74,10 +73,10 @@ def check(
         InvalidInputError: a file is missing, unreadable or of the wrong kind.
     """
     now = now or datetime.now(timezone.utc)
-    in_cert_file = _certificates(cert)
+    in_cert_file = certificates(cert)
     leaf = in_cert_file[0]
-    extra = [c for path in chain for c in _certificates(path)]
-    roots = _certificates(ca_file) if ca_file is not None else []
+    extra = [c for path in chain for c in certificates(path)]
+    roots = certificates(ca_file) if ca_file is not None else []
     sent = [*in_cert_file, *extra]
     findings = [
         finding("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
@@ -215,50 +214,6 @@ def _name(cert: ParsedCertificate) -> str:
 
 def _issuer(cert: ParsedCertificate) -> str:
     return ", ".join(f"{a.type}={a.value}" for a in cert.issuer or []) or "(empty issuer)"
-
-
-def build_bundle(
-    cert: Path, chain: tuple[Path, ...], *, include_root: bool
-) -> tuple[list[ParsedCertificate], list[ParsedCertificate]]:
-    """
-    Order leaf + issuers from any mix of files; returns (bundle, left out).
-
-    Raises:
-        CheckFailedError: no given certificate issued the leaf.
-    """
-    leaf = _certificates(cert)[0]
-    pool: dict[str, ParsedCertificate] = {}
-    for candidate in [*_certificates(cert)[1:], *(c for p in chain for c in _certificates(p))]:
-        if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
-            pool.setdefault(candidate.sha256_fingerprint or "", candidate)
-    ordered = [leaf]
-    current = leaf
-    while not current.self_signed:
-        parent = next((c for c in pool.values() if c.issued(current) and c not in ordered), None)
-        if parent is None:
-            break
-        ordered.append(parent)
-        current = parent
-    if pool and len(ordered) == 1:
-        issuer = ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or [])
-        raise CheckFailedError(
-            "none of the chain certificates issued the leaf; nothing was written",
-            hint=f"the leaf's issuer is {issuer}",
-        )
-    left_out = [c for c in pool.values() if c not in ordered]
-    if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
-        ordered.pop()  # on purpose, not "left out": servers should not send their root
-    return ordered, left_out
-
-
-def write_bundle(
-    bundle: list[ParsedCertificate], out: Path, *, force: bool
-) -> list[tuple[Path, Path]]:
-    """The combined PEM file, leaf first; returns the backup kept of a replaced file."""
-    kept: list[tuple[Path, Path]] = []
-    text = "".join(reader.to_pem(c.der) for c in bundle)
-    files.write_text(files.Output(out), text, force=force, backups=kept)
-    return kept
 
 
 def planned_reads(paths: tuple[Path, ...]) -> list[Step]:

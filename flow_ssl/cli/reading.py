@@ -153,16 +153,41 @@ def check(
 def bundle(
     *,
     cert: Annotated[
-        Path, typer.Option("--cert", metavar="FILE", help="The server (leaf) certificate.")
+        Path,
+        typer.Option(
+            "--cert",
+            metavar="FILE",
+            help="The server (leaf) certificate, or a file with its chain.",
+        ),
     ],
     chain: Annotated[
-        list[Path],
+        Optional[list[Path]],  # noqa: UP045
         typer.Option("--chain", metavar="FILE", help="Chain file(s), any order (repeatable)."),
-    ],
+    ] = None,
     out: Annotated[
-        Path,
-        typer.Option("--out", metavar="FILE", help="The combined file to write (leaf first)."),
-    ],
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", metavar="FILE", help="Write a PEM file: leaf first, then issuers."),
+    ] = None,
+    p12: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--p12", metavar="FILE", help="Write a .pfx/.p12 (key + chain) instead."),
+    ] = None,
+    key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--key", metavar="FILE", help="The private key (for --p12)."),
+    ] = None,
+    passout: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--pass", metavar="SRC", help="The .p12 passphrase: env:VARIABLE or file:PATH."
+        ),
+    ] = None,
+    p12_legacy: Annotated[
+        bool,
+        typer.Option(
+            "--p12-legacy", help="Old algorithms (3DES, SHA-1) for Windows Server 2016, Java 8."
+        ),
+    ] = False,
     include_root: Annotated[
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
@@ -176,30 +201,74 @@ def bundle(
     """
     Write the one file the console wants: the leaf, then each issuer in order.
 
-    The root is left out (servers should not send it) unless --include-root.
+    As PEM (--out) or PKCS#12 (--p12, with the key); the root is left out (servers
+    should not send it) unless --include-root.
     """
-    from flow_ssl import files, readiness
+    from flow_ssl import bundle as bundling
+    from flow_ssl import files, inputs, readiness
     from flow_ssl.openssl.script import Note
     from flow_ssl.output import json_data, text
 
+    target = _bundle_target(out, p12, key, passout, p12_legacy)
+    inputs.check_pass_source(passout, "pass")
+    chains = tuple(chain or ())
     if print_only:
         steps = [
-            *readiness.planned_reads((cert, *chain)),
-            Note(f"then flow-ssl writes {out}: the leaf, then each issuer (by name and key id)"),
+            *readiness.planned_reads((cert, *chains)),
+            Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
         ]
+        if p12 is not None and key is not None and passout is not None:
+            ordered, _ = bundling.build_bundle(cert, chains, include_root=include_root)
+            steps += bundling.p12_steps(
+                ordered, key=key, out=p12, passout=passout, legacy=p12_legacy
+            )
+        else:
+            steps.append(Note(f"and writes them to {target} as PEM"))
         console.print_steps(steps, shell.shell, as_json=as_json, heading=f"bundle {cert}")
         return
-    files.check_outputs([files.Output(out)], force=force)
-    ordered, left_out = readiness.build_bundle(cert, tuple(chain), include_root=include_root)
-    kept = readiness.write_bundle(ordered, out, force=force)
+    files.check_outputs([files.Output(target, secret=p12 is not None)], force=force)
+    ordered, left_out = bundling.build_bundle(cert, chains, include_root=include_root)
+    if len(ordered) == 1 and not ordered[0].self_signed:
+        console.warn(
+            f"{text.name_text(ordered[0].issuer)} issued the leaf and is not among the "
+            "certificates given: the file holds the leaf alone (add --chain unless it is a root)"
+        )
+    if p12 is not None and key is not None and passout is not None:
+        kept = bundling.write_p12(
+            ordered, key=key, out=p12, passout=passout, legacy=p12_legacy, force=force
+        )
+    else:
+        kept = bundling.write_bundle(ordered, target, force=force)
     for extra in left_out:
         console.warn(f"left out {text.name_text(extra.subject)}: it is not in the leaf's chain")
     if as_json:
-        console.emit_json(json_data.bundled(out, ordered))
+        console.emit_json(json_data.bundled(target, ordered))
         return
-    console.say(f"Wrote {text.shown(out)}:\n{text.certificate_list(ordered)}")
+    console.say(f"Wrote {text.shown(target)}:\n{text.certificate_list(ordered)}")
     if kept:
         console.say(text.backups_text(kept))
+
+
+def _bundle_target(
+    out: Path | None, p12: Path | None, key: Path | None, passout: str | None, legacy: bool
+) -> Path:
+    """The one output asked for; --p12 needs --key and --pass."""
+    if (out is None) == (p12 is None):
+        raise InvalidInputError("give one output: --out FILE (PEM) or --p12 FILE (PKCS#12)")
+    if p12 is None:
+        for given, name in ((key, "key"), (passout, "pass"), (legacy or None, "p12_legacy")):
+            if given is not None:
+                raise InvalidInputError("goes with --p12", field=name)
+        assert out is not None  # noqa: S101 - one of the two is given
+        return out
+    if key is None:
+        raise InvalidInputError("is needed with --p12: the private key to put in it", field="key")
+    if passout is None:
+        raise InvalidInputError(
+            "is needed with --p12: its passphrase source (env:VARIABLE or file:PATH)",
+            field="pass",
+        )
+    return p12
 
 
 def probe(

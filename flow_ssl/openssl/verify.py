@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from flow_ssl.core.errors import OpenSSLFailedError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import runner
+from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 
 if TYPE_CHECKING:
@@ -44,6 +45,19 @@ def key_matches_cert(key: Path, cert: Path, *, passin: str | None = None) -> Fin
         _same_public_key(from_key.stdout, from_cert.stdout),
         "the key belongs to the certificate",
         f"{key} is not the key of {cert}: find the key the CSR was made with",
+    )
+
+
+def p12_key_matches_cert(p12: Path, cert: Path, *, passin: str) -> Finding:
+    """``key``: the PKCS#12 file's key is the certificate's (the key passes through a pipe)."""
+    export, public = pkcs12.build_p12_public_key(str(p12), passin=passin)
+    inside = runner.run(public, stdin=runner.run(export).data)
+    (from_cert,) = runner.run_many([commands.build_pubkey_from_cert(str(cert))])
+    return finding(
+        "key",
+        _same_public_key(inside.stdout, from_cert.stdout),
+        "its key belongs to the leaf",
+        "its key is not the leaf's",
     )
 
 

@@ -1,0 +1,66 @@
+"""
+``openssl pkcs12``: a .pfx/.p12 with key, leaf and chain for Windows and Java, and reading one back.
+
+The algorithms are always named: left to its default, 1.1.1 and LibreSSL write
+RC2-40 files that OpenSSL 3 cannot read without its legacy provider, and 3.x
+writes AES files that Windows Server 2016 and Java 8 cannot read. Named, the
+same file comes out of every version.
+"""
+
+from __future__ import annotations
+
+from flow_ssl.openssl.commands.base import OPENSSL, Arg, Command, command
+
+# PBES2 with AES-256 and an HMAC-SHA256 MAC: what 1.1.1, 3.x and pyca/cryptography read.
+MODERN = ("AES-256-CBC", "AES-256-CBC", "sha256")
+# PKCS#12 PBE with 3DES and a SHA-1 MAC: what Windows Server 2016 and Java 8 still read.
+LEGACY = ("PBE-SHA1-3DES", "PBE-SHA1-3DES", "sha1")
+
+
+def build_p12_export(
+    *, key: str, leaf: str, chain: str | None, name: str, passout: str, out: str, legacy: bool
+) -> Command:
+    """``openssl pkcs12 -export``: key, leaf and chain in one file, the passphrase from a source."""
+    key_pbe, cert_pbe, mac = LEGACY if legacy else MODERN
+    era = "old algorithms (3DES, SHA-1) for old Windows and Java" if legacy else "AES-256, SHA-256"
+    args = [
+        Arg((OPENSSL, "pkcs12"), "make a PKCS#12 (.pfx/.p12) file"),
+        Arg(("-export",), "from a key and certificates"),
+        Arg(("-inkey", key), "the private key"),
+        Arg(("-in", leaf), "the server certificate"),
+    ]
+    if chain:
+        args.append(Arg(("-certfile", chain), "the chain that goes with it (root left out)"))
+    args += [
+        Arg(("-name", name), "the friendly name Windows shows"),
+        Arg(("-keypbe", key_pbe, "-certpbe", cert_pbe, "-macalg", mac), f"encrypted with {era}"),
+        Arg(("-passout", passout), "the passphrase, from this source (never on the line itself)"),
+        Arg(("-out", out), "write it here"),
+    ]
+    return command(*args)
+
+
+def build_p12_certificates(path: str, *, passin: str) -> Command:
+    """``openssl pkcs12 -nokeys``: the certificates inside, as PEM (to read one back)."""
+    return command(
+        Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file"),
+        Arg(("-in", path), "this one"),
+        Arg(("-passin", passin), "its passphrase, from this source"),
+        Arg(("-nokeys",), "print its certificates only"),
+    )
+
+
+def build_p12_public_key(path: str, *, passin: str) -> tuple[Command, Command]:
+    """``openssl pkcs12 -nocerts -nodes | openssl pkey -pubout``: the key's public half."""
+    return (
+        command(
+            Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file"),
+            Arg(("-in", path), "this one"),
+            Arg(("-passin", passin), "its passphrase, from this source"),
+            Arg(("-nocerts", "-nodes"), "print its key (to the next command only)"),
+        ),
+        command(
+            Arg((OPENSSL, "pkey"), "read that key"),
+            Arg(("-pubout",), "and print only its public half"),
+        ),
+    )
