@@ -76,11 +76,9 @@ def test_p12_holds_key_leaf_and_chain_for_every_reader(
     ]
 
 
+@pytest.mark.usefixtures("chain_files")
 def test_p12_print_shows_the_source_never_the_secret(
-    cli: Callable[..., Run],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    chain_files: tuple[Issued, Issued, Issued],
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--print shows openssl pkcs12 with -passout env:..., not the passphrase; writes nothing."""
     monkeypatch.setenv("P12_PASS", "correct horse")
