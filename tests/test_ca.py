@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from flow_ssl.cli.app import main
 from flow_ssl.openssl import verify
+from tests.golang import go_client_fixture, need_gnutls  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
     fake_openssl,
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 pytestmark = requires_openssl
 NAMES = ["flow.mycompany.com", "flow-analytics.mycompany.com"]
-# CI installs the Go and GnuTLS clients and sets this, so their tests run there.
-REQUIRE_CLIENTS = os.environ.get("FLOW_SSL_REQUIRE_CLIENTS") == "1"
 
 
 def _run_in(folder: Path, *args: str) -> int:
@@ -66,7 +64,8 @@ def cas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _csr(folder: Path, name: str, *extra: str, key: str = "ec") -> Path:
     """A CSR made by openssl directly (an operator's own tooling), with extra req options."""
-    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-pkeyopt", "ec_param_enc:named_curve"] if key == "ec" else [
         "-newkey", key]  # fmt: skip
     openssl("req", "-new", "-nodes", *newkey, "-keyout", str(folder / f"{name}.key"),
             "-subj", f"/O=Acme/CN={name}", *extra, "-out", str(folder / f"{name}.csr"))  # fmt: skip
@@ -185,29 +184,6 @@ def served(cas: Path, signed: Path) -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module")
-def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/clients/tlsclient.go, built once."""
-    go = shutil.which("go")
-    if go is None:
-        if REQUIRE_CLIENTS:
-            pytest.fail("go is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
-        pytest.skip("needs Go (CI installs it)")
-    out = tmp_path_factory.mktemp("go") / "tlsclient"
-    source = Path(__file__).parent / "clients" / "tlsclient.go"
-    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GOPATH": str(out.parent / "gopath")}
-    subprocess.run([go, "build", "-o", str(out), str(source)], check=True, env=env,
-                   capture_output=True)  # fmt: skip
-    return out
-
-
-def _need_gnutls() -> None:
-    if shutil.which("gnutls-cli") is None:
-        if REQUIRE_CLIENTS:
-            pytest.fail("gnutls-cli is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
-        pytest.skip("needs gnutls-cli (CI installs it)")
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
     cas: Path, served: int, go_client: Path, name: str
@@ -215,7 +191,7 @@ def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
     root = cas / "root" / "ca.crt"
     assert handshake(served, name, root) is None
     assert go_handshake(go_client, served, name, root) is None
-    _need_gnutls()
+    need_gnutls()
     assert gnutls_handshake(served, name, root) is None
 
 
@@ -225,7 +201,7 @@ def test_full_chain_is_refused_for_any_other_name(cas: Path, served: int, go_cli
     assert "not other.mycompany.com" in str(
         go_handshake(go_client, served, "other.mycompany.com", root)
     )
-    _need_gnutls()
+    need_gnutls()
     assert gnutls_handshake(served, "other.mycompany.com", root) is not None
 
 
@@ -435,28 +411,36 @@ def _openssl_reporting(tmp_path: Path, version: str, before_exec: str = "") -> P
     )
 
 
-def test_openssl_without_req_ca_is_refused_before_anything_runs(
+def test_openssl_without_addext_is_refused_before_anything_runs(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(
-        "FLOW_SSL_OPENSSL", str(_openssl_reporting(tmp_path, "OpenSSL 1.1.1w  11 Sep 2023"))
-    )
-    serial = _serial_state(cas / "issuing")
-    result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "old.example.com", "--subj")
-    assert result.code == 3
-    assert "-CA" in result.err
-    assert "OpenSSL 3.0" in result.err
-    assert not (tmp_path / "old.example.com.key").exists()
-    init = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "root"))
-    assert init.code == 3
-    assert not (tmp_path / "sub").exists()
+    """What no command of a version can do (req -addext) is refused up front, by name."""
+    old_help = 'if [ "$2" = -help ]; then echo "usage: req [-asn1-kludge]" >&2; exit 1; fi\n'
+    fake = _openssl_reporting(tmp_path, "LibreSSL 2.8.3", old_help + 'echo "$@" >> "$0.ran"\n')
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(fake))
+    for command in ("selfsigned", "csr"):
+        result = cli(command, "--cn", "old.example.com")
+        assert result.code == 3
+        assert "LibreSSL 2.8.3" in result.err
+        assert "req -addext" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+        printed = cli(command, "--cn", "old.example.com", "--print")
+        assert printed.code == 3
+        assert "req -addext" in printed.err
+        assert printed.out == ""
     assert [p.name for p in tmp_path.iterdir()] == ["fakebin"]
-    assert _serial_state(cas / "issuing") == serial
+    # A CA signs without -addext (x509 -req takes the extensions from a file).
+    serial = int(_serial_state(cas / "issuing"), 16)
+    issued = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "old.example.com", "--subj")
+    assert issued.code == 0, issued.err
+    assert "openssl x509 -req" in issued.out
+    assert load_cert(tmp_path / "old.example.com.crt").serial_number == serial
 
 
-def test_openssl_failing_at_the_signing_step_changes_nothing(
+def test_openssl_failing_at_the_signing_step_writes_nothing_and_spends_one_serial(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failed signing writes no file and no log line; the serial it reserved is never reused."""
     fail_on_ca = 'for a in "$@"; do [ "$a" = -CA ] && { echo "disk full" >&2; exit 1; }; done\n'
     monkeypatch.setenv(
         "FLOW_SSL_OPENSSL",
@@ -464,13 +448,17 @@ def test_openssl_failing_at_the_signing_step_changes_nothing(
     )
     _csr(tmp_path, "mid.example.com")
     ca_dir = cas / "issuing"
-    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()}
+    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}}
+    serial = int(_serial_state(ca_dir), 16)
     before = listing(tmp_path)
     result = cli("ca", "sign", "mid.example.com.csr", "--dir", str(ca_dir))
     assert result.code == 3
     assert "disk full" in result.err
     assert listing(tmp_path) == before
-    assert {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()} == state
+    assert {
+        p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}
+    } == state
+    assert int(_serial_state(ca_dir), 16) == serial + 1
 
 
 def test_a_label_cn_is_left_out_and_odd_names_are_refused(
@@ -478,7 +466,8 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
 ) -> None:
     """A CN like 'Flow Server' is not a host name: the SAN carries the names."""
     openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-keyout", "label.key", "-subj", "/CN=Flow Server",
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", "label.key",
+            "-subj", "/CN=Flow Server",
             "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:10.0.0.5", "-out", "label.csr",
             cwd=tmp_path)  # fmt: skip
     result = cli("ca", "sign", "label.csr", "--dir", str(cas / "root"))

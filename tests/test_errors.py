@@ -101,6 +101,7 @@ def test_too_old_openssl_is_refused_before_running(
     script = fake_openssl(
         tmp_path,
         'if [ "$1" = version ]; then echo "OpenSSL 1.0.2u  20 Dec 2019"; exit 0; fi\n'
+        'if [ "$2" = -help ]; then echo "Usage: req [options]" >&2; exit 0; fi\n'
         'touch "$0.ran"; exit 1\n',
     )
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
@@ -117,6 +118,7 @@ def test_openssl_failing_midway_leaves_nothing(
     script = fake_openssl(
         tmp_path,
         'if [ "$1" = version ]; then echo "OpenSSL 3.0.19 27 Jan 2026"; exit 0; fi\n'
+        'if [ "$2" = -help ]; then echo " -addext val" >&2; exit 0; fi\n'
         'while [ $# -gt 0 ]; do [ "$1" = -keyout ] && echo KEY > "$2"; shift; done\n'
         'echo "40F7:error:0600006F:asn1 encoding routines:ASN1_mbstring_ncopy:'
         'illegal characters:../a.c:1:" >&2; exit 1\n',

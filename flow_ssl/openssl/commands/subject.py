@@ -48,7 +48,12 @@ def format_subj(subject: Subject) -> str:
 
 
 def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
-    """The answers for openssl's DN prompts (and a CSR's extra attributes)."""
+    """
+    The answers for openssl's DN prompts, and with ``csr`` a CSR's extra attributes.
+
+    ``csr`` only where the stock config asks for them: flow-ssl's own config
+    (commands.config) asks for no extra attributes.
+    """
     prompts = [
         Prompt(name, label, getattr(subject, name) or BLANK_ANSWER)
         for name, label in SUBJECT_PROMPTS
@@ -60,7 +65,12 @@ def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
 
 def subject_args(subject: Subject) -> list[Arg]:
     """``-subj`` (and ``-utf8`` for non-ASCII values): the subject without prompts."""
-    args = [Arg(("-subj", format_subj(subject)), "the subject, instead of the questions")]
+    sources = tuple(
+        (name, value)
+        for name, _ in SUBJECT_PROMPTS
+        if (value := getattr(subject, name, None)) is not None
+    )
+    args = [Arg(("-subj", format_subj(subject)), "the subject, instead of the questions", sources)]
     if not subject.is_ascii():
         args.append(utf8_arg())
     return args
