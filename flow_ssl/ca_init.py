@@ -23,6 +23,8 @@ from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.openssl import reader, runner, verify
 from flow_ssl.openssl.commands import ca as commands
+from flow_ssl.openssl.commands.base import Command
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
 from flow_ssl.openssl.script import (
     Chmod,
     Concat,
@@ -172,7 +174,7 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
                 shown = plan.steps(openssl, parent_serial=parent_serial, reserved=True)
                 announce([reserved_note(parent, parent_serial), *shown] if parent else shown)
             steps = plan.steps(openssl, folder, parent_serial=parent_serial, reserved=True)
-            perform(steps[1:])  # the staging folder is made already
+            _make_key(openssl, folder, steps)
             folder.key.chmod(files.KEY_MODE)
             cert = reader.read_file(folder.cert)[0]
             cert.source = str(Folder(plan.target).cert)
@@ -183,6 +185,22 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return cert
+
+
+def _make_key(openssl: OpenSSL, folder: Folder, steps: list[Step]) -> None:
+    """
+    Perform the steps (the staging folder is made already), making the key again
+    until it is well formed (LibreSSL 3.3.6 writes one EC key in 256 a byte short).
+    """
+    keygen = next(i for i, step in enumerate(steps) if isinstance(step, Command))
+    perform(steps[1 : keygen + 1])
+    for _ in range(KEY_ATTEMPTS):
+        if not short_key_file(folder.key):
+            break
+        perform([steps[keygen]])
+    else:
+        raise short_key_error(openssl)
+    perform(steps[keygen + 1 :])
 
 
 def _real_target(target: Path) -> Path:

@@ -26,15 +26,16 @@ from flow_ssl.ca import (
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.openssl import runner
-from flow_ssl.openssl.commands.base import WORK, Command, scratch
+from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.make import build_req
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
 from flow_ssl.openssl.script import Chmod, Concat, Step, perform, require_all
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.ca import Announce
-    from flow_ssl.core.models import CertRequest
+    from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
 REQUEST = "request.csr"
@@ -147,32 +148,40 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     cafolder.read_serial(ca.folder)  # a damaged serial file stops us before the lock
     unlock(ca)
     with cafolder.locked(ca.folder):
-        serial = cafolder.reserve_serial(ca.folder)
-        if announce:
-            announce(
-                [reserved_note(ca, serial), *plan.steps(openssl, serial=serial, reserved=True)]
-            )
-        with (
-            files.staged(outputs) as (key, out, fullchain),
-            tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
-        ):
-            steps = plan.steps(
-                openssl,
-                serial=serial,
-                keyout=key,
-                out=out,
-                fullchain=fullchain,
-                reserved=True,
-                work=work,
-            )
-            perform(steps)
-            cert, ready = read_back(fullchain, ca, plan.request.names, key=key, shown_as=plan.out)
-            findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
-            refuse_failures(findings, "the issued certificate")
-        cafolder.log_issued(ca.folder, cert, plan.out)
-    return Issued(cert=cert, serial=serial, findings=findings)
+        for attempt in range(KEY_ATTEMPTS):
+            serial = cafolder.reserve_serial(ca.folder)
+            if announce and attempt == 0:
+                shown = plan.steps(openssl, serial=serial, reserved=True)
+                announce([reserved_note(ca, serial), *shown])
+            try:
+                cert, findings = _issue_once(plan, openssl, serial, outputs)
+            except _ShortKeyError:
+                continue  # that certificate was removed with its key; its serial stays spent
+            cafolder.log_issued(ca.folder, cert, plan.out)
+            return Issued(cert=cert, serial=serial, findings=findings)
+    raise short_key_error(openssl)
 
 
-def main_command(steps: list[Step]) -> Command:
-    """The command that makes the key (the first openssl command of the steps)."""
-    return next(step for step in steps if isinstance(step, Command))
+class _ShortKeyError(Exception):
+    """openssl wrote an EC key with a short private value (LibreSSL 3.3.6): make another."""
+
+
+def _issue_once(
+    plan: IssuePlan, openssl: OpenSSL, serial: str, outputs: list[files.Output]
+) -> tuple[ParsedCertificate, list[Finding]]:
+    """Make, read back and check one key and certificate; put them in place if they pass."""
+    with (
+        files.staged(outputs) as (key, out, fullchain),
+        tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
+    ):
+        steps = plan.steps(
+            openssl, serial=serial, keyout=key, out=out, fullchain=fullchain, reserved=True,
+            work=work,
+        )  # fmt: skip
+        perform(steps)
+        if short_key_file(key):
+            raise _ShortKeyError
+        cert, ready = read_back(fullchain, plan.ca, plan.request.names, key=key, shown_as=plan.out)
+        findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
+        refuse_failures(findings, "the issued certificate")
+    return cert, findings

@@ -22,6 +22,7 @@ from flow_ssl.openssl import reader, runner, verify
 from flow_ssl.openssl.commands.base import WORK, Command, scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
 from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
 
 if TYPE_CHECKING:
@@ -148,7 +149,13 @@ def execute(plan: Plan, *, force: bool, announce: Announce | None = None) -> Out
         files.staged(outputs) as (staged_key, staged_out),
         tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
     ):
-        perform(plan.steps(openssl, keyout=str(staged_key), out=str(staged_out), work=work))
+        steps = plan.steps(openssl, keyout=str(staged_key), out=str(staged_out), work=work)
+        for _ in range(KEY_ATTEMPTS):
+            perform(steps)
+            if not short_key_file(staged_key):
+                break
+        else:
+            raise short_key_error(openssl)
         (result,) = reader.read_file(staged_out)
         result.source = str(plan.out_path)
         findings = compare_request(plan.request, result)

@@ -219,3 +219,51 @@ def test_ca_init_through_a_symlinked_folder(
     assert _logged(root) == [serial]
     issued = cli("ca", "issue", "--dir", "link", "--cn", "l.example.com", "--subj")
     assert issued.code == 0, issued.err
+
+
+def _short_once(monkeypatch: pytest.MonkeyPatch, module: object) -> list[Path]:
+    """Make the first key flow-ssl checks look short (as LibreSSL 3.3.6 writes 1 in 256)."""
+    checked: list[Path] = []
+
+    def short_first(path: Path) -> bool:
+        checked.append(path)
+        return len(checked) == 1
+
+    monkeypatch.setattr(module, "short_key_file", short_first)
+    return checked
+
+
+def test_a_short_ec_key_is_made_again_with_a_new_serial(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ca issue: a short key's certificate is dropped, its serial spent; the next one is used."""
+    from flow_ssl import ca_issue
+
+    checked = _short_once(monkeypatch, ca_issue)
+    serial = _serial(root)
+    result = cli(
+        "ca", "issue", "--dir", "ca", "--cn", "k.example.com", "--subj", "--key", "ec:P-256"
+    )
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    assert load_cert(tmp_path / "k.example.com.crt").serial_number == serial + 1
+    assert _logged(root) == [serial + 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ca",
+        "k.example.com.crt",
+        "k.example.com.fullchain.pem",
+        "k.example.com.key",
+    ]
+
+
+def test_a_short_ec_key_is_made_again_by_selfsigned(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """selfsigned: a short key is made again, with its certificate, before anything is written."""
+    from flow_ssl import generate
+
+    checked = _short_once(monkeypatch, generate)
+    result = cli("selfsigned", "--cn", "k.example.com", "--subj", "--key", "ec:P-256")
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.example.com.crt", "k.example.com.key"]
