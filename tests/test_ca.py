@@ -272,7 +272,7 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
 
 
 def test_issue_answers_the_prompts_and_writes_key_cert_chain(
-    cli: Callable[..., Run], cas: Path, tmp_path: Path
+    cli: Callable[..., Run], cas: Path, tmp_path: Path, go_client: Path
 ) -> None:
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "*.mycompany.com",
                  "--san", "10.1.2.3", "--org", "Acme", "--country", "DE",
@@ -298,6 +298,8 @@ def test_issue_answers_the_prompts_and_writes_key_cert_chain(
                   chain=cas / "issuing" / "ca.crt") as port:  # fmt: skip
         assert handshake(port, "flow.mycompany.com", cas / "root" / "ca.crt") is None
         assert handshake(port, "a.b.mycompany.com", cas / "root" / "ca.crt") is not None
+        assert go_handshake(go_client, port, "flow.mycompany.com", cas / "root" / "ca.crt") is None
+        assert go_handshake(go_client, port, "10.1.2.3", cas / "root" / "ca.crt") is None
 
 
 def test_passphrase_protected_ca(

@@ -123,7 +123,7 @@ def test_csr_has_extra_prompts_and_only_san() -> None:
         " -addext subjectAltName=DNS:flow.mycompany.com"
     )
     extra = {p.field: p.answer for p in command.prompts[7:]}
-    assert extra == {"challenge_password": "", "company_name": ""}
+    assert extra == {"challenge_password": ".", "company_name": "."}
 
 
 @pytest.mark.parametrize(

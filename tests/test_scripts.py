@@ -248,3 +248,30 @@ def test_batch_script_makes_every_entry(
     _serve_to_go(
         go_client, out / "localhost.crt", out / "localhost.key", out / "localhost.crt", None
     )
+
+
+def test_print_without_any_openssl_writes_for_openssl_3_and_says_so(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No openssl at all: --print still works, writes nothing, and names what it assumed."""
+    monkeypatch.delenv("FLOW_SSL_OPENSSL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    script = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", "--print"))
+    lines = script.splitlines()
+    assert lines[0].startswith("openssl req -x509 -nodes -days 365 -newkey rsa:2048 ")
+    assert "-config" not in lines[0]
+    assert any("no openssl was found here, so this is written for OpenSSL 3" in x for x in lines)
+    (tmp_path / "hosts.toml").write_text('[[cert]]\ncn = "b.example.com"\n')
+    batch = printed(cli("batch", "hosts.toml", "--print"))
+    assert "written for OpenSSL 3" in batch
+    assert listing(tmp_path) == ["hosts.toml"]
+
+
+def test_print_json_carries_the_script(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """selfsigned --print --json: the command, its answers, and the whole script that runs."""
+    data = json.loads(printed(cli("selfsigned", "--cn", "a.example.com", "--print", "--json")))
+    assert data["argv"][:3] == ["openssl", "req", "-x509"]
+    assert [p["answer"] for p in data["prompts"]][-2:] == ["a.example.com", "."]
+    assert data["command"] in data["script"].splitlines()
+    run_sh(data["script"], tmp_path)
+    assert load_cert(tmp_path / "a.example.com.crt").subject.rfc4514_string() == "CN=a.example.com"

@@ -22,8 +22,8 @@ SUBJECT_PROMPTS: tuple[tuple[str, str], ...] = (
     ("common_name", r"^Common Name"),
     ("email", r"^Email Address"),
 )
-# Asked only for a CSR. Answered with an empty line: no challenge password is sent
-# to the CA (it would travel in the clear) and no company name is added.
+# Asked only for a CSR (by the stock config). Answered '.', left blank: no challenge
+# password is sent to the CA (it would travel in the clear), no company name added.
 CSR_EXTRA_PROMPTS: tuple[tuple[str, str], ...] = (
     ("challenge_password", r"challenge password"),
     ("company_name", r"optional company name"),
@@ -59,7 +59,7 @@ def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
         for name, label in SUBJECT_PROMPTS
     ]
     if csr:
-        prompts += [Prompt(name, label, "") for name, label in CSR_EXTRA_PROMPTS]
+        prompts += [Prompt(name, label, BLANK_ANSWER) for name, label in CSR_EXTRA_PROMPTS]
     return tuple(prompts)
 
 
