@@ -417,7 +417,9 @@ def test_openssl_without_addext_is_refused_before_anything_runs(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What no command of a version can do (req -addext) is refused up front, by name."""
-    old_help = 'if [ "$2" = -help ]; then echo "usage: req [-asn1-kludge]" >&2; exit 1; fi\n'
+    old_help = (
+        'if [ "$1 $2" = "req -help" ]; then echo "usage: req [-asn1-kludge]" >&2; exit 1; fi\n'
+    )
     fake = _openssl_reporting(tmp_path, "LibreSSL 2.8.3", old_help + 'echo "$@" >> "$0.ran"\n')
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(fake))
     for command in ("selfsigned", "csr"):

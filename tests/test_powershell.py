@@ -137,7 +137,7 @@ def test_a_powershell_script_stops_on_failure_and_removes_its_scratch_folder() -
     assert lines[-3:] == ["} finally {", "Remove-Item -LiteralPath $work -Recurse -Force", "}"]
     assert 'openssl req -config "$work/a.cnf"' in lines
     assert 'if ($LASTEXITCODE -ne 0) { throw "openssl exited with $LASTEXITCODE" }' in lines
-    assert "@'\nx = 1\n'@ | Set-Content -Encoding ascii -Path \"$work/a.cnf\"" in script
+    assert "@'\nx = 1\n'@ | Set-Content -Encoding ascii -LiteralPath \"$work/a.cnf\"" in script
 
 
 def test_cli_renders_the_injection_as_a_literal(cli: Callable[..., Run]) -> None:

@@ -190,7 +190,7 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
         out = _path(step.out, shell, step.field)
         if shell == "powershell":
             sources = ", ".join(_path(p, shell, step.field) for p in step.inputs)
-            return f"Get-Content {sources} | Set-Content -Encoding ascii -Path {out}"
+            return f"Get-Content -LiteralPath {sources} | Set-Content -Encoding ascii -LiteralPath {out}"
         sources = " ".join(_path(p, shell, step.field) for p in step.inputs)
         return f"cat {sources} > {out}"
     path = _path(step.path, shell, step.field)
@@ -199,7 +199,7 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
     body = step.text.rstrip("\n")
     if shell == "powershell":
         here = _here_string(body, step.field)
-        return f"{here} | Set-Content -Encoding ascii -Path {path}"
+        return f"{here} | Set-Content -Encoding ascii -LiteralPath {path}"
     end = _here_delimiter(body)
     return f"cat > {path} <<'{end}'\n{body}\n{end}"
 
