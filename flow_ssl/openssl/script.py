@@ -39,6 +39,8 @@ _PS_WORK = (
     "$work = (New-Item -ItemType Directory -Path (Join-Path "
     "([System.IO.Path]::GetTempPath()) ([System.IO.Path]::GetRandomFileName()))).FullName"
 )
+# ASCII: Windows PowerShell 5.1's default (UTF-16) is a file openssl cannot read.
+_PS_WRITE = "Set-Content -Encoding ascii -LiteralPath"
 _PS_STOP = 'if ($LASTEXITCODE -ne 0) { throw "openssl exited with $LASTEXITCODE" }'
 
 
@@ -190,7 +192,7 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
         out = _path(step.out, shell, step.field)
         if shell == "powershell":
             sources = ", ".join(_path(p, shell, step.field) for p in step.inputs)
-            return f"Get-Content -LiteralPath {sources} | Set-Content -Encoding ascii -LiteralPath {out}"
+            return f"Get-Content -LiteralPath {sources} | {_PS_WRITE} {out}"
         sources = " ".join(_path(p, shell, step.field) for p in step.inputs)
         return f"cat {sources} > {out}"
     path = _path(step.path, shell, step.field)
@@ -199,7 +201,7 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
     body = step.text.rstrip("\n")
     if shell == "powershell":
         here = _here_string(body, step.field)
-        return f"{here} | Set-Content -Encoding ascii -LiteralPath {path}"
+        return f"{here} | {_PS_WRITE} {path}"
     end = _here_delimiter(body)
     return f"cat > {path} <<'{end}'\n{body}\n{end}"
 
