@@ -77,6 +77,7 @@ def _serial_state(ca_dir: Path) -> str:
 
 
 def test_root_and_issuing_ca_have_the_right_constraints(cas: Path) -> None:
+    """Root: CA:TRUE with no path length; issuing: pathlen 0; both keyCertSign, cRLSign, P-384."""
     root = load_cert(cas / "root" / "ca.crt")
     issuing = load_cert(cas / "issuing" / "ca.crt")
     for cert, path_length, days in ((root, None, 3650), (issuing, 0, 1825)):
@@ -103,6 +104,7 @@ def test_root_and_issuing_ca_have_the_right_constraints(cas: Path) -> None:
 
 
 def test_ca_keys_are_private_and_match_their_certificates(cas: Path) -> None:
+    """CA folders 0700, keys 0600 and matching; the root's log lists the issuing CA only."""
     for name in ("root", "issuing"):
         folder = cas / name
         assert folder.stat().st_mode & 0o777 == 0o700
@@ -116,6 +118,7 @@ def test_ca_keys_are_private_and_match_their_certificates(cas: Path) -> None:
 
 
 def test_init_refuses_an_existing_ca_folder(cli: Callable[..., Run], cas: Path) -> None:
+    """ca init never touches a folder that already holds a CA (exit 2)."""
     before = {p: p.read_bytes() for p in (cas / "root").iterdir() if p.is_file()}
     result = cli("ca", "init", "--dir", str(cas / "root"), "--name", "Another Root")
     assert result.code == 2
@@ -124,6 +127,7 @@ def test_init_refuses_an_existing_ca_folder(cli: Callable[..., Run], cas: Path) 
 
 
 def test_issuing_ca_cannot_be_a_parent(cli: Callable[..., Run], cas: Path) -> None:
+    """An issuing CA (pathlen 0) is refused as --parent, and nothing is made."""
     result = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "issuing"))
     assert result.code == 2
     assert "cannot sign another CA" in result.err
@@ -147,6 +151,7 @@ def signed(cas: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sign_gives_exactly_the_csr_names_and_never_ca(signed: Path) -> None:
+    """ca sign copies the CSR's names, never its CA:TRUE or key usage."""
     cert = load_cert(signed / "flow.crt")
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -168,6 +173,7 @@ def test_sign_gives_exactly_the_csr_names_and_never_ca(signed: Path) -> None:
 
 
 def test_check_passes_on_what_sign_made(cli: Callable[..., Run], cas: Path, signed: Path) -> None:
+    """flow-ssl check calls what ca sign made ready, trusting only the root."""
     hosts = [arg for name in NAMES for arg in ("--host", name)]
     result = cli("check", "--cert", str(signed / "flow.fullchain.pem"),
                  "--key", str(signed / "flow.mycompany.com.key"),
@@ -188,6 +194,7 @@ def served(cas: Path, signed: Path) -> Iterator[int]:
 def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
     cas: Path, served: int, go_client: Path, name: str
 ) -> None:
+    """Python, Go and GnuTLS accept the served chain for each name, trusting the root."""
     root = cas / "root" / "ca.crt"
     assert handshake(served, name, root) is None
     assert go_handshake(go_client, served, name, root) is None
@@ -196,6 +203,7 @@ def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
 
 
 def test_full_chain_is_refused_for_any_other_name(cas: Path, served: int, go_client: Path) -> None:
+    """Every client refuses the served chain for a name it does not carry."""
     root = cas / "root" / "ca.crt"
     assert "mismatch" in str(handshake(served, "other.mycompany.com", root)).lower()
     assert "not other.mycompany.com" in str(
@@ -208,6 +216,7 @@ def test_full_chain_is_refused_for_any_other_name(cas: Path, served: int, go_cli
 def test_tampered_csr_is_refused_and_nothing_written(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """A CSR whose signature fails is refused (exit 2); no file, no serial spent."""
     csr = _csr(tmp_path, "flow.mycompany.com")
     der = openssl("req", "-in", str(csr), "-outform", "DER")
     at = der.index(b"flow.mycompany.com")
@@ -230,6 +239,7 @@ def test_tampered_csr_is_refused_and_nothing_written(
 
 
 def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:
+    """A 1024-bit RSA CSR is refused before anything is signed."""
     _csr(tmp_path, "weak.example.com", key="rsa:1024")
     result = cli("ca", "sign", "weak.example.com.csr", "--dir", str(cas / "root"))
     assert result.code == 2
@@ -238,6 +248,7 @@ def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: P
 
 
 def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> None:
+    """A validity longer than the CA's own is refused (exit 2)."""
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "a.example.com",
                  "--subj", "--days", "3000")  # fmt: skip
     assert result.code == 2
@@ -274,6 +285,7 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
 def test_issue_answers_the_prompts_and_writes_key_cert_chain(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, go_client: Path
 ) -> None:
+    """ca issue by prompts: key 0600, leaf and chain; Python and Go accept it."""
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "*.mycompany.com",
                  "--san", "10.1.2.3", "--org", "Acme", "--country", "DE",
                  "--key", "rsa:2048")  # fmt: skip
@@ -305,6 +317,7 @@ def test_issue_answers_the_prompts_and_writes_key_cert_chain(
 def test_passphrase_protected_ca(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An encrypted CA key opens through env: only; a literal passphrase is refused, never shown."""
     words = "correct horse battery"
     monkeypatch.setenv("TEST_CA_PASS", words)
     made = cli(
@@ -360,6 +373,7 @@ def test_printed_scripts_run_nothing_and_make_a_working_ca(
 def test_sign_json_reports_what_was_issued(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """ca sign --json gives the serial, the files and the read-back result."""
     _csr(tmp_path, "json.example.com")
     result = cli("ca", "sign", "json.example.com.csr", "--dir", str(cas / "root"), "--json")
     assert result.code == 0, result.err
@@ -380,6 +394,7 @@ def test_sign_json_reports_what_was_issued(
 
 
 def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas: Path) -> None:
+    """ca trust prints per-system commands and the root's fingerprint."""
     result = cli("ca", "trust", "--dir", str(cas / "issuing"), "--print")
     assert result.code == 0
     local = "acme-internal-root-ca.crt"
@@ -397,6 +412,7 @@ def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas
 
 
 def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
+    """A missing CA folder is exit 2 with a hint to run ca init."""
     result = cli("ca", "issue", "--dir", "nowhere", "--cn", "a.example.com")
     assert result.code == 2
     assert "no CA folder" in result.err
@@ -491,6 +507,7 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
 def test_days_over_apples_limit_warn_but_issue(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """--days over 825 warns (Apple) but issues exactly that validity."""
     result = cli("ca", "issue", "--dir", str(cas / "root"), "--cn", "long.example.com",
                  "--subj", "--key", "ec:P-256", "--days", "900")  # fmt: skip
     assert result.code == 0, result.err
