@@ -19,12 +19,14 @@ from flow_ssl import ca, cafolder, generate, inputs
 from flow_ssl.ca_issue import IssuePlan, issue
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.names import default_file_stem
-from flow_ssl.openssl.script import MakeDir, Note, Step
+from flow_ssl.openssl.commands.base import scratch
+from flow_ssl.openssl.script import MakeDir, Note, Step, uses_folder
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from flow_ssl.core.models import CertRequest
+    from flow_ssl.openssl.features import OpenSSL
 
 Mode = Literal["selfsigned", "csr", "ca"]
 MODES: tuple[Mode, ...] = ("selfsigned", "csr", "ca")
@@ -288,17 +290,19 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
+def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step]:
     """
-    Every entry's openssl commands, as one script.
+    Every entry's openssl commands, as one script, each as the single command makes it.
 
-    Entries use ``-subj`` here, whatever their mode: a script cannot answer
-    prompts, and the result is the same (the subject is encoded identically).
-    CA entries take consecutive serials from each CA's serial file, and
-    each one records the next there, as flow-ssl does.
+    Entries answer openssl's questions from here-documents, or give ``-subj``, as
+    their ``subj`` says. CA entries take consecutive serials from each CA's serial
+    file, and each records the next there once its certificate is made, as the
+    single command's script does. Scratch files go in one folder per entry.
     """
     folders = sorted({job.key_path.parent for job in jobs})
-    steps: list[Step] = [MakeDir(str(path), parents=True) for path in folders if not path.is_dir()]
+    steps: list[Step] = [
+        MakeDir(str(path), parents=True, field="out_dir") for path in folders if not path.is_dir()
+    ]
     serials: dict[Path, int] = {}
     for job in jobs:
         title = f"[[cert]] #{job.number} {job.name} ({job.mode})"
@@ -306,14 +310,18 @@ def script_steps(jobs: list[Job], *, force: bool) -> list[Step]:
             steps.append(Note(f"{title}: skipped, its files exist"))
             continue
         steps.append(Note(title))
-        plan = job.plan(use_subj=True)
+        work = scratch(str(job.number))
+        plan = job.plan()
         if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
                 serials[ca_folder.path] = int(cafolder.read_serial(ca_folder), 16)
             serial = cafolder.format_serial(serials[ca_folder.path])
             serials[ca_folder.path] += 1
-            steps += plan.steps(serial=serial)
+            entry = plan.steps(openssl, serial=serial, work=work)
         else:
-            steps.append(plan.command())
+            entry = plan.steps(openssl, work=work)
+        if uses_folder(entry, work):
+            steps.append(MakeDir(work))
+        steps += entry
     return steps

@@ -18,13 +18,23 @@ from typing import TYPE_CHECKING
 
 from flow_ssl import inputs, readiness
 from flow_ssl.cafolder import Folder
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import reader
-from flow_ssl.openssl.commands.ca import Signer
+from flow_ssl.openssl import reader, runner
+from flow_ssl.openssl.commands.base import WORK, scratch
+from flow_ssl.openssl.commands.ca import (
+    Signer,
+    build_key_check,
+    build_sign_csr,
+    build_x509_sign,
+)
+from flow_ssl.openssl.commands.config import extension_file
+from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
+from flow_ssl.openssl.script import Note, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate, SanEntry
+    from flow_ssl.openssl.features import OpenSSL
     from flow_ssl.openssl.script import Step
 
 ROOT_DAYS = 3650
@@ -91,7 +101,97 @@ class CA:
         return (self.cert.not_after - now) // timedelta(days=1)
 
 
-def open_ca(path: Path, *, passin: str | None, field: str = "dir") -> CA:
+def unlock(ca: CA, *, field: str = "ca_pass") -> None:
+    """
+    Make sure the CA's key opens with its pass source, before a serial is taken.
+
+    ``field`` names the option that gave the pass source.
+
+    Raises:
+        InvalidInputError: the pass source gives no passphrase (an unset variable, a
+            missing file).
+        OpenSSLError: the passphrase is wrong.
+    """
+    if ca.passin is None:
+        return
+    try:
+        runner.run(build_key_check(str(ca.folder.key), passin=ca.passin))
+    except OpenSSLFailedError as exc:
+        if exc.returncode is None:  # stopped or timed out: it says nothing of the passphrase
+            raise
+        said = exc.output
+    else:
+        return
+    if "Error getting passwords" in said:
+        raise InvalidInputError(
+            f"{ca.passin} gives no passphrase (openssl: "
+            f"{said.strip().splitlines()[0] if said.strip() else 'no answer'})",
+            field=field,
+            joiner=": ",
+        )
+    raise OpenSSLError(
+        f"wrong passphrase for {ca.folder.key} (from {ca.passin}); nothing was signed",
+        hint="give the pass source that holds the CA key's passphrase",
+    )
+
+
+# The key identifiers every certificate a CA signs gets (as its config's sections say).
+_KEY_IDS = [("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid:always")]
+SERVER_EXTENSIONS = "server.cnf"
+
+
+def reserved_note(ca: CA, serial: str) -> Note:
+    """What ``reserve_serial`` did, for the steps shown before a run."""
+    return Note(f"serial {serial} reserved: {ca.folder.serial} now holds the next one")
+
+
+def no_req_ca_note(openssl: OpenSSL) -> Note:
+    """Why a script signs with x509 -req (1.1.1, LibreSSL)."""
+    return Note(
+        f"{openssl.name} has no req -CA: the CA signs with openssl x509 -req, which "
+        "takes the certificate's extensions from a file"
+    )
+
+
+def signing_steps(
+    openssl: OpenSSL,
+    signer: Signer,
+    *,
+    csr: str,
+    out: str,
+    days: int,
+    section: str,
+    server: tuple[tuple[SanEntry, ...], str] | None = None,
+    work: str = WORK,
+) -> list[Step]:
+    """
+    The CA signs ``csr``: ``req -CA`` where this openssl has it, else ``x509 -req``.
+
+    ``server`` (names, key algorithm) adds the server extensions to ``section``'s:
+    with -addext, or in an extension file for x509 -req. Either way the request's
+    own extensions are never copied, and the certificate is the same.
+    """
+    if openssl.supports("-CA"):
+        extra = server_extensions(server[0], key_algorithm=server[1]) if server else ()
+        return [
+            build_sign_csr(csr, out=out, signer=signer, section=section, days=days, extra=extra)
+        ]
+    if server is None:
+        extfile, steps = signer.config, []
+    else:
+        names, algorithm = server
+        values = [*_KEY_IDS, *server_extension_values(names, key_algorithm=algorithm)]
+        extfile = scratch(SERVER_EXTENSIONS, work)
+        steps = [WriteFile(extfile, extension_file(section, values))]
+    return [
+        *steps,
+        build_x509_sign(csr, out=out, signer=signer, extfile=extfile, section=section, days=days),
+    ]
+
+
+def open_ca(
+    path: Path, *, passin: str | None, field: str = "dir", source_field: str = "ca_pass"
+) -> CA:
     """
     Load a CA folder made by ``ca init``.
 
@@ -112,13 +212,13 @@ def open_ca(path: Path, *, passin: str | None, field: str = "dir") -> CA:
         raise InvalidInputError(
             f"{path} is not a flow-ssl CA folder: {', '.join(missing)} missing", field=field
         )
-    inputs.check_pass_source(passin, "ca_pass")
+    inputs.check_pass_source(passin, source_field)
     key_text = folder.key.read_text(encoding="ascii", errors="replace")
     if passin is None and reader.is_encrypted_key(key_text):
         raise InvalidInputError(
             f"{folder.key} is passphrase-protected: give its pass source "
             "(env:VARIABLE or file:PATH)",
-            field="ca_pass",
+            field=source_field,
             joiner=": ",
         )
     cert = reader.read_file(folder.cert)[0]

@@ -15,18 +15,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import cafolder, files
-from flow_ssl.ca import CA, check_days, digest_for
+from flow_ssl.ca import CA, check_days, digest_for, no_req_ca_note, reserved_note, signing_steps
+from flow_ssl.ca import unlock as unlock_ca
 from flow_ssl.cafolder import CA_CONFIG, Folder
 from flow_ssl.core import request_checks
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl import reader, runner, verify
 from flow_ssl.openssl.commands import ca as commands
-from flow_ssl.openssl.script import Concat, MakeDir, Step, WriteFile, perform
+from flow_ssl.openssl.commands.base import Command
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script import (
+    Chmod,
+    Concat,
+    MakeDir,
+    Step,
+    WriteFile,
+    perform,
+    require_all,
+)
 
 if TYPE_CHECKING:
     from flow_ssl.ca import Announce
     from flow_ssl.core.models import CASubject, Finding, KeySpec, ParsedCertificate
+    from flow_ssl.openssl.features import OpenSSL
 
 
 @dataclass(frozen=True)
@@ -42,15 +54,30 @@ class InitPlan:
     own_serial: str = field(default_factory=cafolder.random_serial)
     first_serial: str = field(default_factory=cafolder.random_serial)
 
-    def steps(self, folder: Folder | None = None, *, parent_serial: str = "") -> list[Step]:
-        """The sequence; ``folder`` defaults to the target (a staged copy when run)."""
+    def steps(
+        self,
+        openssl: OpenSSL,
+        folder: Folder | None = None,
+        *,
+        parent_serial: str = "",
+        reserved: bool = False,
+    ) -> list[Step]:
+        """
+        The sequence; ``folder`` defaults to the target (a staged copy when run).
+
+        An issuing CA is signed by its parent with ``req -CA`` where this openssl has
+        it, else with ``x509 -req``. The parent's serial file moves on after the
+        certificate is made, unless flow-ssl ``reserved`` the serial before.
+        """
         folder = folder or Folder(self.target)
         digest = digest_for(self.key.algorithm, self.key.bits)
         steps: list[Step] = [
-            MakeDir(str(folder.path)),
-            WriteFile(str(folder.config), CA_CONFIG),
+            MakeDir(str(folder.path), field="dir"),
+            WriteFile(str(folder.config), CA_CONFIG, field="dir"),
             commands.build_genpkey(self.key, str(folder.key), passout=self.passout),
         ]
+        if not openssl.supports("private-keyout"):
+            steps.append(Chmod(str(folder.key), field="dir"))
         if self.parent is None:
             steps.append(
                 commands.build_root_ca(
@@ -65,25 +92,29 @@ class InitPlan:
                 )
             )
         else:
-            steps += [
+            if not openssl.supports("-CA"):
+                steps.append(no_req_ca_note(openssl))
+            steps.append(
                 commands.build_ca_csr(
                     self.subject,
                     key=str(folder.key),
                     out=str(folder.request),
                     config=str(folder.config),
                     passin=self.passout,
-                ),
-                commands.build_sign_csr(
-                    str(folder.request),
-                    out=str(folder.cert),
-                    signer=self.parent.signer(parent_serial),
-                    section="issuing_ca",
-                    days=self.days,
-                ),
-                cafolder.serial_after(self.parent.folder, parent_serial),
-                Concat(str(folder.root), (str(self.parent.folder.cert),)),
-            ]
-        steps.append(WriteFile(str(folder.serial), self.first_serial + "\n"))
+                )
+            )
+            steps += signing_steps(
+                openssl,
+                self.parent.signer(parent_serial),
+                csr=str(folder.request),
+                out=str(folder.cert),
+                days=self.days,
+                section="issuing_ca",
+            )
+            if not reserved:
+                steps.append(cafolder.serial_after(self.parent.folder, parent_serial))
+            steps.append(Concat(str(folder.root), (str(self.parent.folder.cert),), "dir"))
+        steps.append(WriteFile(str(folder.serial), self.first_serial + "\n", field="dir"))
         return steps
 
 
@@ -113,36 +144,79 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
     """
     Make the CA in a staging folder beside the target; rename it into place once checked.
 
+    A target that is a symlink to an empty folder gets the CA in that folder. An
+    issuing CA takes its parent's serial (reserved under the parent's lock) only
+    once everything that can be checked first was checked.
+
     Raises:
         InvalidInputError: the folder is in use, or the parent's validity is too short.
-        OpenSSLError: openssl failed.
+        OpenSSLError: openssl failed, or the parent key's passphrase is wrong.
         CheckFailedError: the certificate is not the CA asked for.
+        WriteFailedError: the new CA could not be put in place (the parent's log is
+            left as it was).
     """
-    check_new_folder(plan.target)
+    target = _real_target(plan.target)
+    check_new_folder(target)
     check_days(plan.days, plan.parent)
-    staging = Path(tempfile.mkdtemp(prefix=files.STAGING_PREFIX, dir=plan.target.parent))
-    folder = Folder(staging / plan.target.name)
+    openssl = runner.find_openssl()
+    require_all(openssl, plan.steps(openssl, parent_serial="01"))
     parent = plan.parent
+    if parent:
+        cafolder.read_serial(parent.folder)  # a damaged serial file stops us before the lock
+        unlock_ca(parent, field="parent_pass")
+    staging = Path(tempfile.mkdtemp(prefix=files.STAGING_PREFIX, dir=target.parent))
+    folder = Folder(staging / target.name)
     try:
         folder.path.mkdir(mode=0o700)
         with cafolder.locked(parent.folder) if parent else nullcontext():
-            parent_serial = cafolder.read_serial(parent.folder) if parent else ""
+            parent_serial = cafolder.reserve_serial(parent.folder) if parent else ""
             if announce:
-                announce(plan.steps(parent_serial=parent_serial))
-            steps = plan.steps(folder, parent_serial=parent_serial)
-            perform(steps[1:])  # the staging folder is made already
+                shown = plan.steps(openssl, parent_serial=parent_serial, reserved=True)
+                announce([reserved_note(parent, parent_serial), *shown] if parent else shown)
+            steps = plan.steps(openssl, folder, parent_serial=parent_serial, reserved=True)
+            _make_key(openssl, folder, steps)
             folder.key.chmod(files.KEY_MODE)
             cert = reader.read_file(folder.cert)[0]
             cert.source = str(Folder(plan.target).cert)
             refuse_failures(_ca_findings(plan, folder, cert), "the new CA certificate")
+            _put_in_place(folder.path, target)
             if parent:
-                cafolder.log_issued(parent.folder, cert, Folder(plan.target).cert)
-        if plan.target.exists():
-            plan.target.rmdir()
-        folder.path.replace(plan.target)
+                cafolder.log_issued(parent.folder, cert, Folder(target).cert)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return cert
+
+
+def _make_key(openssl: OpenSSL, folder: Folder, steps: list[Step]) -> None:
+    """
+    Perform the steps (the staging folder is made already), making the key again
+    until it is well formed (LibreSSL 3.3.6 writes one EC key in 256 a byte short).
+    """
+    keygen = next(i for i, step in enumerate(steps) if isinstance(step, Command))
+    perform(steps[1 : keygen + 1])
+    for _ in range(KEY_ATTEMPTS):
+        if not short_key_file(folder.key):
+            break
+        perform([steps[keygen]])
+    else:
+        raise short_key_error(openssl)
+    perform(steps[keygen + 1 :])
+
+
+def _real_target(target: Path) -> Path:
+    """The folder the CA goes in: a symlink's target (the link stays as it is)."""
+    return target.resolve() if target.is_symlink() else target
+
+
+def _put_in_place(made: Path, target: Path) -> None:
+    try:
+        if target.exists():
+            target.rmdir()
+        made.replace(target)
+    except OSError as exc:
+        raise WriteFailedError(
+            f"cannot put the new CA in {target}: {exc.strerror or exc}; nothing was left there"
+        ) from None
 
 
 def _ca_findings(plan: InitPlan, folder: Folder, cert: ParsedCertificate) -> list[Finding]:

@@ -7,22 +7,38 @@ checked before the key, certificate and full chain are put in place together.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flow_ssl import cafolder, files
-from flow_ssl.ca import CA, Issued, check_days, read_back, serial_finding
+from flow_ssl.ca import (
+    CA,
+    Issued,
+    check_days,
+    no_req_ca_note,
+    read_back,
+    reserved_note,
+    serial_finding,
+    signing_steps,
+    unlock,
+)
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.request_checks import compare_request
+from flow_ssl.openssl import runner
+from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.script import Concat, Step, perform
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script import Chmod, Concat, Step, perform, require_all
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.ca import Announce
-    from flow_ssl.core.models import CertRequest
-    from flow_ssl.openssl.commands.base import Command
+    from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
+    from flow_ssl.openssl.features import OpenSSL
+
+REQUEST = "request.csr"
 
 
 @dataclass(frozen=True)
@@ -36,34 +52,70 @@ class IssuePlan:
     fullchain: Path
     use_subj: bool
 
-    def command(
-        self, *, serial: str, keyout: Path | None = None, out: Path | None = None
-    ) -> Command:
-        """``openssl req -x509 -newkey ... -CA ... -CAkey ...``."""
-        return build_req(
-            self.request,
-            keyout=str(keyout or self.key_path),
-            out=str(out or self.out),
-            x509=True,
-            use_subj=self.use_subj,
-            signer=self.ca.signer(serial),
-        )
-
     def steps(
         self,
+        openssl: OpenSSL,
         *,
         serial: str,
         keyout: Path | None = None,
         out: Path | None = None,
         fullchain: Path | None = None,
+        reserved: bool = False,
+        work: str = WORK,
     ) -> list[Step]:
-        """Make and sign in one run, then join the full chain."""
-        out = out or self.out
-        return [
-            self.command(serial=serial, keyout=keyout, out=out),
-            cafolder.serial_after(self.ca.folder, serial),
-            Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain())),
-        ]
+        """
+        Make the key and have the CA sign it, then join the full chain.
+
+        One ``req -x509 -CA`` where this openssl has it; else a request signed with
+        ``x509 -req``. The serial file moves on after the certificate is made, unless
+        flow-ssl ``reserved`` the serial before (as it does when it runs the steps).
+        """
+        key, cert = str(keyout or self.key_path), str(out or self.out)
+        signer = self.ca.signer(serial)
+        steps: list[Step]
+        if openssl.supports("-CA"):
+            steps = [
+                build_req(
+                    self.request,
+                    keyout=key,
+                    out=cert,
+                    x509=True,
+                    use_subj=self.use_subj,
+                    signer=signer,
+                )
+            ]
+        else:
+            request = scratch(REQUEST, work)
+            steps = [
+                no_req_ca_note(openssl),
+                build_req(
+                    self.request,
+                    keyout=key,
+                    out=request,
+                    x509=False,
+                    use_subj=self.use_subj,
+                    config=signer.config,
+                    extensions=False,
+                ),
+                *signing_steps(
+                    openssl,
+                    signer,
+                    csr=request,
+                    out=cert,
+                    days=self.request.days,
+                    section="server",
+                    server=(self.request.names, self.request.key.algorithm),
+                    work=work,
+                ),
+            ]
+        if not openssl.supports("private-keyout"):
+            steps.append(Chmod(key, field="keyout"))
+        if not reserved:
+            steps.append(cafolder.serial_after(self.ca.folder, serial))
+        steps.append(
+            Concat(str(fullchain or self.fullchain), (cert, *self.ca.chain()), "fullchain")
+        )
+        return steps
 
     def outputs(self) -> list[files.Output]:
         """The key (secret), the certificate and the full chain."""
@@ -78,23 +130,63 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     """
     Make key + certificate under the CA's lock; write them once they check out.
 
+    The serial is reserved (the serial file moved past it) before openssl signs; the
+    issued log gets a line once the files are in place.
+
     Raises:
         InvalidInputError: outputs exist (without force), the CA is busy, or bad days.
-        OpenSSLError: openssl failed or asked what it was not expected to.
+        OpenSSLError: openssl failed or asked what it was not expected to, or the CA
+            key's passphrase is wrong.
         CheckFailedError: the certificate is not what was asked (nothing written).
     """
     check_days(plan.request.days, plan.ca)
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     ca = plan.ca
-    kept: list[tuple[Path, Path]] = []
-    with cafolder.locked(ca.folder), files.staged(outputs, kept) as (key, out, fullchain):
-        serial = cafolder.read_serial(ca.folder)
-        if announce:
-            announce(plan.steps(serial=serial))
-        perform(plan.steps(serial=serial, keyout=key, out=out, fullchain=fullchain))
-        cert, ready = read_back(fullchain, ca, plan.request.names, key=key, shown_as=plan.out)
+    openssl = runner.find_openssl()
+    require_all(openssl, plan.steps(openssl, serial="01"))
+    cafolder.read_serial(ca.folder)  # a damaged serial file stops us before the lock
+    unlock(ca)
+    with cafolder.locked(ca.folder):
+        for attempt in range(KEY_ATTEMPTS):
+            serial = cafolder.reserve_serial(ca.folder)
+            if announce and attempt == 0:
+                shown = plan.steps(openssl, serial=serial, reserved=True)
+                announce([reserved_note(ca, serial), *shown])
+            kept: list[tuple[Path, Path]] = []
+            try:
+                cert, findings = _issue_once(plan, openssl, serial, outputs, kept)
+            except _ShortKeyError:
+                continue  # that certificate was removed with its key; its serial stays spent
+            cafolder.log_issued(ca.folder, cert, plan.out)
+            return Issued(cert=cert, serial=serial, findings=findings, backups=kept)
+    raise short_key_error(openssl)
+
+
+class _ShortKeyError(Exception):
+    """openssl wrote an EC key with a short private value (LibreSSL 3.3.6): make another."""
+
+
+def _issue_once(
+    plan: IssuePlan,
+    openssl: OpenSSL,
+    serial: str,
+    outputs: list[files.Output],
+    kept: list[tuple[Path, Path]],
+) -> tuple[ParsedCertificate, list[Finding]]:
+    """Make, read back and check one key and certificate; put them in place if they pass."""
+    with (
+        files.staged(outputs, kept) as (key, out, fullchain),
+        tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
+    ):
+        steps = plan.steps(
+            openssl, serial=serial, keyout=key, out=out, fullchain=fullchain, reserved=True,
+            work=work,
+        )  # fmt: skip
+        perform(steps)
+        if short_key_file(key):
+            raise _ShortKeyError
+        cert, ready = read_back(fullchain, plan.ca, plan.request.names, key=key, shown_as=plan.out)
         findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
         refuse_failures(findings, "the issued certificate")
-        cafolder.log_issued(ca.folder, cert, plan.out)
-    return Issued(cert=cert, serial=serial, findings=findings, backups=kept)
+    return cert, findings

@@ -8,26 +8,37 @@ then written.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flow_ssl import cafolder, files
-from flow_ssl.ca import CA, Issued, check_days, read_back, serial_finding
+from flow_ssl.ca import (
+    CA,
+    Issued,
+    check_days,
+    no_req_ca_note,
+    read_back,
+    reserved_note,
+    serial_finding,
+    signing_steps,
+    unlock,
+)
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import SanEntry
-from flow_ssl.openssl import reader, verify
-from flow_ssl.openssl.commands.ca import build_sign_csr
-from flow_ssl.openssl.commands.make import server_extensions
+from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl.commands.base import WORK
 from flow_ssl.openssl.commands.read import build_req_verify
-from flow_ssl.openssl.script import Concat, Note, Step, perform
+from flow_ssl.openssl.script import Concat, Note, Step, perform, require_all
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.ca import Announce
     from flow_ssl.core.models import ParsedCertificate
+    from flow_ssl.openssl.features import OpenSSL
 
 # Smallest keys a CA signs for a server: what browsers and Go still accept.
 MIN_RSA_BITS = 2048
@@ -48,15 +59,22 @@ class SignPlan:
 
     def steps(
         self,
+        openssl: OpenSSL,
         *,
         serial: str,
         out: Path | None = None,
         fullchain: Path | None = None,
         check_signature: bool = True,
+        reserved: bool = False,
+        work: str = WORK,
     ) -> list[Step]:
-        """Check the CSR's signature (unless done already), sign it, join the full chain."""
+        """
+        Check the CSR's signature (unless done already), sign it, join the full chain.
+
+        The serial file moves on after the certificate is made, unless flow-ssl
+        ``reserved`` the serial before (as it does when it runs the steps itself).
+        """
         out = out or self.out
-        extensions = server_extensions(self.names, key_algorithm=self.request.public_key.algorithm)
         steps: list[Step] = []
         if check_signature:
             steps += [
@@ -66,22 +84,29 @@ class SignPlan:
                 ),
                 build_req_verify(str(self.csr)),
             ]
-        return [
-            *steps,
+        if not openssl.supports("-CA"):
+            steps.append(no_req_ca_note(openssl))
+        steps.append(
             Note(
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
-            ),
-            build_sign_csr(
-                str(self.csr),
-                out=str(out),
-                signer=self.ca.signer(serial),
-                section="server",
-                days=self.days,
-                extra=extensions,
-            ),
-            cafolder.serial_after(self.ca.folder, serial),
-            Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain())),
-        ]
+            )
+        )
+        steps += signing_steps(
+            openssl,
+            self.ca.signer(serial),
+            csr=str(self.csr),
+            out=str(out),
+            days=self.days,
+            section="server",
+            server=(self.names, self.request.public_key.algorithm),
+            work=work,
+        )
+        if not reserved:
+            steps.append(cafolder.serial_after(self.ca.folder, serial))
+        steps.append(
+            Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain()), "fullchain")
+        )
+        return steps
 
     def outputs(self) -> list[files.Output]:
         """The certificate and the full chain."""
@@ -156,6 +181,12 @@ def _check_request_key(csr: Path, request: ParsedCertificate) -> None:
             f"{csr} has a {key.bits}-bit RSA key; clients refuse less than {MIN_RSA_BITS}",
             hint="make a new key and CSR with flow-ssl csr",
         )
+    if key.algorithm == "ec" and key.curve is None:
+        raise InvalidInputError(
+            f"{csr} has an EC key with explicit curve parameters instead of a named curve, "
+            "which clients refuse",
+            hint="make the key with -pkeyopt ec_param_enc:named_curve, or with flow-ssl csr",
+        )
     if key.algorithm == "ec" and key.curve not in SERVER_CURVES:
         raise InvalidInputError(f"{csr} has an EC key on {key.curve}; use P-256 or P-384")
     if key.algorithm not in {"rsa", "ec"}:
@@ -169,31 +200,55 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
     """
     Sign under the CA's lock; write the certificate and chain once they check out.
 
+    The serial is reserved (the serial file moved past it) before openssl signs; the
+    issued log gets a line once the files are in place.
+
     Raises:
         InvalidInputError: outputs exist (without force), or the CA is busy.
-        OpenSSLError: openssl failed.
+        OpenSSLError: openssl failed, or the CA key's passphrase is wrong.
         CheckFailedError: the certificate is not what was asked (nothing written).
     """
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
     ca = plan.ca
     kept: list[tuple[Path, Path]] = []
-    with cafolder.locked(ca.folder), files.staged(outputs, kept) as (out, fullchain):
-        serial = cafolder.read_serial(ca.folder)
+    openssl = runner.find_openssl()
+    require_all(openssl, plan.steps(openssl, serial="01"))
+    cafolder.read_serial(ca.folder)  # a damaged serial file stops us before the lock
+    unlock(ca)
+    with cafolder.locked(ca.folder):
+        serial = cafolder.reserve_serial(ca.folder)
         if announce:
-            announce(plan.steps(serial=serial))
-        # plan_sign has checked the CSR's signature (and refused a bad one) already.
-        perform(plan.steps(serial=serial, out=out, fullchain=fullchain, check_signature=False))
-        cert, ready = read_back(fullchain, ca, plan.names, key=None, shown_as=plan.out)
-        findings = [
-            request_checks.subject_matches([(a.type, a.value) for a in plan.request.subject], cert),
-            request_checks.names_match(plan.names, cert),
-            request_checks.validity_matches(plan.days, cert),
-            request_checks.server_extensions(cert),
-            verify.csr_key_in_cert(plan.csr, out),
-            serial_finding(serial, cert),
-            *ready,
-        ]
-        refuse_failures(findings, "the signed certificate")
+            announce(
+                [reserved_note(ca, serial), *plan.steps(openssl, serial=serial, reserved=True)]
+            )
+        with (
+            files.staged(outputs, kept) as (out, fullchain),
+            tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
+        ):
+            # plan_sign has checked the CSR's signature (and refused a bad one) already.
+            steps = plan.steps(
+                openssl,
+                serial=serial,
+                out=out,
+                fullchain=fullchain,
+                check_signature=False,
+                reserved=True,
+                work=work,
+            )
+            perform(steps)
+            cert, ready = read_back(fullchain, ca, plan.names, key=None, shown_as=plan.out)
+            findings = [
+                request_checks.subject_matches(
+                    [(a.type, a.value) for a in plan.request.subject], cert
+                ),
+                request_checks.names_match(plan.names, cert),
+                request_checks.validity_matches(plan.days, cert),
+                request_checks.server_extensions(cert),
+                verify.csr_key_in_cert(plan.csr, out),
+                serial_finding(serial, cert),
+                *ready,
+            ]
+            refuse_failures(findings, "the signed certificate")
         cafolder.log_issued(ca.folder, cert, plan.out)
     return Issued(cert=cert, serial=serial, findings=findings, backups=kept)

@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl.script import WriteFile
+from flow_ssl.core.errors import InvalidInputError, WriteFailedError
+from flow_ssl.openssl.script import WriteFile, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -75,7 +75,10 @@ authorityKeyIdentifier = keyid:always
 """
 
 LOCK_TIMEOUT = 30.0
-_HEX = re.compile(r"^[0-9A-Fa-f]{2,40}$")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+# RFC 5280 4.1.2.2: a positive serial of at most 20 octets. DER needs a leading zero
+# octet when the top bit is set, so the largest is 2**159 - 1.
+MAX_SERIAL = 2**159 - 1
 
 
 @dataclass(frozen=True)
@@ -145,29 +148,62 @@ def read_serial(folder: Folder) -> str:
     The serial the CA gives next.
 
     Raises:
-        InvalidInputError: the serial file is missing or damaged.
+        InvalidInputError: the serial file is missing, damaged, or holds a serial RFC 5280
+            forbids (0, or more than 20 octets).
     """
     try:
         text = folder.serial.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{folder.serial} cannot be read: {exc}") from None
-    if not _HEX.match(text):
+    if not _HEX.match(text) or len(text) > 64:
         raise InvalidInputError(
             f"{folder.serial} does not hold a hex serial number; it is damaged",
             hint=f"restore it from a backup of {folder.path}",
         )
-    return text.upper()
+    number = int(text, 16)
+    if not 1 <= number <= MAX_SERIAL:
+        raise InvalidInputError(
+            f"{folder.serial} holds serial {text}, which no certificate may carry "
+            "(RFC 5280: a positive number of at most 20 octets); it is damaged",
+            hint=f"restore it from a backup of {folder.path}",
+        )
+    return format_serial(number)
+
+
+def _next(serial: str) -> str:
+    return format_serial(int(serial, 16) + 1) + "\n"
 
 
 def serial_after(folder: Folder, used: str) -> WriteFile:
     """
-    The step that records ``used`` as taken: the serial file then holds ``used + 1``.
+    The script step that records ``used`` as taken: the serial file then holds ``used + 1``.
 
-    It runs right after openssl signs, before the result is checked: a serial
-    openssl has signed with is never given out again, even if that certificate
-    is then refused and deleted.
+    A printed script runs it right after openssl made the certificate (``set -eu``
+    stops before it otherwise). flow-ssl itself reserves the serial before openssl
+    signs (``reserve_serial``), so no run, however it ends, can give it out again.
     """
-    return WriteFile(str(folder.serial), format_serial(int(used, 16) + 1) + "\n")
+    return WriteFile(str(folder.serial), _next(used), field="dir")
+
+
+def reserve_serial(folder: Folder) -> str:
+    """
+    Take the CA's next serial for one certificate: the serial file moves past it first.
+
+    Call it under ``locked(folder)``, before openssl signs: a run killed at any moment
+    afterwards leaves the serial used up, never given out twice.
+
+    Raises:
+        InvalidInputError: the serial file is damaged or out of range.
+        WriteFailedError: the serial file cannot be written.
+    """
+    serial = read_serial(folder)
+    try:
+        write_atomically(folder.serial, _next(serial))
+    except OSError as exc:
+        raise WriteFailedError(
+            f"cannot reserve a serial in {folder.serial}: {exc.strerror or exc}"
+        ) from None
+    return serial
 
 
 def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:

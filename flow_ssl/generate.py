@@ -8,6 +8,8 @@ into place once the result is checked).
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,12 +19,37 @@ from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl.commands.base import WORK, Command, scratch
+from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.script import perform
+from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
-    from flow_ssl.openssl.commands.base import Command
+    from flow_ssl.openssl.features import OpenSSL
+
+# Called with the exact steps (final paths) just before they run.
+Announce = Callable[[list[Step]], None]
+REQUEST_CONFIG = "request.cnf"
+
+
+def own_config_note(openssl: OpenSSL) -> Note:
+    """Why a script gives openssl flow-ssl's own config (1.1.1, LibreSSL)."""
+    return Note(
+        f"{openssl.name}: -addext adds to the extensions of the system's openssl.cnf "
+        "instead of replacing them, so req gets flow-ssl's own settings (-config)"
+    )
+
+
+def needs_own_config(openssl: OpenSSL, request: CertRequest) -> bool:
+    """
+    Whether ``req`` must get flow-ssl's own config on this openssl.
+
+    Where -addext adds to the config's extensions (1.1.1's stock v3_ca would give a
+    second basicConstraints), and never with --literal (the vendor's command as is).
+    """
+    return not request.literal and not openssl.supports("addext-replaces")
 
 
 @dataclass(frozen=True)
@@ -35,15 +62,43 @@ class Plan:
     x509: bool
     use_subj: bool
 
-    def command(self, *, keyout: str | None = None, out: str | None = None) -> Command:
+    def command(
+        self,
+        openssl: OpenSSL,
+        *,
+        keyout: str | None = None,
+        out: str | None = None,
+        work: str = WORK,
+    ) -> Command:
         """The openssl req command; paths default to the final ones."""
+        own = needs_own_config(openssl, self.request)
         return build_req(
             self.request,
             keyout=keyout or str(self.key_path),
             out=out or str(self.out_path),
             x509=self.x509,
             use_subj=self.use_subj,
+            config=scratch(REQUEST_CONFIG, work) if own else None,
         )
+
+    def steps(
+        self,
+        openssl: OpenSSL,
+        *,
+        keyout: str | None = None,
+        out: str | None = None,
+        work: str = WORK,
+    ) -> list[Step]:
+        """The command, with the config it needs first and the key made private after."""
+        keyout = keyout or str(self.key_path)
+        steps: list[Step] = []
+        if needs_own_config(openssl, self.request):
+            text = request_config(self_signed=self.x509)
+            steps += [own_config_note(openssl), WriteFile(scratch(REQUEST_CONFIG, work), text)]
+        steps.append(self.command(openssl, keyout=keyout, out=out, work=work))
+        if not openssl.supports("private-keyout"):
+            steps.append(Chmod(keyout, field="keyout"))
+        return steps
 
     def readback(self) -> Command:
         """The vendor page's check of the result."""
@@ -68,11 +123,12 @@ class Outcome:
 
     plan: Plan
     result: ParsedCertificate
+    command: Command
     findings: list[Finding] = field(default_factory=list)
     backups: list[tuple[Path, Path]] = field(default_factory=list)
 
 
-def execute(plan: Plan, *, force: bool) -> Outcome:
+def execute(plan: Plan, *, force: bool, announce: Announce | None = None) -> Outcome:
     """
     Run the plan; write the files only if openssl succeeded and the result matches.
 
@@ -83,11 +139,25 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
     """
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
-    runner.find_openssl().require(plan.command().needs)
+    openssl = runner.find_openssl()
+    for step in plan.steps(openssl):
+        if isinstance(step, Command):
+            openssl.require(step.needs)
+    if announce:
+        announce(plan.steps(openssl))
     kept: list[tuple[Path, Path]] = []
-    with files.staged(outputs, kept) as (staged_key, staged_out):
-        perform([plan.command(keyout=str(staged_key), out=str(staged_out))])
-        files.require_written([(staged_key, plan.key_path), (staged_out, plan.out_path)])
+    with (
+        files.staged(outputs, kept) as (staged_key, staged_out),
+        tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
+    ):
+        steps = plan.steps(openssl, keyout=str(staged_key), out=str(staged_out), work=work)
+        for _ in range(KEY_ATTEMPTS):
+            perform(steps)
+            files.require_written([(staged_key, plan.key_path), (staged_out, plan.out_path)])
+            if not short_key_file(staged_key):
+                break
+        else:
+            raise short_key_error(openssl)
         (result,) = reader.read_file(staged_out)
         result.source = str(plan.out_path)
         findings = compare_request(plan.request, result)
@@ -96,4 +166,10 @@ def execute(plan: Plan, *, force: bool) -> Outcome:
         else:
             findings.append(verify.csr_signature(staged_out))
         refuse_failures(findings, "openssl's result")
-    return Outcome(plan=plan, result=result, findings=findings, backups=kept)
+    return Outcome(
+        plan=plan,
+        result=result,
+        command=plan.command(openssl),
+        findings=findings,
+        backups=kept,
+    )

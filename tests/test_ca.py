@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from flow_ssl.cli.app import main
 from flow_ssl.openssl import verify
+from tests.golang import go_client_fixture, need_gnutls  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
     fake_openssl,
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 pytestmark = requires_openssl
 NAMES = ["flow.mycompany.com", "flow-analytics.mycompany.com"]
-# CI installs the Go and GnuTLS clients and sets this, so their tests run there.
-REQUIRE_CLIENTS = os.environ.get("FLOW_SSL_REQUIRE_CLIENTS") == "1"
 
 
 def _run_in(folder: Path, *args: str) -> int:
@@ -66,7 +64,8 @@ def cas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _csr(folder: Path, name: str, *extra: str, key: str = "ec") -> Path:
     """A CSR made by openssl directly (an operator's own tooling), with extra req options."""
-    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else [
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+              "-pkeyopt", "ec_param_enc:named_curve"] if key == "ec" else [
         "-newkey", key]  # fmt: skip
     openssl("req", "-new", "-nodes", *newkey, "-keyout", str(folder / f"{name}.key"),
             "-subj", f"/O=Acme/CN={name}", *extra, "-out", str(folder / f"{name}.csr"))  # fmt: skip
@@ -78,6 +77,7 @@ def _serial_state(ca_dir: Path) -> str:
 
 
 def test_root_and_issuing_ca_have_the_right_constraints(cas: Path) -> None:
+    """Root: CA:TRUE with no path length; issuing: pathlen 0; both keyCertSign, cRLSign, P-384."""
     root = load_cert(cas / "root" / "ca.crt")
     issuing = load_cert(cas / "issuing" / "ca.crt")
     for cert, path_length, days in ((root, None, 3650), (issuing, 0, 1825)):
@@ -104,6 +104,7 @@ def test_root_and_issuing_ca_have_the_right_constraints(cas: Path) -> None:
 
 
 def test_ca_keys_are_private_and_match_their_certificates(cas: Path) -> None:
+    """CA folders 0700, keys 0600 and matching; the root's log lists the issuing CA only."""
     for name in ("root", "issuing"):
         folder = cas / name
         assert folder.stat().st_mode & 0o777 == 0o700
@@ -117,6 +118,7 @@ def test_ca_keys_are_private_and_match_their_certificates(cas: Path) -> None:
 
 
 def test_init_refuses_an_existing_ca_folder(cli: Callable[..., Run], cas: Path) -> None:
+    """ca init never touches a folder that already holds a CA (exit 2)."""
     before = {p: p.read_bytes() for p in (cas / "root").iterdir() if p.is_file()}
     result = cli("ca", "init", "--dir", str(cas / "root"), "--name", "Another Root")
     assert result.code == 2
@@ -125,6 +127,7 @@ def test_init_refuses_an_existing_ca_folder(cli: Callable[..., Run], cas: Path) 
 
 
 def test_issuing_ca_cannot_be_a_parent(cli: Callable[..., Run], cas: Path) -> None:
+    """An issuing CA (pathlen 0) is refused as --parent, and nothing is made."""
     result = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "issuing"))
     assert result.code == 2
     assert "cannot sign another CA" in result.err
@@ -148,6 +151,7 @@ def signed(cas: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sign_gives_exactly_the_csr_names_and_never_ca(signed: Path) -> None:
+    """ca sign copies the CSR's names, never its CA:TRUE or key usage."""
     cert = load_cert(signed / "flow.crt")
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -169,6 +173,7 @@ def test_sign_gives_exactly_the_csr_names_and_never_ca(signed: Path) -> None:
 
 
 def test_check_passes_on_what_sign_made(cli: Callable[..., Run], cas: Path, signed: Path) -> None:
+    """flow-ssl check calls what ca sign made ready, trusting only the root."""
     hosts = [arg for name in NAMES for arg in ("--host", name)]
     result = cli("check", "--cert", str(signed / "flow.fullchain.pem"),
                  "--key", str(signed / "flow.mycompany.com.key"),
@@ -185,53 +190,33 @@ def served(cas: Path, signed: Path) -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module")
-def go_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tests/clients/tlsclient.go, built once."""
-    go = shutil.which("go")
-    if go is None:
-        if REQUIRE_CLIENTS:
-            pytest.fail("go is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
-        pytest.skip("needs Go (CI installs it)")
-    out = tmp_path_factory.mktemp("go") / "tlsclient"
-    source = Path(__file__).parent / "clients" / "tlsclient.go"
-    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GOPATH": str(out.parent / "gopath")}
-    subprocess.run([go, "build", "-o", str(out), str(source)], check=True, env=env,
-                   capture_output=True)  # fmt: skip
-    return out
-
-
-def _need_gnutls() -> None:
-    if shutil.which("gnutls-cli") is None:
-        if REQUIRE_CLIENTS:
-            pytest.fail("gnutls-cli is not installed but FLOW_SSL_REQUIRE_CLIENTS=1")
-        pytest.skip("needs gnutls-cli (CI installs it)")
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_full_chain_is_accepted_for_each_name_trusting_only_the_root(
     cas: Path, served: int, go_client: Path, name: str
 ) -> None:
+    """Python, Go and GnuTLS accept the served chain for each name, trusting the root."""
     root = cas / "root" / "ca.crt"
     assert handshake(served, name, root) is None
     assert go_handshake(go_client, served, name, root) is None
-    _need_gnutls()
+    need_gnutls()
     assert gnutls_handshake(served, name, root) is None
 
 
 def test_full_chain_is_refused_for_any_other_name(cas: Path, served: int, go_client: Path) -> None:
+    """Every client refuses the served chain for a name it does not carry."""
     root = cas / "root" / "ca.crt"
     assert "mismatch" in str(handshake(served, "other.mycompany.com", root)).lower()
     assert "not other.mycompany.com" in str(
         go_handshake(go_client, served, "other.mycompany.com", root)
     )
-    _need_gnutls()
+    need_gnutls()
     assert gnutls_handshake(served, "other.mycompany.com", root) is not None
 
 
 def test_tampered_csr_is_refused_and_nothing_written(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """A CSR whose signature fails is refused (exit 2); no file, no serial spent."""
     csr = _csr(tmp_path, "flow.mycompany.com")
     der = openssl("req", "-in", str(csr), "-outform", "DER")
     at = der.index(b"flow.mycompany.com")
@@ -254,6 +239,7 @@ def test_tampered_csr_is_refused_and_nothing_written(
 
 
 def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:
+    """A 1024-bit RSA CSR is refused before anything is signed."""
     _csr(tmp_path, "weak.example.com", key="rsa:1024")
     result = cli("ca", "sign", "weak.example.com.csr", "--dir", str(cas / "root"))
     assert result.code == 2
@@ -262,6 +248,7 @@ def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: P
 
 
 def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> None:
+    """A validity longer than the CA's own is refused (exit 2)."""
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "a.example.com",
                  "--subj", "--days", "3000")  # fmt: skip
     assert result.code == 2
@@ -296,8 +283,9 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
 
 
 def test_issue_answers_the_prompts_and_writes_key_cert_chain(
-    cli: Callable[..., Run], cas: Path, tmp_path: Path
+    cli: Callable[..., Run], cas: Path, tmp_path: Path, go_client: Path
 ) -> None:
+    """ca issue by prompts: key 0600, leaf and chain; Python and Go accept it."""
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "*.mycompany.com",
                  "--san", "10.1.2.3", "--org", "Acme", "--country", "DE",
                  "--key", "rsa:2048")  # fmt: skip
@@ -322,11 +310,14 @@ def test_issue_answers_the_prompts_and_writes_key_cert_chain(
                   chain=cas / "issuing" / "ca.crt") as port:  # fmt: skip
         assert handshake(port, "flow.mycompany.com", cas / "root" / "ca.crt") is None
         assert handshake(port, "a.b.mycompany.com", cas / "root" / "ca.crt") is not None
+        assert go_handshake(go_client, port, "flow.mycompany.com", cas / "root" / "ca.crt") is None
+        assert go_handshake(go_client, port, "10.1.2.3", cas / "root" / "ca.crt") is None
 
 
 def test_passphrase_protected_ca(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An encrypted CA key opens through env: only; a literal passphrase is refused, never shown."""
     words = "correct horse battery"
     monkeypatch.setenv("TEST_CA_PASS", words)
     made = cli(
@@ -382,6 +373,7 @@ def test_printed_scripts_run_nothing_and_make_a_working_ca(
 def test_sign_json_reports_what_was_issued(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """ca sign --json gives the serial, the files and the read-back result."""
     _csr(tmp_path, "json.example.com")
     result = cli("ca", "sign", "json.example.com.csr", "--dir", str(cas / "root"), "--json")
     assert result.code == 0, result.err
@@ -402,6 +394,7 @@ def test_sign_json_reports_what_was_issued(
 
 
 def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas: Path) -> None:
+    """ca trust prints per-system commands and the root's fingerprint."""
     result = cli("ca", "trust", "--dir", str(cas / "issuing"), "--print")
     assert result.code == 0
     local = "acme-internal-root-ca.crt"
@@ -419,6 +412,7 @@ def test_trust_prints_install_commands_for_the_root(cli: Callable[..., Run], cas
 
 
 def test_missing_ca_folder_is_a_clear_error(cli: Callable[..., Run]) -> None:
+    """A missing CA folder is exit 2 with a hint to run ca init."""
     result = cli("ca", "issue", "--dir", "nowhere", "--cn", "a.example.com")
     assert result.code == 2
     assert "no CA folder" in result.err
@@ -435,28 +429,38 @@ def _openssl_reporting(tmp_path: Path, version: str, before_exec: str = "") -> P
     )
 
 
-def test_openssl_without_req_ca_is_refused_before_anything_runs(
+def test_openssl_without_addext_is_refused_before_anything_runs(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(
-        "FLOW_SSL_OPENSSL", str(_openssl_reporting(tmp_path, "OpenSSL 1.1.1w  11 Sep 2023"))
+    """What no command of a version can do (req -addext) is refused up front, by name."""
+    old_help = (
+        'if [ "$1 $2" = "req -help" ]; then echo "usage: req [-asn1-kludge]" >&2; exit 1; fi\n'
     )
-    serial = _serial_state(cas / "issuing")
-    result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "old.example.com", "--subj")
-    assert result.code == 3
-    assert "-CA" in result.err
-    assert "OpenSSL 3.0" in result.err
-    assert not (tmp_path / "old.example.com.key").exists()
-    init = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", str(cas / "root"))
-    assert init.code == 3
-    assert not (tmp_path / "sub").exists()
+    fake = _openssl_reporting(tmp_path, "LibreSSL 2.8.3", old_help + 'echo "$@" >> "$0.ran"\n')
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(fake))
+    for command in ("selfsigned", "csr"):
+        result = cli(command, "--cn", "old.example.com")
+        assert result.code == 3
+        assert "LibreSSL 2.8.3" in result.err
+        assert "req -addext" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+        printed = cli(command, "--cn", "old.example.com", "--print")
+        assert printed.code == 3
+        assert "req -addext" in printed.err
+        assert printed.out == ""
     assert [p.name for p in tmp_path.iterdir()] == ["fakebin"]
-    assert _serial_state(cas / "issuing") == serial
+    # A CA signs without -addext (x509 -req takes the extensions from a file).
+    serial = int(_serial_state(cas / "issuing"), 16)
+    issued = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "old.example.com", "--subj")
+    assert issued.code == 0, issued.err
+    assert "openssl x509 -req" in issued.out
+    assert load_cert(tmp_path / "old.example.com.crt").serial_number == serial
 
 
-def test_openssl_failing_at_the_signing_step_changes_nothing(
+def test_openssl_failing_at_the_signing_step_writes_nothing_and_spends_one_serial(
     cli: Callable[..., Run], cas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failed signing writes no file and no log line; the serial it reserved is never reused."""
     fail_on_ca = 'for a in "$@"; do [ "$a" = -CA ] && { echo "disk full" >&2; exit 1; }; done\n'
     monkeypatch.setenv(
         "FLOW_SSL_OPENSSL",
@@ -464,13 +468,17 @@ def test_openssl_failing_at_the_signing_step_changes_nothing(
     )
     _csr(tmp_path, "mid.example.com")
     ca_dir = cas / "issuing"
-    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()}
+    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}}
+    serial = int(_serial_state(ca_dir), 16)
     before = listing(tmp_path)
     result = cli("ca", "sign", "mid.example.com.csr", "--dir", str(ca_dir))
     assert result.code == 3
     assert "disk full" in result.err
     assert listing(tmp_path) == before
-    assert {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.is_file()} == state
+    assert {
+        p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}
+    } == state
+    assert int(_serial_state(ca_dir), 16) == serial + 1
 
 
 def test_a_label_cn_is_left_out_and_odd_names_are_refused(
@@ -478,7 +486,8 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
 ) -> None:
     """A CN like 'Flow Server' is not a host name: the SAN carries the names."""
     openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-keyout", "label.key", "-subj", "/CN=Flow Server",
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", "label.key",
+            "-subj", "/CN=Flow Server",
             "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:10.0.0.5", "-out", "label.csr",
             cwd=tmp_path)  # fmt: skip
     result = cli("ca", "sign", "label.csr", "--dir", str(cas / "root"))
@@ -498,6 +507,7 @@ def test_a_label_cn_is_left_out_and_odd_names_are_refused(
 def test_days_over_apples_limit_warn_but_issue(
     cli: Callable[..., Run], cas: Path, tmp_path: Path
 ) -> None:
+    """--days over 825 warns (Apple) but issues exactly that validity."""
     result = cli("ca", "issue", "--dir", str(cas / "root"), "--cn", "long.example.com",
                  "--subj", "--key", "ec:P-256", "--days", "900")  # fmt: skip
     assert result.code == 0, result.err

@@ -24,7 +24,7 @@ LINGERING_OPENSSL = f"""#!{sys.executable}
 import os, subprocess, sys, time
 args = sys.argv[1:]
 code = subprocess.call([{str(OPENSSL)!r}, *args])
-if args[:1] == ["req"]:
+if args[:1] == ["req"] and "-keyout" in args:
     with open(os.environ["LINGER_PIDS"], "a") as pids:
         pids.write(f"{{os.getpid()}}\\n")
     time.sleep(120)

@@ -29,6 +29,7 @@ from flow_ssl.core.errors import (
     FlowSSLError,
     OutputExistsError,
     PromptError,
+    ShellRefusalError,
     Stopped,
 )
 
@@ -163,6 +164,8 @@ def _hint_for(exc: FlowSSLError) -> str | None:
         return "choose another --out/--keyout, or pass --force to replace it"
     if isinstance(exc, PromptError):
         return "use --subj to give the subject without questions"
+    if isinstance(exc, ShellRefusalError):
+        return "with --shell powershell; use --shell posix, or give another value"
     return None
 
 

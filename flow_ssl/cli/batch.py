@@ -52,11 +52,11 @@ def batch(
         raise InvalidInputError("must be 1 or more", field="jobs")
     entries = batching.load(manifest)
     if print_only:
-        console.say(
-            text.batch_script(
-                manifest, entries, batching.script_steps(entries, force=force), shell.shell
-            )
-        )
+        from flow_ssl.openssl.script import for_print, openssl_for_print
+
+        openssl = openssl_for_print()
+        steps = for_print(openssl, batching.script_steps(entries, force=force, openssl=openssl))
+        console.say(text.batch_script(manifest, entries, steps, shell.shell))
         return
     for entry in entries:
         for line in console.warning_lines(entry.request.warnings()):

@@ -120,7 +120,11 @@ def ca_init(
 
     inputs.check_key_name(key)
     inputs.check_pass_source(ca_pass, "ca_pass")
-    parent_ca = ca.open_ca(parent, passin=parent_pass, field="parent") if parent else None
+    parent_ca = (
+        ca.open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
+        if parent
+        else None
+    )
     if parent_ca is not None and not parent_ca.is_root:
         raise InvalidInputError(
             f"{parent} is an issuing CA (pathlen 0): it cannot sign another CA; "
@@ -141,10 +145,15 @@ def ca_init(
         parent=parent_ca,
     )
     if print_only:
+        from flow_ssl.openssl.script import for_print, openssl_for_print
+
+        openssl = openssl_for_print()
         serial = cafolder.read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
-        steps = plan.steps(parent_serial=serial)
-        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}")
+        steps = for_print(openssl, plan.steps(openssl, parent_serial=serial))
+        console.print_steps(
+            steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
+        )
         return
     cert = ca_init.init(plan, announce=_announcer(shell.shell, quiet=as_json))
     made = cafolder.Folder(folder)
@@ -280,8 +289,13 @@ def _run_ca_plan(
     console.warn_all(notices)
     authority = plan.ca
     if print_only:
-        steps = plan.steps(serial=cafolder.read_serial(authority.folder))
-        console.print_steps(steps, shell, as_json=as_json, heading=heading)
+        from flow_ssl.openssl.script import for_print, openssl_for_print
+
+        openssl = openssl_for_print()
+        steps = plan.steps(openssl, serial=cafolder.read_serial(authority.folder))
+        console.print_steps(
+            for_print(openssl, steps), shell, as_json=as_json, heading=heading, runnable=True
+        )
         return
     announce = _announcer(shell, quiet=as_json)
     written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}

@@ -56,8 +56,13 @@ def warn_all(notices: Iterable[Notice], renamed: dict[str, str] | None = None) -
         warn(line)
 
 
-def print_steps(steps: list[Step], shell: Shell, *, as_json: bool, heading: str) -> None:
-    """A plan's steps as a script with the answers it gives (``--print``), or as JSON."""
+def print_steps(
+    steps: list[Step], shell: Shell, *, as_json: bool, heading: str, runnable: bool = False
+) -> None:
+    """
+    A plan's steps as a script with the answers it gives (``--print``), or as JSON;
+    ``runnable``: as a script that runs as printed.
+    """
     from flow_ssl.openssl.script import prompts_of, render_step
     from flow_ssl.output import json_data, text
 
@@ -65,4 +70,4 @@ def print_steps(steps: list[Step], shell: Shell, *, as_json: bool, heading: str)
         rendered = [render_step(step, shell) for step in steps]
         emit_json(json_data.script(rendered, prompts_of(steps)))
         return
-    say(text.script_text(steps, shell, heading=heading))
+    say(text.script_text(steps, shell, heading=heading, runnable=runnable))

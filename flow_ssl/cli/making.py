@@ -29,6 +29,7 @@ from flow_ssl.core.errors import InvalidInputError
 if TYPE_CHECKING:
     from flow_ssl.generate import Plan
     from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.script import Step
 
 SubjFlag = Annotated[
     bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
@@ -114,7 +115,7 @@ def csr(
 def _make(
     flags: RequestFlags, asked: _Asked, *, x509: bool, days: int | None, literal: bool
 ) -> None:
-    from flow_ssl import files, generate
+    from flow_ssl import generate
     from flow_ssl.output import json_data, text
 
     if asked.explain and not asked.print_only:
@@ -133,18 +134,14 @@ def _make(
     if asked.print_only:
         _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json)
         return
-    files.check_outputs(plan.outputs(), force=asked.force)
-    command = plan.command()
-    if not asked.as_json:
-        console.say(command.render())
-        if command.prompts:
-            console.say("# answering openssl's questions:\n" + text.answers_text(command.prompts))
-    outcome = generate.execute(plan, force=asked.force)
+    outcome = generate.execute(
+        plan, force=asked.force, announce=None if asked.as_json else _announce
+    )
     what = "certificate" if x509 else "csr"
     if asked.as_json:
         console.emit_json(
             json_data.made(
-                command,
+                outcome.command,
                 subj=asked.subj,
                 files={"key": str(plan.key_path), what: str(plan.out_path)},
                 result=outcome.result,
@@ -161,17 +158,32 @@ def _make(
     console.say(text.findings_table(outcome.findings))
 
 
+def _announce(steps: list[Step]) -> None:
+    """Show the exact steps (final paths) just before they run, and the answers given."""
+    from flow_ssl.openssl.script import prompts_of, render_script
+    from flow_ssl.output import text
+
+    console.say(render_script(steps, brief=True))
+    prompts = prompts_of(steps)
+    if prompts:
+        console.say("# answering openssl's questions:\n" + text.answers_text(prompts))
+
+
 def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> None:
+    from flow_ssl.openssl.commands.base import Command
+    from flow_ssl.openssl.script import for_print, openssl_for_print, render_script
     from flow_ssl.output import json_data, text
 
-    command = plan.command()
+    openssl = openssl_for_print()
+    steps = for_print(openssl, plan.steps(openssl))
+    command = next(step for step in steps if isinstance(step, Command))
     readback = plan.readback()
+    script = render_script(steps, shell)
     if as_json:
-        console.emit_json(json_data.planned(command, readback, shell))
+        console.emit_json(json_data.planned(command, readback, shell, script=script))
         return
-    console.say(text.command_text(command, shell, explain=explain))
-    if command.prompts:
-        console.say("# openssl will ask these questions; flow-ssl answers:")
-        console.say(text.answers_text(command.prompts))
+    if explain:
+        console.say(text.explanation(command, shell))
+    console.say(script)
     console.say("# then reads the result back with:")
     console.say(f"# {readback.render(shell)}")

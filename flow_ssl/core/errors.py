@@ -82,6 +82,12 @@ class OutputExistsError(InvalidInputError):
     reference = "output-exists"
 
 
+class ShellRefusalError(InvalidInputError):
+    """A value the chosen shell cannot pass to openssl intact (PowerShell and a ")."""
+
+    reference = "shell-cannot-pass-value"
+
+
 class CheckFailedError(FlowSSLError):
     """What openssl produced does not match what was asked for."""
 

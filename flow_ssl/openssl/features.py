@@ -1,27 +1,72 @@
 """
 What one openssl binary is and can do, read from what it prints.
 
-Pure: the runner runs the probe once per binary and hands the text here.
+Pure: the runner runs the probe (``openssl version`` once per binary, and
+``openssl CMD -help`` the first time a feature of CMD is asked about) and hands
+the text here. Exit codes are
+never trusted: LibreSSL 3.3.6 exits 0 on an invalid command, OpenSSL exits 0 and
+LibreSSL 1 on ``-help``. What ``-help`` cannot show (how an option behaves) is
+decided by version, from behaviour measured on each release.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flow_ssl.core.errors import OpenSSLTooOldError
 
 OPENSSL_ENV = "FLOW_SSL_OPENSSL"
 
-# First version of each flavour with a feature (openssl-behaviour.md, section G).
-FEATURES: dict[str, dict[str, tuple[int, int, int]]] = {
-    "-addext": {"OpenSSL": (1, 1, 1), "LibreSSL": (3, 1, 0)},
-    "-copy_extensions": {"OpenSSL": (3, 0, 0)},
-    "-CA": {"OpenSSL": (3, 0, 0)},
-    "storeutl": {"OpenSSL": (1, 1, 1)},
+
+@dataclass(frozen=True)
+class Probe:
+    """A feature that ``openssl COMMAND -help`` shows: the command, and the option if any."""
+
+    command: str
+    option: str | None = None
+    words: str = ""
+
+    def describe(self) -> str:
+        """How a person names it: ``req -CA``, ``storeutl``."""
+        return self.words or " ".join(filter(None, (self.command, self.option)))
+
+
+Since = dict[str, tuple[int, int, int]]
+
+# Each feature: read from the binary's own help (a Probe), or, for behaviour that
+# -help cannot show, the first version of each flavour that has it.
+FEATURES: dict[str, Probe | Since] = {
+    "-addext": Probe("req", "-addext"),
+    "-CA": Probe("req", "-CA"),
+    "-copy_extensions": Probe("req", "-copy_extensions"),
+    "storeutl": Probe("storeutl"),
+    "x509 -ext": Probe("x509", "-ext"),
+    "cms -nameopt": Probe("cms", "-nameopt"),
+    "verify -verify_hostname": Probe("verify", "-verify_hostname"),
+    # `req -addext` replaces an extension the config's x509_extensions also sets.
+    # OpenSSL 1.1.1 and LibreSSL add a second one instead (1.1.1's stock v3_ca plus
+    # -addext basicConstraints gives two basicConstraints: Go and GnuTLS refuse it),
+    # and a config's req_extensions gives a CSR two extension requests.
+    "addext-replaces": {"OpenSSL": (3, 0, 0)},
+    # `req -keyout` and `genpkey` create the key file 0600 (LibreSSL: the umask).
+    "private-keyout": {"OpenSSL": (1, 1, 0)},
+}
+# Plain words for the refusal line.
+_WORDS = {
+    "addext-replaces": "-addext that replaces the config's extensions",
+    "private-keyout": "private key files made 0600",
 }
 
 _VERSION = re.compile(r"^(OpenSSL|LibreSSL|BoringSSL)\s+(\d+)\.(\d+)\.(\d+)")
+# The first token of each help line: ` -CA infile  Issuer cert ...` (OpenSSL),
+# ` -addext key=value  Additional ...` (LibreSSL). Never a substring test: "-CA"
+# would match -CAkey, "-ext" -extfile. LibreSSL's "usage: req [-addext ext]" lines
+# start with "usage:", so they are not read (each option has its own line too).
+_OPTION = re.compile(r"^\s*(-[A-Za-z0-9_][A-Za-z0-9_-]*)", re.MULTILINE)
+# 3.x/1.1.1: "Invalid command 'x'"; LibreSSL: "openssl:Error: 'x' is an invalid command."
+_INVALID = re.compile(r"invalid command", re.IGNORECASE)
 
 
 def parse_version(text: str) -> tuple[str, tuple[int, int, int]]:
@@ -33,18 +78,54 @@ def parse_version(text: str) -> tuple[str, tuple[int, int, int]]:
     return match.group(1), (major, minor, patch)
 
 
+def probe_commands() -> tuple[str, ...]:
+    """The commands whose ``-help`` the probe reads, in a fixed order."""
+    return tuple(sorted({probe.command for probe in FEATURES.values() if isinstance(probe, Probe)}))
+
+
+def help_options(text: str) -> frozenset[str] | None:
+    """The options a ``CMD -help`` text lists, or None when the command does not exist."""
+    if not text.strip() or _INVALID.search(text):
+        return None
+    return frozenset(_OPTION.findall(text))
+
+
 @dataclass(frozen=True)
 class OpenSSL:
-    """The openssl binary in use, its version, and what it can do."""
+    """
+    The openssl binary in use, its version, and what it can do.
+
+    ``ask`` gives a command's ``-help`` text (stdout and stderr): the runner's, which
+    runs ``openssl CMD -help`` the first time a feature of CMD is asked about; each
+    answer is kept for the life of this object (one per binary). ``assumed`` marks
+    the profile made up for ``--print`` when no openssl was found.
+    """
 
     path: str
     flavour: str
     version: tuple[int, int, int]
     text: str
+    ask: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
+    assumed: bool = False
+    _helps: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def help_text(self, command: str) -> str:
+        """What ``openssl COMMAND -help`` printed (asked once, then kept)."""
+        if command not in self._helps:
+            self._helps[command] = self.ask(command) if self.ask else ""
+        return self._helps[command]
 
     def supports(self, feature: str) -> bool:
         """Whether this openssl has a feature from FEATURES."""
-        since = FEATURES[feature].get(self.flavour)
+        spec = FEATURES[feature]
+        if isinstance(spec, Probe):
+            if self.assumed:
+                return True
+            options = help_options(self.help_text(spec.command))
+            if options is None:
+                return False
+            return spec.option is None or spec.option in options
+        since = spec.get(self.flavour)
         return since is not None and self.version >= since
 
     def require(self, needs: tuple[str, ...]) -> None:
@@ -56,26 +137,48 @@ class OpenSSL:
         """
         for feature in needs:
             if not self.supports(feature):
-                wanted = " or ".join(
-                    f"{flavour} {'.'.join(map(str, since))}"
-                    for flavour, since in FEATURES[feature].items()
-                )
                 raise OpenSSLTooOldError(
-                    f"{self.text} at {self.path} has no {feature} (needs {wanted})",
-                    hint=f"install a newer openssl or point {OPENSSL_ENV} at one",
+                    f"{self.text} ({self.path}) has no {describe(feature)}, and flow-ssl "
+                    "knows no other openssl command that does this",
+                    hint=f"install OpenSSL 1.1.1 or later, or point {OPENSSL_ENV} at one",
                 )
 
+    @property
+    def name(self) -> str:
+        """``OpenSSL 1.1.1``: flavour and version, for notes in scripts."""
+        return f"{self.flavour} {'.'.join(map(str, self.version))}"
 
-def from_version_text(path: str, text: str) -> OpenSSL:
-    """The binary at ``path`` as its ``openssl version`` line describes it."""
+
+def describe(feature: str) -> str:
+    """A feature in plain words: ``req -CA``."""
+    spec = FEATURES[feature]
+    return spec.describe() if isinstance(spec, Probe) else _WORDS.get(feature, feature)
+
+
+def from_version_text(path: str, text: str, ask: Callable[[str], str] | None = None) -> OpenSSL:
+    """The binary at ``path`` as its ``version`` line describes it; ``ask`` gives its help."""
     flavour, version = parse_version(text)
-    return OpenSSL(path=path, flavour=flavour, version=version, text=text)
+    return OpenSSL(path=path, flavour=flavour, version=version, text=text, ask=ask)
 
 
-# What flow-ssl does instead when a feature is missing (README: supported versions).
+def assumed_modern() -> OpenSSL:
+    """
+    What --print renders for when no openssl can be found: a modern OpenSSL 3.
+
+    It has every feature (the script it renders says it assumed one).
+    """
+    return OpenSSL(
+        path="openssl", flavour="OpenSSL", version=(3, 0, 0), text="OpenSSL 3", assumed=True
+    )
+
+
+# What flow-ssl does instead where a feature is missing (doctor lists those in use).
 FALLBACKS = {
-    "-CA": "company CA: signed with openssl x509 -req (no req -CA)",
-    "storeutl": "bundles: read with crl2pkcs7 | pkcs7 -print_certs (no storeutl)",
+    "addext-replaces": "selfsigned/csr: flow-ssl's own req config (-addext would add to the "
+    "system config's extensions)",
+    "-CA": "company CA: signed with openssl x509 -req -extfile (no req -CA); ca issue as "
+    "req -new then x509 -req",
+    "private-keyout": "new keys: chmod 600 after openssl writes them (it follows the umask)",
 }
 
 

@@ -9,6 +9,7 @@ registered while it runs, so a signal can stop every openssl flow-ssl started
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -115,7 +116,12 @@ def find_openssl() -> features.OpenSSL:
 
 @lru_cache(maxsize=8)
 def _probe(path: str) -> features.OpenSSL:
-    """Ask the binary what it is, once per path."""
+    """
+    Ask the binary what it is, once per path; what its commands take, when first asked.
+
+    Only the text counts, never the exit code (LibreSSL exits 1 on -help, and 3.3.6
+    exits 0 on an invalid command).
+    """
     try:
         (result,) = _run_argv([[path, "version"]], timeout=PROBE_TIMEOUT, check=False)
     except OpenSSLFailedError as exc:
@@ -125,7 +131,16 @@ def _probe(path: str) -> features.OpenSSL:
         raise OpenSSLNotFoundError(
             f"{path} does not behave like openssl ('version' printed nothing)"
         )
-    return features.from_version_text(path, text)
+    return features.from_version_text(path, text, ask=functools.partial(_help_text, path))
+
+
+def _help_text(path: str, command: str) -> str:
+    """``openssl COMMAND -help``, stdout and stderr together, whatever its exit code."""
+    try:
+        (result,) = _run_argv([[path, command, "-help"]], timeout=PROBE_TIMEOUT, check=False)
+    except OpenSSLFailedError:
+        return ""
+    return result.stdout + "\n" + result.stderr
 
 
 def _argv(command: Command) -> list[str]:

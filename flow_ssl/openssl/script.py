@@ -2,24 +2,46 @@
 A sequence of steps (openssl commands, and the small file steps between them): shown as a
 script, or performed.
 
-``--print`` shows the script: the operator can read it, or run it, and get what
-flow-ssl would make. ``perform`` runs the very same steps.
+``--print`` shows the script: the operator can read it, or run it with
+``flow-ssl ... --print | sh``, and get what flow-ssl would make. openssl's
+questions are answered from a here-document on its own stdin (never from the
+script's stdin, which is the script itself when piped into sh); ``set -eu``
+stops at the first failure; scratch files live in a folder the script makes and
+removes. ``perform`` runs the very same steps.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.openssl import runner
-from flow_ssl.openssl.commands.base import Command, quote
+from flow_ssl.core.errors import OpenSSLNotFoundError, ShellRefusalError
+from flow_ssl.openssl import features, runner
+from flow_ssl.openssl.commands.base import (
+    WORK,
+    Command,
+    PowerShellRefusalError,
+    powershell_here_string_problem,
+    quote,
+)
 
 if TYPE_CHECKING:
     from flow_ssl.openssl.commands.base import Prompt, Shell
 
-# Here-document terminator; no file flow-ssl writes has a line like it.
+# Here-document terminator; one that a line of the text holds gets a number added.
 _END = "FLOW_SSL_EOF"
+_KEY_MODE = 0o600
+# PowerShell: a private scratch folder, and a stop after a failing openssl (a native
+# program's exit code stops nothing by itself, whatever $ErrorActionPreference says).
+_PS_WORK = (
+    "$work = (New-Item -ItemType Directory -Path (Join-Path "
+    "([System.IO.Path]::GetTempPath()) ([System.IO.Path]::GetRandomFileName()))).FullName"
+)
+# ASCII: Windows PowerShell 5.1's default (UTF-16) is a file openssl cannot read.
+_PS_WRITE = "Set-Content -Encoding ascii -LiteralPath"
+_PS_STOP = 'if ($LASTEXITCODE -ne 0) { throw "openssl exited with $LASTEXITCODE" }'
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,7 @@ class MakeDir:
 
     path: str
     parents: bool = False
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,7 @@ class WriteFile:
 
     path: str
     text: str
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +68,15 @@ class Concat:
 
     out: str
     inputs: tuple[str, ...]
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Chmod:
+    """A private key made 0600 (LibreSSL writes ``-keyout`` with the umask, often 0644)."""
+
+    path: str
+    field: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,36 +86,207 @@ class Note:
     text: str
 
 
-Step = Command | MakeDir | WriteFile | Concat | Note
+Step = Command | MakeDir | WriteFile | Concat | Chmod | Note
+
+
+def openssl_for_print() -> features.OpenSSL:
+    """
+    The openssl a ``--print`` script is written for: the one in use, or when none is
+    found, a modern OpenSSL 3 (``--print`` needs no openssl; the script says so).
+    """
+    try:
+        return runner.find_openssl()
+    except OpenSSLNotFoundError:
+        return features.assumed_modern()
+
+
+def for_print(openssl: features.OpenSSL, steps: list[Step]) -> list[Step]:
+    """
+    The steps a ``--print`` script shows: refused first if this openssl cannot run them,
+    with a note at the end when the openssl was assumed.
+
+    Raises:
+        OpenSSLTooOldError: naming the version and the missing capability.
+    """
+    require_all(openssl, steps)
+    if not openssl.assumed:
+        return steps
+    note = Note(
+        "no openssl was found here, so this is written for OpenSSL 3; "
+        "print it again where it will run (1.1.1 and LibreSSL need other commands)"
+    )
+    return [*steps, note]
+
+
+def _here_delimiter(text: str) -> str:
+    lines = set(text.splitlines())
+    delimiter, number = _END, 0
+    while delimiter in lines:
+        number += 1
+        delimiter = f"{_END}_{number}"
+    return delimiter
+
+
+def _path(path: str, shell: Shell, field: str) -> str:
+    try:
+        return quote(path, shell)
+    except PowerShellRefusalError as refusal:
+        raise refusal.about(((field or "shell", path),)) from None
+
+
+def _here_string(body: str, field: str) -> str:
+    """``body`` as a PowerShell here-string, or refused when a line would end it."""
+    problem = powershell_here_string_problem(body)
+    if problem:
+        raise ShellRefusalError(
+            f"{problem}: PowerShell cannot give it to openssl intact",
+            field=field or "shell",
+            joiner=": ",
+        )
+    return f"@'\n{body}\n'@"
+
+
+def _answers(command: Command) -> str:
+    return "\n".join(prompt.answer for prompt in command.prompts)
+
+
+def _render_command(command: Command, shell: Shell, *, brief: bool) -> str:
+    line = command.render(shell)
+    if brief or not command.prompts:
+        return line
+    answers = _answers(command)
+    if shell == "powershell":
+        for prompt in command.prompts:
+            _here_string(prompt.answer, prompt.field)
+        # A line ending in | goes on: the command stays one whole line of its own.
+        return f"{_here_string(answers, '')} |\n{line}"
+    end = _here_delimiter(answers)
+    # A group, so the command stays one whole line (--literal: the vendor's, byte
+    # for byte) and its answers come from this here-document, not the script's stdin.
+    return f"{{\n{line}\n}} <<'{end}'\n{answers}\n{end}"
 
 
 def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> str:
-    """One step as it would be typed; ``brief`` names a written file instead of showing it."""
+    """
+    One step as it would be typed; ``brief`` names a written file instead of showing it,
+    and leaves out a command's answers.
+
+    Raises:
+        InvalidInputError: a value PowerShell cannot carry (``--shell powershell``).
+    """
     if isinstance(step, Command):
-        return step.render(shell)
+        return _render_command(step, shell, brief=brief)
     if isinstance(step, Note):
         return f"# {step.text}"
     if isinstance(step, MakeDir):
+        path = _path(step.path, shell, step.field)
         if shell == "powershell":
-            return f"New-Item -ItemType Directory -Path {quote(step.path, shell)} | Out-Null"
-        return f"mkdir {'-p ' if step.parents else ''}-m 700 {quote(step.path, shell)}"
+            return f"New-Item -ItemType Directory -Path {path} | Out-Null"
+        return f"mkdir {'-p ' if step.parents else ''}-m 700 {path}"
+    if isinstance(step, Chmod):
+        path = _path(step.path, shell, step.field)
+        if shell == "powershell":
+            return f"# {step.path}: on Windows, a key's access comes from its folder"
+        return f"chmod 600 {path}"
     if isinstance(step, Concat):
+        out = _path(step.out, shell, step.field)
         if shell == "powershell":
-            sources = ", ".join(quote(p, shell) for p in step.inputs)
-            return f"Get-Content {sources} | Set-Content -Encoding ascii {quote(step.out, shell)}"
-        sources = " ".join(quote(p, shell) for p in step.inputs)
-        return f"cat {sources} > {quote(step.out, shell)}"
+            sources = ", ".join(_path(p, shell, step.field) for p in step.inputs)
+            return f"Get-Content -LiteralPath {sources} | {_PS_WRITE} {out}"
+        sources = " ".join(_path(p, shell, step.field) for p in step.inputs)
+        return f"cat {sources} > {out}"
+    path = _path(step.path, shell, step.field)
     if brief:
-        return f"# write {step.path}"
+        return f"# write {path}"
     body = step.text.rstrip("\n")
     if shell == "powershell":
-        return f"@'\n{body}\n'@ | Set-Content -Encoding ascii {quote(step.path, shell)}"
-    return f"cat > {quote(step.path, shell)} <<'{_END}'\n{body}\n{_END}"
+        here = _here_string(body, step.field)
+        return f"{here} | {_PS_WRITE} {path}"
+    end = _here_delimiter(body)
+    return f"cat > {path} <<'{end}'\n{body}\n{end}"
 
 
-def render_script(steps: list[Step], shell: Shell = "posix", *, brief: bool = False) -> str:
-    """The whole sequence, one step per line (a file's text spans several)."""
-    return "\n".join(render_step(step, shell, brief=brief) for step in steps)
+def uses_folder(steps: list[Step], folder: str = WORK) -> bool:
+    """Whether any step reads or writes a file under ``folder`` (the scratch one by default)."""
+
+    def under(path: str) -> bool:
+        return path == folder or path.startswith(folder + "/")
+
+    for step in steps:
+        if isinstance(step, Command) and any(under(token) for token in step.argv):
+            return True
+        if isinstance(step, (MakeDir, WriteFile, Chmod)) and under(step.path):
+            return True
+        if isinstance(step, Concat) and any(map(under, (step.out, *step.inputs))):
+            return True
+    return False
+
+
+def answer_comments(prompts: tuple[Prompt, ...]) -> list[str]:
+    """The answers as a person would type them, as comments ('.' leaves a field blank)."""
+    width = max((len(p.display) for p in prompts), default=0)
+    return [f"#   {p.display + ':':<{width + 1}} {p.answer}" for p in prompts]
+
+
+def render_script(
+    steps: list[Step],
+    shell: Shell = "posix",
+    *,
+    brief: bool = False,
+    heading: str | None = None,
+    shebang: bool = False,
+) -> str:
+    """
+    The whole sequence as a script that runs as printed (``brief``: a listing only).
+
+    ``set -eu`` (PowerShell: a stop after any failing command) when more than one
+    step runs; a scratch folder (``$work``) made and removed when a step uses one.
+
+    Raises:
+        InvalidInputError: a value PowerShell cannot carry (``--shell powershell``).
+    """
+    if brief:
+        return "\n".join(render_step(step, shell, brief=True) for step in steps)
+    runs = [step for step in steps if not isinstance(step, Note)]
+    work = uses_folder(steps)
+    strict = len(runs) > 1 or work
+    if shell == "powershell":
+        return _powershell_script(steps, heading=heading, strict=strict, work=work)
+    lines = ["#!/bin/sh"] if shebang else []
+    if heading:
+        lines.append(f"# {heading}")
+    if strict:
+        lines.append("set -eu")
+    if work:
+        lines += ["work=$(mktemp -d)", "trap 'rm -rf \"$work\"' EXIT"]
+    for step in steps:
+        lines.append(render_step(step, shell))
+        if isinstance(step, Command) and step.prompts:
+            lines.append("# the lines above answer openssl's questions ('.' leaves one blank):")
+            lines += answer_comments(step.prompts)
+    return "\n".join(lines)
+
+
+def _powershell_script(steps: list[Step], *, heading: str | None, strict: bool, work: bool) -> str:
+    lines = [f"# {heading}"] if heading else []
+    if strict:
+        lines.append("$ErrorActionPreference = 'Stop'")
+    if any(isinstance(step, Command) and step.prompts for step in steps):
+        # Windows PowerShell 5.1 sends text to a program's stdin as ASCII by default.
+        lines.append("$OutputEncoding = [System.Text.UTF8Encoding]::new($false)")
+    if work:
+        lines += [_PS_WORK, "try {"]
+    for step in steps:
+        lines.append(render_step(step, "powershell"))
+        if isinstance(step, Command):
+            if step.prompts:
+                lines.append("# the lines above answer openssl's questions ('.' leaves one blank):")
+                lines += answer_comments(step.prompts)
+            if strict:
+                lines.append(_PS_STOP)
+    if work:
+        lines += ["} finally {", "Remove-Item -LiteralPath $work -Recurse -Force", "}"]
+    return "\n".join(lines)
 
 
 def prompts_of(steps: list[Step]) -> list[Prompt]:
@@ -98,12 +302,21 @@ def perform(steps: list[Step]) -> None:
         OpenSSLTooOldError: before anything runs, when a command needs what it lacks.
         OpenSSLError: a command failed.
     """
-    openssl = runner.find_openssl()
+    require_all(runner.find_openssl(), steps)
+    for step in steps:
+        _perform(step)
+
+
+def require_all(openssl: features.OpenSSL, steps: list[Step]) -> None:
+    """
+    Refuse, before anything runs, steps this openssl cannot run.
+
+    Raises:
+        OpenSSLTooOldError: naming the version and the missing capability.
+    """
     for step in steps:
         if isinstance(step, Command):
             openssl.require(step.needs)
-    for step in steps:
-        _perform(step)
 
 
 def _perform(step: Step) -> None:
@@ -112,11 +325,22 @@ def _perform(step: Step) -> None:
             runner.run_interactive(step)
         else:
             runner.run(step)
+    elif isinstance(step, MakeDir):
+        Path(step.path).mkdir(mode=0o700, parents=step.parents)
+    elif isinstance(step, Chmod):
+        Path(step.path).chmod(_KEY_MODE)
     elif isinstance(step, WriteFile):
-        target = Path(step.path)
-        staged = target.with_name(f".{target.name}.new")
-        staged.write_text(step.text, encoding="ascii")
-        staged.replace(target)  # atomic: a reader sees the old text or the new, never half
+        write_atomically(Path(step.path), step.text)
     elif isinstance(step, Concat):
         text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
         Path(step.out).write_text(text, encoding="ascii")
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write a small text file so a reader (or a crash) sees the old text or the new, never half."""
+    staged = target.with_name(f".{target.name}.new")
+    with staged.open("w", encoding="ascii") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    staged.replace(target)

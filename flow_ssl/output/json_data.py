@@ -87,14 +87,17 @@ def made(
     }
 
 
-def planned(command: Command, readback: Command, shell: Shell) -> dict[str, Any]:
-    """``selfsigned`` / ``csr`` with ``--print``."""
-    return {
+def planned(
+    command: Command, readback: Command, shell: Shell, *, script: str | None = None
+) -> dict[str, Any]:
+    """``selfsigned`` / ``csr`` with ``--print``: the command, and the whole script that runs."""
+    data = {
         "command": command.render(shell),
         "argv": list(command.argv),
         "prompts": prompts(command.prompts),
         "readback": readback.render(shell),
     }
+    return data if script is None else {**data, "script": script}
 
 
 def script(steps: list[str], asked: Iterable[Prompt]) -> dict[str, Any]:

@@ -85,12 +85,14 @@ def name_text(attributes: Iterable[NameAttribute] | None) -> str:
 def command_text(command: Command, shell: Shell, *, explain: bool) -> str:
     """The command line; with --explain, first each option with its meaning as comments."""
     line = command.render(shell)
-    if not explain:
-        return line
+    return "\n".join([explanation(command, shell), line]) if explain else line
+
+
+def explanation(command: Command, shell: Shell) -> str:
+    """Each option of the command with its meaning, as comments (--explain)."""
     parts = command.explain(shell)
     width = max(len(text) for text, _ in parts)
-    notes = [f"#  {text:<{width}}  {why}" for text, why in parts]
-    return "\n".join([*notes, line])
+    return "\n".join(f"#  {text:<{width}}  {why}" for text, why in parts)
 
 
 def answers_text(prompts: Sequence[Prompt]) -> str:
@@ -99,11 +101,16 @@ def answers_text(prompts: Sequence[Prompt]) -> str:
     return "\n".join(f"#   {p.display + ':':<{width + 1}} {shown(p.answer)}" for p in prompts)
 
 
-def script_text(steps: list[Step], shell: Shell, *, heading: str) -> str:
-    """A plan's steps as a script under a heading, each command's answers after it."""
+def script_text(steps: list[Step], shell: Shell, *, heading: str, runnable: bool = False) -> str:
+    """
+    A plan's steps under a heading, each command's answers after it; ``runnable``: the
+    script that runs as printed (here-documents, set -eu), as making commands print.
+    """
     from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.openssl.script import render_step
+    from flow_ssl.openssl.script import render_script, render_step
 
+    if runnable:
+        return render_script(steps, shell, heading=shown(heading))
     lines = [f"# {shown(heading)}"]
     for step in steps:
         lines.append(render_step(step, shell))
@@ -318,10 +325,7 @@ def batch_script(manifest: Path, jobs: Sequence[Job], steps: list[Step], shell: 
     """``batch --print``: one script of every entry's openssl commands."""
     from flow_ssl.openssl.script import render_script
 
-    lines = ["#!/bin/sh", "set -eu"] if shell == "posix" else []
-    lines.append(
-        f"# flow-ssl batch {shown(manifest)}: {len(jobs)} entries. flow-ssl answers openssl's "
-        "questions; this script gives the same subject with -subj."
+    heading = (
+        f"flow-ssl batch {shown(manifest)}: {len(jobs)} entries, each made as flow-ssl makes it"
     )
-    lines.append(render_script(steps, shell))
-    return "\n".join(lines)
+    return render_script(steps, shell, heading=heading, shebang=shell == "posix")

@@ -13,17 +13,33 @@ import shlex
 from dataclasses import dataclass
 from typing import Literal
 
+from flow_ssl.core.errors import InvalidInputError, ShellRefusalError
+
 Shell = Literal["posix", "powershell"]
 SHELLS: tuple[Shell, ...] = ("posix", "powershell")
 OPENSSL = "openssl"
+# A printed script's scratch folder (made by the script, removed when it ends). A path
+# under it starts with this marker, which no real path has (argv cannot hold a NUL):
+# the renderer writes it as the script's variable, and the runner would refuse it.
+WORK = "\0work"
+
+
+def scratch(name: str, work: str = WORK) -> str:
+    """A file in the scratch folder ``work`` (the script's own, by default)."""
+    return f"{work}/{name}"
 
 
 @dataclass(frozen=True)
 class Arg:
-    """One option with its values, and what it means in plain words (for --explain)."""
+    """
+    One option with its values, what it means in plain words (for --explain), and
+    where its values came from: ``(field, value)`` pairs of the request, so a value
+    a shell cannot carry is named by the field the operator gave it with.
+    """
 
     tokens: tuple[str, ...]
     why: str = ""
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,12 +84,18 @@ class Command:
         return "".join(prompt.answer + "\n" for prompt in self.prompts)
 
     def render(self, shell: Shell = "posix") -> str:
-        """One copy-pasteable line for the given shell."""
-        return " ".join(quote(token, shell) for token in self.argv)
+        """
+        One copy-pasteable line for the given shell.
+
+        Raises:
+            InvalidInputError: a value PowerShell cannot pass to openssl intact, about
+                the field it came from.
+        """
+        return " ".join(_quote_arg(arg, shell) for arg in self.args)
 
     def explain(self, shell: Shell = "posix") -> list[tuple[str, str]]:
         """Each option rendered on its own, with its plain-words meaning."""
-        return [(" ".join(quote(t, shell) for t in arg.tokens), arg.why) for arg in self.args]
+        return [(_quote_arg(arg, shell), arg.why) for arg in self.args]
 
 
 def command(*args: Arg, prompts: tuple[Prompt, ...] = (), needs: tuple[str, ...] = ()) -> Command:
@@ -81,9 +103,30 @@ def command(*args: Arg, prompts: tuple[Prompt, ...] = (), needs: tuple[str, ...]
     return Command(args=args, prompts=prompts, needs=needs)
 
 
+def _quote_arg(arg: Arg, shell: Shell) -> str:
+    try:
+        return " ".join(quote(token, shell) for token in arg.tokens)
+    except PowerShellRefusalError as refusal:
+        raise refusal.about(arg.sources) from None
+
+
 def quote(token: str, shell: Shell = "posix") -> str:
-    """A token as the given shell reads it back unchanged."""
+    """
+    A token as the given shell reads it back unchanged.
+
+    Raises:
+        PowerShellRefusalError: PowerShell cannot pass the token to openssl intact.
+    """
+    if token == WORK or token.startswith(WORK + "/"):
+        return _quote_scratch(token[len(WORK) :], shell)
     return powershell_quote(token) if shell == "powershell" else posix_quote(token)
+
+
+def _quote_scratch(rest: str, shell: Shell) -> str:
+    """A scratch path: the script's ``$work`` variable, then the file's (plain) name."""
+    if shell == "powershell":
+        return f'"$work{rest}"'
+    return '"$work"' + (posix_quote(rest) if rest else "")
 
 
 def posix_quote(token: str) -> str:
@@ -91,17 +134,86 @@ def posix_quote(token: str) -> str:
     return shlex.quote(token)
 
 
-# Safe bare in PowerShell: no quote, no $, no `, no separators, no leading @; an option
-# (leading -) without ':' (PowerShell splits -name:value for native commands).
-_POWERSHELL_SAFE = re.compile(r"^(?:[A-Za-z0-9_./:=][A-Za-z0-9_./:=-]*|-[A-Za-z0-9_./=-]+)$")
 # PowerShell ends a single-quoted string at any of these, not only the ASCII one
 # (CharTraits.IsSingleQuote); inside one, each is written twice.
 POWERSHELL_SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+# Left bare in PowerShell (anything else is single-quoted): a word starting with a
+# letter, an openssl option made of letters and digits only (PowerShell splits a bare
+# -a.b or -name:value in two), or a small number.
+_POWERSHELL_BARE = re.compile(
+    r"^(?:[A-Za-z_][A-Za-z0-9_.:=+\\/-]*|-[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]{0,8}|0)$"
+)
+
+
+class PowerShellRefusalError(ValueError):
+    """A token PowerShell cannot pass to openssl as it is (see ``powershell_problem``)."""
+
+    def __init__(self, token: str, problem: str) -> None:
+        super().__init__(f"{token!r} {problem}")
+        self.token = token
+        self.problem = problem
+
+    def about(self, sources: tuple[tuple[str, str], ...]) -> InvalidInputError:
+        """The refusal as bad input, about the field whose value causes it."""
+        culprits = [name for name, value in sources if powershell_problem(value)]
+        named = culprits or [name for name, _ in sources[-1:]]
+        shown = next((value for name, value in sources if name in named[:1]), self.token)
+        return ShellRefusalError(
+            f"{shown!r} {self.problem}: PowerShell cannot pass it to openssl intact",
+            field=named[0] if named else "shell",
+            joiner=": ",
+        )
+
+
+def powershell_problem(token: str) -> str | None:
+    """
+    Why PowerShell cannot pass ``token`` to a native program intact, or None.
+
+    The same argv must reach openssl from Windows PowerShell 5.1 and from
+    PowerShell 7 in each argument-passing mode; these are the values for which
+    no single rendering does (PowerShell's NativeCommandParameterBinder.cs in 5.1 and
+    7 Legacy mode against .NET's PasteArguments in 7.3+).
+    """
+    if token == "":
+        return "is empty (Windows PowerShell 5.1 drops an empty argument)"
+    if '"' in token:
+        return 'contains a double quote (") (PowerShell 5.1 and 7.3+ pass it differently)'
+    if token == "--%":  # noqa: S105 - the stop-parsing token, not a password
+        return "is PowerShell's stop-parsing token --%"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in token):
+        return "contains a control character"
+    if token.endswith("\\") and any(char.isspace() for char in token):
+        return (
+            "has a space and ends with a backslash (Windows PowerShell 5.1 then passes "
+            'it as \\" and swallows the next argument)'
+        )
+    return None
 
 
 def powershell_quote(token: str) -> str:
-    """Quote for PowerShell: a single-quoted string, each of its five quote characters doubled."""
-    if _POWERSHELL_SAFE.match(token):
+    """
+    Quote for PowerShell: bare when plainly safe, else single-quoted with each of
+    the five single-quote characters doubled.
+
+    Raises:
+        PowerShellRefusalError: a value no rendering passes intact (``powershell_problem``).
+    """
+    problem = powershell_problem(token)
+    if problem:
+        raise PowerShellRefusalError(token, problem)
+    if _POWERSHELL_BARE.match(token):
         return token
     escaped = "".join(char * 2 if char in POWERSHELL_SINGLE_QUOTES else char for char in token)
     return f"'{escaped}'"
+
+
+def powershell_here_string_problem(body: str) -> str | None:
+    """
+    Why ``body`` cannot be a PowerShell here-string ``@'...'@``, or None.
+
+    A line starting with any of the five single quotes and then ``@`` ends it early.
+    """
+    for line in re.split(r"\r|\n", body):
+        if len(line) >= 2 and line[0] in POWERSHELL_SINGLE_QUOTES and line[1] == "@":
+            return f"has a line starting with {line[:2]!r}, which ends a PowerShell here-string"
+    return None

@@ -34,22 +34,52 @@ class Signer:
     passin: str | None = None
 
 
-def signer_args(signer: Signer, *, section: str, days: int) -> list[Arg]:
-    """The options that make ``signer`` sign with the extensions of ``section``."""
+def _ca_args(signer: Signer) -> list[Arg]:
     args = [
-        Arg(("-CA", signer.cert), "sign with this CA certificate"),
-        Arg(("-CAkey", signer.key), "and the CA's private key (it stays in the CA folder)"),
+        Arg(("-CA", signer.cert), "sign with this CA certificate", (("dir", signer.cert),)),
+        Arg(
+            ("-CAkey", signer.key),
+            "and the CA's private key (it stays in the CA folder)",
+            (("dir", signer.key),),
+        ),
     ]
     if signer.passin:
         args.append(Arg(("-passin", signer.passin), "the CA key's passphrase, from this source"))
-    args += [
-        Arg(("-config", signer.config), "the CA's own settings, not the system's openssl.cnf"),
-        Arg(("-extensions", section), f"the extensions of its [{section}] section"),
+    return args
+
+
+def _serial_days_digest(signer: Signer, days: int) -> list[Arg]:
+    # -set_serial always: LibreSSL's x509 -req fails without a serial option, and a
+    # serial flow-ssl reserved is the only one it may use. The digest always too:
+    # LibreSSL's x509 -req signs with SHA-1 when an EC CA key is given none.
+    return [
         Arg(("-set_serial", f"0x{signer.serial}"), "a serial number this CA has not used"),
         Arg(("-days", str(days)), f"valid for {days} days from now"),
         Arg((f"-{signer.digest}",), f"sign with {signer.digest.upper()}"),
     ]
-    return args
+
+
+def signer_args(signer: Signer, *, section: str, days: int) -> list[Arg]:
+    """The options that make ``signer`` sign (``req -CA``) with the extensions of ``section``."""
+    return [
+        *_ca_args(signer),
+        Arg(("-config", signer.config), "the CA's own settings, not the system's openssl.cnf"),
+        Arg(("-extensions", section), f"the extensions of its [{section}] section"),
+        *_serial_days_digest(signer, days),
+    ]
+
+
+def named_curve_arg() -> Arg:
+    """
+    ``-pkeyopt ec_param_enc:named_curve``: the curve by name, never by its parameters.
+
+    LibreSSL 3.3.6 (macOS) otherwise writes explicit curve parameters, which Go and
+    RFC 5480 refuse; every other version takes the option and names the curve anyway.
+    """
+    return Arg(
+        ("-pkeyopt", "ec_param_enc:named_curve"),
+        "the curve by its name (clients refuse a key with explicit curve parameters)",
+    )
 
 
 def build_genpkey(key: KeySpec, out: str, *, passout: str | None = None) -> Command:
@@ -65,13 +95,14 @@ def build_genpkey(key: KeySpec, out: str, *, passout: str | None = None) -> Comm
             Arg((OPENSSL, "genpkey"), "make a new private key"),
             Arg(("-algorithm", "EC"), "an elliptic-curve (EC) key"),
             Arg(("-pkeyopt", f"ec_paramgen_curve:{key.curve}"), f"on the NIST curve {key.curve}"),
+            named_curve_arg(),
         ]
     if passout:
         args += [
             Arg(("-aes-256-cbc",), "encrypt the key with AES-256"),
             Arg(("-pass", passout), "with the passphrase from this source"),
         ]
-    args.append(Arg(("-out", out), "write the private key here"))
+    args.append(Arg(("-out", out), "write the private key here", (("dir", out),)))
     return command(*args)
 
 
@@ -84,7 +115,7 @@ def _ca_request_head(
         args.append(Arg(("-x509",), "self-signed: this is the root everyone will trust"))
     args += [
         Arg(("-new",), "from a new request"),
-        Arg(("-key", key), "for this private key"),
+        Arg(("-key", key), "for this private key", (("dir", key),)),
     ]
     if passin:
         args.append(Arg(("-passin", passin), "the key's passphrase, from this source"))
@@ -111,7 +142,7 @@ def build_root_ca(
         Arg(("-set_serial", f"0x{serial}"), "a random serial number"),
         Arg(("-days", str(days)), f"valid for {days} days from now"),
         Arg((f"-{digest}",), f"sign with {digest.upper()}"),
-        Arg(("-out", out), "write the certificate here"),
+        Arg(("-out", out), "write the certificate here", (("dir", out),)),
     ]
     return command(*args)
 
@@ -126,7 +157,7 @@ def build_ca_csr(
 ) -> Command:
     """``openssl req -new -key``: the request an issuing CA sends to its root."""
     args = _ca_request_head(subject, key=key, config=config, passin=passin, root=False)
-    args.append(Arg(("-out", out), "write the request here"))
+    args.append(Arg(("-out", out), "write the request here", (("dir", out),)))
     return command(*args)
 
 
@@ -148,10 +179,43 @@ def build_sign_csr(
     """
     args = [
         Arg((OPENSSL, "req"), "read a certificate request"),
-        Arg(("-in", csr), "this one"),
+        Arg(("-in", csr), "this one", (("csr", csr),)),
         *signer_args(signer, section=section, days=days),
         Arg(("-copy_extensions", "none"), "copy none of the extensions the request asks for"),
         *extra,
-        Arg(("-out", out), "write the certificate here"),
+        Arg(("-out", out), "write the certificate here", (("out", out),)),
     ]
     return command(*args, needs=("-CA",))
+
+
+def build_x509_sign(
+    csr: str, *, out: str, signer: Signer, extfile: str, section: str, days: int
+) -> Command:
+    """
+    ``openssl x509 -req -in CSR -CA ... -CAkey ...``: the CA signs a request where
+    ``req -CA`` is missing (OpenSSL 1.1.1, LibreSSL).
+
+    x509 -req copies none of the request's extensions on any version: they are
+    exactly those of ``section`` in ``extfile``.
+    """
+    args = [
+        Arg((OPENSSL, "x509"), "sign a certificate"),
+        Arg(("-req",), "for a certificate request"),
+        Arg(("-in", csr), "this one", (("csr", csr),)),
+        *_ca_args(signer),
+        Arg(("-extfile", extfile), "with the extensions in this file"),
+        Arg(("-extensions", section), f"those of its [{section}] section, and no others"),
+        *_serial_days_digest(signer, days),
+        Arg(("-out", out), "write the certificate here", (("out", out),)),
+    ]
+    return command(*args)
+
+
+def build_key_check(key: str, *, passin: str) -> Command:
+    """``openssl pkey -noout``: does the passphrase from ``passin`` open this key?"""
+    return command(
+        Arg((OPENSSL, "pkey"), "read a private key"),
+        Arg(("-in", key), "this one"),
+        Arg(("-passin", passin), "with the passphrase from this source"),
+        Arg(("-noout",), "and print nothing"),
+    )

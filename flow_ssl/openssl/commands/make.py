@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flow_ssl.openssl.commands.base import OPENSSL, Arg, Command, command
-from flow_ssl.openssl.commands.ca import signer_args
+from flow_ssl.openssl.commands.ca import named_curve_arg, signer_args
 from flow_ssl.openssl.commands.subject import subject_args, subject_prompts, utf8_arg
 
 if TYPE_CHECKING:
@@ -26,7 +26,35 @@ def _newkey(key: KeySpec) -> tuple[Arg, ...]:
             ("-pkeyopt", f"ec_paramgen_curve:{key.curve}"),
             f"on the NIST curve {key.curve}",
         ),
+        named_curve_arg(),
     )
+
+
+def server_extension_values(
+    names: tuple[SanEntry, ...], *, key_algorithm: str
+) -> list[tuple[str, str]]:
+    """
+    The extensions of a modern end-entity server certificate, as (name, value).
+
+    One list for every way flow-ssl writes them (-addext, or an -extfile for
+    x509 -req), so every server certificate carries the same ones.
+    """
+    usage = "digitalSignature,keyEncipherment" if key_algorithm == "rsa" else "digitalSignature"
+    return [
+        ("subjectAltName", ",".join(entry.openssl() for entry in names)),
+        ("basicConstraints", "critical,CA:FALSE"),
+        ("keyUsage", f"critical,{usage}"),
+        ("extendedKeyUsage", "serverAuth"),
+    ]
+
+
+_WHY = {
+    "subjectAltName": "the names clients check: every name, the Common Name included "
+    "(Chrome, Apple and Go ignore the Common Name)",
+    "basicConstraints": "a server certificate, not a certificate authority",
+    "keyUsage": "what the key may be used for",
+    "extendedKeyUsage": "for TLS servers (Apple platforms require this)",
+}
 
 
 def server_extensions(
@@ -35,32 +63,13 @@ def server_extensions(
     """
     The -addext options that make a modern end-entity server certificate.
 
-    Shared by selfsigned, csr, ca sign and ca issue, so every certificate
-    flow-ssl makes for a server carries the same extensions.
+    Shared by selfsigned, csr, ca sign and ca issue; a CSR carries the names only.
     """
-    san = ",".join(entry.openssl() for entry in names)
-    args = [
-        Arg(
-            ("-addext", f"subjectAltName={san}"),
-            "the names clients check: every name, the Common Name included "
-            "(Chrome, Apple and Go ignore the Common Name)",
-        )
-    ]
-    if csr:
-        return tuple(args)
-    usage = "digitalSignature,keyEncipherment" if key_algorithm == "rsa" else "digitalSignature"
-    args += [
-        Arg(
-            ("-addext", "basicConstraints=critical,CA:FALSE"),
-            "a server certificate, not a certificate authority",
-        ),
-        Arg(("-addext", f"keyUsage=critical,{usage}"), "what the key may be used for"),
-        Arg(
-            ("-addext", "extendedKeyUsage=serverAuth"),
-            "for TLS servers (Apple platforms require this)",
-        ),
-    ]
-    return tuple(args)
+    values = server_extension_values(names, key_algorithm=key_algorithm)
+    return tuple(
+        Arg(("-addext", f"{name}={value}"), _WHY[name])
+        for name, value in (values[:1] if csr else values)
+    )
 
 
 def build_req(
@@ -70,7 +79,9 @@ def build_req(
     out: str,
     x509: bool,
     use_subj: bool,
+    config: str | None = None,
     signer: Signer | None = None,
+    extensions: bool = True,
 ) -> Command:
     """
     ``openssl req`` for a self-signed certificate (``x509``), a CSR, or with ``signer``
@@ -78,6 +89,9 @@ def build_req(
 
     Without ``request.literal`` this is the vendor's command followed by the
     extensions modern clients need; with it, the vendor's command verbatim.
+    ``config`` is flow-ssl's own ``-config`` (where -addext adds to the system
+    config's extensions instead of replacing them); a CSR made only to be signed
+    by ``x509 -req`` needs no ``extensions`` (it takes them from its -extfile).
     """
     args: list[Arg] = [Arg((OPENSSL, "req"), "make a certificate request (or certificate)")]
     if x509:
@@ -90,24 +104,30 @@ def build_req(
     if x509 and signer is None:
         args.append(Arg(("-days", str(request.days)), f"valid for {request.days} days from now"))
     args += _newkey(request.key)
-    args.append(Arg(("-keyout", keyout), "write the private key here"))
+    args.append(Arg(("-keyout", keyout), "write the private key here", (("keyout", keyout),)))
     if signer is not None:
         args += signer_args(signer, section="server", days=request.days)
     out_what = "certificate" if x509 else "request (CSR) to send to the CA"
-    args.append(Arg(("-out", out), f"write the {out_what} here"))
+    args.append(Arg(("-out", out), f"write the {out_what} here", (("out", out),)))
+    if config is not None:
+        args.append(
+            Arg(
+                ("-config", config),
+                "flow-ssl's settings, so the system's openssl.cnf adds nothing",
+            )
+        )
     if use_subj:
         args += subject_args(request.subject)
     elif not request.subject.is_ascii():
         args.append(utf8_arg())
-    extensions: tuple[Arg, ...] = ()
-    if not request.literal:
-        extensions = server_extensions(
-            request.names, key_algorithm=request.key.algorithm, csr=not x509
-        )
-        args += extensions
-    needs = ("-addext",) if extensions else ()
+    added: tuple[Arg, ...] = ()
+    if extensions and not request.literal:
+        added = server_extensions(request.names, key_algorithm=request.key.algorithm, csr=not x509)
+        args += added
+    needs = ("-addext",) if added else ()
+    asks_extras = not x509 and config is None and signer is None
     return command(
         *args,
-        prompts=() if use_subj else subject_prompts(request.subject, csr=not x509),
+        prompts=() if use_subj else subject_prompts(request.subject, csr=asks_extras),
         needs=(*needs, "-CA") if signer else needs,
     )

@@ -22,8 +22,8 @@ SUBJECT_PROMPTS: tuple[tuple[str, str], ...] = (
     ("common_name", r"^Common Name"),
     ("email", r"^Email Address"),
 )
-# Asked only for a CSR. Answered with an empty line: no challenge password is sent
-# to the CA (it would travel in the clear) and no company name is added.
+# Asked only for a CSR (by the stock config). Answered '.', left blank: no challenge
+# password is sent to the CA (it would travel in the clear), no company name added.
 CSR_EXTRA_PROMPTS: tuple[tuple[str, str], ...] = (
     ("challenge_password", r"challenge password"),
     ("company_name", r"optional company name"),
@@ -48,19 +48,29 @@ def format_subj(subject: Subject) -> str:
 
 
 def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
-    """The answers for openssl's DN prompts (and a CSR's extra attributes)."""
+    """
+    The answers for openssl's DN prompts, and with ``csr`` a CSR's extra attributes.
+
+    ``csr`` only where the stock config asks for them: flow-ssl's own config
+    (commands.config) asks for no extra attributes.
+    """
     prompts = [
         Prompt(name, label, getattr(subject, name) or BLANK_ANSWER)
         for name, label in SUBJECT_PROMPTS
     ]
     if csr:
-        prompts += [Prompt(name, label, "") for name, label in CSR_EXTRA_PROMPTS]
+        prompts += [Prompt(name, label, BLANK_ANSWER) for name, label in CSR_EXTRA_PROMPTS]
     return tuple(prompts)
 
 
 def subject_args(subject: Subject) -> list[Arg]:
     """``-subj`` (and ``-utf8`` for non-ASCII values): the subject without prompts."""
-    args = [Arg(("-subj", format_subj(subject)), "the subject, instead of the questions")]
+    sources = tuple(
+        (name, value)
+        for name, _ in SUBJECT_PROMPTS
+        if (value := getattr(subject, name, None)) is not None
+    )
+    args = [Arg(("-subj", format_subj(subject)), "the subject, instead of the questions", sources)]
     if not subject.is_ascii():
         args.append(utf8_arg())
     return args

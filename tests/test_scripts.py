@@ -1,0 +1,277 @@
+"""
+Every --print script, piped into sh, makes what flow-ssl makes, on the openssl under test.
+
+Each script runs with ``tests.helpers.run_sh`` (its ``openssl`` is the one under test,
+FLOW_SSL_OPENSSL in ``make test-matrix``), in prompt mode and in --subj mode. What it
+made is read with cryptography, compared with what flow-ssl itself makes from the same
+request, and served to Go's crypto/tls.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+
+from tests.golang import go_client_fixture  # noqa: F401 - a fixture
+from tests.helpers import listing, load_cert, load_csr, openssl, requires_openssl, run_sh
+from tests.shapes import (
+    assert_ca_certificate,
+    assert_server_certificate,
+    printed,
+    same_subject,
+)
+from tests.tls import go_handshake, s_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+MODES = [pytest.param([], id="prompts"), pytest.param(["--subj"], id="subj")]
+# A subject a here-document and -subj must both carry intact.
+SUBJECT = [
+    "--country", "DE", "--state", "Baden-Württemberg", "--locality", "Zürich",
+    "--org", "O'Brien, \"Acme\" & Sons $HOME `id`", "--ou", "R/D+x=y\\z FLOW_SSL_EOF",
+    "--email", "admin@mycompany.com",
+]  # fmt: skip
+NAMES = ["localhost", "flow.mycompany.com", "127.0.0.1"]
+HOST = ["--cn", "localhost", "--san", "flow.mycompany.com", "--san", "127.0.0.1"]
+
+
+def _serve_to_go(go_client: Path, cert: Path, key: Path, root: Path, chain: Path | None) -> None:
+    with s_server(cert, key, chain=chain) as port:
+        for name in NAMES:
+            assert go_handshake(go_client, port, name, root) is None, name
+        assert go_handshake(go_client, port, "other.mycompany.com", root) is not None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_selfsigned_script_makes_what_flow_ssl_makes(
+    cli: Callable[..., Run], tmp_path: Path, go_client: Path, mode: list[str]
+) -> None:
+    """selfsigned --print | sh: same subject and extensions, one basicConstraints; Go accepts."""
+    request = [*HOST, *SUBJECT, "--key", "ec:P-256", *mode]
+    script = printed(cli("selfsigned", *request, "--print", "--keyout", "s.key", "--out", "s.crt"))
+    assert listing(tmp_path) == []
+    run_sh(script, tmp_path)
+    made = cli("selfsigned", *request, "--keyout", "f.key", "--out", "f.crt")
+    assert made.code == 0, made.err
+    for name in ("s.crt", "f.crt"):
+        assert_server_certificate(load_cert(tmp_path / name), NAMES)
+    assert same_subject(tmp_path / "s.crt", tmp_path / "f.crt")
+    assert (tmp_path / "s.key").stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.crt", "f.key", "s.crt", "s.key"]
+    _serve_to_go(go_client, tmp_path / "s.crt", tmp_path / "s.key", tmp_path / "s.crt", None)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_csr_script_makes_what_flow_ssl_makes(
+    cli: Callable[..., Run], tmp_path: Path, mode: list[str]
+) -> None:
+    """csr --print | sh: the same subject and names, no challenge password, a valid signature."""
+    script = printed(
+        cli("csr", *HOST, *SUBJECT, *mode, "--print", "--keyout", "s.key", "--out", "s.csr")
+    )
+    run_sh(script, tmp_path)
+    made = cli("csr", *HOST, *SUBJECT, *mode, "--keyout", "f.key", "--out", "f.csr")
+    assert made.code == 0, made.err
+    by_script, by_flow_ssl = load_csr(tmp_path / "s.csr"), load_csr(tmp_path / "f.csr")
+    assert by_script.is_signature_valid
+    assert by_script.subject.public_bytes() == by_flow_ssl.subject.public_bytes()
+    for csr in (by_script, by_flow_ssl):  # the extension request, and no challenge password
+        assert [a.oid.dotted_string for a in csr.attributes] == ["1.2.840.113549.1.9.14"]
+    for csr in (by_script, by_flow_ssl):
+        assert [e.oid for e in csr.extensions] == [x509.OID_SUBJECT_ALTERNATIVE_NAME]
+    assert (tmp_path / "s.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_literal_script_keeps_the_vendor_line_whole(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """--literal --print holds the vendor's line as a whole line, and runs as printed."""
+    vendor = (
+        "openssl req -x509 -nodes -days 365 -newkey rsa:2048 -keyout certs/myserverkey.pem "
+        "-out certs/myservercert.pem"
+    )
+    (tmp_path / "certs").mkdir()
+    paths = ["--keyout", "certs/myserverkey.pem", "--out", "certs/myservercert.pem"]
+    script = printed(
+        cli("selfsigned", "--cn", "flow.mycompany.com", "--literal", "--print", *paths)
+    )
+    assert vendor in script.splitlines()
+    run_sh(script, tmp_path)
+    cert = load_cert(tmp_path / "certs" / "myservercert.pem")
+    assert cert.subject.rfc4514_string() == "CN=flow.mycompany.com"
+
+
+@pytest.fixture
+def ca_scripts(cli: Callable[..., Run], tmp_path: Path) -> Path:
+    """A root and an issuing CA, both made by their printed scripts under sh."""
+    root = printed(cli("ca", "init", "--dir", "root", "--name", "Script Root", "--org", "Acme",
+                       "--print"))  # fmt: skip
+    assert listing(tmp_path) == []
+    run_sh(root, tmp_path)
+    issuing = printed(cli("ca", "init", "--dir", "issuing", "--name", "Script Issuing",
+                          "--parent", "root", "--print"))  # fmt: skip
+    assert not (tmp_path / "issuing").exists()
+    serial = (tmp_path / "root" / "serial").read_text()
+    run_sh(issuing, tmp_path)
+    made = load_cert(tmp_path / "issuing" / "ca.crt")
+    assert made.serial_number == int(serial, 16)
+    assert int((tmp_path / "root" / "serial").read_text(), 16) == made.serial_number + 1
+    return tmp_path
+
+
+def test_ca_init_scripts_make_a_root_and_an_issuing_ca(ca_scripts: Path) -> None:
+    """ca init --print | sh, root and --parent: the CA extensions, each signed by the right key."""
+    root = load_cert(ca_scripts / "root" / "ca.crt")
+    issuing = load_cert(ca_scripts / "issuing" / "ca.crt")
+    assert_ca_certificate(root, None)
+    assert_ca_certificate(issuing, 0)
+    root.verify_directly_issued_by(root)
+    issuing.verify_directly_issued_by(root)
+    assert (ca_scripts / "issuing" / "root.crt").read_bytes() == (
+        ca_scripts / "root" / "ca.crt"
+    ).read_bytes()
+    for folder in ("root", "issuing"):
+        assert (ca_scripts / folder).stat().st_mode & 0o777 == 0o700
+        assert (ca_scripts / folder / "ca.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ca_issue_script_makes_a_leaf_go_accepts(
+    cli: Callable[..., Run], ca_scripts: Path, go_client: Path, mode: list[str]
+) -> None:
+    """ca issue --print | sh: key, leaf, full chain; the serial moves on; Go accepts the chain."""
+    serial = int((ca_scripts / "issuing" / "serial").read_text(), 16)
+    request = ["--dir", "issuing", *HOST, *SUBJECT, "--key", "ec:P-256", *mode]
+    script = printed(cli("ca", "issue", *request, "--print"))
+    assert not (ca_scripts / "localhost.key").exists()
+    run_sh(script, ca_scripts)
+    leaf = load_cert(ca_scripts / "localhost.crt")
+    assert_server_certificate(leaf, NAMES)
+    assert leaf.serial_number == serial
+    assert int((ca_scripts / "issuing" / "serial").read_text(), 16) == serial + 1
+    leaf.verify_directly_issued_by(load_cert(ca_scripts / "issuing" / "ca.crt"))
+    chain = x509.load_pem_x509_certificates((ca_scripts / "localhost.fullchain.pem").read_bytes())
+    assert [c.serial_number for c in chain] == [
+        serial,
+        load_cert(ca_scripts / "issuing" / "ca.crt").serial_number,
+    ]
+    outputs = ["--keyout", "f.key", "--out", "f.crt", "--fullchain", "f.pem"]
+    made = cli("ca", "issue", *request, *outputs, "--json")
+    assert made.code == 0, made.err
+    assert int(json.loads(made.out)["serial"], 16) == serial + 1
+    assert same_subject(ca_scripts / "localhost.crt", ca_scripts / "f.crt")
+    _serve_to_go(
+        go_client,
+        ca_scripts / "localhost.crt",
+        ca_scripts / "localhost.key",
+        ca_scripts / "root" / "ca.crt",
+        ca_scripts / "issuing" / "ca.crt",
+    )
+
+
+def test_ca_sign_script_signs_the_names_and_never_the_request_extensions(
+    cli: Callable[..., Run], ca_scripts: Path, go_client: Path
+) -> None:
+    """ca sign --print | sh: the CSR's names, flow-ssl's extensions, not the CSR's CA:TRUE."""
+    openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", "op.key",
+            "-subj", "/O=Acme/CN=localhost", "-out", "op.csr",
+            "-addext", "subjectAltName=DNS:flow.mycompany.com,IP:127.0.0.1",
+            "-addext", "basicConstraints=critical,CA:TRUE", cwd=ca_scripts)  # fmt: skip
+    serial = int((ca_scripts / "issuing" / "serial").read_text(), 16)
+    script = printed(cli("ca", "sign", "op.csr", "--dir", "issuing", "--print"))
+    assert not (ca_scripts / "op.crt").exists()
+    run_sh(script, ca_scripts)
+    leaf = load_cert(ca_scripts / "op.crt")
+    assert_server_certificate(leaf, NAMES)
+    assert leaf.serial_number == serial
+    assert int((ca_scripts / "issuing" / "serial").read_text(), 16) == serial + 1
+    _serve_to_go(
+        go_client,
+        ca_scripts / "op.crt",
+        ca_scripts / "op.key",
+        ca_scripts / "root" / "ca.crt",
+        ca_scripts / "issuing" / "ca.crt",
+    )
+
+
+def test_a_failing_script_stops_before_the_serial_and_the_full_chain(
+    cli: Callable[..., Run], ca_scripts: Path
+) -> None:
+    """set -eu: when openssl fails, the serial stays and no CA-only 'fullchain' is written."""
+    script = printed(cli("ca", "issue", "--dir", "issuing", "--cn", "a.example.com", "--subj",
+                         "--print"))  # fmt: skip
+    serial = (ca_scripts / "issuing" / "serial").read_text()
+    (ca_scripts / "issuing" / "ca.key").rename(ca_scripts / "issuing" / "ca.key.away")
+    with pytest.raises(Exception, match="returned non-zero exit status"):
+        run_sh(script, ca_scripts)
+    assert (ca_scripts / "issuing" / "serial").read_text() == serial
+    assert not (ca_scripts / "a.example.com.fullchain.pem").exists()
+
+
+@pytest.mark.parametrize("subj", ["false", "true"])
+def test_batch_script_makes_every_entry(
+    cli: Callable[..., Run], tmp_path: Path, go_client: Path, subj: str
+) -> None:
+    """batch --print | sh, by prompts and by -subj: selfsigned, csr and CA entries as made."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Batch Root").code == 0
+    (tmp_path / "hosts.toml").write_text(
+        f'[defaults]\nkey = "ec:P-256"\nout_dir = "out"\nsubj = {subj}\norg = "Acme, Inc."\n'
+        '[[cert]]\ncn = "localhost"\nsan = ["flow.mycompany.com", "127.0.0.1"]\n'
+        '[[cert]]\ncn = "c.mycompany.com"\nmode = "csr"\n'
+        '[[cert]]\ncn = "a.mycompany.com"\nmode = "ca"\nca_dir = "ca"\n'
+        '[[cert]]\ncn = "b.mycompany.com"\nmode = "ca"\nca_dir = "ca"\n'
+    )
+    serial = int((tmp_path / "ca" / "serial").read_text(), 16)
+    script = printed(cli("batch", "hosts.toml", "--print"))
+    assert not (tmp_path / "out").exists()
+    run_sh(script, tmp_path)
+    out = tmp_path / "out"
+    assert_server_certificate(load_cert(out / "localhost.crt"), NAMES)
+    assert load_csr(out / "c.mycompany.com.csr").is_signature_valid
+    root = load_cert(tmp_path / "ca" / "ca.crt")
+    for index, name in enumerate(("a.mycompany.com", "b.mycompany.com")):
+        leaf = load_cert(out / f"{name}.crt")
+        assert_server_certificate(leaf, [name])
+        leaf.verify_directly_issued_by(root)
+        assert leaf.serial_number == serial + index
+    assert int((tmp_path / "ca" / "serial").read_text(), 16) == serial + 2
+    assert "0 made, 4 skipped" in cli("batch", "hosts.toml").out
+    _serve_to_go(
+        go_client, out / "localhost.crt", out / "localhost.key", out / "localhost.crt", None
+    )
+
+
+def test_print_without_any_openssl_writes_for_openssl_3_and_says_so(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No openssl at all: --print still works, writes nothing, and names what it assumed."""
+    monkeypatch.delenv("FLOW_SSL_OPENSSL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    script = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", "--print"))
+    lines = script.splitlines()
+    assert lines[0].startswith("openssl req -x509 -nodes -days 365 -newkey rsa:2048 ")
+    assert "-config" not in lines[0]
+    assert any("no openssl was found here, so this is written for OpenSSL 3" in x for x in lines)
+    (tmp_path / "hosts.toml").write_text('[[cert]]\ncn = "b.example.com"\n')
+    batch = printed(cli("batch", "hosts.toml", "--print"))
+    assert "written for OpenSSL 3" in batch
+    assert listing(tmp_path) == ["hosts.toml"]
+
+
+def test_print_json_carries_the_script(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """selfsigned --print --json: the command, its answers, and the whole script that runs."""
+    data = json.loads(printed(cli("selfsigned", "--cn", "a.example.com", "--print", "--json")))
+    assert data["argv"][:3] == ["openssl", "req", "-x509"]
+    assert [p["answer"] for p in data["prompts"]][-2:] == ["a.example.com", "."]
+    assert data["command"] in data["script"].splitlines()
+    run_sh(data["script"], tmp_path)
+    assert load_cert(tmp_path / "a.example.com.crt").subject.rfc4514_string() == "CN=a.example.com"

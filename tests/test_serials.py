@@ -1,0 +1,269 @@
+"""A CA's serials and log, attacked: kills, damaged files, wrong passphrases, symlinked folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flow_ssl import files
+from tests.helpers import OPENSSL, fake_openssl, listing, load_cert, openssl, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+PASSPHRASE = "correct horse battery staple"  # noqa: S105 - the test CA's
+
+
+def _serial(ca: Path) -> int:
+    return int((ca / "serial").read_text(), 16)
+
+
+def _logged(ca: Path) -> list[int]:
+    log = ca / "issued.log"
+    if not log.exists():
+        return []
+    return [int(json.loads(line)["serial"], 16) for line in log.read_text().splitlines()]
+
+
+def _csr(folder: Path, name: str) -> Path:
+    openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", f"{name}.key",
+            "-subj", f"/CN={name}", "-out", f"{name}.csr", cwd=folder)  # fmt: skip
+    return folder / f"{name}.csr"
+
+
+@pytest.fixture
+def root(cli: Callable[..., Run], tmp_path: Path) -> Path:
+    """A fresh root CA in ./ca."""
+    made = cli("ca", "init", "--dir", "ca", "--name", "Serial Root")
+    assert made.code == 0, made.err
+    return tmp_path / "ca"
+
+
+def test_a_killed_ca_sign_never_lets_its_serial_be_used_again(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """flow-ssl killed (SIGKILL) right after openssl signed: the next sign takes a new serial."""
+    _csr(tmp_path, "one.example.com")
+    killer = fake_openssl(
+        tmp_path,
+        f'for a in "$@"; do if [ "$a" = -CA ]; then "{OPENSSL}" "$@"; kill -KILL $PPID; '
+        f'sleep 5; exit 1; fi; done\nexec "{OPENSSL}" "$@"\n',
+    )
+    env = {**os.environ, "FLOW_SSL_OPENSSL": str(killer)}
+    killed = subprocess.run(
+        [sys.executable, "-m", "flow_ssl", "ca", "sign", "one.example.com.csr", "--dir", "ca"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -9
+    (signed_then_killed,) = tmp_path.glob(".flow-ssl-*/one.example.com.crt")
+    lost = load_cert(signed_then_killed).serial_number
+    assert not (tmp_path / "one.example.com.crt").exists()
+    assert _logged(root) == []
+    again = cli("ca", "sign", "one.example.com.csr", "--dir", "ca")
+    assert again.code == 0, again.err
+    made = load_cert(tmp_path / "one.example.com.crt").serial_number
+    assert made != lost
+    assert _logged(root) == [made]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("00\n", "no certificate may carry"),
+        ("0\n", "no certificate may carry"),
+        ("80" + "00" * 19 + "\n", "no certificate may carry"),  # 2**159: 21 octets in DER
+        ("01" + "00" * 20 + "\n", "no certificate may carry"),
+        ("zz\n", "does not hold a hex serial"),
+        ("", "does not hold a hex serial"),
+    ],
+)
+def test_a_damaged_or_out_of_range_serial_file_is_refused(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, text: str, words: str
+) -> None:
+    """Serial 0 or over 20 octets (RFC 5280), or no number at all: exit 2, nothing signed."""
+    (root / "serial").write_text(text)
+    _csr(tmp_path, "s.example.com")
+    before = listing(tmp_path)
+    for args in (
+        ("ca", "sign", "s.example.com.csr", "--dir", "ca"),
+        ("ca", "issue", "--dir", "ca", "--cn", "s.example.com", "--subj", "--keyout", "x.key"),
+        ("ca", "sign", "s.example.com.csr", "--dir", "ca", "--print"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert words in result.err
+        assert "Traceback" not in result.err
+    assert listing(tmp_path) == before
+    assert (root / "serial").read_text() == text
+
+
+def test_the_last_serial_is_given_then_refused(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """The largest 20-octet serial is issued once; after it the CA refuses to sign."""
+    largest = 2**159 - 1
+    (root / "serial").write_text(f"{largest:X}\n")
+    first = cli("ca", "issue", "--dir", "ca", "--cn", "a.example.com", "--subj")
+    assert first.code == 0, first.err
+    assert load_cert(tmp_path / "a.example.com.crt").serial_number == largest
+    second = cli("ca", "issue", "--dir", "ca", "--cn", "b.example.com", "--subj")
+    assert second.code == 2
+    assert "no certificate may carry" in second.err
+
+
+def test_the_log_lists_only_what_was_put_in_place(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the certificate cannot be put in place, issued.log gets no line for it."""
+    real = files.staged
+
+    @contextmanager
+    def failing_rename(outputs: list[files.Output]) -> Iterator[list[Path]]:
+        with real(outputs) as paths:
+            yield paths
+            msg = "disk full"
+            raise OSError(28, msg)
+
+    monkeypatch.setattr(files, "staged", failing_rename)
+    _csr(tmp_path, "p.example.com")
+    result = cli("ca", "sign", "p.example.com.csr", "--dir", "ca")
+    assert result.code != 0
+    assert not (tmp_path / "p.example.com.crt").exists()
+    assert _logged(root) == []
+    monkeypatch.setattr(files, "staged", real)
+    made = cli("ca", "sign", "p.example.com.csr", "--dir", "ca", "--force")
+    assert made.code == 0, made.err
+    assert _logged(root) == [load_cert(tmp_path / "p.example.com.crt").serial_number]
+
+
+@pytest.fixture
+def locked_root(cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root CA whose key is encrypted with PASSPHRASE (from $GOOD_PASS)."""
+    monkeypatch.setenv("GOOD_PASS", PASSPHRASE)
+    monkeypatch.setenv("BAD_PASS", "not the passphrase")
+    made = cli("ca", "init", "--dir", "locked", "--name", "Locked", "--ca-pass", "env:GOOD_PASS")
+    assert made.code == 0, made.err
+    return tmp_path / "locked"
+
+
+def test_a_wrong_ca_passphrase_is_exit_3_and_spends_no_serial(
+    cli: Callable[..., Run], locked_root: Path, tmp_path: Path
+) -> None:
+    """A wrong passphrase: exit 3, 'wrong passphrase for .../ca.key', no serial, no file."""
+    assert locked_root.name == "locked"
+    _csr(tmp_path, "w.example.com")
+    serial = _serial(locked_root)
+    before = listing(tmp_path)
+    for args in (
+        ("ca", "sign", "w.example.com.csr"),
+        ("ca", "issue", "--cn", "w.example.com", "--subj", "--keyout", "w2.key"),
+    ):
+        result = cli(*args, "--dir", "locked", "--ca-pass", "env:BAD_PASS")
+        assert result.code == 3, result.err
+        assert "wrong passphrase for locked/ca.key" in result.err
+        assert "not the passphrase" not in result.err + result.out
+        assert len(result.err.strip().splitlines()) == 1
+    sub = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", "locked",
+              "--parent-pass", "env:BAD_PASS")  # fmt: skip
+    assert sub.code == 3
+    assert "wrong passphrase" in sub.err
+    assert listing(tmp_path) == before
+    assert _serial(locked_root) == serial
+    assert _logged(locked_root) == []
+
+
+def test_an_unset_passphrase_variable_names_the_option(
+    cli: Callable[..., Run], locked_root: Path, tmp_path: Path
+) -> None:
+    """env:VAR with VAR unset: exit 2 naming --ca-pass (or --parent-pass), nothing taken."""
+    serial = _serial(locked_root)
+    result = cli("ca", "issue", "--dir", "locked", "--cn", "u.example.com", "--subj",
+                 "--ca-pass", "env:NO_SUCH_PASS_VARIABLE")  # fmt: skip
+    assert result.code == 2
+    assert result.err.startswith("flow-ssl: --ca-pass: ")
+    assert "NO_SUCH_PASS_VARIABLE" in result.err
+    sub = cli("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", "locked",
+              "--parent-pass", "env:NO_SUCH_PASS_VARIABLE")  # fmt: skip
+    assert sub.code == 2
+    assert "--parent-pass" in sub.err
+    assert not (tmp_path / "u.example.com.key").exists()
+    assert not (tmp_path / "sub").exists()
+    assert _serial(locked_root) == serial
+
+
+def test_ca_init_through_a_symlinked_folder(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """--dir a symlink to an empty folder: the CA is made there; the parent's state agrees."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    serial = _serial(root)
+    result = cli("ca", "init", "--dir", "link", "--name", "Linked Issuing", "--parent", "ca")
+    assert result.code == 0, result.err
+    assert (tmp_path / "link").is_symlink()
+    issuing = load_cert(tmp_path / "real" / "ca.crt")
+    issuing.verify_directly_issued_by(load_cert(root / "ca.crt"))
+    assert issuing.serial_number == serial
+    assert _serial(root) == serial + 1
+    assert _logged(root) == [serial]
+    issued = cli("ca", "issue", "--dir", "link", "--cn", "l.example.com", "--subj")
+    assert issued.code == 0, issued.err
+
+
+def _short_once(monkeypatch: pytest.MonkeyPatch, module: object) -> list[Path]:
+    """Make the first key flow-ssl checks look short (as LibreSSL 3.3.6 writes 1 in 256)."""
+    checked: list[Path] = []
+
+    def short_first(path: Path) -> bool:
+        checked.append(path)
+        return len(checked) == 1
+
+    monkeypatch.setattr(module, "short_key_file", short_first)
+    return checked
+
+
+def test_a_short_ec_key_is_made_again_with_a_new_serial(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ca issue: a short key's certificate is dropped, its serial spent; the next one is used."""
+    from flow_ssl import ca_issue
+
+    checked = _short_once(monkeypatch, ca_issue)
+    serial = _serial(root)
+    result = cli(
+        "ca", "issue", "--dir", "ca", "--cn", "k.example.com", "--subj", "--key", "ec:P-256"
+    )
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    assert load_cert(tmp_path / "k.example.com.crt").serial_number == serial + 1
+    assert _logged(root) == [serial + 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ca",
+        "k.example.com.crt",
+        "k.example.com.fullchain.pem",
+        "k.example.com.key",
+    ]
+
+
+def test_a_short_ec_key_is_made_again_by_selfsigned(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """selfsigned: a short key is made again, with its certificate, before anything is written."""
+    from flow_ssl import generate
+
+    checked = _short_once(monkeypatch, generate)
+    result = cli("selfsigned", "--cn", "k.example.com", "--subj", "--key", "ec:P-256")
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.example.com.crt", "k.example.com.key"]
