@@ -1,14 +1,35 @@
-"""``python -m flow_ssl``: the flow-ssl command, or one line saying how to install it."""
+"""
+The flow-ssl command (``python -m flow_ssl`` and the console script).
+
+Signals are handled before anything heavy is imported, so a Ctrl-C or SIGTERM at
+start-up is one line too; a Python without flow-ssl's dependencies gets one line
+saying how to install it.
+"""
+
+from __future__ import annotations
 
 import sys
 
-try:
-    from flow_ssl.cli.app import main
-except ModuleNotFoundError as missing:  # a Python without flow-ssl's dependencies
-    sys.stderr.write(
-        f"flow-ssl: {missing.name} is not installed for {sys.executable}; install flow-ssl "
-        "first (make install, then .venv/bin/flow-ssl; or pipx install .)\n"
-    )
-    raise SystemExit(70) from None
 
-raise SystemExit(main())
+def main() -> int:
+    """Install the signal handling, then run the CLI; returns the exit code."""
+    from flow_ssl.cli import stopping
+    from flow_ssl.core.errors import ExitCode, Stopped
+
+    stopping.install()
+    try:
+        from flow_ssl.cli.app import main as run
+    except ModuleNotFoundError as missing:  # a Python without flow-ssl's dependencies
+        sys.stderr.write(
+            f"flow-ssl: {missing.name} is not installed for {sys.executable}; install flow-ssl "
+            "first (make install, then .venv/bin/flow-ssl; or pipx install .)\n"
+        )
+        return int(ExitCode.INTERNAL)
+    except Stopped as stop:
+        sys.stderr.write("flow-ssl: stopped while starting; nothing was done\n")
+        return ExitCode.for_signal(stop.signum)
+    return run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,6 +33,8 @@ MODES: tuple[Mode, ...] = ("selfsigned", "csr", "ca")
 # Keys besides the subject fields (inputs.FILE_KEYS) that [defaults] and [[cert]] take.
 OPTION_KEYS = ("key", "days", "mode", "ca_dir", "ca_pass", "out_dir", "subj")
 Status = Literal["made", "skipped", "failed"]
+# Keys whose value is never repeated in a message (it may be the passphrase itself).
+_SECRETS = frozenset({"ca_pass"})
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ def load(path: Path) -> list[Job]:
 def _text(values: dict[str, Any], key: str, default: str | None = None) -> str | None:
     value = values.pop(key, default)
     if value is not None and not isinstance(value, str):
-        raise InvalidInputError(f"must be a string, not {value!r}", field=key)
+        shown = "" if key in _SECRETS else f", not {value!r}"
+        raise InvalidInputError(f"must be a string{shown}", field=key)
     return value
 
 

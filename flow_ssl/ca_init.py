@@ -179,11 +179,13 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
             cert = reader.read_file(folder.cert)[0]
             cert.source = str(Folder(plan.target).cert)
             refuse_failures(_ca_findings(plan, folder, cert), "the new CA certificate")
-            _put_in_place(folder.path, target)
-            if parent:
-                cafolder.log_issued(parent.folder, cert, Folder(target).cert)
+            with files.uninterrupted():
+                _put_in_place(folder.path, target)
+                if parent:
+                    cafolder.log_issued(parent.folder, cert, Folder(target).cert)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with files.uninterrupted():
+            shutil.rmtree(staging, ignore_errors=True)
     return cert
 
 

@@ -18,6 +18,7 @@ from flow_ssl.ca import (
     check_days,
     no_req_ca_note,
     read_back,
+    refuse_own_files,
     reserved_note,
     serial_finding,
     signing_steps,
@@ -142,6 +143,7 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     check_days(plan.request.days, plan.ca)
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
+    refuse_own_files(plan.ca, outputs)
     ca = plan.ca
     openssl = runner.find_openssl()
     require_all(openssl, plan.steps(openssl, serial="01"))
@@ -158,7 +160,6 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
                 cert, findings = _issue_once(plan, openssl, serial, outputs, kept)
             except _ShortKeyError:
                 continue  # that certificate was removed with its key; its serial stays spent
-            cafolder.log_issued(ca.folder, cert, plan.out)
             return Issued(cert=cert, serial=serial, findings=findings, backups=kept)
     raise short_key_error(openssl)
 
@@ -175,8 +176,13 @@ def _issue_once(
     kept: list[tuple[Path, Path]],
 ) -> tuple[ParsedCertificate, list[Finding]]:
     """Make, read back and check one key and certificate; put them in place if they pass."""
+    made: list[ParsedCertificate] = []
+
+    def log() -> None:
+        cafolder.log_issued(plan.ca.folder, made[0], plan.out)
+
     with (
-        files.staged(outputs, kept) as (key, out, fullchain),
+        files.staged(outputs, kept, on_placed=log) as (key, out, fullchain),
         tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
     ):
         steps = plan.steps(
@@ -189,4 +195,5 @@ def _issue_once(
         cert, ready = read_back(fullchain, plan.ca, plan.request.names, key=key, shown_as=plan.out)
         findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
         refuse_failures(findings, "the issued certificate")
+        made.append(cert)
     return cert, findings

@@ -19,6 +19,7 @@ from flow_ssl.ca import (
     check_days,
     no_req_ca_note,
     read_back,
+    refuse_own_files,
     reserved_note,
     serial_finding,
     signing_steps,
@@ -159,7 +160,7 @@ def request_names(csr: Path, request: ParsedCertificate) -> tuple[SanEntry, ...]
         )
     common_name = request.subject_value("CN")
     candidates = ([common_name] if common_name else []) + san.dns + san.ip
-    entries: list[SanEntry] = []
+    entries: dict[tuple[str, str], SanEntry] = {}
     for index, text in enumerate(candidates):
         try:
             entry = SanEntry.parse(text)
@@ -167,11 +168,10 @@ def request_names(csr: Path, request: ParsedCertificate) -> tuple[SanEntry, ...]
             if index == 0 and common_name and (san.dns or san.ip):
                 continue  # a CN like "Flow Server" is a label; the SAN carries the names
             raise InvalidInputError(f"{csr}: name {text!r}: {exc}") from None
-        if entry not in entries:
-            entries.append(entry)
+        entries.setdefault((entry.kind, entry.value), entry)
     if not entries:
         raise InvalidInputError(f"{csr} names no host: it has neither a CN nor a SAN")
-    return tuple(entries)
+    return tuple(entries.values())
 
 
 def _check_request_key(csr: Path, request: ParsedCertificate) -> None:
@@ -210,6 +210,7 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
     """
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
+    refuse_own_files(plan.ca, outputs)
     ca = plan.ca
     kept: list[tuple[Path, Path]] = []
     openssl = runner.find_openssl()
@@ -222,8 +223,13 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
             announce(
                 [reserved_note(ca, serial), *plan.steps(openssl, serial=serial, reserved=True)]
             )
+        made: list[ParsedCertificate] = []
+
+        def log() -> None:
+            cafolder.log_issued(ca.folder, made[0], plan.out)
+
         with (
-            files.staged(outputs, kept) as (out, fullchain),
+            files.staged(outputs, kept, on_placed=log) as (out, fullchain),
             tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
         ):
             # plan_sign has checked the CSR's signature (and refused a bad one) already.
@@ -250,5 +256,5 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
                 *ready,
             ]
             refuse_failures(findings, "the signed certificate")
-        cafolder.log_issued(ca.folder, cert, plan.out)
+            made.append(cert)
     return Issued(cert=cert, serial=serial, findings=findings, backups=kept)

@@ -127,6 +127,13 @@ class Folder:
         """Held while the serial state changes."""
         return self.path / ".lock"
 
+    def own_files(self) -> tuple[Path, ...]:
+        """Every file the CA itself keeps (no certificate it issues may land on one)."""
+        return (
+            self.key, self.cert, self.config, self.serial, self.log, self.request, self.root,
+            self.lock,
+        )  # fmt: skip
+
     def root_cert(self) -> Path:
         """The root to trust: the CA itself, or the root it was signed by."""
         return self.root if self.root.exists() else self.cert
@@ -217,8 +224,15 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
         "ca": bool(cert.basic_constraints and cert.basic_constraints.ca),
         "file": str(written_to.resolve()),
     }
-    with folder.log.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    line = json.dumps(entry, ensure_ascii=False)
+    try:
+        with folder.log.open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
+    except OSError as exc:
+        raise WriteFailedError(
+            f"{written_to} is written, but {folder.log} could not record it "
+            f"({exc.strerror or exc}); add this line to it: {line}"
+        ) from None
 
 
 @contextmanager

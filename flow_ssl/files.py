@@ -13,7 +13,9 @@ import errno
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 KEY_MODE = 0o600
 STAGING_PREFIX = ".flow-ssl-"
@@ -50,7 +52,10 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
     seen: set[Path] = set()
     for output in outputs:
         path = output.path
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            raise InvalidInputError(f"{path} is a symlink that leads nowhere (a loop)") from None
         if resolved in seen:
             raise InvalidInputError(f"{path} is given for two outputs; name each file once")
         seen.add(resolved)
@@ -62,6 +67,11 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
             raise InvalidInputError(f"folder {path.parent} is not writable")
         if path.is_dir():
             raise InvalidInputError(f"{path} is a folder; give a file name")
+        if path.exists() and not path.is_file():
+            raise InvalidInputError(
+                f"{path} is a device, FIFO or socket, not a file; flow-ssl replaces only files "
+                "(even with --force)"
+            )
         if (path.exists() or path.is_symlink()) and not force:
             raise OutputExistsError(
                 f"{path} already exists ({describe(path)}); nothing was changed"
@@ -95,8 +105,46 @@ def _siblings(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 
 @contextmanager
+def uninterrupted() -> Iterator[None]:
+    """
+    Hold Ctrl-C, SIGTERM and SIGHUP for a moment that must finish once started.
+
+    Putting a result in place (renames, their roll-back, the CA log line) and
+    removing staging are short; a signal arriving then is delivered right after.
+    """
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - Windows has no signal masks
+        yield
+        return
+    before = mask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, before)
+
+
+_placed: list[Path] = []
+_placed_lock = threading.Lock()
+
+
+def placed_in_this_run() -> list[Path]:
+    """Every file put in place since the run began (a signal's message names them)."""
+    with _placed_lock:
+        return list(_placed)
+
+
+def new_run() -> None:
+    """Forget what earlier runs in this process placed (tests run many in one)."""
+    with _placed_lock:
+        _placed.clear()
+
+
+@contextmanager
 def staged(
-    outputs: Sequence[Output], backups: list[tuple[Path, Path]] | None = None
+    outputs: Sequence[Output],
+    backups: list[tuple[Path, Path]] | None = None,
+    on_placed: Callable[[], None] | None = None,
 ) -> Iterator[list[Path]]:
     """
     Give temporary paths beside each output; once the body succeeds, put them all in place.
@@ -105,7 +153,8 @@ def staged(
     rename is atomic and a half-written key is never readable by others. If the
     body raises (or a signal stops the run), every staged file is removed and no
     output is touched. Each file replaced is kept first as a backup, appended to
-    ``backups`` as (file, backup).
+    ``backups`` as (file, backup). ``on_placed`` (a log line, say) runs right after,
+    and no signal comes between the two.
 
     Raises:
         WriteFailedError: a file could not be put in place; everything was rolled back.
@@ -125,33 +174,45 @@ def staged(
             if output.secret:
                 # openssl 1.0.2 and LibreSSL write keys with the umask: fix it here.
                 temporary.chmod(KEY_MODE)
-        kept = _put_in_place(list(zip(staged_paths, (o.path for o in outputs), strict=True)))
+        with uninterrupted():
+            kept = _put_in_place(list(zip(staged_paths, outputs, strict=True)))
+            with _placed_lock:
+                _placed.extend(output.path for output in outputs)
+            if on_placed is not None:
+                on_placed()
         if backups is not None:
             backups.extend(kept)
     finally:
-        for folder in folders.values():
-            shutil.rmtree(folder, ignore_errors=True)
+        with uninterrupted():
+            for folder in folders.values():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
-def _put_in_place(moves: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+def _put_in_place(moves: list[tuple[Path, Output]]) -> list[tuple[Path, Path]]:
     """Rename each staged file over its target, after backing up the ones that exist; or none."""
     kept: list[tuple[Path, Path]] = []
     placed: list[Path] = []
+    current = moves[0][1].path
     try:
-        for _, target in moves:
-            if target.exists() or target.is_symlink():
-                backup = backup_name(target)
-                _keep(target, backup)
-                kept.append((target, backup))
-        for temporary, target in moves:
-            temporary.replace(target)
-            placed.append(target)
+        for _, output in moves:
+            current = output.path
+            if current.exists() or current.is_symlink():
+                backup = backup_name(current)
+                _keep(current, backup)
+                kept.append((current, backup))
+        for temporary, output in moves:
+            current = output.path
+            temporary.replace(current)
+            placed.append(current)
     except OSError as exc:
         _roll_back(placed, kept)
-        where = exc.filename or (moves[len(placed)][1] if len(placed) < len(moves) else "")
         raise WriteFailedError(
-            f"could not put {where} in place: {exc.strerror or exc}; nothing was changed"
+            f"could not put {current} in place: {exc.strerror or exc}; nothing was changed"
         ) from None
+    secrets = {output.path for _, output in moves if output.secret}
+    for target, backup in kept:
+        if target in secrets and not backup.is_symlink():
+            backup.chmod(KEY_MODE)  # a key's backup is still a key
     return kept
 
 

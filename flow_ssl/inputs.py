@@ -168,13 +168,14 @@ def check_key_name(key: str | None) -> None:
 _PASS_SOURCE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
 
 
-def check_pass_source(source: str | None, field: str) -> None:
+def check_pass_source(source: str | None, field: str, *, new: bool = False) -> None:
     """
     Accept only openssl's ``env:VAR`` and ``file:PATH`` pass sources, never echoing one.
 
     ``pass:secret`` (or a bare passphrase) would put the passphrase on the
     command line, where every user of the machine can read it in the process
     list; a refused value is never repeated, since it may be the passphrase.
+    A passphrase that protects something ``new`` may not be empty.
 
     Raises:
         InvalidInputError: about ``field``.
@@ -193,5 +194,28 @@ def check_pass_source(source: str | None, field: str) -> None:
         raise InvalidInputError(
             f"the environment variable {where} is not set", field=field, joiner=": "
         )
-    if kind == "file" and not Path(where).is_file():
-        raise InvalidInputError(f"file:{where}: no such file", field=field, joiner=": ")
+    if kind == "file":
+        _check_pass_file(Path(where), field)
+    if new and not _first_line(kind, where):
+        raise InvalidInputError(
+            f"{source} holds an empty passphrase, which protects nothing; give a real one",
+            field=field,
+            joiner=": ",
+        )
+
+
+def _check_pass_file(path: Path, field: str) -> None:
+    if not path.exists():
+        raise InvalidInputError(f"file:{path}: no such file", field=field, joiner=": ")
+    if not path.is_file():
+        raise InvalidInputError(
+            f"file:{path} is not a regular file (a folder or a device)", field=field, joiner=": "
+        )
+
+
+def _first_line(kind: str, where: str) -> str:
+    """The passphrase as openssl reads it: the variable, or the file's first line."""
+    if kind == "env":
+        return os.environ.get(where, "")
+    with Path(where).open("rb") as handle:  # bounded: a passphrase is one short line
+        return handle.readline(4096).rstrip(b"\r\n").decode("utf-8", "replace")

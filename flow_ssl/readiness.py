@@ -28,6 +28,7 @@ _KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
 # openssl verify errors (x509_vfy.h) that mean only "no trusted root": an issuer not found
 # (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
 _UNTRUSTED = {2, 18, 19, 20, 21}
+_MISSING = {2, 20, 21}
 
 
 @dataclass
@@ -168,7 +169,7 @@ def _trust_findings(
         complete = (
             "self-signed: complete by itself" if top is leaf else f"complete up to {_name(top)}"
         )
-    elif top is not leaf or verdict.ok:
+    elif top is not leaf or verdict.ok or not _issuer_missing(verdict, leaf, roots):
         complete = f"complete up to {_name(top)}, issued by {_issuer(top)}"
     else:
         advice = (
@@ -196,6 +197,15 @@ def _trust_findings(
             "that root (flow-ssl ca trust prints how; --ca-file ROOT checks against it)",
         ),
     ]
+
+
+def _issuer_missing(
+    verdict: verify.ChainVerdict, leaf: ParsedCertificate, roots: list[ParsedCertificate]
+) -> bool:
+    """openssl could not find the leaf's issuer, and no given root issued it."""
+    if any(root.issued(leaf) for root in roots):
+        return False
+    return any(code in _MISSING for code, _, _ in verdict.errors)
 
 
 def _verify_failed(verdict: verify.ChainVerdict) -> Finding:

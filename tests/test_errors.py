@@ -260,3 +260,23 @@ def test_help_reads_like_the_readme(cli: Callable[..., Run]) -> None:
         assert "..." not in listing_out.split("Commands:", 1)[1]
     assert "[default: True]" not in cli("ca", "trust", "--help").out
     assert "--name NAME" in cli("ca", "init", "--help").out
+
+
+def test_debug_is_global_wherever_it_is_written(cli: Callable[..., Run]) -> None:
+    """--debug after the command works as before it: the traceback, the same exit code."""
+    result = cli("selfsigned", "--cn", "foo.*.x.com", "--debug")
+    assert result.code == 2
+    assert "Traceback" in result.err
+    assert "NoneType: None" not in result.err
+    assert "No such option" not in result.err
+
+
+def test_print_refuses_what_it_could_not_show_exactly(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A control character in a file name: --print refuses (exit 2) rather than alter it."""
+    result = cli("selfsigned", "--cn", "a.example.com", "--out", "a\x1b[2Jb.crt", "--print")
+    assert result.code == 2
+    assert "\x1b" not in result.err + result.out
+    assert "control character" in result.err
+    assert listing(tmp_path) == []

@@ -229,3 +229,124 @@ def test_names_openssl_would_refuse_are_bad_input(cli: Callable[..., Run], name:
     result = cli("selfsigned", "--cn", "a.example.com", "--san", name, "--subj")
     assert result.code == 2, result.err
     assert "--san" in result.err
+
+
+def _variant(issuer: Issued, **change: object) -> Issued:
+    """A server leaf for HOST with one thing changed: key, CA flag, key usage or EKU."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    key = change.get("key") or ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())  # type: ignore[attr-defined]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(hours=1))
+        .not_valid_after(NOW + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .add_extension(
+            x509.BasicConstraints(ca=bool(change.get("ca")), path_length=None), critical=True
+        )
+    )
+    if "key_usage" in change:
+        builder = builder.add_extension(change["key_usage"], critical=True)  # type: ignore[arg-type]
+    if not change.get("no_eku"):
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)  # type: ignore[arg-type]
+
+
+def _usage(**wanted: bool) -> x509.KeyUsage:
+    names = ["digital_signature", "content_commitment", "key_encipherment",
+             "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign",
+             "encipher_only", "decipher_only"]  # fmt: skip
+    return x509.KeyUsage(**{name: wanted.get(name, False) for name in names})
+
+
+@pytest.mark.parametrize(
+    ("change", "check_id", "status"),
+    [
+        ({"key": ec.generate_private_key(ec.SECP256K1())}, "key-strength", "fail"),
+        ({"key": ec.generate_private_key(ec.SECP521R1())}, "key-strength", "warn"),
+        ({"ca": True}, "server-auth-eku", "fail"),
+        ({"key_usage": _usage(key_encipherment=True)}, "server-auth-eku", "fail"),
+        ({"no_eku": True}, "server-auth-eku", "warn"),
+    ],
+)
+def test_what_clients_refuse_is_never_ready(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    change: dict[str, object],
+    check_id: str,
+    status: str,
+) -> None:
+    """secp256k1, a CA as leaf, an unusable keyUsage fail; P-521 and no EKU warn, and say so."""
+    root, issuing = pki
+    leaf = _variant(issuing, **change)
+    cert = write(tmp_path, "full.pem", leaf.pem(), issuing.pem())
+    write(tmp_path, "root.pem", root.pem())
+    args = ["check", "--cert", str(cert), "--ca-file", "root.pem", "--host", HOST]
+    result = cli(*args, "--json")
+    assert _statuses(result)[check_id] == [status]
+    assert result.code == (1 if status == "fail" else 0)
+    human = cli(*args).out.strip().splitlines()[-1]
+    assert human != "Ready to install."
+    assert ("NOT ready" in human) == (status == "fail")
+
+
+def test_an_ed25519_server_key_is_not_ready(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """Browsers take no Ed25519 server certificate: key-strength fails."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    root, issuing = pki
+    leaf = _variant(issuing, key=ed25519.Ed25519PrivateKey.generate())
+    cert = write(tmp_path, "full.pem", leaf.pem(), issuing.pem())
+    write(tmp_path, "root.pem", root.pem())
+    result = cli("check", "--cert", str(cert), "--ca-file", "root.pem", "--host", HOST, "--json")
+    assert _statuses(result)["key-strength"] == ["fail"]
+    assert result.code == 1
+
+
+def test_json_carries_hostile_values_exactly_but_inertly(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """--json escapes bidi overrides and C1 controls as \\u: the same value once parsed."""
+    _, issuing = pki
+    hostile = write(tmp_path, "hostile.pem", _hostile_leaf(issuing).pem())
+    result = cli("inspect", str(hostile), "--json")
+    _assert_terminal_safe(result.out)
+    assert "\\u202e" in result.out
+    assert json.loads(result.out)[0]["subject"][0]["value"] == HOSTILE
+
+
+def test_a_complete_chain_failing_for_another_reason_is_not_called_incomplete(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A leaf the root issued, for clientAuth only: chain-complete passes, chain-verifies fails."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    root, _ = pki
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+        .issuer_name(root.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(hours=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(root.key, hashes.SHA256())
+    )
+    write(tmp_path, "leaf.pem", Issued(cert, key).pem())
+    write(tmp_path, "root.pem", root.pem())
+    result = cli("check", "--cert", "leaf.pem", "--ca-file", "root.pem", "--host", HOST, "--json")
+    assert _statuses(result)["chain-complete"] == ["pass"]
+    assert _statuses(result)["chain-verifies"] == ["fail"]
+    assert "--chain" not in _messages(result)["chain-complete"]

@@ -190,3 +190,79 @@ def test_batch_with_an_unusable_out_dir_is_bad_input(
     assert "out_dir" in result.err
     assert "is a file" in result.err
     assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device-link", "loop"])
+def test_outputs_that_are_not_files_are_refused_even_with_force(
+    cli: Callable[..., Run], tmp_path: Path, kind: str
+) -> None:
+    """A FIFO, a link to /dev/null or a symlink loop as --out: exit 2 and left as it was."""
+    target = tmp_path / "out.crt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device-link":
+        target.symlink_to("/dev/null")  # were this replaced, only the link would go
+    else:
+        target.symlink_to(target)
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", CN, "--key", "ec:P-256", "--subj", "--out", "out.crt",
+                 "--force")  # fmt: skip
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    assert listing(tmp_path) == before
+    assert target.is_symlink() or target.is_fifo()
+
+
+def test_a_signal_while_files_are_put_in_place_waits_for_the_last_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM arriving between the key's rename and the certificate's: both land, then it stops."""
+    import signal
+
+    from flow_ssl.core.errors import Stopped
+
+    for name in ("a.key", "a.crt"):
+        (tmp_path / name).write_text("old\n")
+    real_replace = Path.replace
+
+    def replace_then_signal(self: Path, target: str | os.PathLike[str]) -> Path:
+        moved = real_replace(self, target)
+        if str(target).endswith("a.key"):
+            os.kill(os.getpid(), signal.SIGTERM)  # lands between the two renames
+        return moved
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    monkeypatch.setattr(Path, "replace", replace_then_signal)
+    outputs = [files.Output(tmp_path / "a.key", secret=True), files.Output(tmp_path / "a.crt")]
+
+    def write_both() -> None:
+        with files.staged(outputs) as (key, cert):
+            key.write_text("new key\n")
+            cert.write_text("new cert\n")
+
+    try:
+        with pytest.raises(Stopped):
+            write_both()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert (tmp_path / "a.key").read_text() == "new key\n"
+    assert (tmp_path / "a.crt").read_text() == "new cert\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".flow-ssl-")]
+
+
+def test_an_empty_passphrase_never_protects_a_new_file(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty variable, an empty file or /dev/null as a new key's passphrase: exit 2."""
+    monkeypatch.setenv("EMPTY_PASS", "")
+    (tmp_path / "empty.txt").write_text("\n")
+    for source, words in (("env:EMPTY_PASS", "empty passphrase"),
+                          ("file:empty.txt", "empty passphrase"),
+                          ("file:/dev/null", "not a regular file")):  # fmt: skip
+        result = cli("ca", "init", "--dir", "ca", "--name", "Root", "--ca-pass", source)
+        assert result.code == 2, (source, result.err)
+        assert words in result.err
+    assert listing(tmp_path) == ["empty.txt"]

@@ -120,3 +120,22 @@ def test_a_signal_stops_every_entry_of_a_batch(tmp_path: Path) -> None:
     assert listing(work) == ["hosts.toml"]
     assert not any(map(_alive, children))
     assert len(pids.read_text().split()) == 2, "no entry started after the signal"
+
+
+def test_a_second_signal_never_cuts_the_clean_up_short(tmp_path: Path) -> None:
+    """SIGTERM, then SIGHUP and Ctrl-C right after: one line, exit 143, no key left anywhere."""
+    work, tools = tmp_path / "work", tmp_path / "tools"
+    work.mkdir()
+    tools.mkdir()
+    process, pids = _start(["selfsigned", "--cn", "flow.example.com", "--subj"], work, tools)
+    (child,) = _wait_for(pids, 1)
+    process.send_signal(signal.SIGTERM)
+    for again in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        time.sleep(0.005)
+        if process.poll() is None:
+            process.send_signal(again)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143
+    assert err.count("flow-ssl: ") == 1
+    assert listing(work) == []
+    assert not _alive(child)

@@ -12,10 +12,8 @@ from __future__ import annotations
 import copy
 import signal
 import sys
-import threading
 import traceback
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
@@ -23,6 +21,7 @@ from flow_ssl import __version__
 from flow_ssl.cli import batch, ca, doctor, making, reading
 from flow_ssl.cli.console import emit_json, say
 from flow_ssl.cli.options import flag_for
+from flow_ssl.cli.stopping import stop_the_run
 from flow_ssl.core.errors import (
     CheckFailedError,
     ExitCode,
@@ -32,10 +31,6 @@ from flow_ssl.core.errors import (
     ShellRefusalError,
     Stopped,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from types import FrameType
 
 app = typer.Typer(
     name="flow-ssl",
@@ -59,7 +54,9 @@ def _version(value: bool) -> None:
             using = f"with {binary.text.split(' (Library')[0]} ({binary.path})"
         except OpenSSLError as exc:
             using = f"(no usable openssl: {exc.message})"
-        typer.echo(f"flow-ssl {__version__} {using}")
+        from flow_ssl.output.text import shown
+
+        typer.echo(f"flow-ssl {__version__} {shown(using)}")
         raise typer.Exit
 
 
@@ -88,9 +85,6 @@ app.add_typer(ca.ca_app, name="ca", short_help="A company CA: make one, sign, is
 
 # Flags named differently by one command (ca init calls its CN --name).
 _RENAMED = {"ca init": {"common_name": "--name"}}
-_STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 def _app_for(args: list[str]) -> typer.Typer:
@@ -125,32 +119,6 @@ def _command_path(args: list[str]) -> str:
     return " ".join(words)
 
 
-def _on_signal(signum: int, _frame: FrameType | None) -> NoReturn:
-    """Ctrl-C, SIGTERM, SIGHUP: stop every openssl now, then unwind (cleaning up) and exit."""
-    from flow_ssl.openssl.runner import stop_all
-
-    stop_all(signum)
-    # Not KeyboardInterrupt for Ctrl-C: typer would turn that into a silent exit 130.
-    raise Stopped(signum)
-
-
-@contextmanager
-def _signals_stop_the_run() -> Iterator[None]:
-    """Signals stop the run and its openssl children; the old handlers come back after it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers (tests run main() in threads too)
-        return
-    saved = {signum: signal.signal(signum, _on_signal) for signum in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-        runner = sys.modules.get("flow_ssl.openssl.runner")
-        if runner is not None:
-            runner.resume()
-
-
 def _message(exc: FlowSSLError, command_path: str) -> str:
     """The error as one line, its field named as the flag the operator typed."""
     if exc.hint is None:
@@ -171,30 +139,32 @@ def _hint_for(exc: FlowSSLError) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (for tests and the console script)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _debug_first(list(sys.argv[1:] if argv is None else argv))
+    files = sys.modules.get("flow_ssl.files")
+    if files is not None:
+        files.new_run()
     command = typer.main.get_command(_app_for(args))
     problems: tuple[str, ...] = ()
+    failure: BaseException
     try:
-        with _signals_stop_the_run():
+        with stop_the_run():
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
             returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
         return returned if isinstance(returned, int) else 0
     except typer.Exit as exc:
         return int(exc.exit_code)
     except FlowSSLError as exc:
-        code, message = int(exc.exit_code), _message(exc, _command_path(args))
+        failure, code, message = exc, int(exc.exit_code), _message(exc, _command_path(args))
         if isinstance(exc, CheckFailedError):
             problems = exc.problems
-    except (typer.Abort, KeyboardInterrupt):
-        code, message = int(ExitCode.INTERRUPTED), "cancelled (Ctrl-C); nothing was left behind"
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        failure, code = exc, int(ExitCode.INTERRUPTED)
+        message = _stopped_message(signal.SIGINT)
     except Stopped as exc:
-        code = ExitCode.for_signal(exc.signum)
-        what = "cancelled (Ctrl-C)" if exc.signum == signal.SIGINT else "stopped by "
-        if exc.signum != signal.SIGINT:
-            what += signal.Signals(exc.signum).name
-        message = f"{what}; nothing was left behind"
+        failure, code = exc, ExitCode.for_signal(exc.signum)
+        message = _stopped_message(exc.signum)
     except Exception as exc:  # noqa: BLE001 - the one boundary: every error becomes a line
-        usage = _usage_error(exc)
+        failure, usage = exc, _usage_error(exc)
         if usage is None:
             code = int(ExitCode.INTERNAL)
             message = f"unexpected error: {type(exc).__name__}: {exc} (--debug shows where)"
@@ -203,14 +173,36 @@ def main(argv: list[str] | None = None) -> int:
             where = context.command_path if context is not None else "flow-ssl"
             code, message = int(ExitCode.BAD_INPUT), usage
             problems = (f"(run '{where} --help' for usage)",)
-    _report_failure(args, code, message, problems)
+    _report_failure(args, failure, code, message, problems)
     return code
 
 
-def _report_failure(args: list[str], code: int, message: str, problems: tuple[str, ...]) -> None:
+def _debug_first(args: list[str]) -> list[str]:
+    """``--debug`` is global: accepted anywhere on the line, moved to the front for click."""
+    if "--debug" not in args or args[:1] == ["--debug"]:
+        return args
+    return ["--debug", *(arg for arg in args if arg != "--debug")]
+
+
+def _stopped_message(signum: int) -> str:
+    """What a signal stopped, and the files already complete and in place (kept)."""
+    what = "cancelled (Ctrl-C)" if signum == signal.SIGINT else "stopped by "
+    if signum != signal.SIGINT:
+        what += signal.Signals(signum).name
+    files = sys.modules.get("flow_ssl.files")
+    placed = files.placed_in_this_run() if files is not None else []
+    if not placed:
+        return f"{what}; nothing was left behind"
+    names = ", ".join(str(path) for path in placed)
+    return f"{what} after these were complete and in place (kept): {names}; nothing else was left"
+
+
+def _report_failure(
+    args: list[str], failure: BaseException, code: int, message: str, problems: tuple[str, ...]
+) -> None:
     """One line on stderr (the traceback first with --debug); JSON on stdout with --json."""
     if "--debug" in args:
-        say(traceback.format_exc().rstrip(), err=True)
+        say("".join(traceback.format_exception(failure)).rstrip(), err=True)
     say(f"flow-ssl: {message}", err=True)
     for problem in problems:
         say(f"  {problem}", err=True)

@@ -56,7 +56,7 @@ def batch(
 
         openssl = openssl_for_print()
         steps = for_print(openssl, batching.script_steps(entries, force=force, openssl=openssl))
-        console.say(text.batch_script(manifest, entries, steps, shell.shell))
+        console.say_script(text.batch_script(manifest, entries, steps, shell.shell))
         return
     for entry in entries:
         for line in console.warning_lines(entry.request.warnings()):

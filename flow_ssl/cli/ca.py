@@ -119,7 +119,7 @@ def ca_init(
     from flow_ssl.output import json_data, text
 
     inputs.check_key_name(key)
-    inputs.check_pass_source(ca_pass, "ca_pass")
+    inputs.check_pass_source(ca_pass, "ca_pass", new=True)
     parent_ca = (
         ca.open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent

@@ -13,7 +13,7 @@ import typer
 
 from flow_ssl.cli.options import flag_for
 from flow_ssl.output.json_data import dumps
-from flow_ssl.output.text import terminal_safe
+from flow_ssl.output.text import shown, terminal_safe
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -33,6 +33,27 @@ def stderr_is_terminal() -> bool:
     import sys
 
     return sys.stderr.isatty()
+
+
+def say_script(script: str) -> None:
+    """
+    A --print script, exactly: what is shown is what runs.
+
+    Escaping a control character would print a script that makes other files than
+    flow-ssl would, and printing it raw could act on the terminal: it is refused.
+
+    Raises:
+        InvalidInputError: a value in the script holds a control character.
+    """
+    from flow_ssl.core.errors import InvalidInputError
+
+    odd = next((c for c in script if c not in "\n\t" and c != shown(c)), None)
+    if odd is not None:
+        raise InvalidInputError(
+            f"a file name or value holds the control character {shown(odd)}, which a printed "
+            "script can neither show safely nor change; rename the file or drop the character"
+        )
+    typer.echo(script)
 
 
 def emit_json(data: object) -> None:
@@ -70,4 +91,4 @@ def print_steps(
         rendered = [render_step(step, shell) for step in steps]
         emit_json(json_data.script(rendered, prompts_of(steps)))
         return
-    say(text.script_text(steps, shell, heading=heading, runnable=runnable))
+    say_script(text.script_text(steps, shell, heading=heading, runnable=runnable))

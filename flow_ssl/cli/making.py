@@ -184,6 +184,6 @@ def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> No
         return
     if explain:
         console.say(text.explanation(command, shell))
-    console.say(script)
+    console.say_script(script)
     console.say("# then reads the result back with:")
     console.say(f"# {readback.render(shell)}")

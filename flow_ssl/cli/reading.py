@@ -210,7 +210,7 @@ def bundle(
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
-    inputs.check_pass_source(passout, "pass")
+    inputs.check_pass_source(passout, "pass", new=True)
     chains = tuple(chain or ())
     if print_only:
         steps = [

@@ -79,8 +79,9 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
             "reissue with every name in the SAN",
         )
     ]
+    covering = names.Coverage(entries)
     for host in hosts:
-        covered = [v for v, kind in entries if names.matches(v, kind, host)]  # type: ignore[arg-type]
+        covered = covering.covers(host)
         findings.append(
             finding(
                 "hostname",
@@ -90,37 +91,65 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
                 "a wildcard covers exactly one label and the CN does not count",
             )
         )
-    eku = leaf.extended_key_usage
-    ok = not eku or "serverAuth" in eku or "anyExtendedKeyUsage" in eku
-    findings.append(
-        finding(
-            "server-auth-eku",
-            "pass" if eku and ok else "warn",
-            "for TLS servers (serverAuth)"
-            if eku and ok
-            else "no Extended Key Usage: Apple platforms refuse it for TLS servers"
-            if not eku
-            else f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
-        )
-    )
+    findings.append(server_use(leaf))
     return findings
 
 
-def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
-    """key-strength (RSA >= 2048, EC >= 256) and signature-hash (no SHA-1 or MD5 below roots)."""
+def server_use(leaf: ParsedCertificate) -> Finding:
+    """server-auth-eku: a TLS server's certificate: serverAuth, not a CA, a usable keyUsage."""
+    eku, usage = leaf.extended_key_usage, set(leaf.key_usage)
+    if leaf.basic_constraints and leaf.basic_constraints.ca:
+        return finding(
+            "server-auth-eku", "fail",
+            "it is a CA certificate (CA:TRUE): Firefox refuses one as a server's; reissue it "
+            "as a server certificate",
+        )  # fmt: skip
+    if eku and not {"serverAuth", "anyExtendedKeyUsage"} & set(eku):
+        return finding(
+            "server-auth-eku", "fail",
+            f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
+        )  # fmt: skip
+    needed = {"digitalSignature"} if leaf.public_key.algorithm != "rsa" else {
+        "digitalSignature", "keyEncipherment"}  # fmt: skip
+    if usage and not needed & usage:
+        return finding(
+            "server-auth-eku", "fail",
+            f"keyUsage is {', '.join(sorted(usage))}: a TLS handshake needs "
+            f"{' or '.join(sorted(needed))}, so clients refuse it",
+        )  # fmt: skip
+    if not eku:
+        return finding(
+            "server-auth-eku", "warn",
+            "no Extended Key Usage: Apple platforms refuse it for TLS servers",
+        )  # fmt: skip
+    return finding("server-auth-eku", "pass", "for TLS servers (serverAuth)")
+
+
+# Server keys browsers and Go all accept; P-521 only some (Chrome refuses it).
+ACCEPTED_CURVES = ("P-256", "P-384")
+
+
+def key_strength(leaf: ParsedCertificate) -> Finding:
+    """key-strength: a key every client accepts (RSA >= 2048 bits, EC on P-256 or P-384)."""
     key = leaf.public_key
-    weak = (key.algorithm in {"rsa", "dsa"} and (key.bits or 0) < 2048) or (
-        key.algorithm == "ec" and (key.bits or 0) < 256
-    )
     described = f"{key.algorithm.upper()} {key.curve or f'{key.bits} bits'}"
-    findings = [
-        finding(
-            "key-strength",
-            not weak,
-            f"key is {described}",
-            f"key is {described}: too weak (RSA needs 2048 bits, EC 256); make a new key",
-        )
-    ]
+    advice = "make a new key (RSA 2048+ or EC P-256/P-384) and have it certified"
+    if key.algorithm == "rsa":
+        if (key.bits or 0) < 2048:
+            return finding("key-strength", "fail", f"key is {described}: too weak; {advice}")
+        return finding("key-strength", "pass", f"key is {described}")
+    if key.algorithm == "ec" and key.curve in ACCEPTED_CURVES:
+        return finding("key-strength", "pass", f"key is {described}")
+    if key.algorithm == "ec" and key.curve == "P-521":
+        return finding("key-strength", "warn", f"key is {described}: Chrome refuses P-521 keys")
+    return finding(
+        "key-strength", "fail", f"key is {described}: browsers do not accept it; {advice}"
+    )
+
+
+def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
+    """key-strength and signature-hash (no SHA-1 or MD5 below the roots)."""
+    findings = [key_strength(leaf)]
     signed = [leaf, *[c for c in chain if not c.self_signed]]
     bad = [
         c for c in signed if any(h in (c.signature_algorithm or "").lower() for h in WEAK_HASHES)

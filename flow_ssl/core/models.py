@@ -202,11 +202,9 @@ class CertRequest(BaseModel):
     @model_validator(mode="after")
     def _cn_first_no_duplicates(self) -> CertRequest:
         cn = SanEntry.parse(self.subject.common_name)
-        unique: list[SanEntry] = []
-        for entry in (cn, *self.names):
-            if entry not in unique:
-                unique.append(entry)
-        object.__setattr__(self, "names", tuple(unique))
+        unique = {(entry.kind, entry.value): entry for entry in reversed((cn, *self.names))}
+        ordered = dict.fromkeys((entry.kind, entry.value) for entry in (cn, *self.names))
+        object.__setattr__(self, "names", tuple(unique[key] for key in ordered))
         return self
 
     def warnings(self) -> list[Notice]:

@@ -111,16 +111,40 @@ def matches(pattern: str, kind: NameKind, host: str) -> bool:
     A wildcard covers exactly one whole left-most label: ``*.a.com`` covers
     ``x.a.com`` but not ``a.com`` or ``x.y.a.com``. IP entries match only the same IP.
     """
-    host_kind, host_canonical = classify(host)
-    if kind != host_kind:
-        return False
-    if kind == "ip":
-        return _ip_or_none(pattern) == _ip_or_none(host_canonical)
-    pattern = pattern.lower().removesuffix(".")
-    if not is_wildcard(pattern):
-        return pattern == host_canonical
-    first, _, rest = host_canonical.partition(".")
-    return bool(first) and first != "*" and rest == pattern[2:]
+    return bool(Coverage([(pattern, kind)]).covers(host))
+
+
+class Coverage:
+    """
+    Which of a certificate's SAN entries cover a host, found in one look-up per host.
+
+    The same rules as ``matches``, indexed once: a certificate with thousands of
+    names is checked against thousands of hosts in linear time.
+    """
+
+    def __init__(self, entries: list[tuple[str, str]]) -> None:
+        self._exact: dict[tuple[NameKind, str], str] = {}
+        self._wild: dict[str, str] = {}
+        for value, kind in entries:
+            if kind == "ip":
+                ip = _ip_or_none(value)
+                if ip is not None:
+                    self._exact.setdefault(("ip", str(ip)), value)
+                continue
+            pattern = value.lower().removesuffix(".")
+            if is_wildcard(pattern):
+                self._wild.setdefault(pattern[2:], value)
+            else:
+                self._exact.setdefault(("dns", pattern), value)
+
+    def covers(self, host: str) -> list[str]:
+        """The SAN entries that cover ``host`` (exact first, then a wildcard)."""
+        kind, canonical = classify(host)
+        found = [self._exact[(kind, canonical)]] if (kind, canonical) in self._exact else []
+        first, _, rest = canonical.partition(".")
+        if kind == "dns" and first and first != "*" and rest in self._wild:
+            found.append(self._wild[rest])
+        return found
 
 
 def default_file_stem(common_name: str) -> str:

@@ -339,8 +339,11 @@ def _perform(step: Step) -> None:
 def write_atomically(target: Path, text: str) -> None:
     """Write a small text file so a reader (or a crash) sees the old text or the new, never half."""
     staged = target.with_name(f".{target.name}.new")
-    with staged.open("w", encoding="ascii") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    staged.replace(target)
+    try:
+        with staged.open("w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        staged.replace(target)
+    finally:
+        staged.unlink(missing_ok=True)  # gone already once it replaced the target

@@ -8,6 +8,7 @@ contract in design.md, which scripts depend on.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,8 +32,29 @@ _CERTIFICATE_ONLY = (
 
 
 def dumps(data: object) -> str:
-    """The one JSON rendering: indented, UTF-8 kept as is."""
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    """
+    The one JSON rendering: indented, UTF-8 kept as is, nothing a terminal would act on.
+
+    json escapes C0 controls itself; DEL, the C1 controls and the invisible format
+    characters (bidi overrides) are written as \\u escapes too: the same value once
+    parsed, harmless when the JSON lands on a terminal.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if not any(map(_acts_on_terminals, text)):
+        return text
+    return "".join(_json_escape(c) if _acts_on_terminals(c) else c for c in text)
+
+
+def _json_escape(char: str) -> str:
+    """``\\uXXXX``, as a surrogate pair past the BMP (JSON has no longer escape)."""
+    units = char.encode("utf-16-be")
+    return "".join(
+        f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in (0, 2)[: len(units) // 2]
+    )
+
+
+def _acts_on_terminals(char: str) -> bool:
+    return unicodedata.category(char) in {"Cc", "Cf"} and char not in "\n\u00ad"
 
 
 def parsed(cert: ParsedCertificate) -> dict[str, Any]:

@@ -70,6 +70,10 @@ def verdict(findings: Sequence[Finding], *, served: bool) -> str:
     if statuses.get("chain-verifies") != "pass":
         what = "Served as configured" if served else "Ready to install"
         return f"{what}, but clients refuse it until they trust its root (see the WARN lines)."
+    warned = sorted({f.check for f in findings if f.status == "warn"})
+    if warned:
+        what = "Served" if served else "Ready to install"
+        return f"{what}, with warnings: read the WARN lines ({', '.join(warned)}) first."
     return (
         "Ready: clients that trust its root accept what it sends."
         if served

@@ -1,0 +1,85 @@
+"""A company CA is never damaged by its own commands: its files, its log, its secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import listing, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.helpers import Run
+
+pytestmark = requires_openssl
+HOST = "flow.mycompany.com"
+
+
+@pytest.fixture
+def ca(cli: Callable[..., Run], tmp_path: Path) -> Path:
+    """A root CA in ./ca (EC P-256: quick to make)."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Safety Root", "--key", "ec:P-256").code == 0
+    return tmp_path / "ca"
+
+
+def _state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("own", ["ca.key", "ca.crt", "serial", "issued.log"])
+def test_issue_never_writes_over_the_cas_own_files(
+    cli: Callable[..., Run], ca: Path, own: str
+) -> None:
+    """--out or --keyout onto ca.key, ca.crt, serial or the log: exit 2, even with --force."""
+    before = _state(ca)
+    flag = "--keyout" if own == "ca.key" else "--out"
+    result = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj", flag, str(ca / own),
+                 "--force")  # fmt: skip
+    assert result.code == 2, result.err
+    assert "the CA's own" in result.err
+    assert _state(ca) == before
+
+
+def test_a_failed_put_in_place_logs_nothing(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the certificate cannot be put in place, issued.log gains no line; the error names it."""
+    real_replace = Path.replace
+
+    def fail_for_the_certificate(self: Path, target: str | os.PathLike[str]) -> Path:
+        if ".flow-ssl-" in str(self) and str(target).endswith(f"{HOST}.crt"):
+            raise OSError(16, "Device or resource busy", str(self))
+        return real_replace(self, target)
+
+    log_before = (ca / "issued.log").read_bytes() if (ca / "issued.log").exists() else b""
+    # A rename refused half way cannot be produced on demand; the filesystem call is faked.
+    monkeypatch.setattr(Path, "replace", fail_for_the_certificate)
+    result = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj", "--key", "ec:P-256")
+    assert result.code == 3, result.err
+    assert f"could not put {HOST}.crt in place" in result.err
+    assert ".flow-ssl-" not in result.err
+    log_after = (ca / "issued.log").read_bytes() if (ca / "issued.log").exists() else b""
+    assert log_after == log_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca"]
+
+
+@pytest.mark.parametrize("value", ["987654321", '["pass:hunter2"]', "{ secret = 'hunter2' }"])
+def test_a_manifest_passphrase_of_the_wrong_type_is_never_echoed(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path, value: str
+) -> None:
+    """ca_pass given as a number, array or table: exit 2 naming ca_pass, the value not shown."""
+    (tmp_path / "hosts.toml").write_text(
+        f'[[cert]]\ncn = "{HOST}"\nmode = "ca"\nca_dir = "ca"\nca_pass = {value}\n'
+    )
+    result = cli("batch", "hosts.toml", "--json")
+    assert result.code == 2
+    assert "ca_pass" in result.err
+    for secret in ("987654321", "hunter2"):
+        assert secret not in result.err + result.out
+    assert json.loads(result.out)["error"]["exit_code"] == 2
+    assert "ca" in listing(tmp_path)
