@@ -68,9 +68,10 @@ def test_a_failed_put_in_place_logs_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ca"]
 
 
+@pytest.mark.usefixtures("ca")
 @pytest.mark.parametrize("value", ["987654321", '["pass:hunter2"]', "{ secret = 'hunter2' }"])
 def test_a_manifest_passphrase_of_the_wrong_type_is_never_echoed(
-    cli: Callable[..., Run], ca: Path, tmp_path: Path, value: str
+    cli: Callable[..., Run], tmp_path: Path, value: str
 ) -> None:
     """ca_pass given as a number, array or table: exit 2 naming ca_pass, the value not shown."""
     (tmp_path / "hosts.toml").write_text(

@@ -3,8 +3,8 @@ Signals: Ctrl-C, SIGTERM and SIGHUP stop a run the same way, from its first inst
 
 The first signal stops every openssl flow-ssl started and unwinds the run (each
 ``finally`` removes its staging); later ones are ignored, so neither the clean-up
-nor the one line that reports it is ever cut short. Light on purpose: ``python -m flow_ssl`` installs this before
-typer and the rest are imported.
+nor the one line that reports it is ever cut short. Light on purpose: the
+flow-ssl command installs this before typer and the rest are imported.
 """
 
 from __future__ import annotations
