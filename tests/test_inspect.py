@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from flow_ssl.openssl import parse, reader, runner
+from flow_ssl.openssl import parse, reader
 from tests.helpers import openssl, requires_openssl
 from tests.oracle import differences, unusual_certificates
 
@@ -20,25 +20,16 @@ if TYPE_CHECKING:
 
     from tests.helpers import Run
 
-DATA = Path(__file__).parent / "data"
 SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
-@pytest.mark.parametrize("fixture", sorted(DATA.glob("*-*.txt")), ids=lambda p: p.name)
-def test_captured_outputs_parse_like_cryptography(fixture: Path) -> None:
-    """Captured openssl outputs (per version) parse to what cryptography reads from the PEM."""
-    stem = fixture.name.rsplit("-", 1)[0]
-    cert = x509.load_pem_x509_certificate((DATA / f"{stem}.pem").read_bytes())
-    parsed = parse.parse_text(fixture.read_text(), kind="certificate")
-    parsed.sha256_fingerprint = reader.fingerprint(cert.public_bytes(serialization.Encoding.DER))
-    assert differences(parsed, cert) == []
-
-
 def test_rfc2253_unescaping_and_order() -> None:
-    """Escaped separators, hex bytes, raw UTF-8 and DER dumps decode; order is restored."""
-    text = r"CN=a\,b\+c\\d,O=\ Acme\0A,L=München,1.2.3.4=#0C03616263"
+    """Escaped separators, hex bytes, raw UTF-8, DER dumps and edge blanks decode; order too."""
+    text = r"CN=a\,b\+c\\d,O=\ Acme\0A,L=München,OU=Acme\ ,1.2.3.4=#0C03616263,2.5.4.97=x"
     assert [(a.type, a.value) for a in parse.parse_rfc2253(text)] == [
+        ("organizationIdentifier", "x"),
         ("1.2.3.4", "abc"),
+        ("OU", "Acme "),
         ("L", "München"),
         ("O", " Acme\n"),
         ("CN", "a,b+c\\d"),
@@ -93,7 +84,7 @@ def test_system_root_store_as_one_bundle(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(parsed) == len(certificates) > 50
     problems = {p.index: differences(p, c) for p, c in zip(parsed, certificates, strict=True)}
     assert {index: diff for index, diff in problems.items() if diff} == {}
-    assert calls == ["version", "storeutl", "crl2pkcs7", "cms"]
+    assert calls == ["version", "pkcs7"]
 
 
 @requires_openssl
@@ -137,8 +128,7 @@ def test_raw_is_openssls_own_text(cli: Callable[..., Run], tmp_path: Path) -> No
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     result = cli("inspect", "c.pem", "--raw")
     assert result.code == 0
-    expected = runner.run(reader.display_command(tmp_path / "c.pem", "certificate", der=False))
-    assert result.out == expected.stdout
+    assert result.out == openssl("x509", "-noout", "-text", "-in", "c.pem", cwd=tmp_path).decode()
 
 
 @pytest.mark.parametrize(
@@ -147,8 +137,8 @@ def test_raw_is_openssls_own_text(cli: Callable[..., Run], tmp_path: Path) -> No
         (None, "does not exist"),
         (b"hello", "neither PEM nor DER"),
         (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "PRIVATE KEY"),
-        (b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n", "openssl cannot"),
-        (b"\x30\x82\x01\x00garbage", "openssl cannot"),
+        (b"-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n", "not a valid"),
+        (b"\x30\x82\x01\x00garbage", "truncated"),
     ],
 )
 @requires_openssl

@@ -1,10 +1,14 @@
 """
-Text of ``openssl x509|req -noout -text`` -> ParsedCertificate. Pure.
+Text of ``openssl x509|req -noout -text`` (or ``pkcs7 -print_certs -text``) -> ParsedCertificate.
 
-The commands flow-ssl runs for parsing pin ``-nameopt RFC2253,-esc_msb`` (see
-``commands.read.PARSE_NAMEOPT``): every name is then one line, escaped by one rule and
-with raw UTF-8, whatever the openssl version's default. Everything else tolerates
-the differences listed in openssl-behaviour.md (1.1.1, 3.x, LibreSSL).
+One grammar for every version flow-ssl supports (OpenSSL 1.1.1 to 4.0, LibreSSL),
+each difference named where it is handled. Pure.
+
+The head of the text (version, serial, algorithms, names, validity, key) is
+read only up to the end of the public key: what follows holds values openssl
+prints raw (extension values, CSR attributes), which can hold line breaks and
+so imitate any line. Extensions are read from the text on a best-effort basis;
+``reader`` takes them, and the names, from the DER instead (see ``der``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from flow_ssl.core.models import (
     PublicKeyInfo,
     SubjectAltNames,
 )
+from flow_ssl.openssl import oids
 
 _MONTHS = {
     m: i
@@ -34,40 +39,32 @@ _DATE = re.compile(
     r"^(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})\s+(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})"
     r"(?:\.\d+)?\s+(?P<year>\d{4})(?:\s+GMT)?$"
 )
+# "Public-Key: (2048 bit)"; 1.1.1 and LibreSSL: "RSA Public-Key:", "RSA-PSS Public-Key:";
+# 4.0 for EC: "Public-Key: (256 bit field, 128 bit security level)".
+_KEY_BITS = re.compile(r"^(?:\S+ )?Public-Key: \((\d+) bit\b")
+# Key and signature algorithm names that differ between versions (LibreSSL: "Ed25519").
 _KEY_ALGORITHMS = {
     "rsaEncryption": "rsa",
     "rsassaPss": "rsa",
+    "RSASSA-PSS": "rsa",
     "id-ecPublicKey": "ec",
     "ED25519": "ed25519",
+    "Ed25519": "ed25519",
     "ED448": "ed448",
+    "Ed448": "ed448",
     "dsaEncryption": "dsa",
 }
-_KEY_USAGE = {
-    "Digital Signature": "digitalSignature",
-    "Non Repudiation": "nonRepudiation",
-    "Content Commitment": "nonRepudiation",
-    "Key Encipherment": "keyEncipherment",
-    "Data Encipherment": "dataEncipherment",
-    "Key Agreement": "keyAgreement",
-    "Certificate Sign": "keyCertSign",
-    "CRL Sign": "cRLSign",
-    "Encipher Only": "encipherOnly",
-    "Decipher Only": "decipherOnly",
-}
-_EXTENDED_KEY_USAGE = {
-    "TLS Web Server Authentication": "serverAuth",
-    "TLS Web Client Authentication": "clientAuth",
-    "Code Signing": "codeSigning",
-    "E-mail Protection": "emailProtection",
-    "Time Stamping": "timeStamping",
-    "OCSP Signing": "OCSPSigning",
-    "Any Extended Key Usage": "anyExtendedKeyUsage",
-}
+_SIGNATURE_NAMES = {"Ed25519": "ED25519", "Ed448": "ED448", "RSASSA-PSS": "rsassaPss"}
+# 1.1.1 and LibreSSL: "rsassaPss         (INVALID PSS PARAMETERS)"; 3.x prints the name alone.
+_SIGNATURE_REMARK = re.compile(r"\s+\(INVALID PSS PARAMETERS\)$")
+_CURVES = {"prime256v1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 _SAN_SPLIT = re.compile(
     r", (?=(?:DNS|IP Address|email|URI|DirName|Registered ID|othername|EdiPartyName|"
     r"X400Name|IP address):)"
 )
 _HEX_PAIR = re.compile(r"^[0-9A-Fa-f]{2}$")
+_HEX_DUMP = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2})*:?$")
+_DOTTED = re.compile(r"^\d+(?:\.\d+)+$")
 
 
 def parse_date(text: str) -> datetime:
@@ -91,12 +88,10 @@ def parse_rfc2253(text: str) -> list[NameAttribute]:
     A name printed with ``-nameopt RFC2253,-esc_msb`` -> attributes in stored order.
 
     RFC2253 lists the name last-RDN-first, so the result is reversed back. ``\\X``
-    is the character X, ``\\HH`` a byte (control characters), and a value starting
-    with ``#`` is a hex DER dump of a string openssl would not print.
+    is the character X (a leading or trailing blank is escaped too: ``\\ ``), ``\\HH``
+    a byte (control characters), and a value starting with ``#`` is a hex DER dump of
+    a string openssl would not print. Nothing is trimmed: pass the name exactly.
     """
-    text = text.strip()
-    if not text:
-        return []
     attributes: list[NameAttribute] = []
     i = 0
     while i < len(text):
@@ -120,15 +115,19 @@ def parse_rfc2253(text: str) -> list[NameAttribute]:
                 continue
             value += char.encode()
             i += 1
-        decoded = _decode_der_string(bytes(value[1:]).decode()) if is_dump else None
+        raw = value.decode(errors="replace")
+        decoded = _decode_der_string(raw[1:]) if is_dump else None
         attributes.append(
-            NameAttribute(
-                type=kind, value=decoded if decoded is not None else value.decode(errors="replace")
-            )
+            NameAttribute(type=_name_type(kind), value=raw if decoded is None else decoded)
         )
         i += 1  # the separator
     attributes.reverse()
     return attributes
+
+
+def _name_type(kind: str) -> str:
+    """A type as openssl 3 names it: older versions print some OIDs dotted."""
+    return oids.name_type(kind) if _DOTTED.match(kind) else kind
 
 
 def _decode_der_string(hex_text: str) -> str | None:
@@ -137,34 +136,232 @@ def _decode_der_string(hex_text: str) -> str | None:
         der = bytes.fromhex(hex_text)
     except ValueError:
         return None
-    if len(der) < 2 or der[1] & 0x80:
-        # Long-form lengths: values this long are not names; keep openssl's dump.
-        if len(der) > 2 and der[1] & 0x80:
-            count = der[1] & 0x7F
-            content = der[2 + count :]
-        else:
-            return None
-    else:
-        content = der[2:]
+    if len(der) < 2:
+        return None
+    content = der[2 + (der[1] & 0x7F) :] if der[1] & 0x80 else der[2:]
     codecs = {0x0C: "utf-8", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
     if der[0] in codecs:
         return content.decode(codecs[der[0]], errors="replace")
-    if der[0] in {0x12, 0x13, 0x14, 0x16, 0x1A, 0x1B}:
+    if der[0] in {0x12, 0x13, 0x14, 0x16, 0x1A}:
         return content.decode("latin-1")
     return None
 
 
 @dataclass
 class _Block:
-    """An extension header line and its indented value lines."""
+    """An extension header line and its value lines."""
 
     name: str
     critical: bool
     lines: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Head:
+    """What the head of the text says, before any raw value."""
+
+    version: int | None = None
+    serial: str | None = None
+    signature: str | None = None
+    issuer: list[NameAttribute] | None = None
+    subject: list[NameAttribute] | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    key_algorithm: str | None = None
+    key_bits: int | None = None
+    curve: str | None = None
+    dump: list[str] | None = None  # a modulus or DSA prime, when no line gives the size
+
+
+def _signature_name(line: str) -> str:
+    name = _SIGNATURE_REMARK.sub("", line.split(":", 1)[1].strip())
+    return _SIGNATURE_NAMES.get(name, name)
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
+
+
+def _value(line: str) -> str:
+    """What follows the first ':' (one separating space dropped, nothing else)."""
+    rest = line.split(":", 1)[1]
+    return rest.removeprefix(" ")
+
+
+def _serial(lines: list[str], at: int) -> str:
+    head = lines[at].split(":", 1)[1].strip()
+    if head:
+        # One line: "4096 (0x1000)" or "-5 (-0x5)".
+        number = head.split(" ", 1)[0]
+        try:
+            value = int(number)
+        except ValueError:
+            return head.replace(":", "").lower()
+        return ("-" if value < 0 else "") + format(abs(value), "x")
+    following = lines[at + 1].strip() if at + 1 < len(lines) else ""
+    negative = following.startswith("(Negative)")
+    digits = following.removeprefix("(Negative)").strip().replace(":", "").lower()
+    return ("-" if negative else "") + digits
+
+
+def _read_head(lines: list[str], head: _Head, names: bool) -> int:
+    """Fill ``head``; returns the index of the first line after the public key."""
+    in_key = False
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        depth = _indent(line)
+        if in_key and depth <= 8:
+            return number
+        try:
+            _head_line(lines, number, stripped, head, names=names)
+        except ValueError as exc:
+            raise ParseError(
+                f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
+            ) from None
+        if stripped == "Subject Public Key Info:":
+            in_key = True
+    return len(lines)
+
+
+def _head_line(lines: list[str], number: int, stripped: str, head: _Head, *, names: bool) -> None:
+    """One line of the head: the first of each field counts."""
+    if stripped.startswith("Version:") and head.version is None:
+        token = stripped.split(":", 1)[1].split(maxsplit=1)[0]
+        head.version = int(token) if token.isdigit() else None
+    elif stripped.startswith("Serial Number:") and head.serial is None:
+        head.serial = _serial(lines, number)
+    elif stripped.startswith("Signature Algorithm:") and head.signature is None:
+        head.signature = _signature_name(stripped)
+    elif stripped.startswith("Issuer:") and head.issuer is None:
+        head.issuer = parse_rfc2253(_value(lines[number])) if names else []
+    elif stripped.startswith("Subject:") and head.subject is None:
+        head.subject = parse_rfc2253(_value(lines[number])) if names else []
+    elif stripped.startswith("Not Before:") and head.not_before is None:
+        head.not_before = parse_date(stripped.split(":", 1)[1])
+    elif stripped.startswith("Not After") and head.not_after is None:
+        head.not_after = parse_date(stripped.split(":", 1)[1])
+    elif stripped.startswith("Public Key Algorithm:") and head.key_algorithm is None:
+        head.key_algorithm = stripped.split(":", 1)[1].strip()
+    elif head.key_bits is None and (match := _KEY_BITS.match(stripped)):
+        head.key_bits = int(match[1])
+    elif stripped.startswith("NIST CURVE:"):
+        head.curve = stripped.split(":", 1)[1].strip()
+    elif stripped.startswith("ASN1 OID:") and head.curve is None:
+        name = stripped.split(":", 1)[1].strip()
+        head.curve = _CURVES.get(name, name)
+    elif stripped in {"Modulus:", "P:"} and head.key_bits is None and head.dump is None:
+        # 1.1.1 and LibreSSL print no size line for DSA: the size is that of the prime P.
+        head.dump = []
+    elif head.dump is not None and head.key_bits is None:
+        if _HEX_DUMP.match(stripped):
+            head.dump.append(stripped)
+        else:
+            digits = "".join(head.dump).replace(":", "")
+            head.key_bits = int(digits, 16).bit_length() if digits else None
+            head.dump = None
+
+
+def parse_text(
+    text: str,
+    *,
+    kind: Literal["certificate", "csr"],
+    source: str = "",
+    index: int = 0,
+    names: tuple[list[NameAttribute] | None, list[NameAttribute]] | None = None,
+) -> ParsedCertificate:
+    """
+    Read one ``x509``/``req`` ``-noout -text`` block.
+
+    Args:
+        text: openssl's output for one certificate or CSR.
+        kind: which of the two it is.
+        source: the file it came from (reported back).
+        index: its position in that file.
+        names: (issuer, subject) read elsewhere; else the text's names are read
+            as ``-nameopt RFC2253,-esc_msb`` prints them.
+
+    Raises:
+        ParseError: when a required part is missing or unreadable.
+    """
+    lines = text.replace("\r", "").split("\n")
+    head = _Head()
+    rest = _read_head(lines, head, names is None)
+    # The algorithm that signed: the outer one, printed last at the top level (a
+    # certificate may claim another inside; LibreSSL prints that one at depth 4 too).
+    outer = [line for line in lines[rest:] if line.startswith("    Signature Algorithm:")]
+    if outer:
+        head.signature = _signature_name(outer[-1])
+    if head.dump:  # the text ended inside the dump
+        head.key_bits = int("".join(head.dump).replace(":", ""), 16).bit_length()
+    if head.subject is None or head.key_algorithm is None:
+        missing = "Subject" if head.subject is None else "Public Key Algorithm"
+        raise ParseError(f"openssl's output has no {missing} line; is this a {kind}?")
+    if kind == "certificate" and (
+        head.not_before is None or head.not_after is None or head.serial is None
+    ):
+        raise ParseError("openssl's output has no serial or validity; is this a certificate?")
+    issuer, subject = names if names is not None else (head.issuer, head.subject)
+    algorithm = _KEY_ALGORITHMS.get(head.key_algorithm, head.key_algorithm.lower())
+    blocks, attributes = _read_tail(lines[rest:])
+    parsed = ParsedCertificate(
+        kind=kind,
+        source=source,
+        index=index,
+        version=head.version,
+        serial=head.serial if kind == "certificate" else None,
+        signature_algorithm=head.signature,
+        issuer=issuer if kind == "certificate" else None,
+        subject=subject,
+        not_before=head.not_before,
+        not_after=head.not_after,
+        public_key=PublicKeyInfo(
+            algorithm=algorithm,
+            bits=head.key_bits,
+            curve=head.curve if algorithm == "ec" else None,
+        ),
+        attributes=attributes,
+    )
+    _apply_extensions(parsed, blocks)
+    return parsed
+
+
+def _read_tail(lines: list[str]) -> tuple[list[_Block], list[str]]:
+    """
+    Extension blocks and CSR attribute names after the key (best effort; see the docstring).
+
+    A header is a line at the section's own indent ending in ':' or ': critical';
+    every other line until the outer ``Signature Algorithm:`` belongs to the block
+    above it, however it is indented: an unknown extension's dump may break lines.
+    """
+    blocks: list[_Block] = []
+    attributes: list[str] = []
+    ext_indent: int | None = None
+    attr_indent: int | None = None
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        depth = _indent(line)
+        if depth == 4 and stripped.startswith("Signature Algorithm:"):
+            break
+        if stripped in {"X509v3 extensions:", "Requested Extensions:"}:
+            ext_indent = depth + 4
+            continue
+        if ext_indent is not None:
+            trimmed = line.rstrip()
+            if depth == ext_indent and trimmed.endswith((":", ": critical")):
+                name, _, flag = trimmed.rpartition(":")
+                blocks.append(_Block(name.strip(), flag.strip() == "critical"))
+            elif blocks:
+                blocks[-1].lines.append(stripped)
+            continue
+        if stripped == "Attributes:":
+            attr_indent = depth + 4
+        elif attr_indent is not None and depth == attr_indent and ":" in stripped:
+            attributes.append(stripped.split(":", 1)[0].strip())
+    return blocks, attributes
 
 
 def _canonical_ip(text: str) -> str:
@@ -175,6 +372,11 @@ def _canonical_ip(text: str) -> str:
 
 
 def _parse_san(value: str) -> SubjectAltNames:
+    """
+    Split openssl's one-line SAN: ambiguous when a value holds ``, DNS:`` (see ``der``).
+
+    Best effort, for text alone; flow-ssl reads the SAN from the DER.
+    """
     san = SubjectAltNames()
     for entry in _SAN_SPLIT.split(value.strip()):
         prefix, _, rest = entry.partition(":")
@@ -198,143 +400,15 @@ def _parse_basic_constraints(value: str, *, critical: bool) -> BasicConstraints:
     )
 
 
-def _colon_hex(value: str) -> str:
+def _key_id(value: str) -> str:
+    """``keyid:AB:CD`` (1.1.1, LibreSSL) or ``AB:CD`` (3.0+) -> ``abcd``."""
     return value.strip().removeprefix("keyid:").replace(":", "").lower()
 
 
-def _serial(lines: list[str], at: int) -> str:
-    head = lines[at].split(":", 1)[1].strip()
-    if head:
-        # One line: "4096 (0x1000)" or "-5 (-0x5)"; LibreSSL: "4096 (0x1000)" too.
-        number = head.split(" ", 1)[0]
-        try:
-            value = int(number)
-        except ValueError:
-            return head.replace(":", "").lower()
-        return ("-" if value < 0 else "") + format(abs(value), "x")
-    following = lines[at + 1].strip() if at + 1 < len(lines) else ""
-    negative = following.startswith("(Negative)")
-    digits = following.removeprefix("(Negative)").strip().replace(":", "").lower()
-    return ("-" if negative else "") + digits
-
-
-def parse_text(
-    text: str,
-    *,
-    kind: Literal["certificate", "csr"],
-    source: str = "",
-    index: int = 0,
-    names: tuple[list[NameAttribute], list[NameAttribute]] | None = None,
-) -> ParsedCertificate:
-    """
-    Read one ``x509``/``req`` ``-noout -text`` block.
-
-    Args:
-        text: openssl's output for one certificate or CSR.
-        kind: which of the two it is.
-        source: the file it came from (reported back).
-        index: its position in that file.
-        names: (issuer, subject) read elsewhere, for printers that ignore -nameopt.
-
-    Raises:
-        ParseError: when a required part is missing or unreadable.
-    """
-    lines = text.replace("\r", "").split("\n")
-    version: int | None = None
-    serial: str | None = None
-    signature: str | None = None
-    issuer: list[NameAttribute] | None = None
-    subject: list[NameAttribute] | None = None
-    not_before = not_after = None
-    key_algorithm: str | None = None
-    key_bits: int | None = None
-    curve: str | None = None
-    blocks: list[_Block] = []
-    attributes: list[str] = []
-    ext_indent: int | None = None
-    in_attributes = False
-    attr_indent = 0
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        depth = _indent(line)
-        try:
-            if ext_indent is not None:
-                if depth == ext_indent and stripped.endswith((":", ": critical")):
-                    name, _, flag = stripped.rpartition(":")
-                    blocks.append(_Block(name.strip(), flag.strip() == "critical"))
-                    continue
-                if depth > ext_indent and blocks:
-                    blocks[-1].lines.append(stripped)
-                    continue
-                ext_indent = None
-            if in_attributes and depth > attr_indent:
-                if stripped == "Requested Extensions:":
-                    ext_indent = depth + 4
-                    continue
-                attributes.append(stripped.split(":", 1)[0].strip())
-                continue
-            in_attributes = False
-            if stripped.startswith("Version:") and version is None:
-                token = stripped.split(":", 1)[1].split()[0]
-                version = int(token) if token.isdigit() else None
-            elif stripped.startswith("Serial Number:") and serial is None:
-                serial = _serial(lines, number)
-            elif stripped.startswith("Signature Algorithm:") and signature is None:
-                signature = stripped.split(":", 1)[1].strip()
-            elif stripped.startswith("Issuer:") and issuer is None:
-                issuer = parse_rfc2253(line.split(":", 1)[1]) if names is None else names[0]
-            elif stripped.startswith("Subject:") and subject is None:
-                subject = parse_rfc2253(line.split(":", 1)[1]) if names is None else names[1]
-            elif stripped.startswith("Not Before:"):
-                not_before = parse_date(stripped.split(":", 1)[1])
-            elif stripped.startswith("Not After"):
-                not_after = parse_date(stripped.split(":", 1)[1])
-            elif stripped.startswith("Public Key Algorithm:") and key_algorithm is None:
-                key_algorithm = stripped.split(":", 1)[1].strip()
-            elif re.match(r"^(RSA |DSA |EC )?Public-Key: \((\d+) bit\)", stripped) and not key_bits:
-                key_bits = int(re.findall(r"\((\d+) bit\)", stripped)[0])
-            elif stripped.startswith("NIST CURVE:") or (
-                stripped.startswith("ASN1 OID:") and curve is None
-            ):
-                curve = stripped.split(":", 1)[1].strip()
-            elif stripped in {"X509v3 extensions:", "Requested Extensions:"}:
-                ext_indent = depth + 4
-            elif stripped == "Attributes:":
-                in_attributes = True
-                attr_indent = depth
-        except ValueError as exc:
-            raise ParseError(
-                f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
-            ) from None
-    if subject is None or key_algorithm is None:
-        missing = "Subject" if subject is None else "Public Key Algorithm"
-        raise ParseError(f"openssl's output has no {missing} line; is this a {kind}?")
-    if kind == "certificate" and (not_before is None or not_after is None or serial is None):
-        raise ParseError("openssl's output has no serial or validity; is this a certificate?")
-    if curve == "prime256v1":
-        curve = "P-256"
-    parsed = ParsedCertificate(
-        kind=kind,
-        source=source,
-        index=index,
-        version=version,
-        serial=serial if kind == "certificate" else None,
-        signature_algorithm=signature,
-        issuer=issuer if kind == "certificate" else None,
-        subject=subject,
-        not_before=not_before,
-        not_after=not_after,
-        public_key=PublicKeyInfo(
-            algorithm=_KEY_ALGORITHMS.get(key_algorithm, key_algorithm.lower()),
-            bits=key_bits,
-            curve=curve if _KEY_ALGORITHMS.get(key_algorithm) == "ec" else None,
-        ),
-        attributes=attributes,
-    )
-    _apply_extensions(parsed, blocks)
-    return parsed
+def _usages(value: str, names: dict[str, str]) -> list[str]:
+    """Usage words -> short names; an OID printed dotted (unknown to that version) named too."""
+    words = [word.strip() for word in value.split(",")]
+    return [names.get(word) or oids.EKU_NAMES.get(word, word) for word in words if word]
 
 
 def _apply_extensions(parsed: ParsedCertificate, blocks: list[_Block]) -> None:
@@ -346,19 +420,21 @@ def _apply_extensions(parsed: ParsedCertificate, blocks: list[_Block]) -> None:
         elif block.name == "X509v3 Basic Constraints":
             parsed.basic_constraints = _parse_basic_constraints(value, critical=block.critical)
         elif block.name == "X509v3 Key Usage":
-            parsed.key_usage = [
-                _KEY_USAGE.get(v.strip(), v.strip()) for v in value.split(",") if v.strip()
-            ]
+            parsed.key_usage = _usages(value, oids.KEY_USAGE_WORDS)
         elif block.name == "X509v3 Extended Key Usage":
-            parsed.extended_key_usage = [
-                _EXTENDED_KEY_USAGE.get(v.strip(), v.strip()) for v in value.split(",") if v.strip()
-            ]
-        elif block.name == "X509v3 Subject Key Identifier":
-            ski = _colon_hex(value)
+            parsed.extended_key_usage = _usages(value, oids.EKU_BY_LONG_NAME)
+        elif block.name == "X509v3 Subject Key Identifier" and block.lines:
+            ski = _key_id(block.lines[0])
         elif block.name == "X509v3 Authority Key Identifier" and block.lines:
-            aki = _colon_hex(block.lines[0])
+            aki = _key_id(block.lines[0])
     parsed.subject_key_id = ski
     parsed.authority_key_id = aki
+    mark_self_signed(parsed)
+
+
+def mark_self_signed(parsed: ParsedCertificate) -> None:
+    """Self-signed: issuer is subject, and the key ids agree when both are given."""
     if parsed.kind == "certificate":
         same_name = parsed.issuer == parsed.subject
+        ski, aki = parsed.subject_key_id, parsed.authority_key_id
         parsed.self_signed = same_name and (aki is None or ski is None or aki == ski)
