@@ -214,6 +214,20 @@ def request(der: bytes) -> Exact:
     return exact
 
 
+def is_request(der: bytes) -> bool:
+    """
+    Whether DER of unknown kind is a CSR rather than a certificate.
+
+    A CSR's info holds a version, a name, a key and attributes (3 or 4 elements);
+    a certificate's at least six (a v1 one has no version to tell it by).
+    """
+    try:
+        info = _children(der, _node(der, 0, len(der)))[0]
+        return len(_children(der, info)) < 6
+    except (DERError, IndexError):
+        return False
+
+
 def find(exact: Exact, oid: str) -> Extension | None:
     """The first extension with this OID, if any."""
     return next((ext for ext in exact.extensions if ext.oid == oid), None)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from flow_ssl.core.errors import ParseError
+from flow_ssl.core.errors import InvalidInputError, ParseError
 from flow_ssl.core.models import (
     BasicConstraints,
     NameAttribute,
@@ -173,6 +173,20 @@ class _Head:
     dump: list[str] | None = None  # a modulus or DSA prime, when no line gives the size
 
 
+def _validity_date(line: str) -> datetime:
+    """
+    A Not Before/After line's date.
+
+    Raises:
+        InvalidInputError: openssl says the stored time is malformed ("Bad time value").
+        ValueError: any other text that is not a date.
+    """
+    value = line.split(":", 1)[1].strip()
+    if value == "Bad time value":
+        raise InvalidInputError(f"its validity dates are malformed (openssl: {line.strip()!r})")
+    return parse_date(value)
+
+
 def _signature_name(line: str) -> str:
     name = _SIGNATURE_REMARK.sub("", line.split(":", 1)[1].strip())
     return _SIGNATURE_NAMES.get(name, name)
@@ -239,9 +253,9 @@ def _head_line(lines: list[str], number: int, stripped: str, head: _Head, *, nam
     elif stripped.startswith("Subject:") and head.subject is None:
         head.subject = parse_rfc2253(_value(lines[number])) if names else []
     elif stripped.startswith("Not Before:") and head.not_before is None:
-        head.not_before = parse_date(stripped.split(":", 1)[1])
+        head.not_before = _validity_date(stripped)
     elif stripped.startswith("Not After") and head.not_after is None:
-        head.not_after = parse_date(stripped.split(":", 1)[1])
+        head.not_after = _validity_date(stripped)
     elif stripped.startswith("Public Key Algorithm:") and head.key_algorithm is None:
         head.key_algorithm = stripped.split(":", 1)[1].strip()
     elif head.key_bits is None and (match := _KEY_BITS.match(stripped)):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.openssl import der
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -164,8 +165,8 @@ def split(data: bytes, source: str) -> tuple[list[Item], bool]:
         )
     length = _element_length(data)
     if data[:1] == b"\x30" and length > 0:
-        der = data[:length]
-        return [Item(der_kind(der), der)], False
+        whole = data[:length]
+        return [Item(der_kind(whole), whole)], False
     if data[:1] == b"\x30" and len(data) > 1 and data[1] in {0x81, 0x82, 0x83, 0x84}:
         raise InvalidInputError(f"{source} looks like DER but is truncated or damaged")
     raise InvalidInputError(
@@ -189,19 +190,9 @@ def _element_length(der: bytes) -> int:
     return total if total <= len(der) else 0
 
 
-def der_kind(der: bytes) -> Kind:
-    """A CSR's first inner element is an INTEGER (its version); a certificate's is not."""
-    inner = _header_length(der, 0)
-    first = inner + _header_length(der, inner)
-    return "csr" if len(der) > first and der[first] == 0x02 else "certificate"
-
-
-def _header_length(der: bytes, at: int) -> int:
-    """Bytes taken by the tag and length of the DER element at ``at``."""
-    if len(der) <= at + 1:
-        return 2
-    length_byte = der[at + 1]
-    return 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
+def der_kind(der_bytes: bytes) -> Kind:
+    """Whether a DER file holds a CSR or a certificate (by the shape of what it signs)."""
+    return "csr" if der.is_request(der_bytes) else "certificate"
 
 
 def to_pem(der: bytes, label: str = "CERTIFICATE") -> str:

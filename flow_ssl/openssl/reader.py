@@ -195,9 +195,12 @@ def _segments(printed: str, ders: list[bytes], source: str) -> list[str]:
 
 
 def _parsed(item: Item, text: str, exact: der.Exact, source: str, index: int) -> ParsedCertificate:
-    parsed = parse.parse_text(
-        text, kind=item.kind, source=source, index=index, names=(exact.issuer, exact.subject)
-    )
+    try:
+        parsed = parse.parse_text(
+            text, kind=item.kind, source=source, index=index, names=(exact.issuer, exact.subject)
+        )
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{source}: {_which(item.kind, index)}: {exc.message}") from None
     if exact.serial is not None and _serial_number(parsed.serial or "") != exact.serial:
         raise ParseError(
             f"{source}: openssl printed serial {parsed.serial} for {_which(item.kind, index)}, "
