@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from flow_ssl.core.models import BasicConstraints, NameAttribute, SubjectAltNames
 from flow_ssl.openssl import oids
@@ -28,8 +30,7 @@ class DERError(ValueError):
     """The bytes are not the DER structure expected."""
 
 
-@dataclass(frozen=True)
-class _Node:
+class _Node(NamedTuple):
     """One DER element: its tag and where its content lies in the buffer."""
 
     tag: int
@@ -47,21 +48,21 @@ def _node(data: bytes, at: int, limit: int) -> _Node:
         while pos < limit and data[pos] & 0x80:
             pos += 1
         pos += 1
-    if pos >= limit:
-        raise DERError("truncated element")
+        if pos >= limit:
+            raise DERError("truncated element")
     first = data[pos]
     pos += 1
     if first < 0x80:
-        length = first
+        end = pos + first
     else:
         count = first & 0x7F
         if count == 0 or count > 4 or pos + count > limit:
             raise DERError("indefinite or oversized length")
-        length = int.from_bytes(data[pos : pos + count], "big")
+        end = pos + count + int.from_bytes(data[pos : pos + count], "big")
         pos += count
-    if pos + length > limit:
+    if end > limit:
         raise DERError("element longer than what holds it")
-    return _Node(tag, at, pos, pos + length)
+    return _Node(tag, at, pos, end)
 
 
 def _children(data: bytes, node: _Node) -> list[_Node]:
@@ -81,7 +82,12 @@ def _expect(node: _Node, tag: int, what: str) -> _Node:
 
 
 def _oid(data: bytes, node: _Node) -> str:
-    body = data[node.begin : node.end]
+    return _dotted(data[node.begin : node.end])
+
+
+@lru_cache(maxsize=1024)
+def _dotted(body: bytes) -> str:
+    """An OID's content bytes -> dotted text (the same few OIDs recur in every certificate)."""
     if not body or body[-1] & 0x80:
         raise DERError("malformed OID")
     arcs: list[int] = []
@@ -118,8 +124,11 @@ def _name(data: bytes, node: _Node) -> list[NameAttribute]:
             if len(parts) != 2:
                 raise DERError("a name attribute has a type and a value")
             kind, value = parts
+            # Built without validation: both are plain strings, made just above.
             attributes.append(
-                NameAttribute(type=oids.name_type(_oid(data, kind)), value=_text(data, value))
+                NameAttribute.model_construct(
+                    type=oids.name_type(_oid(data, kind)), value=_text(data, value)
+                )
             )
     return attributes
 

@@ -63,7 +63,6 @@ _SAN_SPLIT = re.compile(
     r"X400Name|IP address):)"
 )
 _HEX_PAIR = re.compile(r"^[0-9A-Fa-f]{2}$")
-_HEX_DUMP = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2})*:?$")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)+$")
 
 
@@ -173,7 +172,7 @@ class _Head:
     dump: list[str] | None = None  # a modulus or DSA prime, when no line gives the size
 
 
-def _validity_date(line: str) -> datetime:
+def _validity_date(label: str, value: str) -> datetime:
     """
     A Not Before/After line's date.
 
@@ -181,14 +180,13 @@ def _validity_date(line: str) -> datetime:
         InvalidInputError: openssl says the stored time is malformed ("Bad time value").
         ValueError: any other text that is not a date.
     """
-    value = line.split(":", 1)[1].strip()
     if value == "Bad time value":
-        raise InvalidInputError(f"its validity dates are malformed (openssl: {line.strip()!r})")
+        raise InvalidInputError(f"its validity dates are malformed (openssl: {label}: {value})")
     return parse_date(value)
 
 
-def _signature_name(line: str) -> str:
-    name = _SIGNATURE_REMARK.sub("", line.split(":", 1)[1].strip())
+def _signature_name(value: str) -> str:
+    name = _SIGNATURE_REMARK.sub("", value)
     return _SIGNATURE_NAMES.get(name, name)
 
 
@@ -218,63 +216,69 @@ def _serial(lines: list[str], at: int) -> str:
     return ("-" if negative else "") + digits
 
 
+# Lines of the key deeper than "        Subject Public Key Info:" belong to it.
+_KEY_DEPTH = " " * 9
+
+
 def _read_head(lines: list[str], head: _Head, names: bool) -> int:
     """Fill ``head``; returns the index of the first line after the public key."""
     in_key = False
     for number, line in enumerate(lines):
+        if in_key and line and not line.startswith(_KEY_DEPTH):
+            return number
         stripped = line.strip()
         if not stripped:
             continue
-        depth = _indent(line)
-        if in_key and depth <= 8:
-            return number
+        label, _, rest = stripped.partition(":")
+        if len(label) == 2 and head.dump is None:
+            continue  # a line of a hex dump ("00:b4:70:...")
         try:
-            _head_line(lines, number, stripped, head, names=names)
+            _head_line(lines, number, label, rest, head, names=names)
         except ValueError as exc:
             raise ParseError(
                 f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
             ) from None
-        if stripped == "Subject Public Key Info:":
-            in_key = True
+        in_key = in_key or stripped == "Subject Public Key Info:"
     return len(lines)
 
 
-def _head_line(lines: list[str], number: int, stripped: str, head: _Head, *, names: bool) -> None:
-    """One line of the head: the first of each field counts."""
-    if stripped.startswith("Version:") and head.version is None:
-        token = stripped.split(":", 1)[1].split(maxsplit=1)[0]
+def _head_line(
+    lines: list[str], number: int, label: str, rest: str, head: _Head, *, names: bool
+) -> None:
+    """One line of the head, as its label and what follows the colon; the first of each counts."""
+    if head.dump is not None:
+        if label.isalnum() and len(label) == 2:
+            head.dump.append(label + rest)
+            return
+        digits = "".join(head.dump).replace(":", "")
+        head.key_bits = int(digits, 16).bit_length() if digits else None
+        head.dump = None
+    value = rest.strip()
+    if label == "Version" and head.version is None:
+        token = value.split(maxsplit=1)[0] if value else ""
         head.version = int(token) if token.isdigit() else None
-    elif stripped.startswith("Serial Number:") and head.serial is None:
+    elif label == "Serial Number" and head.serial is None:
         head.serial = _serial(lines, number)
-    elif stripped.startswith("Signature Algorithm:") and head.signature is None:
-        head.signature = _signature_name(stripped)
-    elif stripped.startswith("Issuer:") and head.issuer is None:
-        head.issuer = parse_rfc2253(_value(lines[number])) if names else []
-    elif stripped.startswith("Subject:") and head.subject is None:
-        head.subject = parse_rfc2253(_value(lines[number])) if names else []
-    elif stripped.startswith("Not Before:") and head.not_before is None:
-        head.not_before = _validity_date(stripped)
-    elif stripped.startswith("Not After") and head.not_after is None:
-        head.not_after = _validity_date(stripped)
-    elif stripped.startswith("Public Key Algorithm:") and head.key_algorithm is None:
-        head.key_algorithm = stripped.split(":", 1)[1].strip()
-    elif head.key_bits is None and (match := _KEY_BITS.match(stripped)):
-        head.key_bits = int(match[1])
-    elif stripped.startswith("NIST CURVE:"):
-        head.curve = stripped.split(":", 1)[1].strip()
-    elif stripped.startswith("ASN1 OID:") and head.curve is None:
-        name = stripped.split(":", 1)[1].strip()
-        head.curve = _CURVES.get(name, name)
-    elif stripped in {"Modulus:", "P:"} and head.key_bits is None and head.dump is None:
+    elif label == "Signature Algorithm" and head.signature is None:
+        head.signature = _signature_name(value)
+    elif label in {"Issuer", "Subject"} and getattr(head, label.lower()) is None:
+        setattr(head, label.lower(), parse_rfc2253(_value(lines[number])) if names else [])
+    elif label == "Not Before" and head.not_before is None:
+        head.not_before = _validity_date(label, value)
+    elif label.startswith("Not After") and head.not_after is None:
+        head.not_after = _validity_date(label, value)
+    elif label == "Public Key Algorithm" and head.key_algorithm is None:
+        head.key_algorithm = value
+    elif label.endswith("Public-Key") and head.key_bits is None:
+        match = _KEY_BITS.match(f"{label}:{rest}")
+        head.key_bits = int(match[1]) if match else None
+    elif label == "NIST CURVE":
+        head.curve = value
+    elif label == "ASN1 OID" and head.curve is None:
+        head.curve = _CURVES.get(value, value)
+    elif label in {"Modulus", "P"} and not value and head.key_bits is None:
         # 1.1.1 and LibreSSL print no size line for DSA: the size is that of the prime P.
         head.dump = []
-    elif head.dump is not None and head.key_bits is None:
-        if _HEX_DUMP.match(stripped):
-            head.dump.append(stripped)
-        else:
-            digits = "".join(head.dump).replace(":", "")
-            head.key_bits = int(digits, 16).bit_length() if digits else None
-            head.dump = None
 
 
 def parse_text(
@@ -284,6 +288,7 @@ def parse_text(
     source: str = "",
     index: int = 0,
     names: tuple[list[NameAttribute] | None, list[NameAttribute]] | None = None,
+    extensions: bool = True,
 ) -> ParsedCertificate:
     """
     Read one ``x509``/``req`` ``-noout -text`` block.
@@ -295,6 +300,8 @@ def parse_text(
         index: its position in that file.
         names: (issuer, subject) read elsewhere; else the text's names are read
             as ``-nameopt RFC2253,-esc_msb`` prints them.
+        extensions: read the extensions and CSR attributes from the text too
+            (False when they are read from the DER).
 
     Raises:
         ParseError: when a required part is missing or unreadable.
@@ -306,7 +313,7 @@ def parse_text(
     # certificate may claim another inside; LibreSSL prints that one at depth 4 too).
     outer = [line for line in lines[rest:] if line.startswith("    Signature Algorithm:")]
     if outer:
-        head.signature = _signature_name(outer[-1])
+        head.signature = _signature_name(outer[-1].split(":", 1)[1].strip())
     if head.dump:  # the text ended inside the dump
         head.key_bits = int("".join(head.dump).replace(":", ""), 16).bit_length()
     if head.subject is None or head.key_algorithm is None:
@@ -318,7 +325,7 @@ def parse_text(
         raise ParseError("openssl's output has no serial or validity; is this a certificate?")
     issuer, subject = names if names is not None else (head.issuer, head.subject)
     algorithm = _KEY_ALGORITHMS.get(head.key_algorithm, head.key_algorithm.lower())
-    blocks, attributes = _read_tail(lines[rest:])
+    blocks, attributes = _read_tail(lines[rest:]) if extensions else ([], [])
     parsed = ParsedCertificate(
         kind=kind,
         source=source,

@@ -55,7 +55,7 @@ def to_pem(der_bytes: bytes) -> str:
 
 def fingerprint(der_bytes: bytes) -> str:
     """SHA-256 of the DER, as openssl prints it (upper-case hex, colon separated)."""
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der_bytes).digest())
+    return hashlib.sha256(der_bytes).digest().hex(":").upper()
 
 
 def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
@@ -197,7 +197,12 @@ def _segments(printed: str, ders: list[bytes], source: str) -> list[str]:
 def _parsed(item: Item, text: str, exact: der.Exact, source: str, index: int) -> ParsedCertificate:
     try:
         parsed = parse.parse_text(
-            text, kind=item.kind, source=source, index=index, names=(exact.issuer, exact.subject)
+            text,
+            kind=item.kind,
+            source=source,
+            index=index,
+            names=(exact.issuer, exact.subject),
+            extensions=False,
         )
     except InvalidInputError as exc:
         raise InvalidInputError(f"{source}: {_which(item.kind, index)}: {exc.message}") from None
