@@ -200,20 +200,40 @@ def _value(line: str) -> str:
     return rest.removeprefix(" ")
 
 
+def _version(value: str) -> int | None:
+    """
+    ``3 (0x2)`` -> 3: the stored number plus one.
+
+    LibreSSL 3.3 prints a CSR's as ``0 (0x0)``, OpenSSL as ``1 (0x0)``: the stored
+    number in parentheses is the one both agree on.
+    """
+    stored = value.rpartition("(0x")[2].rstrip(")")
+    try:
+        return int(stored, 16) + 1
+    except ValueError:
+        token = value.split(maxsplit=1)[0] if value else ""
+        return int(token) if token.isdigit() else None
+
+
 def _serial(lines: list[str], at: int) -> str:
+    """
+    The serial as lower-case hex without leading zeros, whichever way it was printed.
+
+    Short serials print on one line in decimal ("4096 (0x1000)", "-5 (-0x5)"), long ones
+    as bytes on the next ("(Negative)04:31:.."); where "short" ends differs by version.
+    """
     head = lines[at].split(":", 1)[1].strip()
     if head:
-        # One line: "4096 (0x1000)" or "-5 (-0x5)".
         number = head.split(" ", 1)[0]
         try:
             value = int(number)
         except ValueError:
-            return head.replace(":", "").lower()
-        return ("-" if value < 0 else "") + format(abs(value), "x")
-    following = lines[at + 1].strip() if at + 1 < len(lines) else ""
-    negative = following.startswith("(Negative)")
-    digits = following.removeprefix("(Negative)").strip().replace(":", "").lower()
-    return ("-" if negative else "") + digits
+            value = int(head.replace(":", ""), 16)
+    else:
+        following = lines[at + 1].strip() if at + 1 < len(lines) else ""
+        digits = following.removeprefix("(Negative)").strip().replace(":", "")
+        value = int(digits or "0", 16) * (-1 if following.startswith("(Negative)") else 1)
+    return ("-" if value < 0 else "") + format(abs(value), "x")
 
 
 # Lines of the key deeper than "        Subject Public Key Info:" belong to it.
@@ -255,8 +275,7 @@ def _head_line(
         head.dump = None
     value = rest.strip()
     if label == "Version" and head.version is None:
-        token = value.split(maxsplit=1)[0] if value else ""
-        head.version = int(token) if token.isdigit() else None
+        head.version = _version(value)
     elif label == "Serial Number" and head.serial is None:
         head.serial = _serial(lines, number)
     elif label == "Signature Algorithm" and head.signature is None:
