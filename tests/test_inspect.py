@@ -7,12 +7,13 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cryptography_vectors
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from flow_ssl.openssl import parse, reader
-from tests.helpers import openssl, requires_openssl
+from tests.helpers import OPENSSL, fake_openssl, openssl, requires_openssl
 from tests.oracle import differences, unusual_certificates
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from tests.helpers import Run
 
 SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
+VECTORS = Path(cryptography_vectors.__file__).parent / "x509"
 
 
 def test_rfc2253_unescaping_and_order() -> None:
@@ -151,3 +153,37 @@ def test_bad_files_exit_2_without_traceback(
     assert result.code == 2, result.err
     assert words in result.err
     assert "Traceback" not in result.err
+
+
+@requires_openssl
+def test_an_openssl_printing_too_little_is_exit_3(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openssl printing fewer certificates than it was given: exit 3, one line, no traceback."""
+    certificates = unusual_certificates()[:3]
+    (tmp_path / "b.pem").write_bytes(
+        b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+    )
+    real = f"{OPENSSL}" if OPENSSL else "openssl"
+    # A build that drops the last certificate (pkcs7 -print_certs, cut after two PEM blocks).
+    script = fake_openssl(
+        tmp_path,
+        f'if [ "$1" = version ]; then exec "{real}" version; fi\n'
+        f'"{real}" "$@" | awk \'{{print}} /^-----END CERTIFICATE/ {{n++; if (n == 2) exit}}\'\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    result = cli("inspect", "b.pem")
+    assert result.code == 3, result.err
+    assert "printed 2 of the 3 certificates" in result.err
+    assert "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+@requires_openssl
+def test_a_v1_certificate_in_der_is_a_certificate(tmp_path: Path) -> None:
+    """A DER file whose signed part starts with an INTEGER (v1: no version field) is no CSR."""
+    v1 = x509.load_pem_x509_certificate((VECTORS / "v1_cert.pem").read_bytes())
+    (tmp_path / "v1.der").write_bytes(v1.public_bytes(serialization.Encoding.DER))
+    (parsed,) = reader.read_file(tmp_path / "v1.der")
+    assert parsed.kind == "certificate"
+    assert differences(parsed, v1) == []
