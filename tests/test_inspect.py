@@ -42,12 +42,14 @@ def test_rfc2253_unescaping_and_order() -> None:
     ("line", "serial"),
     [
         ("        Serial Number: 4096 (0x1000)", "1000"),
-        ("        Serial Number: -5 (-0x5)", "-5"),
+        ("        Serial Number: -5 (-0x5)", "-05"),
+        ("        Serial Number:\n            (Negative)05", "-05"),
+        ("        Serial Number:\n            0f:93:dd", "0f93dd"),
     ],
 )
-def test_single_line_serials(line: str, serial: str) -> None:
-    """Short serials print on one line in decimal; they come back as hex."""
-    assert parse._serial([line], 0) == serial
+def test_serials_in_every_form(line: str, serial: str) -> None:
+    """Serials in decimal on one line or in bytes on the next come back as the same hex."""
+    assert parse._serial(line.split("\n"), 0) == serial
 
 
 @requires_openssl

@@ -217,7 +217,7 @@ def _version(value: str) -> int | None:
 
 def _serial(lines: list[str], at: int) -> str:
     """
-    The serial as lower-case hex without leading zeros, whichever way it was printed.
+    The serial as lower-case hex in whole bytes (as ``x509 -serial``), however it was printed.
 
     Short serials print on one line in decimal ("4096 (0x1000)", "-5 (-0x5)"), long ones
     as bytes on the next ("(Negative)04:31:.."); where "short" ends differs by version.
@@ -233,7 +233,8 @@ def _serial(lines: list[str], at: int) -> str:
         following = lines[at + 1].strip() if at + 1 < len(lines) else ""
         digits = following.removeprefix("(Negative)").strip().replace(":", "")
         value = int(digits or "0", 16) * (-1 if following.startswith("(Negative)") else 1)
-    return ("-" if value < 0 else "") + format(abs(value), "x")
+    digits = format(abs(value), "x")
+    return ("-" if value < 0 else "") + "0" * (len(digits) % 2) + digits
 
 
 # Lines of the key deeper than "        Subject Public Key Info:" belong to it.
