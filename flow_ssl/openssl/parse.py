@@ -7,27 +7,24 @@ each difference named where it is handled. Pure.
 The head of the text (version, serial, algorithms, names, validity, key) is
 read only up to the end of the public key: what follows holds values openssl
 prints raw (extension values, CSR attributes), which can hold line breaks and
-so imitate any line. Extensions are read from the text on a best-effort basis;
-``reader`` takes them, and the names, from the DER instead (see ``der``).
+so imitate any line. Extensions are read from the text on a best-effort basis
+(``text_extensions``); ``reader`` takes them, and the names, from the DER (``der``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
 from flow_ssl.core.errors import InvalidInputError, ParseError
 from flow_ssl.core.models import (
-    BasicConstraints,
     NameAttribute,
     ParsedCertificate,
     PublicKeyInfo,
-    SubjectAltNames,
 )
-from flow_ssl.openssl import oids
+from flow_ssl.openssl import oids, text_extensions
 
 _MONTHS = {
     m: i
@@ -58,10 +55,6 @@ _SIGNATURE_NAMES = {"Ed25519": "ED25519", "Ed448": "ED448", "RSASSA-PSS": "rsass
 # 1.1.1 and LibreSSL: "rsassaPss         (INVALID PSS PARAMETERS)"; 3.x prints the name alone.
 _SIGNATURE_REMARK = re.compile(r"\s+\(INVALID PSS PARAMETERS\)$")
 _CURVES = {"prime256v1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-_SAN_SPLIT = re.compile(
-    r", (?=(?:DNS|IP Address|email|URI|DirName|Registered ID|othername|EdiPartyName|"
-    r"X400Name|IP address):)"
-)
 _HEX_PAIR = re.compile(r"^[0-9A-Fa-f]{2}$")
 _DOTTED = re.compile(r"^\d+(?:\.\d+)+$")
 
@@ -147,15 +140,6 @@ def _decode_der_string(hex_text: str) -> str | None:
 
 
 @dataclass
-class _Block:
-    """An extension header line and its value lines."""
-
-    name: str
-    critical: bool
-    lines: list[str] = field(default_factory=list)
-
-
-@dataclass
 class _Head:
     """What the head of the text says, before any raw value."""
 
@@ -188,10 +172,6 @@ def _validity_date(label: str, value: str) -> datetime:
 def _signature_name(value: str) -> str:
     name = _SIGNATURE_REMARK.sub("", value)
     return _SIGNATURE_NAMES.get(name, name)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
 
 
 def _value(line: str) -> str:
@@ -345,7 +325,7 @@ def parse_text(
         raise ParseError("openssl's output has no serial or validity; is this a certificate?")
     issuer, subject = names if names is not None else (head.issuer, head.subject)
     algorithm = _KEY_ALGORITHMS.get(head.key_algorithm, head.key_algorithm.lower())
-    blocks, attributes = _read_tail(lines[rest:]) if extensions else ([], [])
+    blocks, attributes = text_extensions.read_tail(lines[rest:]) if extensions else ([], [])
     parsed = ParsedCertificate(
         kind=kind,
         source=source,
@@ -364,113 +344,9 @@ def parse_text(
         ),
         attributes=attributes,
     )
-    _apply_extensions(parsed, blocks)
-    return parsed
-
-
-def _read_tail(lines: list[str]) -> tuple[list[_Block], list[str]]:
-    """
-    Extension blocks and CSR attribute names after the key (best effort; see the docstring).
-
-    A header is a line at the section's own indent ending in ':' or ': critical';
-    every other line until the outer ``Signature Algorithm:`` belongs to the block
-    above it, however it is indented: an unknown extension's dump may break lines.
-    """
-    blocks: list[_Block] = []
-    attributes: list[str] = []
-    ext_indent: int | None = None
-    attr_indent: int | None = None
-    for line in lines:
-        stripped = line.strip()
-        if not stripped:
-            continue
-        depth = _indent(line)
-        if depth == 4 and stripped.startswith("Signature Algorithm:"):
-            break
-        if stripped in {"X509v3 extensions:", "Requested Extensions:"}:
-            ext_indent = depth + 4
-            continue
-        if ext_indent is not None:
-            trimmed = line.rstrip()
-            if depth == ext_indent and trimmed.endswith((":", ": critical")):
-                name, _, flag = trimmed.rpartition(":")
-                blocks.append(_Block(name.strip(), flag.strip() == "critical"))
-            elif blocks:
-                blocks[-1].lines.append(stripped)
-            continue
-        if stripped == "Attributes:":
-            attr_indent = depth + 4
-        elif attr_indent is not None and depth == attr_indent and ":" in stripped:
-            attributes.append(stripped.split(":", 1)[0].strip())
-    return blocks, attributes
-
-
-def _canonical_ip(text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return text.strip()
-
-
-def _parse_san(value: str) -> SubjectAltNames:
-    """
-    Split openssl's one-line SAN: ambiguous when a value holds ``, DNS:`` (see ``der``).
-
-    Best effort, for text alone; flow-ssl reads the SAN from the DER.
-    """
-    san = SubjectAltNames()
-    for entry in _SAN_SPLIT.split(value.strip()):
-        prefix, _, rest = entry.partition(":")
-        if prefix == "DNS":
-            san.dns.append(rest)
-        elif prefix in {"IP Address", "IP address"}:
-            san.ip.append(_canonical_ip(rest))
-        elif prefix == "email":
-            san.email.append(rest)
-        elif prefix == "URI":
-            san.uri.append(rest)
-    return san
-
-
-def _parse_basic_constraints(value: str, *, critical: bool) -> BasicConstraints:
-    parts = [p.strip() for p in value.split(",")]
-    ca = "CA:TRUE" in parts
-    path = next((p.split(":", 1)[1] for p in parts if p.startswith("pathlen:")), None)
-    return BasicConstraints(
-        ca=ca, path_length=int(path) if path and path.isdigit() else None, critical=critical
-    )
-
-
-def _key_id(value: str) -> str:
-    """``keyid:AB:CD`` (1.1.1, LibreSSL) or ``AB:CD`` (3.0+) -> ``abcd``."""
-    return value.strip().removeprefix("keyid:").replace(":", "").lower()
-
-
-def _usages(value: str, names: dict[str, str]) -> list[str]:
-    """Usage words -> short names; an OID printed dotted (unknown to that version) named too."""
-    words = [word.strip() for word in value.split(",")]
-    return [names.get(word) or oids.EKU_NAMES.get(word, word) for word in words if word]
-
-
-def _apply_extensions(parsed: ParsedCertificate, blocks: list[_Block]) -> None:
-    ski = aki = None
-    for block in blocks:
-        value = " ".join(block.lines)
-        if block.name == "X509v3 Subject Alternative Name":
-            parsed.subject_alt_names = _parse_san(value)
-        elif block.name == "X509v3 Basic Constraints":
-            parsed.basic_constraints = _parse_basic_constraints(value, critical=block.critical)
-        elif block.name == "X509v3 Key Usage":
-            parsed.key_usage = _usages(value, oids.KEY_USAGE_WORDS)
-        elif block.name == "X509v3 Extended Key Usage":
-            parsed.extended_key_usage = _usages(value, oids.EKU_BY_LONG_NAME)
-        elif block.name == "X509v3 Subject Key Identifier" and block.lines:
-            ski = _key_id(block.lines[0])
-        elif block.name == "X509v3 Authority Key Identifier" and block.lines:
-            aki = _key_id(block.lines[0])
-    parsed.subject_key_id = ski
-    parsed.authority_key_id = aki
+    text_extensions.apply_extensions(parsed, blocks)
     mark_self_signed(parsed)
+    return parsed
 
 
 def mark_self_signed(parsed: ParsedCertificate) -> None:
