@@ -158,6 +158,10 @@ def test_the_key_lines_of_every_version() -> None:
 def test_der_reader_refuses_what_is_not_der() -> None:
     """Truncated, indefinite-length or wrongly shaped DER is a DERError, not a crash."""
     good = ITEMS[1].der
-    for bad in (good[:40], b"\x30\x80" + good[2:], b"\x31" + good[1:], b"\x30\x00"):
+    seq = b"\x30\x00"
+    tbs = der._encode(0x30, b"\x02\x01\x01" + seq * 5 + b"\xa3\x00")
+    empty_extensions = der._encode(0x30, tbs + seq + b"\x03\x01\x00")
+    for bad in (good[:40], b"\x30\x80" + good[2:], b"\x31" + good[1:], b"\x30\x00",
+                empty_extensions):  # fmt: skip
         with pytest.raises(der.DERError):
             der.certificate(bad)

@@ -184,12 +184,15 @@ def certificate(der: bytes) -> Exact:
     if len(fields) < 6:
         raise DERError("tbsCertificate is too short")
     serial = _integer(der, _expect(fields[0], _INTEGER, "serial"))
-    extensions = next((f for f in fields[6:] if f.tag == 0xA3), None)
+    wrapper = next((f for f in fields[6:] if f.tag == 0xA3), None)  # [3] EXPLICIT extensions
+    inside = _children(der, wrapper) if wrapper else []
+    if wrapper and len(inside) != 1:
+        raise DERError("the extensions wrapper holds no single list")
     return Exact(
         serial=serial,
         issuer=_name(der, fields[2]),
         subject=_name(der, fields[4]),
-        extensions=_extensions(der, _children(der, extensions)[0]) if extensions else [],
+        extensions=_extensions(der, inside[0]) if inside else [],
     )
 
 
