@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -149,28 +150,78 @@ def prompt_rows(work: Path, runs: int) -> list[Row]:
     return rows
 
 
-def inspect_row(work: Path, runs: int) -> list[Row]:
-    """A large bundle: flow-ssl's parsed JSON against one raw openssl pass."""
-    bundle = next((Path(p) for p in SYSTEM_BUNDLES if Path(p).is_file()), None)
-    if bundle is None:
-        return []
-    count = bundle.read_text(errors="replace").count("BEGIN CERTIFICATE")
-    ours, raw = side_by_side(
-        [*FLOW_SSL, "inspect", str(bundle), "--json"],
-        ["openssl", "storeutl", "-noout", "-text", "-certs", str(bundle)],
-        work,
-        runs,
+# The openssl builds the bundle rows run on: this machine's, and LibreSSL 3.3.6 (macOS's)
+# where the shared builds are (../shared/openssl/bin, as make test-matrix).
+LIBRESSL = (
+    Path(__file__).resolve().parent.parent.parent / "shared/openssl/bin/openssl-libressl-3.3.6"
+)
+
+
+def _has_storeutl(binary: str) -> bool:
+    """Whether the build has storeutl (LibreSSL exits 0 on an unknown command: read the text)."""
+    done = subprocess.run(
+        [binary, "storeutl", "-help"], capture_output=True, text=True, check=False
     )
-    return [
-        Row(
-            f"inspect --json, {count}-cert bundle",
-            ours,
-            raw,
-            "openssl storeutl -text",
-            "ratio",
-            None,
+    return "invalid command" not in (done.stdout + done.stderr).lower()
+
+
+def _openssl_prints(binary: str, path: Path) -> list[str]:
+    """openssl's own printing of every certificate of a file: storeutl, else crl2pkcs7 | pkcs7."""
+    if _has_storeutl(binary):
+        return [binary, "storeutl", "-noout", "-text", "-certs", str(path)]
+    line = (
+        f"{shlex.quote(binary)} crl2pkcs7 -nocrl -certfile {shlex.quote(str(path))} | "
+        f"{shlex.quote(binary)} pkcs7 -print_certs -text -noout"
+    )
+    return ["sh", "-c", line]
+
+
+def inspect_row(work: Path, runs: int) -> list[Row]:
+    """
+    A large bundle: flow-ssl's cost per certificate against openssl's own printing of it.
+
+    The bundle is the system's roots four times (468 certificates with Mozilla's 117 roots).
+    The cost per certificate is (time for the bundle - time for its first certificate) /
+    (count - 1), for flow-ssl and for openssl alike, so start-up costs cancel out; shown
+    per 100 certificates. Run on this machine's openssl and on LibreSSL 3.3.6 if present.
+    """
+    source = next((Path(p) for p in SYSTEM_BUNDLES if Path(p).is_file()), None)
+    if source is None:
+        return []
+    text = source.read_text(errors="replace")
+    bundle = work / "bundle.pem"
+    bundle.write_text(text * 4)
+    first = text[: text.index("-----END CERTIFICATE-----") + 26]
+    single = work / "single.pem"
+    single.write_text(first[first.index("-----BEGIN CERTIFICATE-----") :])
+    count = bundle.read_text().count("-----BEGIN CERTIFICATE-----")
+    binaries = [shutil.which("openssl") or "openssl"]
+    if LIBRESSL.is_file():
+        binaries.append(str(LIBRESSL))
+    rows = []
+    for binary in binaries:
+        flow = ["env", f"FLOW_SSL_OPENSSL={binary}", *FLOW_SSL, "inspect", "--json"]
+        ours_all, theirs_all = side_by_side(
+            [*flow, str(bundle)], _openssl_prints(binary, bundle), work, runs
         )
-    ]
+        ours_one, theirs_one = side_by_side(
+            [*flow, str(single)], _openssl_prints(binary, single), work, runs
+        )
+        per_100 = 100 / (count - 1)
+        version = subprocess.run(
+            [binary, "version"], capture_output=True, text=True, check=True
+        ).stdout.split()[:2]
+        rows.append(
+            Row(
+                f"inspect --json, per 100 certificates ({count}-cert bundle, {' '.join(version)})",
+                (ours_all - ours_one) * per_100,
+                (theirs_all - theirs_one) * per_100,
+                "openssl's own -text of it",
+                "ratio",
+                4,
+            )
+        )
+    return rows
 
 
 def batch_rows(work: Path, runs: int, hosts: int) -> list[Row]:

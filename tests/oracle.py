@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta, timezone
+from ssl import _ssl  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
@@ -14,88 +16,217 @@ from cryptography.x509.oid import NameOID
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
-if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
 
-SHORT_NAMES = {
-    NameOID.COUNTRY_NAME: "C",
-    NameOID.STATE_OR_PROVINCE_NAME: "ST",
-    NameOID.LOCALITY_NAME: "L",
-    NameOID.ORGANIZATION_NAME: "O",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-    NameOID.COMMON_NAME: "CN",
-    NameOID.EMAIL_ADDRESS: "emailAddress",
-    NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.DOMAIN_COMPONENT: "DC",
-    NameOID.USER_ID: "UID",
-    NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
-    NameOID.STREET_ADDRESS: "street",
-    NameOID.BUSINESS_CATEGORY: "businessCategory",
-    NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionC",
-    NameOID.POSTAL_CODE: "postalCode",
+
+def short_name(oid: x509.ObjectIdentifier) -> str:
+    """openssl's short name for an OID, from the libcrypto Python links (not flow-ssl's table)."""
+    try:
+        return str(_ssl.txt2obj(oid.dotted_string, name=False)[1])
+    except ValueError:
+        return oid.dotted_string
+
+
+def long_name(oid: x509.ObjectIdentifier) -> str:
+    """openssl's long name for an OID (what x509 -text prints for a signature algorithm)."""
+    try:
+        return str(_ssl.txt2obj(oid.dotted_string, name=False)[2])
+    except ValueError:
+        return oid.dotted_string
+
+
+def _value(attribute: x509.NameAttribute[str | bytes]) -> str:
+    """A name value as text; a non-string (a BIT STRING) as openssl dumps it: #, then its DER."""
+    value = attribute.value
+    if isinstance(value, bytes):
+        tag = attribute._type.value
+        return "#" + (bytes([tag, len(value)]) + value).hex().upper()
+    return value
+
+
+def name_pairs(name: x509.Name) -> list[tuple[str, str]]:
+    """(openssl short type, value) for every attribute, in stored order."""
+    return [(short_name(a.oid), _value(a)) for rdn in name.rdns for a in rdn]
+
+
+_KEY_ALGORITHMS = {
+    "1.2.840.113549.1.1.1": "rsa",
+    "1.2.840.113549.1.1.10": "rsa",
+    "1.2.840.10045.2.1": "ec",
+    "1.2.840.10040.4.1": "dsa",
+    "1.3.101.112": "ed25519",
+    "1.3.101.113": "ed448",
 }
+_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
-def _name(name: x509.Name) -> list[tuple[str, str]]:
-    return [
-        (SHORT_NAMES.get(a.oid, a.oid.dotted_string), str(a.value))
-        for rdn in name.rdns
-        for a in rdn
-    ]
-
-
-def _key(cert: x509.Certificate) -> tuple[str, int | None, str | None]:
-    key = cert.public_key()
+def _key(
+    cert: x509.Certificate | x509.CertificateSigningRequest,
+) -> tuple[str | None, int | None, str | None]:
+    """(algorithm, bits, curve); None where cryptography cannot tell."""
+    algorithm_oid = getattr(cert, "public_key_algorithm_oid", None)  # certificates only
+    oid = algorithm_oid.dotted_string if algorithm_oid else ""
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return _KEY_ALGORITHMS.get(oid), None, None
     if isinstance(key, rsa.RSAPublicKey):
         return "rsa", key.key_size, None
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        curves = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-        return "ec", key.key_size, curves.get(key.curve.name, key.curve.name)
     if isinstance(key, dsa.DSAPublicKey):
         return "dsa", key.key_size, None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ec", key.key_size, _CURVES.get(key.curve.name, key.curve.name)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "ed25519", None, None
     if isinstance(key, ed448.Ed448PublicKey):
         return "ed448", None, None
-    return type(key).__name__, None, None
+    return _KEY_ALGORITHMS.get(oid), None, None
 
 
-def differences(parsed: ParsedCertificate, cert: x509.Certificate) -> list[str]:
-    """Every field where flow-ssl's reading disagrees with cryptography's."""
-    found = []
+def _hex(data: bytes | None) -> str | None:
+    return data.hex() if data is not None else None
 
-    def same(label: str, ours: object, theirs: object) -> None:
-        if ours != theirs:
-            found.append(f"{label}: {ours!r} != {theirs!r}")
 
-    same("subject", [(a.type, a.value) for a in parsed.subject], _name(cert.subject))
-    same("issuer", [(a.type, a.value) for a in parsed.issuer or []], _name(cert.issuer))
-    serial = parsed.serial or ""
-    same("serial", -int(serial[1:], 16) if serial.startswith("-") else int(serial, 16),
-         cert.serial_number)  # fmt: skip
-    same("not_before", parsed.not_before, cert.not_valid_before_utc)
-    same("not_after", parsed.not_after, cert.not_valid_after_utc)
-    algorithm, bits, curve = _key(cert)
-    same("key algorithm", parsed.public_key.algorithm, algorithm)
-    if bits is not None:
-        same("key bits", parsed.public_key.bits, bits)
-    same("key curve", parsed.public_key.curve, curve)
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        dns = san.get_values_for_type(x509.DNSName)
-        ips = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
-    except x509.ExtensionNotFound:
-        dns, ips = [], []
-    same("dns", parsed.subject_alt_names.dns, dns)
-    same("ip", parsed.subject_alt_names.ip, ips)
-    try:
-        ca: bool | None = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        ca = None
-    same("ca", parsed.basic_constraints.ca if parsed.basic_constraints else None, ca)
-    fingerprint = ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
-    same("fingerprint", parsed.sha256_fingerprint, fingerprint)
+def extension_fields(extensions: x509.Extensions) -> dict[str, object]:
+    """The extension fields flow-ssl reports, as cryptography reads them."""
+
+    def get(kind: type[x509.ExtensionType]) -> x509.Extension[x509.ExtensionType] | None:
+        try:
+            return extensions.get_extension_for_class(kind)
+        except x509.ExtensionNotFound:
+            return None
+
+    found: dict[str, object] = {}
+    san = get(x509.SubjectAlternativeName)
+    names = san.value if san else None
+    assert names is None or isinstance(names, x509.SubjectAlternativeName)
+    found["dns"] = names.get_values_for_type(x509.DNSName) if names else []
+    found["ip"] = [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] if names else []
+    found["email"] = names.get_values_for_type(x509.RFC822Name) if names else []
+    found["uri"] = names.get_values_for_type(x509.UniformResourceIdentifier) if names else []
+    constraints = get(x509.BasicConstraints)
+    if constraints is not None:
+        value = constraints.value
+        assert isinstance(value, x509.BasicConstraints)
+        found["basic_constraints"] = (value.ca, value.path_length, constraints.critical)
+    else:
+        found["basic_constraints"] = None
+    usage = get(x509.KeyUsage)
+    found["key_usage"] = _key_usage(usage.value) if usage else []
+    extended = get(x509.ExtendedKeyUsage)
+    usages: x509.ExtensionType | list[x509.ObjectIdentifier] = extended.value if extended else []
+    assert isinstance(usages, (list, x509.ExtendedKeyUsage))
+    found["extended_key_usage"] = [short_name(oid) for oid in usages]
+    ski = get(x509.SubjectKeyIdentifier)
+    ski_value = ski.value if ski else None
+    assert ski_value is None or isinstance(ski_value, x509.SubjectKeyIdentifier)
+    found["subject_key_id"] = _hex(ski_value.digest) if ski_value else None
+    aki = get(x509.AuthorityKeyIdentifier)
+    aki_value = aki.value if aki else None
+    assert aki_value is None or isinstance(aki_value, x509.AuthorityKeyIdentifier)
+    found["authority_key_id"] = _hex(aki_value.key_identifier) if aki_value else None
     return found
+
+
+def _key_usage(usage: x509.ExtensionType) -> list[str]:
+    assert isinstance(usage, x509.KeyUsage)
+    bits = [
+        ("digitalSignature", usage.digital_signature),
+        ("nonRepudiation", usage.content_commitment),
+        ("keyEncipherment", usage.key_encipherment),
+        ("dataEncipherment", usage.data_encipherment),
+        ("keyAgreement", usage.key_agreement),
+        ("keyCertSign", usage.key_cert_sign),
+        ("cRLSign", usage.crl_sign),
+    ]
+    if usage.key_agreement:
+        bits += [("encipherOnly", usage.encipher_only), ("decipherOnly", usage.decipher_only)]
+    return [name for name, set_ in bits if set_]
+
+
+def _ours(parsed: ParsedCertificate) -> dict[str, object]:
+    """The same fields, as flow-ssl parsed them."""
+    bc = parsed.basic_constraints
+    san = parsed.subject_alt_names
+    return {
+        "dns": san.dns,
+        "ip": san.ip,
+        "email": san.email,
+        "uri": san.uri,
+        "basic_constraints": (bc.ca, bc.path_length, bc.critical) if bc else None,
+        "key_usage": parsed.key_usage,
+        "extended_key_usage": parsed.extended_key_usage,
+        "subject_key_id": parsed.subject_key_id,
+        "authority_key_id": parsed.authority_key_id,
+    }
+
+
+class _Differences:
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def same(self, label: str, ours: object, theirs: object) -> None:
+        if ours != theirs:
+            self.found.append(f"{label}: {ours!r} != {theirs!r}")
+
+
+def differences(
+    parsed: ParsedCertificate, cert: x509.Certificate, *, extensions: bool = True
+) -> list[str]:
+    """
+    Every field where flow-ssl's reading disagrees with cryptography's.
+
+    ``extensions=False`` for the few certificates whose extensions cryptography refuses.
+    """
+    diff = _Differences()
+    diff.same("kind", parsed.kind, "certificate")
+    diff.same("version", parsed.version, cert.version.value + 1)
+    diff.same("subject", [(a.type, a.value) for a in parsed.subject], name_pairs(cert.subject))
+    diff.same("issuer", [(a.type, a.value) for a in parsed.issuer or []], name_pairs(cert.issuer))
+    serial = parsed.serial or ""
+    diff.same("serial", -int(serial[1:], 16) if serial.startswith("-") else int(serial, 16),
+              cert.serial_number)  # fmt: skip
+    diff.same("signature", parsed.signature_algorithm, long_name(cert.signature_algorithm_oid))
+    diff.same("not_before", parsed.not_before, cert.not_valid_before_utc)
+    diff.same("not_after", parsed.not_after, cert.not_valid_after_utc)
+    _same_key(diff, parsed, cert)
+    if extensions:
+        ours, theirs = _ours(parsed), extension_fields(cert.extensions)
+        for label, value in theirs.items():
+            diff.same(label, ours[label], value)
+    fingerprint = ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
+    diff.same("fingerprint", parsed.sha256_fingerprint, fingerprint)
+    return diff.found
+
+
+def request_differences(
+    parsed: ParsedCertificate, csr: x509.CertificateSigningRequest, *, extensions: bool = True
+) -> list[str]:
+    """Every field where flow-ssl's reading of a CSR disagrees with cryptography's."""
+    diff = _Differences()
+    diff.same("kind", parsed.kind, "csr")
+    diff.same("subject", [(a.type, a.value) for a in parsed.subject], name_pairs(csr.subject))
+    diff.same("signature", parsed.signature_algorithm, long_name(csr.signature_algorithm_oid))
+    _same_key(diff, parsed, csr)
+    if extensions:
+        ours, theirs = _ours(parsed), extension_fields(csr.extensions)
+        for label, value in theirs.items():
+            diff.same(label, ours[label], value)
+    return diff.found
+
+
+def _same_key(
+    diff: _Differences,
+    parsed: ParsedCertificate,
+    cert: x509.Certificate | x509.CertificateSigningRequest,
+) -> None:
+    algorithm, bits, curve = _key(cert)
+    if algorithm is not None:
+        diff.same("key algorithm", parsed.public_key.algorithm, algorithm)
+    if bits is not None:
+        diff.same("key bits", parsed.public_key.bits, bits)
+    if algorithm == "ec":
+        diff.same("key curve", parsed.public_key.curve, curve)
 
 
 def unusual_certificates() -> list[x509.Certificate]:

@@ -1,28 +1,30 @@
 """
-Text of ``openssl x509|req -noout -text`` -> ParsedCertificate. Pure.
+Text of ``openssl x509|req -noout -text`` (or ``pkcs7 -print_certs -text``) -> ParsedCertificate.
 
-The commands flow-ssl runs for parsing pin ``-nameopt RFC2253,-esc_msb`` (see
-``commands.read.PARSE_NAMEOPT``): every name is then one line, escaped by one rule and
-with raw UTF-8, whatever the openssl version's default. Everything else tolerates
-the differences listed in openssl-behaviour.md (1.1.1, 3.x, LibreSSL).
+One grammar for every version flow-ssl supports (OpenSSL 1.1.1 to 4.0, LibreSSL),
+each difference named where it is handled. Pure.
+
+The head of the text (version, serial, algorithms, names, validity, key) is
+read only up to the end of the public key: what follows holds values openssl
+prints raw (extension values, CSR attributes), which can hold line breaks and
+so imitate any line. Extensions are read from the text on a best-effort basis
+(``text_extensions``); ``reader`` takes them, and the names, from the DER (``der``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from flow_ssl.core.errors import ParseError
+from flow_ssl.core.errors import InvalidInputError, ParseError
 from flow_ssl.core.models import (
-    BasicConstraints,
     NameAttribute,
     ParsedCertificate,
     PublicKeyInfo,
-    SubjectAltNames,
 )
+from flow_ssl.openssl import oids, text_extensions
 
 _MONTHS = {
     m: i
@@ -34,40 +36,27 @@ _DATE = re.compile(
     r"^(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})\s+(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})"
     r"(?:\.\d+)?\s+(?P<year>\d{4})(?:\s+GMT)?$"
 )
+# "Public-Key: (2048 bit)"; 1.1.1 and LibreSSL: "RSA Public-Key:", "RSA-PSS Public-Key:";
+# 4.0 for EC: "Public-Key: (256 bit field, 128 bit security level)".
+_KEY_BITS = re.compile(r"^(?:\S+ )?Public-Key: \((\d+) bit\b")
+# Key and signature algorithm names that differ between versions (LibreSSL: "Ed25519").
 _KEY_ALGORITHMS = {
     "rsaEncryption": "rsa",
     "rsassaPss": "rsa",
+    "RSASSA-PSS": "rsa",
     "id-ecPublicKey": "ec",
     "ED25519": "ed25519",
+    "Ed25519": "ed25519",
     "ED448": "ed448",
+    "Ed448": "ed448",
     "dsaEncryption": "dsa",
 }
-_KEY_USAGE = {
-    "Digital Signature": "digitalSignature",
-    "Non Repudiation": "nonRepudiation",
-    "Content Commitment": "nonRepudiation",
-    "Key Encipherment": "keyEncipherment",
-    "Data Encipherment": "dataEncipherment",
-    "Key Agreement": "keyAgreement",
-    "Certificate Sign": "keyCertSign",
-    "CRL Sign": "cRLSign",
-    "Encipher Only": "encipherOnly",
-    "Decipher Only": "decipherOnly",
-}
-_EXTENDED_KEY_USAGE = {
-    "TLS Web Server Authentication": "serverAuth",
-    "TLS Web Client Authentication": "clientAuth",
-    "Code Signing": "codeSigning",
-    "E-mail Protection": "emailProtection",
-    "Time Stamping": "timeStamping",
-    "OCSP Signing": "OCSPSigning",
-    "Any Extended Key Usage": "anyExtendedKeyUsage",
-}
-_SAN_SPLIT = re.compile(
-    r", (?=(?:DNS|IP Address|email|URI|DirName|Registered ID|othername|EdiPartyName|"
-    r"X400Name|IP address):)"
-)
+_SIGNATURE_NAMES = {"Ed25519": "ED25519", "Ed448": "ED448", "RSASSA-PSS": "rsassaPss"}
+# 1.1.1 and LibreSSL: "rsassaPss         (INVALID PSS PARAMETERS)"; 3.x prints the name alone.
+_SIGNATURE_REMARK = re.compile(r"\s+\(INVALID PSS PARAMETERS\)$")
+_CURVES = {"prime256v1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 _HEX_PAIR = re.compile(r"^[0-9A-Fa-f]{2}$")
+_DOTTED = re.compile(r"^\d+(?:\.\d+)+$")
 
 
 def parse_date(text: str) -> datetime:
@@ -91,12 +80,10 @@ def parse_rfc2253(text: str) -> list[NameAttribute]:
     A name printed with ``-nameopt RFC2253,-esc_msb`` -> attributes in stored order.
 
     RFC2253 lists the name last-RDN-first, so the result is reversed back. ``\\X``
-    is the character X, ``\\HH`` a byte (control characters), and a value starting
-    with ``#`` is a hex DER dump of a string openssl would not print.
+    is the character X (a leading or trailing blank is escaped too: ``\\ ``), ``\\HH``
+    a byte (control characters), and a value starting with ``#`` is a hex DER dump of
+    a string openssl would not print. Nothing is trimmed: pass the name exactly.
     """
-    text = text.strip()
-    if not text:
-        return []
     attributes: list[NameAttribute] = []
     i = 0
     while i < len(text):
@@ -120,15 +107,19 @@ def parse_rfc2253(text: str) -> list[NameAttribute]:
                 continue
             value += char.encode()
             i += 1
-        decoded = _decode_der_string(bytes(value[1:]).decode()) if is_dump else None
+        raw = value.decode(errors="replace")
+        decoded = _decode_der_string(raw[1:]) if is_dump else None
         attributes.append(
-            NameAttribute(
-                type=kind, value=decoded if decoded is not None else value.decode(errors="replace")
-            )
+            NameAttribute(type=_name_type(kind), value=raw if decoded is None else decoded)
         )
         i += 1  # the separator
     attributes.reverse()
     return attributes
+
+
+def _name_type(kind: str) -> str:
+    """A type as openssl 3 names it: older versions print some OIDs dotted."""
+    return oids.name_type(kind) if _DOTTED.match(kind) else kind
 
 
 def _decode_der_string(hex_text: str) -> str | None:
@@ -137,85 +128,157 @@ def _decode_der_string(hex_text: str) -> str | None:
         der = bytes.fromhex(hex_text)
     except ValueError:
         return None
-    if len(der) < 2 or der[1] & 0x80:
-        # Long-form lengths: values this long are not names; keep openssl's dump.
-        if len(der) > 2 and der[1] & 0x80:
-            count = der[1] & 0x7F
-            content = der[2 + count :]
-        else:
-            return None
-    else:
-        content = der[2:]
+    if len(der) < 2:
+        return None
+    content = der[2 + (der[1] & 0x7F) :] if der[1] & 0x80 else der[2:]
     codecs = {0x0C: "utf-8", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
     if der[0] in codecs:
         return content.decode(codecs[der[0]], errors="replace")
-    if der[0] in {0x12, 0x13, 0x14, 0x16, 0x1A, 0x1B}:
+    if der[0] in {0x12, 0x13, 0x14, 0x16, 0x1A}:
         return content.decode("latin-1")
     return None
 
 
 @dataclass
-class _Block:
-    """An extension header line and its indented value lines."""
+class _Head:
+    """What the head of the text says, before any raw value."""
 
-    name: str
-    critical: bool
-    lines: list[str] = field(default_factory=list)
+    version: int | None = None
+    serial: str | None = None
+    signature: str | None = None
+    issuer: list[NameAttribute] | None = None
+    subject: list[NameAttribute] | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    key_algorithm: str | None = None
+    key_bits: int | None = None
+    curve: str | None = None
+    dump: list[str] | None = None  # a modulus or DSA prime, when no line gives the size
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+def _validity_date(label: str, value: str) -> datetime:
+    """
+    A Not Before/After line's date.
+
+    Raises:
+        InvalidInputError: openssl says the stored time is malformed ("Bad time value").
+        ValueError: any other text that is not a date.
+    """
+    if value == "Bad time value":
+        raise InvalidInputError(f"its validity dates are malformed (openssl: {label}: {value})")
+    return parse_date(value)
 
 
-def _canonical_ip(text: str) -> str:
+def _signature_name(value: str) -> str:
+    name = _SIGNATURE_REMARK.sub("", value)
+    return _SIGNATURE_NAMES.get(name, name)
+
+
+def _value(line: str) -> str:
+    """What follows the first ':' (one separating space dropped, nothing else)."""
+    rest = line.split(":", 1)[1]
+    return rest.removeprefix(" ")
+
+
+def _version(value: str) -> int | None:
+    """
+    ``3 (0x2)`` -> 3: the stored number plus one.
+
+    LibreSSL 3.3 prints a CSR's as ``0 (0x0)``, OpenSSL as ``1 (0x0)``: the stored
+    number in parentheses is the one both agree on.
+    """
+    stored = value.rpartition("(0x")[2].rstrip(")")
     try:
-        return str(ipaddress.ip_address(text.strip()))
+        return int(stored, 16) + 1
     except ValueError:
-        return text.strip()
-
-
-def _parse_san(value: str) -> SubjectAltNames:
-    san = SubjectAltNames()
-    for entry in _SAN_SPLIT.split(value.strip()):
-        prefix, _, rest = entry.partition(":")
-        if prefix == "DNS":
-            san.dns.append(rest)
-        elif prefix in {"IP Address", "IP address"}:
-            san.ip.append(_canonical_ip(rest))
-        elif prefix == "email":
-            san.email.append(rest)
-        elif prefix == "URI":
-            san.uri.append(rest)
-    return san
-
-
-def _parse_basic_constraints(value: str, *, critical: bool) -> BasicConstraints:
-    parts = [p.strip() for p in value.split(",")]
-    ca = "CA:TRUE" in parts
-    path = next((p.split(":", 1)[1] for p in parts if p.startswith("pathlen:")), None)
-    return BasicConstraints(
-        ca=ca, path_length=int(path) if path and path.isdigit() else None, critical=critical
-    )
-
-
-def _colon_hex(value: str) -> str:
-    return value.strip().removeprefix("keyid:").replace(":", "").lower()
+        token = value.split(maxsplit=1)[0] if value else ""
+        return int(token) if token.isdigit() else None
 
 
 def _serial(lines: list[str], at: int) -> str:
+    """
+    The serial as lower-case hex in whole bytes (as ``x509 -serial``), however it was printed.
+
+    Short serials print on one line in decimal ("4096 (0x1000)", "-5 (-0x5)"), long ones
+    as bytes on the next ("(Negative)04:31:.."); where "short" ends differs by version.
+    """
     head = lines[at].split(":", 1)[1].strip()
     if head:
-        # One line: "4096 (0x1000)" or "-5 (-0x5)"; LibreSSL: "4096 (0x1000)" too.
         number = head.split(" ", 1)[0]
         try:
             value = int(number)
         except ValueError:
-            return head.replace(":", "").lower()
-        return ("-" if value < 0 else "") + format(abs(value), "x")
-    following = lines[at + 1].strip() if at + 1 < len(lines) else ""
-    negative = following.startswith("(Negative)")
-    digits = following.removeprefix("(Negative)").strip().replace(":", "").lower()
-    return ("-" if negative else "") + digits
+            value = int(head.replace(":", ""), 16)
+    else:
+        following = lines[at + 1].strip() if at + 1 < len(lines) else ""
+        digits = following.removeprefix("(Negative)").strip().replace(":", "")
+        value = int(digits or "0", 16) * (-1 if following.startswith("(Negative)") else 1)
+    digits = format(abs(value), "x")
+    return ("-" if value < 0 else "") + "0" * (len(digits) % 2) + digits
+
+
+# Lines of the key deeper than "        Subject Public Key Info:" belong to it.
+_KEY_DEPTH = " " * 9
+
+
+def _read_head(lines: list[str], head: _Head, names: bool) -> int:
+    """Fill ``head``; returns the index of the first line after the public key."""
+    in_key = False
+    for number, line in enumerate(lines):
+        if in_key and line and not line.startswith(_KEY_DEPTH):
+            return number
+        stripped = line.strip()
+        if not stripped:
+            continue
+        label, _, rest = stripped.partition(":")
+        if len(label) == 2 and head.dump is None:
+            continue  # a line of a hex dump ("00:b4:70:...")
+        try:
+            _head_line(lines, number, label, rest, head, names=names)
+        except ValueError as exc:
+            raise ParseError(
+                f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
+            ) from None
+        in_key = in_key or stripped == "Subject Public Key Info:"
+    return len(lines)
+
+
+def _head_line(
+    lines: list[str], number: int, label: str, rest: str, head: _Head, *, names: bool
+) -> None:
+    """One line of the head, as its label and what follows the colon; the first of each counts."""
+    if head.dump is not None:
+        if label.isalnum() and len(label) == 2:
+            head.dump.append(label + rest)
+            return
+        digits = "".join(head.dump).replace(":", "")
+        head.key_bits = int(digits, 16).bit_length() if digits else None
+        head.dump = None
+    value = rest.strip()
+    if label == "Version" and head.version is None:
+        head.version = _version(value)
+    elif label == "Serial Number" and head.serial is None:
+        head.serial = _serial(lines, number)
+    elif label == "Signature Algorithm" and head.signature is None:
+        head.signature = _signature_name(value)
+    elif label in {"Issuer", "Subject"} and getattr(head, label.lower()) is None:
+        setattr(head, label.lower(), parse_rfc2253(_value(lines[number])) if names else [])
+    elif label == "Not Before" and head.not_before is None:
+        head.not_before = _validity_date(label, value)
+    elif label.startswith("Not After") and head.not_after is None:
+        head.not_after = _validity_date(label, value)
+    elif label == "Public Key Algorithm" and head.key_algorithm is None:
+        head.key_algorithm = value
+    elif label.endswith("Public-Key") and head.key_bits is None:
+        match = _KEY_BITS.match(f"{label}:{rest}")
+        head.key_bits = int(match[1]) if match else None
+    elif label == "NIST CURVE":
+        head.curve = value
+    elif label == "ASN1 OID" and head.curve is None:
+        head.curve = _CURVES.get(value, value)
+    elif label in {"Modulus", "P"} and not value and head.key_bits is None:
+        # 1.1.1 and LibreSSL print no size line for DSA: the size is that of the prime P.
+        head.dump = []
 
 
 def parse_text(
@@ -224,7 +287,8 @@ def parse_text(
     kind: Literal["certificate", "csr"],
     source: str = "",
     index: int = 0,
-    names: tuple[list[NameAttribute], list[NameAttribute]] | None = None,
+    names: tuple[list[NameAttribute] | None, list[NameAttribute]] | None = None,
+    extensions: bool = True,
 ) -> ParsedCertificate:
     """
     Read one ``x509``/``req`` ``-noout -text`` block.
@@ -234,131 +298,60 @@ def parse_text(
         kind: which of the two it is.
         source: the file it came from (reported back).
         index: its position in that file.
-        names: (issuer, subject) read elsewhere, for printers that ignore -nameopt.
+        names: (issuer, subject) read elsewhere; else the text's names are read
+            as ``-nameopt RFC2253,-esc_msb`` prints them.
+        extensions: read the extensions and CSR attributes from the text too
+            (False when they are read from the DER).
 
     Raises:
         ParseError: when a required part is missing or unreadable.
     """
     lines = text.replace("\r", "").split("\n")
-    version: int | None = None
-    serial: str | None = None
-    signature: str | None = None
-    issuer: list[NameAttribute] | None = None
-    subject: list[NameAttribute] | None = None
-    not_before = not_after = None
-    key_algorithm: str | None = None
-    key_bits: int | None = None
-    curve: str | None = None
-    blocks: list[_Block] = []
-    attributes: list[str] = []
-    ext_indent: int | None = None
-    in_attributes = False
-    attr_indent = 0
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        depth = _indent(line)
-        try:
-            if ext_indent is not None:
-                if depth == ext_indent and stripped.endswith((":", ": critical")):
-                    name, _, flag = stripped.rpartition(":")
-                    blocks.append(_Block(name.strip(), flag.strip() == "critical"))
-                    continue
-                if depth > ext_indent and blocks:
-                    blocks[-1].lines.append(stripped)
-                    continue
-                ext_indent = None
-            if in_attributes and depth > attr_indent:
-                if stripped == "Requested Extensions:":
-                    ext_indent = depth + 4
-                    continue
-                attributes.append(stripped.split(":", 1)[0].strip())
-                continue
-            in_attributes = False
-            if stripped.startswith("Version:") and version is None:
-                token = stripped.split(":", 1)[1].split()[0]
-                version = int(token) if token.isdigit() else None
-            elif stripped.startswith("Serial Number:") and serial is None:
-                serial = _serial(lines, number)
-            elif stripped.startswith("Signature Algorithm:") and signature is None:
-                signature = stripped.split(":", 1)[1].strip()
-            elif stripped.startswith("Issuer:") and issuer is None:
-                issuer = parse_rfc2253(line.split(":", 1)[1]) if names is None else names[0]
-            elif stripped.startswith("Subject:") and subject is None:
-                subject = parse_rfc2253(line.split(":", 1)[1]) if names is None else names[1]
-            elif stripped.startswith("Not Before:"):
-                not_before = parse_date(stripped.split(":", 1)[1])
-            elif stripped.startswith("Not After"):
-                not_after = parse_date(stripped.split(":", 1)[1])
-            elif stripped.startswith("Public Key Algorithm:") and key_algorithm is None:
-                key_algorithm = stripped.split(":", 1)[1].strip()
-            elif re.match(r"^(RSA |DSA |EC )?Public-Key: \((\d+) bit\)", stripped) and not key_bits:
-                key_bits = int(re.findall(r"\((\d+) bit\)", stripped)[0])
-            elif stripped.startswith("NIST CURVE:") or (
-                stripped.startswith("ASN1 OID:") and curve is None
-            ):
-                curve = stripped.split(":", 1)[1].strip()
-            elif stripped in {"X509v3 extensions:", "Requested Extensions:"}:
-                ext_indent = depth + 4
-            elif stripped == "Attributes:":
-                in_attributes = True
-                attr_indent = depth
-        except ValueError as exc:
-            raise ParseError(
-                f"cannot read openssl's output: {exc}", line_no=number + 1, line=line
-            ) from None
-    if subject is None or key_algorithm is None:
-        missing = "Subject" if subject is None else "Public Key Algorithm"
+    head = _Head()
+    rest = _read_head(lines, head, names is None)
+    # The algorithm that signed: the outer one, printed last at the top level (a
+    # certificate may claim another inside; LibreSSL prints that one at depth 4 too).
+    outer = [line for line in lines[rest:] if line.startswith("    Signature Algorithm:")]
+    if outer:
+        head.signature = _signature_name(outer[-1].split(":", 1)[1].strip())
+    if head.dump:  # the text ended inside the dump
+        head.key_bits = int("".join(head.dump).replace(":", ""), 16).bit_length()
+    if head.subject is None or head.key_algorithm is None:
+        missing = "Subject" if head.subject is None else "Public Key Algorithm"
         raise ParseError(f"openssl's output has no {missing} line; is this a {kind}?")
-    if kind == "certificate" and (not_before is None or not_after is None or serial is None):
+    if kind == "certificate" and (
+        head.not_before is None or head.not_after is None or head.serial is None
+    ):
         raise ParseError("openssl's output has no serial or validity; is this a certificate?")
-    if curve == "prime256v1":
-        curve = "P-256"
+    issuer, subject = names if names is not None else (head.issuer, head.subject)
+    algorithm = _KEY_ALGORITHMS.get(head.key_algorithm, head.key_algorithm.lower())
+    blocks, attributes = text_extensions.read_tail(lines[rest:]) if extensions else ([], [])
     parsed = ParsedCertificate(
         kind=kind,
         source=source,
         index=index,
-        version=version,
-        serial=serial if kind == "certificate" else None,
-        signature_algorithm=signature,
+        version=head.version,
+        serial=head.serial if kind == "certificate" else None,
+        signature_algorithm=head.signature,
         issuer=issuer if kind == "certificate" else None,
         subject=subject,
-        not_before=not_before,
-        not_after=not_after,
+        not_before=head.not_before,
+        not_after=head.not_after,
         public_key=PublicKeyInfo(
-            algorithm=_KEY_ALGORITHMS.get(key_algorithm, key_algorithm.lower()),
-            bits=key_bits,
-            curve=curve if _KEY_ALGORITHMS.get(key_algorithm) == "ec" else None,
+            algorithm=algorithm,
+            bits=head.key_bits,
+            curve=head.curve if algorithm == "ec" else None,
         ),
         attributes=attributes,
     )
-    _apply_extensions(parsed, blocks)
+    text_extensions.apply_extensions(parsed, blocks)
+    mark_self_signed(parsed)
     return parsed
 
 
-def _apply_extensions(parsed: ParsedCertificate, blocks: list[_Block]) -> None:
-    ski = aki = None
-    for block in blocks:
-        value = " ".join(block.lines)
-        if block.name == "X509v3 Subject Alternative Name":
-            parsed.subject_alt_names = _parse_san(value)
-        elif block.name == "X509v3 Basic Constraints":
-            parsed.basic_constraints = _parse_basic_constraints(value, critical=block.critical)
-        elif block.name == "X509v3 Key Usage":
-            parsed.key_usage = [
-                _KEY_USAGE.get(v.strip(), v.strip()) for v in value.split(",") if v.strip()
-            ]
-        elif block.name == "X509v3 Extended Key Usage":
-            parsed.extended_key_usage = [
-                _EXTENDED_KEY_USAGE.get(v.strip(), v.strip()) for v in value.split(",") if v.strip()
-            ]
-        elif block.name == "X509v3 Subject Key Identifier":
-            ski = _colon_hex(value)
-        elif block.name == "X509v3 Authority Key Identifier" and block.lines:
-            aki = _colon_hex(block.lines[0])
-    parsed.subject_key_id = ski
-    parsed.authority_key_id = aki
+def mark_self_signed(parsed: ParsedCertificate) -> None:
+    """Self-signed: issuer is subject, and the key ids agree when both are given."""
     if parsed.kind == "certificate":
         same_name = parsed.issuer == parsed.subject
+        ski, aki = parsed.subject_key_id, parsed.authority_key_id
         parsed.self_signed = same_name and (aki is None or ski is None or aki == ski)

@@ -1,46 +1,36 @@
 """
-Read certificates and CSRs from files with openssl and parse what it prints.
+Read certificates and CSRs from files: framed here, printed by openssl, parsed.
 
-PEM or DER, one certificate, a CSR, or a bundle of many certificates.
+The file is framed once (``pem``); openssl is then given exactly those DER
+bytes on stdin, never the file, so the names, key and fingerprint of one report
+come from the same bytes. Every certificate of a file is printed by one
+``openssl pkcs7 -print_certs -text`` process, on every supported version; a CSR
+takes one ``openssl req`` each (a file holds a few at most). openssl's text
+gives the head of each (version, serial, algorithms, validity, key); the names
+and extensions, which openssl prints ambiguously, are read from the DER (``der``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, ParseError
-from flow_ssl.openssl import parse, runner
+from flow_ssl.openssl import der, oids, parse, pem, runner
 from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.pem import Item, Kind
 
 if TYPE_CHECKING:
-    from flow_ssl.core.models import NameAttribute, ParsedCertificate
+    from pathlib import Path
+
+    from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.openssl.commands.base import Command
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
-_CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
-_CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
-# A DER SEQUENCE (0x30) with a long-form length: how every certificate and CSR starts.
-# A DER SEQUENCE with a long-form (0x81: under 256 bytes, as a small EC CSR) or
-# two-byte (0x82) length: every certificate and CSR starts this way.
-_DER_START = re.compile(rb"^\x30[\x81\x82]")
 # A passphrase-protected key: PKCS#8 "ENCRYPTED PRIVATE KEY", or a legacy PEM header.
 _ENCRYPTED_KEY = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
-
-Kind = Literal["certificate", "csr"]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One certificate or CSR found in a file: its kind and DER bytes."""
-
-    kind: Kind
-    der: bytes
+# CSRs are read one process each; a file holding more is not a CSR a CA sent.
+MAX_REQUESTS = 8
 
 
 def split_file(path: Path) -> tuple[list[Item], bool]:
@@ -48,59 +38,9 @@ def split_file(path: Path) -> tuple[list[Item], bool]:
     Find the certificates and CSRs in a file; returns them and whether it was PEM.
 
     Raises:
-        InvalidInputError: unreadable, empty, or holding neither.
+        InvalidInputError: unreadable, not a regular file, or holding neither.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a folder, not a certificate file") from None
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    items: list[Item] = []
-    blocks = list(_PEM_BLOCK.finditer(data))
-    for block in blocks:
-        label = block.group(1)
-        kind: Kind | None = (
-            "certificate" if label in _CERT_LABELS else "csr" if label in _CSR_LABELS else None
-        )
-        if kind is None:
-            continue
-        body = b"".join(
-            line for line in block.group(2).splitlines() if b":" not in line and line.strip()
-        )
-        try:
-            items.append(Item(kind, base64.b64decode(body, validate=True)))
-        except binascii.Error:
-            raise InvalidInputError(
-                f"{path}: a {label.decode()} block is not valid base64"
-            ) from None
-    if items:
-        return items, True
-    if blocks:
-        labels = ", ".join(sorted({b.group(1).decode() for b in blocks}))
-        raise InvalidInputError(f"{path} holds {labels}, not a certificate or certificate request")
-    if _DER_START.match(data):
-        return [Item(_guess_der_kind(data), data)], False
-    raise InvalidInputError(
-        f"{path} is not a certificate or certificate request (neither PEM nor DER)"
-    )
-
-
-def _guess_der_kind(der: bytes) -> Kind:
-    """A CSR's first inner element is an INTEGER version; a certificate's is [0] or a SEQUENCE."""
-    inner = _header_length(der, 0)
-    first = inner + _header_length(der, inner)
-    return "csr" if len(der) > first and der[first] == 0x02 else "certificate"
-
-
-def _header_length(der: bytes, at: int) -> int:
-    """Bytes taken by the tag and length of the DER element at ``at``."""
-    if len(der) <= at + 1:
-        return 2
-    length_byte = der[at + 1]
-    return 2 + (length_byte & 0x7F if length_byte & 0x80 else 0)
+    return pem.split(pem.read_input(path), str(path))
 
 
 def is_encrypted_key(pem_text: str) -> bool:
@@ -108,16 +48,14 @@ def is_encrypted_key(pem_text: str) -> bool:
     return _ENCRYPTED_KEY.search(pem_text) is not None
 
 
-def to_pem(der: bytes) -> str:
+def to_pem(der_bytes: bytes) -> str:
     """A certificate's DER as a PEM block (64-character lines, as openssl writes)."""
-    body = base64.b64encode(der).decode()
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+    return pem.to_pem(der_bytes)
 
 
-def fingerprint(der: bytes) -> str:
+def fingerprint(der_bytes: bytes) -> str:
     """SHA-256 of the DER, as openssl prints it (upper-case hex, colon separated)."""
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    return hashlib.sha256(der_bytes).digest().hex(":").upper()
 
 
 def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
@@ -133,100 +71,225 @@ def read_file(path: Path) -> list[ParsedCertificate]:
 
     Raises:
         InvalidInputError: not a certificate file, or openssl refuses its content.
+        ParseError: openssl printed something other than what it was given.
     """
-    items, is_pem = split_file(path)
-    if len(items) == 1:
-        command = commands.for_parsing(display_command(path, items[0].kind, der=not is_pem))
-        return [_run_one(command, items[0], str(path), 0)]
-    return read_bundle(path, items)
+    items, _ = split_file(path)
+    return read_items(items, str(path))
 
 
-def _run_one(command: Command, item: Item, source: str, index: int) -> ParsedCertificate:
-    try:
-        result = runner.run(command)
-    except OpenSSLFailedError as exc:
+def read_items(items: list[Item], source: str) -> list[ParsedCertificate]:
+    """
+    Parse framed items: one openssl process for all certificates, one per CSR.
+
+    Raises:
+        InvalidInputError: a malformed item, or openssl refuses one.
+        ParseError: openssl printed something other than what it was given.
+    """
+    _check_requests(items, source)
+    exact = [_exact(item, source, index) for index, item in enumerate(items)]
+    ders = [item.der for item in items if item.kind == "certificate"]
+    printed = (
+        _run(commands.build_print_certificates(), der.pkcs7_of(ders), source, len(ders))
+        if ders
+        else ""
+    )
+    requests = [
+        _run(commands.build_req_text_stdin(), item.der, source, 0)
+        for item in items
+        if item.kind == "csr"
+    ]
+    return parse_printed(items, printed, requests, source, exact=exact)
+
+
+def parse_printed(
+    items: list[Item],
+    printed: str,
+    requests: list[str],
+    source: str,
+    *,
+    exact: list[der.Exact] | None = None,
+) -> list[ParsedCertificate]:
+    """
+    What openssl printed for framed items -> one ParsedCertificate each, in file order.
+
+    Args:
+        items: the framed certificates and CSRs.
+        printed: ``pkcs7 -print_certs -text`` output for the certificates, in order.
+        requests: ``req -noout -text`` output for each CSR, in order.
+        source: the file they came from.
+        exact: the items' DER fields, if already read.
+
+    Raises:
+        InvalidInputError: a malformed item.
+        ParseError: openssl printed something other than what it was given.
+    """
+    if exact is None:
+        exact = [_exact(item, source, index) for index, item in enumerate(items)]
+    ders = [item.der for item in items if item.kind == "certificate"]
+    segments = iter(_segments(printed, ders, source))
+    texts = iter(requests)
+    return [
+        _parsed(item, next(segments) if item.kind == "certificate" else next(texts), fields,
+                source, index)
+        for index, (item, fields) in enumerate(zip(items, exact, strict=True))
+    ]  # fmt: skip
+
+
+def _check_requests(items: list[Item], source: str) -> None:
+    count = sum(item.kind == "csr" for item in items)
+    if count > MAX_REQUESTS:
         raise InvalidInputError(
-            f"{source}: openssl cannot read this {_noun(item.kind)}: "
-            f"{exc.message.split(': ', 1)[-1]}"
+            f"{source} holds {count} certificate requests; flow-ssl reads at most "
+            f"{MAX_REQUESTS} from one file"
+        )
+
+
+def _exact(item: Item, source: str, index: int) -> der.Exact:
+    try:
+        return der.certificate(item.der) if item.kind == "certificate" else der.request(item.der)
+    except der.DERError as exc:
+        raise InvalidInputError(
+            f"{source}: {_which(item.kind, index)} is not a valid {_noun(item.kind)} ({exc})"
         ) from None
-    parsed = parse.parse_text(result.stdout, kind=item.kind, source=source, index=index)
+
+
+def _run(command: Command, stdin: bytes, source: str, certificates: int) -> str:
+    """Run a reading command on DER from stdin; ``certificates``: how many it holds (0: a CSR)."""
+    try:
+        return runner.run(command, stdin=stdin).stdout
+    except OpenSSLFailedError as exc:
+        what = (
+            "a certificate request"
+            if certificates == 0
+            else "this certificate"
+            if certificates == 1
+            else f"one of its {certificates} certificates"
+        )
+        raise InvalidInputError(
+            f"{source}: openssl cannot read {what}: {exc.message.split(': ', 1)[-1]}"
+        ) from None
+
+
+def _segments(printed: str, ders: list[bytes], source: str) -> list[str]:
+    """
+    Cut ``pkcs7 -print_certs -text`` output into each certificate's text.
+
+    Each text is followed by that certificate's PEM, searched for in order: no
+    value inside a certificate can hold the certificate's own encoding, so a
+    value that imitates openssl's lines cannot move a boundary.
+
+    Raises:
+        ParseError: openssl did not print every certificate it was given.
+    """
+    segments = []
+    position = 0
+    for number, der_bytes in enumerate(ders):
+        at = printed.find(pem.to_pem(der_bytes), position)
+        if at < 0:
+            raise ParseError(
+                f"{source}: openssl printed {number} of the {len(ders)} certificates it was given"
+            )
+        segments.append(printed[position:at])
+        position = at + len(pem.to_pem(der_bytes))
+    return segments
+
+
+def _parsed(item: Item, text: str, exact: der.Exact, source: str, index: int) -> ParsedCertificate:
+    try:
+        parsed = parse.parse_text(
+            text,
+            kind=item.kind,
+            source=source,
+            index=index,
+            names=(exact.issuer, exact.subject),
+            extensions=False,
+        )
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{source}: {_which(item.kind, index)}: {exc.message}") from None
+    if exact.serial is not None and _serial_number(parsed.serial or "") != exact.serial:
+        raise ParseError(
+            f"{source}: openssl printed serial {parsed.serial} for {_which(item.kind, index)}, "
+            f"whose serial is {exact.serial:x}"
+        )
+    try:
+        _apply_exact(parsed, exact)
+    except der.DERError as exc:
+        raise InvalidInputError(
+            f"{source}: {_which(item.kind, index)} has a malformed extension ({exc})"
+        ) from None
     parsed.der = item.der
     if item.kind == "certificate":
         parsed.sha256_fingerprint = fingerprint(item.der)
     return parsed
 
 
+def _apply_exact(parsed: ParsedCertificate, exact: der.Exact) -> None:
+    """Names, extensions and CSR attributes, from the DER (the text's may be ambiguous)."""
+    from flow_ssl.core.models import SubjectAltNames
+
+    san = der.find(exact, oids.SUBJECT_ALT_NAME)
+    parsed.subject_alt_names = der.subject_alt_names(san.value) if san else SubjectAltNames()
+    constraints = der.find(exact, oids.BASIC_CONSTRAINTS)
+    parsed.basic_constraints = (
+        der.basic_constraints(constraints.value, critical=constraints.critical)
+        if constraints
+        else None
+    )
+    usage = der.find(exact, oids.KEY_USAGE)
+    parsed.key_usage = der.key_usage(usage.value) if usage else []
+    extended = der.find(exact, oids.EXTENDED_KEY_USAGE)
+    parsed.extended_key_usage = der.extended_key_usage(extended.value) if extended else []
+    ski = der.find(exact, oids.SUBJECT_KEY_ID)
+    parsed.subject_key_id = der.key_identifier(ski.value) if ski else None
+    aki = der.find(exact, oids.AUTHORITY_KEY_ID)
+    parsed.authority_key_id = der.authority_key_identifier(aki.value) if aki else None
+    if parsed.kind == "csr":
+        parsed.attributes = exact.attributes
+    parse.mark_self_signed(parsed)
+
+
+def _serial_number(text: str) -> int:
+    negative = text.startswith("-")
+    try:
+        value = int(text.removeprefix("-"), 16)
+    except ValueError:
+        return -1
+    return -value if negative else value
+
+
 def raw_text(path: Path) -> str:
-    """openssl's own ``-noout -text`` for every item in the file, unchanged."""
-    items, is_pem = split_file(path)
-    if len(items) == 1:
-        return runner.run(display_command(path, items[0].kind, der=not is_pem)).stdout
-    return runner.run(commands.build_storeutl_text(str(path))).stdout
+    """openssl's own ``-noout -text`` for every item in the file, unchanged, in file order."""
+    items, _ = split_file(path)
+    source = str(path)
+    _check_requests(items, source)
+    if len(items) > 1 and all(item.kind == "certificate" for item in items):
+        ders = [item.der for item in items]
+        command = commands.build_print_certificates(text_only=True)
+        return _run(command, der.pkcs7_of(ders), source, len(ders))
+    return "".join(
+        _run(commands.build_x509_text_stdin(), item.der, source, 1)
+        if item.kind == "certificate"
+        else _run(commands.build_req_text_stdin(), item.der, source, 0)
+        for item in items
+    )
+
+
+def _which(kind: Kind, index: int) -> str:
+    return f"item {index + 1} ({_noun(kind)})"
 
 
 def _noun(kind: Kind) -> str:
     return "certificate request" if kind == "csr" else "certificate"
 
 
-def read_bundle(path: Path, items: list[Item]) -> list[ParsedCertificate]:
-    """
-    Every certificate of a bundle with three openssl processes, whatever its size.
-
-    ``storeutl -text`` prints all of them at once but only in the legacy name form
-    (ambiguous commas, escaped UTF-8), so names come from a second pass
-    (``crl2pkcs7 | cms -print -nameopt``) that keeps file order.
-    """
-    if any(item.kind == "csr" for item in items) or not runner.find_openssl().supports("storeutl"):
-        return _read_one_by_one(path, items)
-    source = str(path)
-    try:
-        text = runner.run(commands.build_storeutl_text(source)).stdout
-        pkcs7 = runner.run(commands.build_crl2pkcs7(source)).data
-        printed = runner.run(commands.build_cms_print(), stdin=pkcs7).stdout
-    except OpenSSLFailedError as exc:
-        raise InvalidInputError(
-            f"{source}: openssl cannot read this bundle: {exc.message.split(': ', 1)[-1]}"
-        ) from None
-    blocks = _STORE_ITEM.split(text)[1:]
-    names = _cms_names(printed)
-    if not len(blocks) == len(names) == len(items):
-        raise ParseError(
-            f"{source}: found {len(items)} certificates but openssl printed "
-            f"{len(blocks)} (and {len(names)} names)"
-        )
-    parsed = []
-    for index, (block, pair, item) in enumerate(zip(blocks, names, items, strict=True)):
-        cert = parse.parse_text(block, kind="certificate", source=source, index=index, names=pair)
-        cert.sha256_fingerprint = fingerprint(item.der)
-        cert.der = item.der
-        parsed.append(cert)
-    return parsed
-
-
-_STORE_ITEM = re.compile(r"^\d+: Certificate\n", re.MULTILINE)
-_CMS_NAME = re.compile(r"^ {10}(issuer|subject): +(.*)$", re.MULTILINE)
-
-
-def _cms_names(printed: str) -> list[tuple[list[NameAttribute], list[NameAttribute]]]:
-    """(issuer, subject) of each certificate in ``cms -print`` output, in order."""
-    found = _CMS_NAME.findall(printed)
-    issuers = [parse.parse_rfc2253(value) for field, value in found if field == "issuer"]
-    subjects = [parse.parse_rfc2253(value) for field, value in found if field == "subject"]
-    return list(zip(issuers, subjects, strict=True)) if len(issuers) == len(subjects) else []
-
-
-def _read_one_by_one(path: Path, items: list[Item]) -> list[ParsedCertificate]:
-    """Old openssl (no storeutl) or CSRs in the file: one process an item."""
-    import tempfile
-
-    parsed: list[ParsedCertificate] = []
-    with tempfile.TemporaryDirectory(prefix="flow-ssl-") as folder:
-        for index, item in enumerate(items):
-            single = Path(folder) / f"{index}.der"
-            single.write_bytes(item.der)
-            command = commands.for_parsing(display_command(single, item.kind, der=True))
-            parsed.append(_run_one(command, item, str(path), index))
-    return parsed
-
-
-__all__ = ["is_encrypted_key", "read_file", "split_file", "to_pem"]
+__all__ = [
+    "Item",
+    "display_command",
+    "fingerprint",
+    "is_encrypted_key",
+    "raw_text",
+    "read_file",
+    "read_items",
+    "split_file",
+    "to_pem",
+]

@@ -1,8 +1,8 @@
 """
 Commands that read: certificates, requests, keys, bundles, chains and live servers.
 
-Pure builders. The line the vendor page shows (``x509 -noout -text``) is the
-one shown; the parser's pinned ``-nameopt`` is added only to what flow-ssl runs.
+Pure builders. The line the vendor page shows (``x509 -noout -text -in FILE``) is
+the one shown; flow-ssl itself gives openssl the DER it framed, on stdin (``reader``).
 """
 
 from __future__ import annotations
@@ -36,17 +36,45 @@ def build_req_text(path: str, *, der: bool = False) -> Command:
     return command(*args)
 
 
-# Added to the commands flow-ssl runs for parsing (never to the one shown): a pinned
-# name format, since the default changed in 3.2 (oneline -> unescaped utf8). RFC2253
-# escapes ',' '+' and friends with '\', and -esc_msb keeps UTF-8 raw; it lists the
-# name in reverse order, which the parser undoes.
-PARSE_NAMEOPT = ("-nameopt", "RFC2253,-esc_msb")
+def build_print_certificates(*, text_only: bool = False) -> Command:
+    """
+    ``openssl pkcs7 -inform DER -print_certs -text``: every certificate of a PKCS#7 on stdin.
+
+    The one printer of many certificates in one process that every supported
+    version has (1.1.1 and LibreSSL have no ``storeutl``; ``cms -nameopt`` needs 3.0).
+    Each certificate's text is followed by its PEM, which anchors it: a
+    certificate cannot hold its own encoding, so no value it holds can fake the
+    boundary. ``text_only`` drops the PEM (for ``inspect --raw``).
+    """
+    args = [
+        Arg((OPENSSL, "pkcs7"), "read a PKCS#7 bundle of certificates"),
+        Arg(("-inform", "DER"), "binary DER, on stdin"),
+        Arg(("-print_certs",), "print each certificate, in order"),
+        Arg(("-text",), "every field in words"),
+    ]
+    if text_only:
+        args.append(Arg(("-noout",), "without its PEM"))
+    return command(*args)
 
 
-def for_parsing(shown: Command) -> Command:
-    """The same command with a pinned, unambiguous name format."""
-    pinned = Arg(PARSE_NAMEOPT, "print names in one fixed, escaped format (for flow-ssl's parser)")
-    return Command(args=(*shown.args, pinned), prompts=shown.prompts, needs=shown.needs)
+def build_x509_text_stdin() -> Command:
+    """``openssl x509 -noout -text -inform DER``: one certificate's DER on stdin, in words."""
+    return command(
+        Arg((OPENSSL, "x509"), "read a certificate"),
+        Arg(("-noout",), "do not print it back as PEM"),
+        Arg(("-text",), "print every field in words"),
+        Arg(("-inform", "DER"), "binary DER, on stdin"),
+    )
+
+
+def build_req_text_stdin() -> Command:
+    """``openssl req -noout -text -inform DER``: one CSR's DER on stdin, in words."""
+    return command(
+        Arg((OPENSSL, "req"), "read a certificate signing request"),
+        Arg(("-noout",), "do not print it back as PEM"),
+        Arg(("-text",), "print every field in words"),
+        Arg(("-inform", "DER"), "binary DER, on stdin"),
+    )
 
 
 def build_pubkey_from_key(path: str, *, passin: str | None = None) -> Command:
@@ -102,21 +130,6 @@ def build_crl2pkcs7(path: str) -> Command:
         Arg(("-nocrl",), "no revocation list"),
         Arg(("-certfile", path), "every certificate of this file, in file order"),
         Arg(("-outform", "DER"), "as binary DER"),
-    )
-
-
-def build_cms_print() -> Command:
-    """
-    ``openssl cms -cmsout -print -noout -inform DER -nameopt ...`` reading stdin.
-
-    The one printer of many certificates that honours -nameopt: storeutl and
-    pkcs7 -print_certs always print names in the legacy, ambiguous form.
-    """
-    return command(
-        Arg((OPENSSL, "cms"), "read a CMS/PKCS#7 structure"),
-        Arg(("-cmsout", "-print", "-noout"), "print its fields, not its encoding"),
-        Arg(("-inform", "DER"), "binary DER on stdin"),
-        Arg(PARSE_NAMEOPT, "names in one fixed, escaped format"),
     )
 
 
