@@ -52,6 +52,7 @@ class IssuePlan:
     out: Path
     fullchain: Path
     use_subj: bool
+    existing_key: Path | None = None  # renew --same-key: certify this key again
 
     def steps(
         self,
@@ -83,6 +84,7 @@ class IssuePlan:
                     x509=True,
                     use_subj=self.use_subj,
                     signer=signer,
+                    key_file=self._key_file(),
                 )
             ]
         else:
@@ -97,6 +99,7 @@ class IssuePlan:
                     use_subj=self.use_subj,
                     config=signer.config,
                     extensions=False,
+                    key_file=self._key_file(),
                 ),
                 *signing_steps(
                     openssl,
@@ -109,7 +112,7 @@ class IssuePlan:
                     work=work,
                 ),
             ]
-        if not openssl.supports("private-keyout"):
+        if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(key, field="keyout"))
         if not reserved:
             steps.append(cafolder.serial_after(self.ca.folder, serial))
@@ -118,13 +121,15 @@ class IssuePlan:
         )
         return steps
 
+    def _key_file(self) -> str | None:
+        return str(self.existing_key) if self.existing_key else None
+
     def outputs(self) -> list[files.Output]:
-        """The key (secret), the certificate and the full chain."""
-        return [
-            files.Output(self.key_path, secret=True),
-            files.Output(self.out),
-            files.Output(self.fullchain),
-        ]
+        """The key (secret, unless an existing one is kept), the certificate, the full chain."""
+        made = [files.Output(self.out), files.Output(self.fullchain)]
+        if self.existing_key is None:
+            return [files.Output(self.key_path, secret=True), *made]
+        return made
 
 
 def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> Issued:
@@ -182,15 +187,18 @@ def _issue_once(
         cafolder.log_issued(plan.ca.folder, made[0], plan.out)
 
     with (
-        files.staged(outputs, kept, on_placed=log) as (key, out, fullchain),
+        files.staged(outputs, kept, on_placed=log) as staged,
         tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
     ):
+        *made_key, out, fullchain = staged
+        key = made_key[0] if made_key else plan.existing_key
+        assert key is not None  # noqa: S101 - a new key is staged, or an existing one kept
         steps = plan.steps(
             openssl, serial=serial, keyout=key, out=out, fullchain=fullchain, reserved=True,
             work=work,
         )  # fmt: skip
         perform(steps)
-        if short_key_file(key):
+        if made_key and short_key_file(key):
             raise _ShortKeyError
         cert, ready = read_back(fullchain, plan.ca, plan.request.names, key=key, shown_as=plan.out)
         findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]

@@ -61,6 +61,7 @@ class Plan:
     out_path: Path
     x509: bool
     use_subj: bool
+    existing_key: Path | None = None  # renew --same-key: certify this key again
 
     def command(
         self,
@@ -79,6 +80,7 @@ class Plan:
             x509=self.x509,
             use_subj=self.use_subj,
             config=scratch(REQUEST_CONFIG, work) if own else None,
+            key_file=str(self.existing_key) if self.existing_key else None,
         )
 
     def steps(
@@ -96,7 +98,7 @@ class Plan:
             text = request_config(self_signed=self.x509)
             steps += [own_config_note(openssl), WriteFile(scratch(REQUEST_CONFIG, work), text)]
         steps.append(self.command(openssl, keyout=keyout, out=out, work=work))
-        if not openssl.supports("private-keyout"):
+        if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(keyout, field="keyout"))
         return steps
 
@@ -107,7 +109,9 @@ class Plan:
         )
 
     def outputs(self) -> list[files.Output]:
-        """The key (secret) and the certificate or CSR."""
+        """The key (secret; unless an existing one is kept) and the certificate or CSR."""
+        if self.existing_key is not None:
+            return [files.Output(self.out_path)]
         return [files.Output(self.key_path, secret=True), files.Output(self.out_path)]
 
 
@@ -147,14 +151,17 @@ def execute(plan: Plan, *, force: bool, announce: Announce | None = None) -> Out
         announce(plan.steps(openssl))
     kept: list[tuple[Path, Path]] = []
     with (
-        files.staged(outputs, kept) as (staged_key, staged_out),
+        files.staged(outputs, kept) as staged,
         tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
     ):
+        *made_key, staged_out = staged
+        staged_key = made_key[0] if made_key else plan.existing_key
+        assert staged_key is not None  # noqa: S101 - a new key is staged, or an existing one kept
         steps = plan.steps(openssl, keyout=str(staged_key), out=str(staged_out), work=work)
         for _ in range(KEY_ATTEMPTS):
             perform(steps)
-            files.require_written([(staged_key, plan.key_path), (staged_out, plan.out_path)])
-            if not short_key_file(staged_key):
+            files.require_written([*zip(staged, (o.path for o in outputs), strict=True)])
+            if not made_key or not short_key_file(staged_key):
                 break
         else:
             raise short_key_error(openssl)

@@ -75,6 +75,7 @@ def _root(
 
 app.command(short_help="Make a key and a self-signed certificate.")(making.selfsigned)
 app.command(short_help="Make a key and a CSR for a CA.")(making.csr)
+app.command(short_help="Renew a certificate with its old names.")(making.renew)
 app.command(short_help="Show what certificates and CSRs hold.")(reading.inspect)
 app.command(short_help="Say whether a certificate set is ready to install.")(reading.check)
 app.command(short_help="Write the leaf and its chain as one file.")(reading.bundle)

@@ -208,7 +208,7 @@ def ca_sign(
     plan = ca_sign.plan_sign(
         authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
     )
-    _run_ca_plan(
+    run_ca_plan(
         plan,
         notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
         heading=f"sign {csr_file} with the CA in {folder}",
@@ -261,7 +261,7 @@ def ca_issue(
         fullchain=fullchain or default_chain,
         use_subj=subj,
     )
-    _run_ca_plan(
+    run_ca_plan(
         plan,
         notices=leaf.warnings(),
         heading=f"a key and certificate from the CA in {folder}",
@@ -272,7 +272,7 @@ def ca_issue(
     )
 
 
-def _run_ca_plan(
+def run_ca_plan(
     plan: SignPlan | IssuePlan,
     *,
     notices: list[Notice],

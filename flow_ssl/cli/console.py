@@ -63,7 +63,7 @@ def emit_json(data: object) -> None:
 
 def warning_lines(notices: Iterable[Notice], renamed: dict[str, str] | None = None) -> list[str]:
     """Each notice as ``--days: 900 is over 825: ...``."""
-    return [f"{flag_for(n.field, renamed)}: {n.message}" for n in notices]
+    return [f"{flag_for(n.field, renamed)}: {n.message}" if n.field else n.message for n in notices]
 
 
 def warn(message: str) -> None:

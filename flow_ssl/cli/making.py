@@ -1,5 +1,5 @@
 """
-``selfsigned`` and ``csr``: a key with a self-signed certificate, or with a request for a CA.
+``selfsigned``, ``csr`` and ``renew``: a key with a certificate, or with a request for a CA.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import typer
 
 from flow_ssl.cli import console
 from flow_ssl.cli.options import (
+    CaPassOpt,
     DaysOpt,
     ExplainFlag,
     ForceFlag,
@@ -27,6 +28,7 @@ from flow_ssl.cli.options import (
 from flow_ssl.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from flow_ssl.core.models import Notice
     from flow_ssl.generate import Plan
     from flow_ssl.openssl.commands.base import Shell
     from flow_ssl.openssl.script import Step
@@ -116,7 +118,6 @@ def _make(
     flags: RequestFlags, asked: _Asked, *, x509: bool, days: int | None, literal: bool
 ) -> None:
     from flow_ssl import generate
-    from flow_ssl.output import json_data, text
 
     if asked.explain and not asked.print_only:
         raise InvalidInputError("goes with --print", field="explain")
@@ -130,6 +131,14 @@ def _make(
         use_subj=asked.subj,
     )
     console.warn_all(request.warnings())
+    run_plan(plan, asked, warned=request.warnings())
+
+
+def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
+    """Print the plan (--print), or run it and report what was written."""
+    from flow_ssl import generate
+    from flow_ssl.output import json_data, text
+
     shell = asked.shell.shell
     if asked.print_only:
         _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json)
@@ -137,21 +146,25 @@ def _make(
     outcome = generate.execute(
         plan, force=asked.force, announce=None if asked.as_json else _announce
     )
+    x509 = plan.x509
     what = "certificate" if x509 else "csr"
     if asked.as_json:
+        key = {} if plan.existing_key else {"key": str(plan.key_path)}
         console.emit_json(
             json_data.made(
                 outcome.command,
                 subj=asked.subj,
-                files={"key": str(plan.key_path), what: str(plan.out_path)},
+                files={**key, what: str(plan.out_path)},
                 result=outcome.result,
                 found=outcome.findings,
-                warned=console.warning_lines(request.warnings()),
+                warned=console.warning_lines(warned),
                 backups={str(old): str(kept) for old, kept in outcome.backups},
             )
         )
         return
-    console.say(text.made_summary(plan.key_path, plan.out_path, x509=x509))
+    console.say(
+        text.made_summary(plan.key_path, plan.out_path, x509=x509, kept=bool(plan.existing_key))
+    )
     if outcome.backups:
         console.say(text.backups_text(outcome.backups))
     console.say(f"Read back with: {plan.readback().render()}")
@@ -187,3 +200,77 @@ def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> No
     console.say_script(script)
     console.say("# then reads the result back with:")
     console.say(f"# {readback.render(shell)}")
+
+
+def renew(
+    cert: Annotated[
+        Path, typer.Argument(metavar="CERT", help="The certificate to renew (it names the rest).")
+    ],
+    *,
+    key: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--key", metavar="FILE", help="Its key [default: CERT's name with .key]."),
+    ] = None,
+    csr: Annotated[
+        bool, typer.Option("--csr", help="Make a new key and CSR for the CA that issued it.")
+    ] = False,
+    ca_dir: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--ca-dir", metavar="DIR", help="Have this company CA issue it."),
+    ] = None,
+    ca_pass: CaPassOpt = None,
+    same_key: Annotated[
+        bool, typer.Option("--same-key", help="Keep the old key (default: a new one).")
+    ] = False,
+    days: DaysOpt = None,
+    keyout: KeyoutOpt = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", metavar="FILE", help="The new certificate or CSR [default: CERT]."),
+    ] = None,
+    subj: SubjFlag = False,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing --keyout/--out (kept as backups).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Renew a certificate: a new one with the old one's subject and names.
+
+    Self-signed stays self-signed; --csr makes a CSR for a public CA; --ca-dir has the
+    company CA issue it. The old files are replaced and kept as backups beside them.
+    """
+    from flow_ssl import files
+    from flow_ssl import renew as renewing
+    from flow_ssl.ca_issue import IssuePlan
+    from flow_ssl.cli.ca import run_ca_plan
+
+    asked = renewing.Asked(
+        cert=cert, key=key, csr=csr, ca_dir=ca_dir, ca_pass=ca_pass, same_key=same_key,
+        days=days, keyout=keyout, out=out, use_subj=subj,
+    )  # fmt: skip
+    renewal = renewing.plan_renewal(asked)
+    plan = renewal.plan
+    # The files being renewed are replaced (and kept as backups); any other needs --force.
+    explicit = [files.Output(path) for path in (keyout, out) if path is not None]
+    files.check_outputs(explicit, force=force)
+    warned = [*renewal.notices, *renewal.request.warnings()]
+    if isinstance(plan, IssuePlan):
+        run_ca_plan(
+            plan,
+            notices=warned,
+            heading=f"renew {cert} from the CA in {ca_dir}",
+            print_only=print_only,
+            shell=shell.shell,
+            force=True,
+            as_json=as_json,
+        )
+        return
+    console.warn_all(warned)
+    shown = _Asked(
+        keyout=plan.key_path, out=plan.out_path, subj=subj, print_only=print_only,
+        explain=False, shell=shell, force=True, as_json=as_json,
+    )  # fmt: skip
+    run_plan(plan, shown, warned=warned)

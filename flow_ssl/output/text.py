@@ -194,10 +194,14 @@ def certificate_list(certificates: Sequence[ParsedCertificate]) -> str:
     )
 
 
-def made_summary(key: Path, out: Path, *, x509: bool) -> str:
-    """What selfsigned / csr wrote, and what to do next."""
+def made_summary(key: Path, out: Path, *, x509: bool, kept: bool = False) -> str:
+    """What selfsigned / csr / renew wrote (``kept``: the key was kept), and what is next."""
     made = "certificate" if x509 else "certificate request"
-    lines = [f"Wrote {shown(key)} (private key, mode 0600) and {shown(out)} ({made})."]
+    lines = (
+        [f"Wrote {shown(out)} ({made}) for the key {shown(key)}, kept as it was."]
+        if kept
+        else [f"Wrote {shown(key)} (private key, mode 0600) and {shown(out)} ({made})."]
+    )
     if not x509:
         lines.append(f"Send {shown(out)} to your CA; keep {shown(key)} on the server only.")
     return "\n".join(lines)

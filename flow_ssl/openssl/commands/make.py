@@ -82,6 +82,7 @@ def build_req(
     config: str | None = None,
     signer: Signer | None = None,
     extensions: bool = True,
+    key_file: str | None = None,
 ) -> Command:
     """
     ``openssl req`` for a self-signed certificate (``x509``), a CSR, or with ``signer``
@@ -92,6 +93,7 @@ def build_req(
     ``config`` is flow-ssl's own ``-config`` (where -addext adds to the system
     config's extensions instead of replacing them); a CSR made only to be signed
     by ``x509 -req`` needs no ``extensions`` (it takes them from its -extfile).
+    ``key_file``: an existing key to certify again (``-key``), instead of a new one.
     """
     args: list[Arg] = [Arg((OPENSSL, "req"), "make a certificate request (or certificate)")]
     if x509:
@@ -103,8 +105,11 @@ def build_req(
     )
     if x509 and signer is None:
         args.append(Arg(("-days", str(request.days)), f"valid for {request.days} days from now"))
-    args += _newkey(request.key)
-    args.append(Arg(("-keyout", keyout), "write the private key here", (("keyout", keyout),)))
+    if key_file is None:
+        args += _newkey(request.key)
+        args.append(Arg(("-keyout", keyout), "write the private key here", (("keyout", keyout),)))
+    else:
+        args.append(Arg(("-key", key_file), "keep this private key", (("key", key_file),)))
     if signer is not None:
         args += signer_args(signer, section="server", days=request.days)
     out_what = "certificate" if x509 else "request (CSR) to send to the CA"

@@ -1,0 +1,245 @@
+"""
+``renew``: a new certificate (or CSR) with an old one's subject and names, nothing retyped.
+
+The old certificate is read like any other; its subject and every name (IPs
+included) become the request. A self-signed certificate stays self-signed; one a
+public CA issued becomes a new key and CSR for that CA (only it can issue it
+again); ``--ca-dir`` has the company CA issue it. The renewed files take the old
+names, and the old ones are kept as backups beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import ValidationError
+
+from flow_ssl import ca, generate, inputs
+from flow_ssl.ca_issue import IssuePlan
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.models import (
+    DEFAULT_DAYS,
+    KEY_NAMES,
+    CertRequest,
+    KeySpec,
+    Notice,
+    Subject,
+)
+from flow_ssl.core.names import classify
+from flow_ssl.openssl import reader, verify
+
+if TYPE_CHECKING:
+    from flow_ssl.core.models import ParsedCertificate
+
+Mode = Literal["selfsigned", "csr", "ca"]
+# Subject attribute types the request carries, as openssl names them.
+_FIELDS = {
+    "C": "country",
+    "ST": "state",
+    "L": "locality",
+    "O": "organization",
+    "OU": "organizational_unit",
+    "CN": "common_name",
+    "emailAddress": "email",
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the operator asked of the renewal."""
+
+    cert: Path
+    key: Path | None = None
+    csr: bool = False
+    ca_dir: Path | None = None
+    ca_pass: str | None = None
+    same_key: bool = False
+    days: int | None = None
+    keyout: Path | None = None
+    out: Path | None = None
+    use_subj: bool = False
+
+
+@dataclass
+class Renewal:
+    """The plan a renewal runs (the single commands' own), and what to tell the operator."""
+
+    mode: Mode
+    plan: generate.Plan | IssuePlan
+    old: ParsedCertificate
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def request(self) -> CertRequest:
+        """The request made from the old certificate."""
+        return self.plan.request
+
+
+def plan_renewal(asked: Asked) -> Renewal:
+    """
+    Read the old certificate and plan its renewal.
+
+    Raises:
+        InvalidInputError: not a certificate, names flow-ssl cannot take, a key that
+            is missing or not the certificate's, or an unusable CA folder.
+    """
+    found = reader.read_file(asked.cert)
+    old = found[0]
+    if old.kind != "certificate":
+        raise InvalidInputError(
+            f"{asked.cert} is a certificate request; renew takes the certificate"
+        )
+    notices: list[Notice] = []
+    mode = _mode(asked, old, notices)
+    key_path = _key_path(asked)
+    if asked.same_key:
+        _check_same_key(key_path, asked.cert)
+    request = _request(old, asked, mode, notices)
+    stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
+    keyout = asked.keyout or key_path
+    existing = key_path if asked.same_key else None
+    if mode == "csr" and existing is None and keyout.exists():
+        notices.append(
+            Notice(
+                "",
+                f"the new key replaces {keyout} (the old one is kept as a backup): the installed "
+                f"certificate matches only the old key until the CA's new one is installed",
+            )
+        )
+    if mode == "ca":
+        assert asked.ca_dir is not None  # noqa: S101 - mode ca comes from --ca-dir
+        authority = ca.open_ca(asked.ca_dir, passin=asked.ca_pass)
+        plan: generate.Plan | IssuePlan = IssuePlan(
+            ca=authority,
+            request=request,
+            key_path=keyout,
+            out=asked.out or asked.cert,
+            fullchain=Path(f"{stem}.fullchain.pem"),
+            use_subj=asked.use_subj,
+            existing_key=existing,
+        )
+    else:
+        default_out = asked.cert if mode == "selfsigned" else Path(f"{stem}.csr")
+        plan = generate.Plan(
+            request=request,
+            key_path=keyout,
+            out_path=asked.out or default_out,
+            x509=mode == "selfsigned",
+            use_subj=asked.use_subj,
+            existing_key=existing,
+        )
+    return Renewal(mode=mode, plan=plan, old=old, notices=notices)
+
+
+def _mode(asked: Asked, old: ParsedCertificate, notices: list[Notice]) -> Mode:
+    if asked.csr and asked.ca_dir is not None:
+        raise InvalidInputError("choose one: a CSR for a CA, or the company CA in --ca-dir")
+    if asked.ca_dir is not None:
+        return "ca"
+    if asked.csr:
+        return "csr"
+    if old.self_signed:
+        return "selfsigned"
+    issuer = ", ".join(f"{a.type}={a.value}" for a in old.issuer or []) or "its CA"
+    notices.append(
+        Notice(
+            "",
+            f"{asked.cert} was issued by {issuer}: only that CA can issue it again, so this "
+            "makes a new key and a CSR to send it (--ca-dir DIR if it is your company CA)",
+        )
+    )
+    return "csr"
+
+
+def _key_path(asked: Asked) -> Path:
+    """The key beside the certificate: --key, else the certificate's name with .key."""
+    if asked.key is not None:
+        return asked.key
+    stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
+    return Path(f"{stem}.key")
+
+
+def _check_same_key(key: Path, cert: Path) -> None:
+    if not key.is_file():
+        raise InvalidInputError(
+            f"{key} does not exist: give the certificate's key with --key", field="same_key"
+        )
+    text = key.read_text(encoding="ascii", errors="replace")
+    if reader.is_encrypted_key(text):
+        raise InvalidInputError(
+            f"{key} is passphrase-protected; a server key must not be (write an unencrypted "
+            "copy first: flow-ssl check prints the command)",
+            field="key",
+        )
+    if verify.key_matches_cert(key, cert).status != "pass":
+        raise InvalidInputError(f"{key} is not the key of {cert}", field="key", joiner=": ")
+
+
+def _request(
+    old: ParsedCertificate, asked: Asked, mode: Mode, notices: list[Notice]
+) -> CertRequest:
+    """The old subject and names as a request (days and key for the new certificate)."""
+    fields: dict[str, str] = {}
+    for attribute in old.subject:
+        name = _FIELDS.get(attribute.type)
+        if name is None or name in fields:
+            notices.append(
+                Notice(
+                    "", f"the old subject's {attribute.type}={attribute.value} is not carried over"
+                )
+            )
+            continue
+        fields[name] = attribute.value
+    san = old.subject_alt_names
+    names = [*san.dns, *san.ip]
+    cn = fields.get("common_name")
+    if cn is None or not _is_host(cn):
+        if not names:
+            raise InvalidInputError(f"{asked.cert} names no host: neither its CN nor its SAN")
+        if cn is not None:
+            notices.append(
+                Notice("", f"its CN {cn!r} is not a host name: the new CN is {names[0]}")
+            )
+        fields["common_name"] = names[0]
+    days = asked.days or (ca.LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
+    try:
+        request = CertRequest(
+            subject=Subject(**fields),
+            names=tuple(names),
+            key=_key_spec(old, asked, notices),
+            days=days,
+        )
+    except ValidationError as exc:
+        raise inputs.validation_error(exc) from None
+    return request
+
+
+def _is_host(text: str) -> bool:
+    try:
+        classify(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _key_spec(old: ParsedCertificate, asked: Asked, notices: list[Notice]) -> KeySpec:
+    """The old key's type, if flow-ssl makes it; else the default (said so)."""
+    key = old.public_key
+    name = f"rsa:{key.bits}" if key.algorithm == "rsa" else f"ec:{key.curve}"
+    if name in KEY_NAMES:
+        return KeySpec.model_validate({"name": name})
+    if asked.same_key:
+        raise InvalidInputError(
+            f"the old key is {key.algorithm} {key.curve or key.bits}: flow-ssl certifies RSA "
+            "2048+ and EC P-256/P-384 keys only; renew with a new key",
+            field="same_key",
+            joiner=": ",
+        )
+    notices.append(
+        Notice(
+            "", f"the old key is {key.algorithm} {key.curve or key.bits}: the new one is rsa:2048"
+        )
+    )
+    return KeySpec()
