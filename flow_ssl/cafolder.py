@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
+from flow_ssl.openssl.commands.config import SUBJECT_SECTION
 from flow_ssl.openssl.script import WriteFile, write_atomically
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 # The extensions each kind of certificate gets, and the questions asked when a
 # subject is answered at the prompts (the stock openssl.cnf's labels).
-CA_CONFIG = """\
+CA_CONFIG = f"""\
 # flow-ssl certificate authority. openssl reads this file with -config; each
 # section below is the complete set of extensions one kind of certificate gets.
 # Nothing a certificate request asks for is copied (-copy_extensions none).
@@ -41,19 +42,7 @@ CA_CONFIG = """\
 distinguished_name = subject
 string_mask        = utf8only
 
-[ subject ]
-countryName            = Country Name (2 letter code)
-countryName_min        = 2
-countryName_max        = 2
-stateOrProvinceName    = State or Province Name (full name)
-localityName           = Locality Name (eg, city)
-organizationName       = Organization Name (eg, company)
-organizationalUnitName = Organizational Unit Name (eg, section)
-commonName             = Common Name (e.g. server FQDN or YOUR name)
-commonName_max         = 64
-emailAddress           = Email Address
-emailAddress_max       = 64
-
+{SUBJECT_SECTION}
 # The root: signs issuing CAs (and, without one, servers directly).
 [ root_ca ]
 basicConstraints       = critical, CA:TRUE

@@ -12,6 +12,7 @@ import typer
 from flow_ssl.cli import console
 from flow_ssl.cli.options import (
     CaPassOpt,
+    CertOutOpt,
     ForceFlag,
     JsonFlag,
     KeyoutOpt,
@@ -20,6 +21,7 @@ from flow_ssl.cli.options import (
     ShellChoice,
     ShellOpt,
     SubjectFlags,
+    SubjFlag,
     request_from_flags,
     request_options,
     subject_options,
@@ -227,15 +229,9 @@ def ca_issue(
     folder: CaDirOpt,
     days: LeafDaysOpt = None,
     keyout: KeyoutOpt = None,
-    out: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--out", metavar="FILE", help="Certificate file [default: NAME.crt]."),
-    ] = None,
+    out: CertOutOpt = None,
     fullchain: FullchainOpt = None,
-    subj: Annotated[
-        bool,
-        typer.Option("--subj", help="Give the subject with -subj instead of answering prompts."),
-    ] = False,
+    subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = ShellChoice.posix,

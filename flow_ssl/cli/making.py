@@ -13,6 +13,7 @@ import typer
 from flow_ssl.cli import console
 from flow_ssl.cli.options import (
     CaPassOpt,
+    CertOutOpt,
     DaysOpt,
     ExplainFlag,
     ForceFlag,
@@ -22,6 +23,7 @@ from flow_ssl.cli.options import (
     RequestFlags,
     ShellChoice,
     ShellOpt,
+    SubjFlag,
     request_from_flags,
     request_options,
 )
@@ -32,10 +34,6 @@ if TYPE_CHECKING:
     from flow_ssl.generate import Plan
     from flow_ssl.openssl.commands.base import Shell
     from flow_ssl.openssl.script import Step
-
-SubjFlag = Annotated[
-    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
-]
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,7 @@ def selfsigned(
     *,
     days: DaysOpt = None,
     keyout: KeyoutOpt = None,
-    out: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--out", metavar="FILE", help="Certificate file [default: NAME.crt]."),
-    ] = None,
+    out: CertOutOpt = None,
     subj: SubjFlag = False,
     literal: Annotated[
         bool,

@@ -94,6 +94,13 @@ KeyoutOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--keyout", metavar="FILE", help="Private key file [default: NAME.key]."),
 ]
+SubjFlag = Annotated[
+    bool, typer.Option("--subj", help="Give the subject with -subj instead of answering prompts.")
+]
+CertOutOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--out", metavar="FILE", help="Certificate file [default: NAME.crt]."),
+]
 CaPassOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
