@@ -45,6 +45,11 @@ _FAILURES = (
     ("packet length too long", "it does not speak TLS there"),
     ("unexpected eof", "it closed the connection during the TLS handshake"),
     ("alert handshake failure", "the TLS handshake failed (no shared protocol or cipher?)"),
+    # LibreSSL reads a plain-HTTP answer as a TLS alert record and says this.
+    (
+        "alert protocol version",
+        "it does not speak TLS there (plain HTTP?), or shares no TLS version with openssl",
+    ),
     ("alert", "the server refused the TLS handshake"),
 )
 

@@ -98,6 +98,9 @@ def build_req(
     args: list[Arg] = [Arg((OPENSSL, "req"), "make a certificate request (or certificate)")]
     if x509:
         args.append(Arg(("-x509",), "make a self-signed certificate instead of a request"))
+        if key_file is not None:
+            # LibreSSL's -x509 -key reads a request from stdin unless told -new.
+            args.append(Arg(("-new",), "from a new request for that key"))
     else:
         args.append(Arg(("-new",), "make a new certificate signing request (CSR)"))
     args.append(
