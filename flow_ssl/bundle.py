@@ -22,7 +22,7 @@ from flow_ssl.openssl import p12, reader, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
-from flow_ssl.readiness import certificates
+from flow_ssl.readiness import certificates, planned_reads, read_certificates
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate
@@ -49,6 +49,30 @@ def key_source(main: Read, key: Path | None) -> KeySource:
     raise InvalidInputError(
         f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12", field="key"
     )
+
+
+def planned(
+    cert: Path,
+    chain: tuple[Path, ...],
+    *,
+    target: Path,
+    p12: Path | None,
+    key: Path | None,
+    passout: str | None,
+    legacy: bool,
+    include_root: bool,
+) -> list[Step]:
+    """The steps ``bundle`` takes, for --print (a PKCS#12's are read to order them)."""
+    steps: list[Step] = [
+        *planned_reads((cert, *chain), passin=passout),
+        Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
+    ]
+    if p12 is None or passout is None:
+        return [*steps, Note(f"and writes them to {target} as PEM")]
+    main = read_certificates(cert, passin=passout)
+    ordered, _ = build_bundle(main, chain, include_root=include_root, passin=passout)
+    source = key_source(main, key)
+    return steps + p12_steps(ordered, key=source, out=p12, passout=passout, legacy=legacy)
 
 
 def build_bundle(
@@ -170,7 +194,7 @@ def write_p12(
         CheckFailedError: what openssl wrote is not the key and certificates meant.
     """
     if isinstance(key, Path):
-        _check_key(key)
+        _check_key(key, field=None if str(key) == bundle[0].source else "key")
     kept: list[tuple[Path, Path]] = []
     files.check_outputs([files.Output(out, secret=True)], force=force)
     with files.staged([files.Output(out, secret=True)], kept) as (staged,):
@@ -196,19 +220,19 @@ def write_p12(
     return kept
 
 
-def _check_key(key: Path) -> None:
+def _check_key(key: Path, *, field: str | None) -> None:
     try:
         text = key.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
-        raise InvalidInputError(f"{key} cannot be read: {exc.strerror}", field="key") from None
+        raise InvalidInputError(f"{key} cannot be read: {exc.strerror}", field=field) from None
     if reader.is_encrypted_key(text):
         raise InvalidInputError(
             f"{key} is passphrase-protected; write an unencrypted copy first (flow-ssl check "
             "prints the openssl command)",
-            field="key",
+            field=field,
         )
     if "PRIVATE KEY-----" not in text:
-        raise InvalidInputError(f"{key} is not a PEM private key", field="key")
+        raise InvalidInputError(f"{key} is not a PEM private key", field=field)
 
 
 def _certificates_inside(staged: Path, bundle: list[ParsedCertificate], passin: str) -> Finding:

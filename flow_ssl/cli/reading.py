@@ -38,6 +38,7 @@ PassInOpt = Annotated[
         help="A .pfx/.p12's passphrase: env:VARIABLE or file:PATH (none is tried first).",
     ),
 ]
+FindingsJson = Annotated[bool, typer.Option("--json", help="Machine-readable findings on stdout.")]
 RenewWithinOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -137,9 +138,7 @@ def check(
         bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
     ] = False,
     shell: ShellOpt = ShellChoice.posix,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
-    ] = False,
+    as_json: FindingsJson = False,
 ) -> None:
     """
     Is this key, certificate and chain ready to install? Why not?
@@ -152,10 +151,18 @@ def check(
     _check_hosts(hosts, min_days, renew_within)
     inputs.check_pass_source(passin, "pass")
     if print_only:
+        from flow_ssl.openssl.script import uses_folder
+
         steps = readiness.planned_check(
             cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
         )
-        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"check {cert}")
+        console.print_steps(
+            steps,
+            shell.shell,
+            as_json=as_json,
+            heading=f"check {cert}",
+            runnable=uses_folder(steps),
+        )
         return
     report = readiness.check(
         cert,
@@ -232,31 +239,16 @@ def bundle(
     """
     from flow_ssl import bundle as bundling
     from flow_ssl import files, inputs, readiness
-    from flow_ssl.openssl.script import Note
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
     inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
     if print_only:
-        steps = [
-            *readiness.planned_reads((cert, *chains), passin=passout),
-            Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
-        ]
-        if p12 is not None and passout is not None:
-            main = readiness.read_certificates(cert, passin=passout)
-            ordered, _ = bundling.build_bundle(
-                main, chains, include_root=include_root, passin=passout
-            )
-            steps += bundling.p12_steps(
-                ordered,
-                key=bundling.key_source(main, key),
-                out=p12,
-                passout=passout,
-                legacy=p12_legacy,
-            )
-        else:
-            steps.append(Note(f"and writes them to {target} as PEM"))
+        steps = bundling.planned(
+            cert, chains, target=target, p12=p12, key=key, passout=passout,
+            legacy=p12_legacy, include_root=include_root,
+        )  # fmt: skip
         console.print_steps(
             steps, shell.shell, as_json=as_json, heading=f"bundle {cert}", runnable=True
         )
@@ -333,9 +325,7 @@ def probe(
         bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
     ] = False,
     shell: ShellOpt = ShellChoice.posix,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
-    ] = False,
+    as_json: FindingsJson = False,
 ) -> None:
     """
     What does the live server send, and is it ready?
