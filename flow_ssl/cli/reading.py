@@ -85,8 +85,8 @@ def inspect(
             console.say(text.command_text(command, shell.shell, explain=explain))
             if explain:
                 console.say(
-                    "#  flow-ssl itself adds -nameopt RFC2253,-esc_msb when it parses, so names "
-                    "read the same on every openssl version"
+                    "#  flow-ssl itself reads names and extensions from the certificate's own "
+                    "bytes, so they read the same on every openssl version"
                 )
         return
     if raw:
