@@ -2,9 +2,12 @@
 ``bundle``: the one file a server installs, leaf first then each issuer, as PEM or PKCS#12.
 
 The order is found from the certificates themselves (issuer names and key ids),
-whatever order the files came in; the root is left out unless asked for. The
-PKCS#12 is made by openssl, then read back with openssl: every certificate and the
-key must be the ones meant, or nothing is written.
+whatever order the files came in and whatever their form (PEM, DER, PKCS#7,
+PKCS#12); the root is left out unless asked for. The PKCS#12 is made by openssl,
+then read back with openssl: every certificate and the key must be the ones
+meant, or nothing is written. Its key is the one given, else the one in the
+certificate's own file: a combined PEM is given to openssl as it is, a PKCS#12's
+key is written by openssl into the private staging folder, and removed with it.
 """
 
 from __future__ import annotations
@@ -15,27 +18,79 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl import p12, reader, runner, verify
 from flow_ssl.openssl.commands import pkcs12
-from flow_ssl.openssl.script import Note, Step, WriteFile, perform
-from flow_ssl.readiness import certificates
+from flow_ssl.openssl.commands.base import scratch
+from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
+from flow_ssl.readiness import certificates, planned_reads, read_certificates
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate
+    from flow_ssl.readiness import Read
+
+# Where a PKCS#12's key comes from: a PEM file holding it (--key, or a combined
+# certificate file), or the PKCS#12 the certificate came in.
+KeySource = Path | p12.Opened
+
+
+def key_source(main: Read, key: Path | None) -> KeySource:
+    """
+    The key to put in a PKCS#12: ``key``, else the one in the certificate's file.
+
+    Raises:
+        InvalidInputError: neither gives a key (about the field ``key``).
+    """
+    if key is not None:
+        return key
+    if main.loaded.keys:
+        return main.loaded.path
+    if main.loaded.opened is not None and main.loaded.opened.keys:
+        return main.loaded.opened
+    raise InvalidInputError(
+        f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12", field="key"
+    )
+
+
+def planned(
+    cert: Path,
+    chain: tuple[Path, ...],
+    *,
+    target: Path,
+    p12: Path | None,
+    key: Path | None,
+    passout: str | None,
+    legacy: bool,
+    include_root: bool,
+) -> list[Step]:
+    """The steps ``bundle`` takes, for --print (a PKCS#12's are read to order them)."""
+    steps: list[Step] = [
+        *planned_reads((cert, *chain), passin=passout),
+        Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
+    ]
+    if p12 is None or passout is None:
+        return [*steps, Note(f"and writes them to {target} as PEM")]
+    main = read_certificates(cert, passin=passout)
+    ordered, _ = build_bundle(main, chain, include_root=include_root, passin=passout)
+    source = key_source(main, key)
+    return steps + p12_steps(ordered, key=source, out=p12, passout=passout, legacy=legacy)
 
 
 def build_bundle(
-    cert: Path, chain: tuple[Path, ...], *, include_root: bool
+    main: Read, chain: tuple[Path, ...], *, include_root: bool, passin: str | None = None
 ) -> tuple[list[ParsedCertificate], list[ParsedCertificate]]:
     """
     Order leaf + issuers from any mix of files; returns (bundle, left out).
 
+    ``main`` is the certificate's file (its first certificate is the leaf); ``passin``
+    opens a chain file that is a PKCS#12.
+
     Raises:
         CheckFailedError: no given certificate issued the leaf.
     """
-    leaf = certificates(cert)[0]
+    leaf = main.certificates[0]
     pool: dict[str, ParsedCertificate] = {}
-    for candidate in [*certificates(cert)[1:], *(c for p in chain for c in certificates(p))]:
+    chained = (c for path in chain for c in certificates(path, passin=passin))
+    for candidate in [*main.certificates[1:], *chained]:
         if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
             pool.setdefault(candidate.sha256_fingerprint or "", candidate)
     ordered = [leaf]
@@ -71,21 +126,32 @@ def write_bundle(
 def p12_steps(
     bundle: list[ParsedCertificate],
     *,
-    key: Path,
+    key: KeySource,
     out: Path,
     passout: str,
     legacy: bool,
     folder: Path | None = None,
 ) -> list[Step]:
-    """The leaf and chain as PEM files, then ``openssl pkcs12 -export`` (in ``folder``)."""
+    """
+    The leaf and chain as PEM files (a PKCS#12's key too, in ``folder`` or the script's
+    scratch folder), then ``openssl pkcs12 -export``, the last step.
+    """
     leaf_file, chain_file = _inputs(folder or out.parent, out)
     steps: list[Step] = [WriteFile(str(leaf_file), reader.to_pem(bundle[0].der))]
     if len(bundle) > 1:
         steps.append(WriteFile(str(chain_file), "".join(reader.to_pem(c.der) for c in bundle[1:])))
+    key_file = _key_file(key, folder, out)
+    if isinstance(key, p12.Opened):
+        steps += [
+            pkcs12.build_p12_key_out(
+                key.source, passin=key.passin, legacy=key.legacy, out=key_file
+            ),
+            Chmod(key_file),
+        ]
     name = bundle[0].subject_value("CN") or out.stem
     steps.append(
         pkcs12.build_p12_export(
-            key=str(key),
+            key=key_file,
             leaf=str(leaf_file),
             chain=str(chain_file) if len(bundle) > 1 else None,
             name=name,
@@ -99,6 +165,13 @@ def p12_steps(
     return steps
 
 
+def _key_file(key: KeySource, folder: Path | None, out: Path) -> str:
+    """The key file ``pkcs12 -export`` reads: the PEM given, or a PKCS#12's key, written out."""
+    if isinstance(key, Path):
+        return str(key)
+    return str(folder / f"{out.name}.key.pem") if folder else scratch("key.pem")
+
+
 def _inputs(folder: Path, out: Path) -> tuple[Path, Path]:
     """The leaf and chain PEM files that ``openssl pkcs12`` reads, beside the output."""
     return folder / f"{out.name}.leaf.pem", folder / f"{out.name}.chain.pem"
@@ -107,7 +180,7 @@ def _inputs(folder: Path, out: Path) -> tuple[Path, Path]:
 def write_p12(
     bundle: list[ParsedCertificate],
     *,
-    key: Path,
+    key: KeySource,
     out: Path,
     passout: str,
     legacy: bool,
@@ -120,18 +193,22 @@ def write_p12(
         InvalidInputError: the key is missing, encrypted, or not the leaf's.
         CheckFailedError: what openssl wrote is not the key and certificates meant.
     """
-    _check_key(key)
+    if isinstance(key, Path):
+        _check_key(key, field=None if str(key) == bundle[0].source else "key")
     kept: list[tuple[Path, Path]] = []
     files.check_outputs([files.Output(out, secret=True)], force=force)
     with files.staged([files.Output(out, secret=True)], kept) as (staged,):
-        steps = p12_steps(
+        *prepare, export = p12_steps(
             bundle, key=key, out=staged, passout=passout, legacy=legacy, folder=staged.parent
         )
-        perform([step for step in steps if isinstance(step, WriteFile)])
+        perform(prepare)
         leaf_file, _ = _inputs(staged.parent, staged)
-        if verify.key_matches_cert(key, leaf_file).status != "pass":
-            raise InvalidInputError(f"{key} is not the key of {bundle[0].source}", field="key")
-        perform([step for step in steps if not isinstance(step, WriteFile)])
+        key_file = Path(_key_file(key, staged.parent, staged))
+        if verify.key_matches_cert(key_file, leaf_file).status != "pass":
+            if isinstance(key, Path):
+                raise InvalidInputError(f"{key} is not the key of {bundle[0].source}", field="key")
+            raise InvalidInputError(f"the key in {key.source} is not the key of its leaf")
+        perform([export])
         files.require_written([(staged, out)])
         refuse_failures(
             [
@@ -143,19 +220,19 @@ def write_p12(
     return kept
 
 
-def _check_key(key: Path) -> None:
+def _check_key(key: Path, *, field: str | None) -> None:
     try:
         text = key.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
-        raise InvalidInputError(f"{key} cannot be read: {exc.strerror}", field="key") from None
+        raise InvalidInputError(f"{key} cannot be read: {exc.strerror}", field=field) from None
     if reader.is_encrypted_key(text):
         raise InvalidInputError(
             f"{key} is passphrase-protected; write an unencrypted copy first (flow-ssl check "
             "prints the openssl command)",
-            field="key",
+            field=field,
         )
     if "PRIVATE KEY-----" not in text:
-        raise InvalidInputError(f"{key} is not a PEM private key", field="key")
+        raise InvalidInputError(f"{key} is not a PEM private key", field=field)
 
 
 def _certificates_inside(staged: Path, bundle: list[ParsedCertificate], passin: str) -> Finding:

@@ -1,30 +1,42 @@
 """
 Is a key + certificate + chain ready to install, and the one combined file it needs.
 
-openssl does the cryptography (pkey -pubout, x509 -pubkey, verify); flow-ssl
-decides, with the rules the admin console (Go) and browsers apply.
+Every form a CA sends is read (``reader.load``): PEM with text or the key between
+blocks, DER, PKCS#7 and PKCS#12, whose certificates (a set) are put in chain
+order; the key may come from the certificate's own file. openssl does the
+cryptography (pkey -pubout, x509 -pubkey, verify); flow-ssl decides, with the
+rules the admin console (Go) and browsers apply.
 """
 
 from __future__ import annotations
 
-import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl import keyfindings
 from flow_ssl.core import install_checks as checks
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script import Note, Step
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from flow_ssl.core.models import Finding, ParsedCertificate
+    from flow_ssl.openssl.pem import Framed
 
-_KEY_BLOCK = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")
+# What cert-readable says of each form (a PKCS#7 or PKCS#12 holds a set, not a chain).
+_FORMS = {
+    "pem": "",
+    "der": " (DER)",
+    "pkcs7": " (a PKCS#7: taken in chain order)",
+    "pkcs12": " (a PKCS#12: taken in chain order)",
+}
 # openssl verify errors (x509_vfy.h) that mean only "no trusted root": an issuer not found
 # (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
 _UNTRUSTED = {2, 18, 19, 20, 21}
@@ -44,17 +56,82 @@ class Report:
         return not failed(self.findings)
 
 
-def certificates(path: Path) -> list[ParsedCertificate]:
-    items = reader.read_file(path)
+@dataclass(frozen=True)
+class Read:
+    """One input file: what was loaded, and its certificates (a set's in chain order)."""
+
+    loaded: reader.Loaded
+    certificates: list[ParsedCertificate]
+
+
+def read_certificates(path: Path, *, passin: str | None = None) -> Read:
+    """
+    The certificates of a file in any form; a PKCS#7's or PKCS#12's leaf first.
+
+    Raises:
+        InvalidInputError: unreadable, a CSR, or a PKCS#12 passphrase missing or wrong.
+        OpenSSLTooOldError: this openssl cannot decrypt the PKCS#12.
+    """
+    loaded = reader.load(path, passin=passin)
+    items = reader.read_loaded(loaded)
     if any(item.kind != "certificate" for item in items):
         raise InvalidInputError(f"{path} holds a certificate request, not a certificate")
-    return items
+    return Read(loaded, items if loaded.ordered else in_chain_order(items))
+
+
+def certificates(path: Path, *, passin: str | None = None) -> list[ParsedCertificate]:
+    """The certificates of a file in any form (see ``read_certificates``)."""
+    return read_certificates(path, passin=passin).certificates
+
+
+def in_chain_order(certs: list[ParsedCertificate]) -> list[ParsedCertificate]:
+    """
+    A set of certificates as a chain: the leaf, each issuer in turn, then the rest as found.
+
+    The leaf is the first that issued none of the others and is no CA (else the first
+    that issued none): what a PKCS#7 or a PKCS#12 holds has no order of its own.
+    """
+    if not certs:
+        return certs
+
+    def issues_another(cert: ParsedCertificate) -> bool:
+        return any(other is not cert and cert.issued(other) for other in certs)
+
+    def is_ca(cert: ParsedCertificate) -> bool:
+        return bool(cert.basic_constraints and cert.basic_constraints.ca)
+
+    ends = [cert for cert in certs if not issues_another(cert)] or certs
+    ordered = [next((cert for cert in ends if not is_ca(cert)), ends[0])]
+    while not ordered[-1].self_signed:
+        parent = next(
+            (c for c in certs if c.issued(ordered[-1]) and all(c is not o for o in ordered)),
+            None,
+        )
+        if parent is None:
+            break
+        ordered.append(parent)
+    return ordered + [c for c in certs if all(c is not o for o in ordered)]
+
+
+class _PemFiles:
+    """The files openssl verify reads: PEM as given, other forms written out as PEM."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def of(self, read: Read) -> Path:
+        if read.loaded.form == "pem":
+            return read.loaded.path
+        target = self.folder / f"{len(list(self.folder.iterdir()))}-{read.loaded.path.name}.pem"
+        target.write_text("".join(reader.to_pem(c.der) for c in read.certificates), "ascii")
+        return target
 
 
 def check(
     cert: Path,
     *,
     key: Path | None = None,
+    passin: str | None = None,
     chain: tuple[Path, ...] = (),
     ca_file: Path | None = None,
     hosts: tuple[str, ...] = (),
@@ -68,25 +145,38 @@ def check(
     Run every readiness check over the set.
 
     ``served``: the certificates came from a live server (probe), so advice is about the
-    server's configuration, not about files to add.
+    server's configuration, not about files to add. The key is ``key``, else the one in
+    ``cert`` (a combined PEM, a PKCS#12); ``passin`` opens a PKCS#12 or an encrypted key.
 
     Raises:
-        InvalidInputError: a file is missing, unreadable or of the wrong kind.
+        InvalidInputError: a file is missing, unreadable or of the wrong kind, or a
+            passphrase is missing or wrong (about the field ``pass``).
+        OpenSSLTooOldError: this openssl cannot decrypt a PKCS#12 given.
     """
     now = now or datetime.now(timezone.utc)
-    in_cert_file = certificates(cert)
+    main = read_certificates(cert, passin=passin)
+    in_cert_file = main.certificates
     leaf = in_cert_file[0]
-    extra = [c for path in chain for c in certificates(path)]
-    roots = certificates(ca_file) if ca_file is not None else []
+    chains = [read_certificates(path, passin=passin) for path in chain]
+    extra = [c for read in chains for c in read.certificates]
+    trusted = read_certificates(ca_file, passin=passin) if ca_file is not None else None
+    roots = trusted.certificates if trusted else []
     sent = [*in_cert_file, *extra]
-    findings = [
-        finding("cert-readable", "pass", f"{label or cert}: {len(in_cert_file)} certificate(s)")
-    ]
+    readable = f"{label or cert}: {len(in_cert_file)} certificate(s){_FORMS[main.loaded.form]}"
+    findings = [finding("cert-readable", "pass", readable)]
     findings += checks.validity(leaf, now=now, min_days=min_days, renew_within=renew_within)
-    if key is not None:
-        findings += _key_findings(key, cert)
+    findings += keyfindings.key_findings(main.loaded, leaf, key=key, passin=passin)
     findings.append(checks.chain_order(sent))
-    findings += _trust_findings(sent, cert, chain, ca_file, roots, served=served)
+    with tempfile.TemporaryDirectory(prefix="flow-ssl-check-") as folder:
+        pems = _PemFiles(Path(folder))
+        findings += _trust_findings(
+            sent,
+            pems.of(main),
+            tuple(pems.of(read) for read in chains),
+            (ca_file, pems.of(trusted)) if ca_file is not None and trusted else None,
+            roots,
+            served=served,
+        )
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
         findings.append(
@@ -106,27 +196,6 @@ def check(
     return Report(findings=findings, certificates=in_cert_file)
 
 
-def _key_findings(key: Path, cert: Path) -> list[Finding]:
-    try:
-        text = key.read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read key {key}: {exc.strerror}") from None
-    if reader.is_encrypted_key(text):
-        return [
-            finding(
-                "key-unencrypted", "fail",
-                f"{key} is passphrase-protected; the console cannot use it. Decrypt it: "
-                f"openssl pkey -in {key} -out decrypted.key",
-            ),
-        ]  # fmt: skip
-    if not _KEY_BLOCK.search(text):
-        raise InvalidInputError(f"{key} is not a PEM private key")
-    return [
-        finding("key-unencrypted", "pass", "the key has no passphrase"),
-        verify.key_matches_cert(key, cert),
-    ]
-
-
 def _issuer_chain(sent: list[ParsedCertificate]) -> list[ParsedCertificate]:
     """The leaf, then each issuer found among the certificates sent, in issuing order."""
     chain = [sent[0]]
@@ -142,7 +211,7 @@ def _trust_findings(
     sent: list[ParsedCertificate],
     cert: Path,
     chain: tuple[Path, ...],
-    ca_file: Path | None,
+    ca: tuple[Path, Path] | None,
     roots: list[ParsedCertificate],
     *,
     served: bool,
@@ -150,12 +219,14 @@ def _trust_findings(
     """
     chain-complete and chain-verifies, honestly.
 
-    chain-verifies passes only when openssl verified the chain against ``ca_file`` or
-    the system's roots. A self-signed or private-CA certificate that neither trusts is a
-    warning with what to do, never a pass: clients refuse it until told to trust it.
+    chain-verifies passes only when openssl verified the chain against the roots given
+    (``ca``: the file named, and the PEM file openssl reads) or the system's. A
+    self-signed or private-CA certificate that neither trusts is a warning with what
+    to do, never a pass: clients refuse it until told to trust it.
     """
     leaf = sent[0]
-    where = f"the roots in {ca_file}" if ca_file else "the system's roots"
+    ca_file = ca[1] if ca else None
+    where = f"the roots in {ca[0]}" if ca else "the system's roots"
     if leaf.self_signed and any(r.sha256_fingerprint == leaf.sha256_fingerprint for r in roots):
         return [
             finding("chain-complete", "pass", "self-signed: complete by itself"),
@@ -226,40 +297,65 @@ def _issuer(cert: ParsedCertificate) -> str:
     return ", ".join(f"{a.type}={a.value}" for a in cert.issuer or []) or "(empty issuer)"
 
 
-def planned_reads(paths: tuple[Path, ...]) -> list[Step]:
-    """How each file is read (one certificate: the vendor page's command; a bundle: storeutl)."""
-    steps: list[Step] = [Note("read each file (flow-ssl adds -nameopt RFC2253,-esc_msb to parse)")]
+def planned_reads(paths: tuple[Path, ...], *, passin: str | None = None) -> list[Step]:
+    """How each file is read: the vendor page's command, or what shows every certificate."""
+    steps: list[Step] = [Note("read each file (flow-ssl reads names and extensions from its DER)")]
     for path in paths:
-        items, is_pem = reader.split_file(path)
-        if len(items) > 1:
+        framed = reader.frame_file(path)
+        if framed.form == "pem" and len(framed.items) > 1:
             steps.append(commands.build_storeutl_text(str(path)))
         else:
-            steps.append(reader.display_command(path, items[0].kind, der=not is_pem))
+            steps.append(reader.show_command(path, framed, passin=passin))
     return steps
 
 
+def _as_pem(path: Path, framed: Framed, passin: str | None, steps: list[Step]) -> str:
+    """The file as PEM for openssl verify: itself, or a copy in the script's scratch folder."""
+    if framed.form == "pem":
+        return str(path)
+    out = scratch(f"{len(steps)}.pem")
+    if framed.form == "pkcs12":
+        steps.append(p12_commands.build_p12_show(str(path), passin=passin, legacy=False, out=out))
+    elif framed.form == "pkcs7":
+        steps.append(commands.build_pkcs7_text(str(path), der=not framed.armored, out=out))
+    else:
+        steps.append(commands.build_x509_pem(str(path), out=out))
+    return out
+
+
 def planned_check(
-    cert: Path, *, key: Path | None, chain: tuple[Path, ...], ca_file: Path | None
+    cert: Path,
+    *,
+    key: Path | None,
+    chain: tuple[Path, ...],
+    ca_file: Path | None,
+    passin: str | None = None,
 ) -> list[Step]:
     """The openssl commands ``check`` runs, for --print (nothing is run to make them)."""
     files_read = (cert, *chain, *((ca_file,) if ca_file else ()))
-    steps = planned_reads(files_read)
-    if key is not None:
+    steps = planned_reads(files_read, passin=passin)
+    framed = reader.frame_file(cert)
+    leaf = _as_pem(cert, framed, passin, steps)
+    if not framed.ordered:
+        steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))
+    if key is not None or framed.keys:
         steps += [
             Note("does the key belong to the certificate? (the two must print the same)"),
-            commands.build_pubkey_from_key(str(key)),
-            commands.build_pubkey_from_cert(str(cert)),
+            commands.build_pubkey_from_key(str(key or cert), passin=passin),
+            commands.build_pubkey_from_cert(leaf),
         ]
+    elif framed.pkcs12 is not None:
+        export, public = p12_commands.build_p12_public_key(str(cert), passin=passin or "pass:")
+        steps.append(Note(f"the key inside, through a pipe: {export.render()} | {public.render()}"))
+    chain_files = tuple(_as_pem(path, reader.frame_file(path), passin, steps) for path in chain)
+    roots = _as_pem(ca_file, reader.frame_file(ca_file), passin, steps) if ca_file else None
     steps += [
         Note("does the chain reach a trusted root, for a TLS server?"),
-        commands.build_verify(
-            str(cert),
-            untrusted=(str(cert), *(str(p) for p in chain)),
-            ca_file=str(ca_file) if ca_file else None,
-        ),
+        commands.build_verify(leaf, untrusted=(leaf, *chain_files), ca_file=roots),
     ]
     if ca_file is None:
+        shown = cert if framed.form == "pem" else "its PEM copy"
         steps.append(
-            Note(f"a self-signed {cert} is verified against itself instead: -CAfile {cert}")
+            Note(f"a self-signed {cert} is verified against itself instead: -CAfile {shown}")
         )
     return steps

@@ -30,6 +30,15 @@ CaFileOpt = Annotated[
 MinDaysOpt = Annotated[
     int, typer.Option("--min-days", metavar="DAYS", help="Warn with fewer days left.")
 ]
+PassInOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--pass",
+        metavar="SRC",
+        help="A .pfx/.p12's passphrase: env:VARIABLE or file:PATH (none is tried first).",
+    ),
+]
+FindingsJson = Annotated[bool, typer.Option("--json", help="Machine-readable findings on stdout.")]
 RenewWithinOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -43,9 +52,13 @@ RenewWithinOpt = Annotated[
 def inspect(
     files: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE...", help="Certificates (PEM, DER, bundles) or CSRs."),
+        typer.Argument(
+            metavar="FILE...",
+            help="Certificates or CSRs: PEM, DER, PKCS#7 (.p7b) or PKCS#12 (.pfx, .p12).",
+        ),
     ],
     *,
+    passin: PassInOpt = None,
     raw: Annotated[bool, typer.Option("--raw", help="openssl's own text, unchanged.")] = False,
     print_only: Annotated[
         bool, typer.Option("--print", help="Show the openssl command; run nothing.")
@@ -61,25 +74,26 @@ def inspect(
 
     The vendor page's openssl x509 -noout -text, read into a short summary.
     """
+    from flow_ssl import inputs
     from flow_ssl.openssl import reader
     from flow_ssl.output import json_data, text
 
+    inputs.check_pass_source(passin, "pass")
     if print_only:
         for path in files:
-            items, is_pem = reader.split_file(path)
-            command = reader.display_command(path, items[0].kind, der=not is_pem)
+            command = reader.show_command(path, reader.frame_file(path), passin=passin)
             console.say(text.command_text(command, shell.shell, explain=explain))
             if explain:
                 console.say(
-                    "#  flow-ssl itself adds -nameopt RFC2253,-esc_msb when it parses, so names "
-                    "read the same on every openssl version"
+                    "#  flow-ssl itself reads names and extensions from the certificate's own "
+                    "bytes, so they read the same on every openssl version"
                 )
         return
     if raw:
         for path in files:
-            console.say(reader.raw_text(path), nl=False)
+            console.say(reader.raw_text(path, passin=passin), nl=False)
         return
-    per_file = [reader.read_file(path) for path in files]
+    per_file = [reader.read_file(path, passin=passin) for path in files]
     if as_json:
         console.emit_json([json_data.parsed(cert) for found in per_file for cert in found])
         return
@@ -99,13 +113,16 @@ def check(
     cert: Annotated[
         Path,
         typer.Option(
-            "--cert", metavar="FILE", help="The certificate (or combined file, leaf first)."
+            "--cert",
+            metavar="FILE",
+            help="The certificate, or a file with its chain and key: PEM, DER, .p7b, .pfx.",
         ),
     ],
     key: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--key", metavar="FILE", help="Its private key."),
+        typer.Option("--key", metavar="FILE", help="Its private key [default: the one in --cert]."),
     ] = None,
+    passin: PassInOpt = None,
     chain: Annotated[
         Optional[list[Path]],  # noqa: UP045
         typer.Option("--chain", metavar="FILE", help="Intermediate chain file (repeatable)."),
@@ -121,26 +138,36 @@ def check(
         bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
     ] = False,
     shell: ShellOpt = ShellChoice.posix,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
-    ] = False,
+    as_json: FindingsJson = False,
 ) -> None:
     """
     Is this key, certificate and chain ready to install? Why not?
 
     Exit 1 when a check fails; each line says what to fix.
     """
-    from flow_ssl import readiness
+    from flow_ssl import inputs, readiness
 
     hosts = tuple(host or ())
     _check_hosts(hosts, min_days, renew_within)
+    inputs.check_pass_source(passin, "pass")
     if print_only:
-        steps = readiness.planned_check(cert, key=key, chain=tuple(chain or ()), ca_file=ca_file)
-        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"check {cert}")
+        from flow_ssl.openssl.script import uses_folder
+
+        steps = readiness.planned_check(
+            cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
+        )
+        console.print_steps(
+            steps,
+            shell.shell,
+            as_json=as_json,
+            heading=f"check {cert}",
+            runnable=uses_folder(steps),
+        )
         return
     report = readiness.check(
         cert,
         key=key,
+        passin=passin,
         chain=tuple(chain or ()),
         ca_file=ca_file,
         hosts=hosts,
@@ -174,12 +201,18 @@ def bundle(
     ] = None,
     key: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option("--key", metavar="FILE", help="The private key (for --p12)."),
+        typer.Option(
+            "--key",
+            metavar="FILE",
+            help="The private key, for --p12 [default: the one in --cert, if any].",
+        ),
     ] = None,
     passout: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "--pass", metavar="SRC", help="The .p12 passphrase: env:VARIABLE or file:PATH."
+            "--pass",
+            metavar="SRC",
+            help="The .p12 passphrase, out and in: env:VARIABLE or file:PATH.",
         ),
     ] = None,
     p12_legacy: Annotated[
@@ -206,36 +239,34 @@ def bundle(
     """
     from flow_ssl import bundle as bundling
     from flow_ssl import files, inputs, readiness
-    from flow_ssl.openssl.script import Note
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
-    inputs.check_pass_source(passout, "pass", new=True)
+    inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
     if print_only:
-        steps = [
-            *readiness.planned_reads((cert, *chains)),
-            Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
-        ]
-        if p12 is not None and key is not None and passout is not None:
-            ordered, _ = bundling.build_bundle(cert, chains, include_root=include_root)
-            steps += bundling.p12_steps(
-                ordered, key=key, out=p12, passout=passout, legacy=p12_legacy
-            )
-        else:
-            steps.append(Note(f"and writes them to {target} as PEM"))
-        console.print_steps(steps, shell.shell, as_json=as_json, heading=f"bundle {cert}")
+        steps = bundling.planned(
+            cert, chains, target=target, p12=p12, key=key, passout=passout,
+            legacy=p12_legacy, include_root=include_root,
+        )  # fmt: skip
+        console.print_steps(
+            steps, shell.shell, as_json=as_json, heading=f"bundle {cert}", runnable=True
+        )
         return
     files.check_outputs([files.Output(target, secret=p12 is not None)], force=force)
-    ordered, left_out = bundling.build_bundle(cert, chains, include_root=include_root)
+    main = readiness.read_certificates(cert, passin=passout)
+    source = bundling.key_source(main, key) if p12 is not None else None
+    ordered, left_out = bundling.build_bundle(
+        main, chains, include_root=include_root, passin=passout
+    )
     if len(ordered) == 1 and not ordered[0].self_signed:
         console.warn(
             f"{text.name_text(ordered[0].issuer)} issued the leaf and is not among the "
             "certificates given: the file holds the leaf alone (add --chain unless it is a root)"
         )
-    if p12 is not None and key is not None and passout is not None:
+    if p12 is not None and source is not None and passout is not None:
         kept = bundling.write_p12(
-            ordered, key=key, out=p12, passout=passout, legacy=p12_legacy, force=force
+            ordered, key=source, out=p12, passout=passout, legacy=p12_legacy, force=force
         )
     else:
         kept = bundling.write_bundle(ordered, target, force=force)
@@ -252,17 +283,15 @@ def bundle(
 def _bundle_target(
     out: Path | None, p12: Path | None, key: Path | None, passout: str | None, legacy: bool
 ) -> Path:
-    """The one output asked for; --p12 needs --key and --pass."""
+    """The one output asked for; --p12 needs --pass (and a key: --key, or one in --cert)."""
     if (out is None) == (p12 is None):
         raise InvalidInputError("give one output: --out FILE (PEM) or --p12 FILE (PKCS#12)")
     if p12 is None:
-        for given, name in ((key, "key"), (passout, "pass"), (legacy or None, "p12_legacy")):
+        for given, name in ((key, "key"), (legacy or None, "p12_legacy")):
             if given is not None:
                 raise InvalidInputError("goes with --p12", field=name)
         assert out is not None  # noqa: S101 - one of the two is given
         return out
-    if key is None:
-        raise InvalidInputError("is needed with --p12: the private key to put in it", field="key")
     if passout is None:
         raise InvalidInputError(
             "is needed with --p12: its passphrase source (env:VARIABLE or file:PATH)",
@@ -296,9 +325,7 @@ def probe(
         bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
     ] = False,
     shell: ShellOpt = ShellChoice.posix,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Machine-readable findings on stdout.")
-    ] = False,
+    as_json: FindingsJson = False,
 ) -> None:
     """
     What does the live server send, and is it ready?

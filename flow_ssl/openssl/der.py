@@ -6,8 +6,9 @@ break, and an unknown extension's dump may hold line breaks, so no grammar can
 tell where one value ends in its text. These fields are read here, from the same
 DER bytes openssl was given; everything openssl prints before the first
 extension (version, serial, algorithms, validity, key) holds no raw value and is
-read from its text. Also the one writer: certificates wrapped in a PKCS#7 for
-``openssl pkcs7 -print_certs``. Pure; a strict reader of definite lengths only.
+read from its text. Also the certificates of a PKCS#7 (.p7b), and the one writer:
+certificates wrapped in a PKCS#7 for ``openssl pkcs7 -print_certs``. Pure; a
+strict reader of definite lengths only (a BER PKCS#7 is re-encoded by openssl first).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from flow_ssl.openssl import oids
 
 _SEQUENCE, _SET, _INTEGER, _BOOLEAN, _OID, _OCTETS, _BITS = 0x30, 0x31, 0x02, 0x01, 0x06, 0x04, 0x03
 # String tags openssl prints as text, and how many bytes make one character (a_strex.c).
+# ContentInfo types: PKCS#7 data and signedData (a .p7b).
+DATA_OID = bytes.fromhex("06092a864886f70d010701")
+SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
 _STRINGS = {0x0C: "utf-8", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
 _ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
 
@@ -327,20 +331,41 @@ def _encode(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(length))) + length + content
 
 
+def pkcs7_certificates(data: bytes) -> list[bytes]:
+    """
+    The certificates of a PKCS#7 (or CMS) signedData, each its own DER, in stored order.
+
+    Other certificate choices (attribute certificates) are not X.509 and are skipped.
+
+    Raises:
+        DERError: not DER signedData (BER's indefinite lengths included).
+    """
+    info = _children(data, _expect(_node(data, 0, len(data)), _SEQUENCE, "PKCS#7"))
+    if len(info) != 2 or data[info[0].start : info[0].end] != SIGNED_DATA_OID:
+        raise DERError("not PKCS#7 signed data")
+    inside = _children(data, _expect(info[1], 0xA0, "PKCS#7 content"))
+    if len(inside) != 1:
+        raise DERError("the PKCS#7 content holds no single SignedData")
+    fields = _children(data, _expect(inside[0], _SEQUENCE, "SignedData"))
+    if len(fields) < 4:
+        raise DERError("SignedData is too short")
+    held = next((f for f in fields[3:-1] if f.tag == 0xA0), None)  # [0] IMPLICIT certificates
+    found = _children(data, held) if held else []
+    return [bytes(data[c.start : c.end]) for c in found if c.tag == _SEQUENCE]
+
+
 def pkcs7_of(certificates: list[bytes]) -> bytes:
     """
     Certificates in a degenerate PKCS#7 SignedData (what crl2pkcs7 -nocrl makes).
 
     The certificates go in as given, in order, for ``openssl pkcs7 -print_certs``.
     """
-    signed_data_oid = bytes.fromhex("06092a864886f70d010702")
-    data_oid = bytes.fromhex("06092a864886f70d010701")
     signed = _encode(
         _SEQUENCE,
         _encode(_INTEGER, b"\x01")
         + _encode(_SET, b"")
-        + _encode(_SEQUENCE, data_oid)
+        + _encode(_SEQUENCE, DATA_OID)
         + _encode(0xA0, b"".join(certificates))
         + _encode(_SET, b""),
     )
-    return _encode(_SEQUENCE, signed_data_oid + _encode(0xA0, signed))
+    return _encode(_SEQUENCE, SIGNED_DATA_OID + _encode(0xA0, signed))

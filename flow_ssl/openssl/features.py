@@ -45,6 +45,12 @@ FEATURES: dict[str, Probe | Since] = {
     "x509 -ext": Probe("x509", "-ext"),
     "cms -nameopt": Probe("cms", "-nameopt"),
     "verify -verify_hostname": Probe("verify", "-verify_hostname"),
+    # OpenSSL 3 reads RC2-40 PKCS#12 files (the 1.1.1 and LibreSSL default) only with
+    # its legacy provider; 1.1.1 and LibreSSL read them as they are.
+    "pkcs12 -legacy": Probe("pkcs12", "-legacy"),
+    # A PKCS#12 integrity MAC of PBMAC1 (RFC 9579): 3.4 reads and writes it; older
+    # versions and LibreSSL report any passphrase as wrong.
+    "pkcs12 PBMAC1": Probe("pkcs12", "-pbmac1_pbkdf2", words="PKCS#12 files with a PBMAC1 MAC"),
     # `req -addext` replaces an extension the config's x509_extensions also sets.
     # OpenSSL 1.1.1 and LibreSSL add a second one instead (1.1.1's stock v3_ca plus
     # -addext basicConstraints gives two basicConstraints: Go and GnuTLS refuse it),

@@ -1,12 +1,14 @@
 """
-Framing: the certificates and CSRs in a file's bytes, found the way openssl finds them.
+Framing: the certificates, CSRs and keys in a file's bytes, found the way openssl finds them.
 
 PEM blocks are scanned line by line, once (linear time, no backtracking), as
 tolerant as openssl's own reader (pem_lib.c): a BEGIN or END line may end in
-blanks or CRLF, RFC 1421 headers are skipped, other blocks (keys, parameters)
-and text between blocks are ignored. A file with no PEM block is DER. What is
-found here is what openssl is then given to read, so every field of a report
-comes from these same bytes.
+blanks or CRLF, RFC 1421 headers are skipped, other blocks and text between
+blocks are ignored. Private keys are kept as found (check and bundle use them);
+a PKCS#7 block gives its certificates. A file with no PEM block is DER: a
+PKCS#12 (left whole for openssl, which holds its passphrase), a PKCS#7, or
+certificates and CSRs. What is found here is what openssl is then given to
+read, so every field of a report comes from these same bytes.
 """
 
 from __future__ import annotations
@@ -15,24 +17,32 @@ import base64
 import binascii
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl import der
+from flow_ssl.openssl import containers, der
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 Kind = Literal["certificate", "csr"]
+# How a file holds its certificates: PEM blocks, DER, a PKCS#7 (.p7b/.p7c, PEM or DER),
+# or a PKCS#12 (.pfx/.p12).
+Form = Literal["pem", "der", "pkcs7", "pkcs12"]
 
 # Larger than any real bundle (the public root store is about 200 KB); a bound on memory.
 MAX_BYTES = 32 * 1024 * 1024
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
+_PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
+_KEY_SUFFIX = b"PRIVATE KEY"
 # openssl strips every byte up to and including the space from the end of a line.
 _TRAILING_BLANKS = bytes(range(33))
 _BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
+# Bytes some tools leave after a DER file's one element (a newline, padding).
+_DER_PADDING = b"\r\n\t \0"
 
 
 @dataclass(frozen=True)
@@ -44,12 +54,42 @@ class Item:
 
 
 @dataclass(frozen=True)
+class KeyBlock:
+    """A private key's PEM block, as found (for openssl's stdin, never argv or a file)."""
+
+    text: bytes
+    encrypted: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class Framed:
+    """
+    What a file holds: its certificates and CSRs in file order, how it holds them, and
+    the private keys beside them (PEM) or the whole PKCS#12 (for openssl to open).
+    """
+
+    items: list[Item]
+    form: Form
+    keys: list[KeyBlock] = field(default_factory=list)
+    pkcs12: bytes | None = None
+    armored: bool = False  # PEM text (a PKCS#7 may be PEM or DER)
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the file order means something (PKCS#7 and PKCS#12 are sets)."""
+        return self.form in {"pem", "der"}
+
+
+@dataclass(frozen=True)
 class _Block:
-    """One PEM block: its label, the line it starts on, and its base64 body (None if broken)."""
+    """One PEM block: label, first line, base64 body (None if broken), byte span, headers."""
 
     label: bytes
     line: int
     body: bytes | None
+    span: tuple[int, int] = (0, 0)
+    encrypted: bool = False
 
 
 def read_input(path: Path) -> bytes:
@@ -93,33 +133,51 @@ def _blocks(data: bytes) -> list[_Block]:
     """Every PEM block, in order, in one pass over the lines."""
     found: list[_Block] = []
     label: bytes | None = None
-    start = 0
+    start = begin = offset = 0
     body: list[bytes] = []
-    in_headers = False
+    in_headers = encrypted = False
     for number, raw in enumerate(data.split(b"\n"), 1):
+        line_start, offset = offset, offset + len(raw) + 1
         line = raw.rstrip(_TRAILING_BLANKS)
         if line.startswith(_BEGIN) and line.endswith(_DASHES) and len(line) > 16:
             if label is not None:  # a BEGIN before the open block's END: that block is broken
                 found.append(_Block(label, start, None))
-            label, start, body, in_headers = line[11:-5], number, [], True
+            label, start, begin, body = line[11:-5], number, line_start, []
+            in_headers, encrypted = True, False
             continue
         if label is None:
             continue
         if line.startswith(_END):
             ok = line == _END + label + _DASHES
-            found.append(_Block(label, start, b"".join(body) if ok else None))
+            span = (begin, min(offset, len(data)))
+            found.append(_Block(label, start, b"".join(body) if ok else None, span, encrypted))
             label = None
             continue
         if in_headers:
             in_headers = False
             if b":" in line:  # RFC 1421 headers (Proc-Type, DEK-Info) up to a blank line
                 in_headers = True
+                encrypted = encrypted or (line.startswith(b"Proc-Type:") and b"ENCRYPTED" in line)
                 continue
         if line:
             body.append(b"".join(line.split()))
     if label is not None:
         found.append(_Block(label, start, None))
     return found
+
+
+def _is_key(block: _Block) -> bool:
+    return block.label.endswith(_KEY_SUFFIX) and block.body is not None
+
+
+def _key(data: bytes, block: _Block) -> KeyBlock:
+    encrypted = block.encrypted or block.label.startswith(b"ENCRYPTED")
+    return KeyBlock(data[block.span[0] : block.span[1]], encrypted, block.line)
+
+
+def private_keys(data: bytes) -> list[KeyBlock]:
+    """The whole private key blocks in PEM text, in order (what openssl printed of a .pfx)."""
+    return [_key(data, block) for block in _blocks(data) if _is_key(block)]
 
 
 def _kind(label: bytes) -> Kind | None:
@@ -137,12 +195,33 @@ def split(data: bytes, source: str) -> tuple[list[Item], bool]:
     Raises:
         InvalidInputError: a broken certificate block, or neither certificate nor CSR.
     """
+    framed = frame(data, source)
+    return framed.items, framed.form == "pem"
+
+
+def frame(data: bytes, source: str, *, to_der: Callable[[bytes], bytes] | None = None) -> Framed:
+    """
+    Find what a file's bytes hold: certificates and CSRs, private keys, or a PKCS#12.
+
+    ``to_der`` re-encodes a PKCS#7 that is BER (indefinite lengths, as some tools write)
+    as DER; without it such a file is refused.
+
+    Raises:
+        InvalidInputError: a broken block, or no certificate, CSR or PKCS#12 at all.
+    """
+    blocks = _blocks(data)
+    if not blocks:
+        return _frame_der(data, source, to_der)
     items: list[Item] = []
+    keys: list[KeyBlock] = []
     labels: set[str] = set()
-    for block in _blocks(data):
+    wrapped = False
+    for block in blocks:
         kind = _kind(block.label)
         name = block.label.decode("ascii", errors="replace")
-        if kind is None:
+        if _is_key(block):
+            keys.append(_key(data, block))
+        if kind is None and block.label not in _PKCS7_LABELS:
             labels.add(name)
             continue
         if block.body is None:
@@ -150,23 +229,51 @@ def split(data: bytes, source: str) -> tuple[list[Item], bool]:
                 f"{source}: the {name} block at line {block.line} has no matching END line"
             )
         try:
-            der = base64.b64decode(block.body, validate=True)
+            content = base64.b64decode(block.body, validate=True)
         except binascii.Error:
             raise InvalidInputError(
                 f"{source}: the {name} block at line {block.line} is not valid base64"
             ) from None
+        if kind is None:
+            wrapped = True
+            where = f"{source}: the {name} block at line {block.line}"
+            items += _pkcs7_items(content, where, to_der)
+            continue
         # A TRUSTED CERTIFICATE carries openssl's trust settings after the certificate.
-        items.append(Item(kind, der[: _element_length(der) or len(der)]))
+        items.append(Item(kind, content[: _element_length(content) or len(content)]))
     if items:
-        return items, True
+        return Framed(items, "pkcs7" if wrapped else "pem", keys, armored=True)
     if labels:
         raise InvalidInputError(
             f"{source} holds {', '.join(sorted(labels))}, not a certificate or certificate request"
         )
-    length = _element_length(data)
-    if data[:1] == b"\x30" and length > 0:
-        whole = data[:length]
-        return [Item(der_kind(whole), whole)], False
+    raise InvalidInputError(f"{source} holds a PKCS#7 with no certificate in it")
+
+
+def _frame_der(data: bytes, source: str, to_der: Callable[[bytes], bytes] | None) -> Framed:
+    """A file with no PEM block: a PKCS#12, a PKCS#7, or DER certificates and CSRs."""
+    if containers.looks_like_pkcs12(data):
+        return Framed([], "pkcs12", pkcs12=data)
+    if containers.looks_like_pkcs7(data):
+        items = _pkcs7_items(data, source, to_der)
+        if not items:
+            raise InvalidInputError(f"{source} holds a PKCS#7 with no certificate in it")
+        return Framed(items, "pkcs7")
+    items = []
+    at, end = 0, len(data.rstrip(_DER_PADDING))
+    while at < end:  # one element, or several end to end
+        length = _element_length(data, at)
+        if data[at] != 0x30 or length == 0:
+            break
+        whole = data[at : at + length]
+        items.append(Item(der_kind(whole), whole))
+        at += length
+    if items and at >= end:
+        return Framed(items, "der")
+    if items:
+        raise InvalidInputError(
+            f"{source} has {end - at} bytes after its DER {_noun(items)} that are not a certificate"
+        )
     if data[:1] == b"\x30" and len(data) > 1 and data[1] in {0x81, 0x82, 0x83, 0x84}:
         raise InvalidInputError(f"{source} looks like DER but is truncated or damaged")
     raise InvalidInputError(
@@ -174,20 +281,40 @@ def split(data: bytes, source: str) -> tuple[list[Item], bool]:
     )
 
 
-def _element_length(der: bytes) -> int:
-    """Bytes taken by the DER element at the start of ``der`` (0 when it does not fit)."""
-    if len(der) < 2:
+def _noun(items: list[Item]) -> str:
+    if len(items) == 1:
+        return "certificate request" if items[0].kind == "csr" else "certificate"
+    return f"items ({len(items)})"
+
+
+def _pkcs7_items(content: bytes, where: str, to_der: Callable[[bytes], bytes] | None) -> list[Item]:
+    """The certificates of a PKCS#7 (re-encoded as DER by openssl first when it is BER)."""
+    try:
+        return [Item("certificate", cert) for cert in der.pkcs7_certificates(content)]
+    except der.DERError as exc:
+        problem = str(exc)
+    if to_der is not None:
+        try:
+            return [Item("certificate", cert) for cert in der.pkcs7_certificates(to_der(content))]
+        except der.DERError as exc:
+            problem = str(exc)
+    raise InvalidInputError(f"{where} is not a valid PKCS#7 ({problem})")
+
+
+def _element_length(data: bytes, at: int = 0) -> int:
+    """Bytes taken by the DER element at ``at`` (0 when it does not fit in ``data``)."""
+    if len(data) < at + 2:
         return 0
-    first = der[1]
+    first = data[at + 1]
     if first < 0x80:
         header, length = 2, first
     else:
         count = first & 0x7F
-        if count == 0 or count > 4 or len(der) < 2 + count:
+        if count == 0 or count > 4 or len(data) < at + 2 + count:
             return 0
-        header, length = 2 + count, int.from_bytes(der[2 : 2 + count], "big")
+        header, length = 2 + count, int.from_bytes(data[at + 2 : at + 2 + count], "big")
     total = header + length
-    return total if total <= len(der) else 0
+    return total if at + total <= len(data) else 0
 
 
 def der_kind(der_bytes: bytes) -> Kind:

@@ -1,6 +1,8 @@
 """
 Read certificates and CSRs from files: framed here, printed by openssl, parsed.
 
+Every form a CA sends is read the same way: PEM (junk and keys between blocks),
+DER, PKCS#7 (.p7b/.p7c, PEM or DER) and PKCS#12 (.pfx/.p12, opened by ``p12``).
 The file is framed once (``pem``); openssl is then given exactly those DER
 bytes on stdin, never the file, so the names, key and fingerprint of one report
 come from the same bytes. Every certificate of a file is printed by one
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, ParseError
-from flow_ssl.openssl import der, oids, parse, pem, runner
+from flow_ssl.openssl import der, oids, p12, parse, pem, runner
+from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
-from flow_ssl.openssl.pem import Item, Kind
+from flow_ssl.openssl.pem import Form, Framed, Item, KeyBlock, Kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +37,35 @@ _ENCRYPTED_KEY = re.compile(r"ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED")
 MAX_REQUESTS = 8
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """
+    One file read: its certificates and CSRs (file order), how it holds them, the
+    private keys beside them (PEM) and, for a PKCS#12, how openssl opened it.
+    """
+
+    path: Path
+    form: Form
+    items: list[Item]
+    keys: list[KeyBlock] = field(default_factory=list)
+    opened: p12.Opened | None = None
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the file order means something (PKCS#7 and PKCS#12 hold sets)."""
+        return self.form in {"pem", "der"}
+
+
+def frame_file(path: Path) -> Framed:
+    """
+    What a file holds, without opening a PKCS#12 (no passphrase needed).
+
+    Raises:
+        InvalidInputError: unreadable, not a regular file, or holding nothing flow-ssl reads.
+    """
+    return pem.frame(pem.read_input(path), str(path), to_der=_pkcs7_as_der)
+
+
 def split_file(path: Path) -> tuple[list[Item], bool]:
     """
     Find the certificates and CSRs in a file; returns them and whether it was PEM.
@@ -40,7 +73,36 @@ def split_file(path: Path) -> tuple[list[Item], bool]:
     Raises:
         InvalidInputError: unreadable, not a regular file, or holding neither.
     """
-    return pem.split(pem.read_input(path), str(path))
+    framed = frame_file(path)
+    return framed.items, framed.form == "pem"
+
+
+def load(path: Path, *, passin: str | None = None) -> Loaded:
+    """
+    Frame a file, opening a PKCS#12 with the empty passphrase, then ``passin``.
+
+    ``passin`` is a pass source (``env:VAR`` or ``file:PATH``) its caller has checked
+    (``inputs.check_pass_source``); only a PKCS#12 uses it.
+
+    Raises:
+        InvalidInputError: unreadable, holding nothing flow-ssl reads, or a PKCS#12
+            passphrase missing or wrong (about the field ``pass``).
+        OpenSSLTooOldError: this openssl cannot decrypt the PKCS#12 (says which can).
+    """
+    framed = frame_file(path)
+    if framed.pkcs12 is None:
+        return Loaded(path, framed.form, framed.items, framed.keys)
+    opened = p12.open_pkcs12(framed.pkcs12, str(path), passin=passin)
+    items = [Item("certificate", certificate) for certificate in opened.certificates]
+    return Loaded(path, "pkcs12", items, opened=opened)
+
+
+def _pkcs7_as_der(content: bytes) -> bytes:
+    """A PKCS#7 in BER (indefinite lengths), re-encoded as DER by openssl."""
+    try:
+        return runner.run(commands.build_pkcs7_der(), stdin=content).data
+    except OpenSSLFailedError as exc:
+        raise der.DERError(f"openssl cannot read it either: {exc.reason}") from None
 
 
 def is_encrypted_key(pem_text: str) -> bool:
@@ -65,16 +127,33 @@ def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
     return commands.build_x509_text(str(path), der=der)
 
 
-def read_file(path: Path) -> list[ParsedCertificate]:
+def show_command(path: Path, framed: Framed, *, passin: str | None = None) -> Command:
+    """The one openssl command that shows what a file of this form holds."""
+    if framed.form == "pkcs12":
+        return p12_commands.build_p12_show(str(path), passin=passin, legacy=False)
+    if framed.form == "pkcs7":
+        return commands.build_pkcs7_text(str(path), der=not framed.armored)
+    return display_command(path, framed.items[0].kind, der=framed.form == "der")
+
+
+def read_file(path: Path, *, passin: str | None = None) -> list[ParsedCertificate]:
     """
-    Parse every certificate or CSR in ``path``, in file order.
+    Parse every certificate or CSR in ``path``, in file order, whatever its form.
+
+    ``passin`` opens a PKCS#12 the empty passphrase does not (see ``load``).
 
     Raises:
-        InvalidInputError: not a certificate file, or openssl refuses its content.
+        InvalidInputError: not a certificate file, openssl refuses its content, or a
+            PKCS#12 passphrase is missing or wrong (about the field ``pass``).
+        OpenSSLTooOldError: this openssl cannot decrypt the PKCS#12.
         ParseError: openssl printed something other than what it was given.
     """
-    items, _ = split_file(path)
-    return read_items(items, str(path))
+    return read_loaded(load(path, passin=passin))
+
+
+def read_loaded(loaded: Loaded) -> list[ParsedCertificate]:
+    """Parse the certificates and CSRs of a file already loaded."""
+    return read_items(loaded.items, str(loaded.path))
 
 
 def read_items(items: list[Item], source: str) -> list[ParsedCertificate]:
@@ -257,9 +336,9 @@ def _serial_number(text: str) -> int:
     return -value if negative else value
 
 
-def raw_text(path: Path) -> str:
+def raw_text(path: Path, *, passin: str | None = None) -> str:
     """openssl's own ``-noout -text`` for every item in the file, unchanged, in file order."""
-    items, _ = split_file(path)
+    items = load(path, passin=passin).items
     source = str(path)
     _check_requests(items, source)
     if len(items) > 1 and all(item.kind == "certificate" for item in items):
@@ -284,12 +363,17 @@ def _noun(kind: Kind) -> str:
 
 __all__ = [
     "Item",
+    "Loaded",
     "display_command",
     "fingerprint",
+    "frame_file",
     "is_encrypted_key",
+    "load",
     "raw_text",
     "read_file",
     "read_items",
+    "read_loaded",
+    "show_command",
     "split_file",
     "to_pem",
 ]

@@ -64,3 +64,79 @@ def build_p12_public_key(path: str, *, passin: str) -> tuple[Command, Command]:
             Arg(("-pubout",), "and print only its public half"),
         ),
     )
+
+
+def _legacy(legacy: bool) -> list[Arg]:
+    if not legacy:
+        return []
+    return [Arg(("-legacy",), "with the legacy provider (RC2-40, the old default)")]
+
+
+def build_p12_read(*, passin: str, legacy: bool, keys: bool = False) -> Command:
+    """
+    ``openssl pkcs12 -info``: a PKCS#12 on stdin, its certificates (or ``keys``) as PEM.
+
+    ``-info`` names each bag on stderr, where no value the file holds is printed: the
+    count of what openssl found, to hold against what it printed on stdout (a friendly
+    name is printed raw, so it can imitate a PEM block). Keys come out unencrypted, so
+    they go to a pipe, never a file.
+    """
+    what = (
+        Arg(("-nocerts", "-nodes"), "print its private key, unencrypted (into a pipe)")
+        if keys
+        else Arg(("-nokeys",), "print its certificates only")
+    )
+    return command(
+        Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file, from stdin"),
+        Arg(("-passin", passin), "its passphrase, from this source"),
+        Arg(("-info",), "name each part on stderr (to count them)"),
+        what,
+        *_legacy(legacy),
+        needs=("pkcs12 -legacy",) if legacy else (),
+    )
+
+
+def build_p12_show(
+    path: str, *, passin: str | None, legacy: bool, out: str | None = None
+) -> Command:
+    """``openssl pkcs12 -in FILE -nokeys``: the certificates of a .pfx, as PEM (or into ``out``)."""
+    args = [
+        Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file"),
+        Arg(("-in", path), "this one"),
+    ]
+    if passin:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args += [Arg(("-nokeys",), "print its certificates only"), *_legacy(legacy)]
+    if out:
+        args.append(Arg(("-out", out), "as PEM, into this file"))
+    return command(*args, needs=("pkcs12 -legacy",) if legacy else ())
+
+
+def build_p12_key_out(path: str, *, passin: str, legacy: bool, out: str) -> Command:
+    """``openssl pkcs12 -nocerts -nodes -out KEY``: the key of a .pfx, unencrypted, into ``out``."""
+    return command(
+        Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file"),
+        Arg(("-in", path), "this one"),
+        Arg(("-passin", passin), "its passphrase, from this source"),
+        Arg(("-nocerts", "-nodes"), "its private key only, unencrypted"),
+        *_legacy(legacy),
+        Arg(("-out", out), "into this file (in a private folder)"),
+        needs=("pkcs12 -legacy",) if legacy else (),
+    )
+
+
+def build_p12_key_copy(
+    path: str, *, passin: str | None, legacy: bool, out: str
+) -> tuple[Command, Command]:
+    """``openssl pkcs12 -nocerts -nodes | openssl pkey -out KEY``: a .pfx key, unencrypted."""
+    args = [Arg((OPENSSL, "pkcs12"), "read a PKCS#12 file"), Arg(("-in", path), "this one")]
+    if passin:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args += [Arg(("-nocerts", "-nodes"), "its private key only, unencrypted"), *_legacy(legacy)]
+    return (
+        command(*args, needs=("pkcs12 -legacy",) if legacy else ()),
+        command(
+            Arg((OPENSSL, "pkey"), "read that key"),
+            Arg(("-out", out), "and write it alone, as PEM"),
+        ),
+    )

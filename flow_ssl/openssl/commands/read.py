@@ -173,3 +173,66 @@ def build_s_client(connect: str, *, servername: str | None) -> Command:
         args.append(Arg(("-servername", servername), "asking for this name (SNI)"))
     args.append(Arg(("-showcerts",), "print every certificate the server sends, in order"))
     return command(*args)
+
+
+def build_pkcs7_der() -> Command:
+    """``openssl pkcs7 -inform DER -outform DER``: a BER PKCS#7 on stdin, re-encoded as DER."""
+    return command(
+        Arg((OPENSSL, "pkcs7"), "read a PKCS#7 bundle of certificates"),
+        Arg(("-inform", "DER"), "binary (BER or DER), on stdin"),
+        Arg(("-outform", "DER"), "written back as DER"),
+    )
+
+
+def build_pkcs7_text(path: str, *, der: bool = False, out: str | None = None) -> Command:
+    """``openssl pkcs7 -print_certs -text -noout -in FILE``: every certificate of a .p7b."""
+    args = [
+        Arg((OPENSSL, "pkcs7"), "read a PKCS#7 (.p7b) bundle of certificates"),
+        Arg(("-in", path), "this one"),
+    ]
+    if der:
+        args.append(Arg(("-inform", "DER"), "the file is binary DER, not PEM"))
+    args.append(Arg(("-print_certs",), "print each certificate, in order"))
+    if out:
+        args.append(Arg(("-out", out), "as PEM, into this file"))
+    else:
+        args += [Arg(("-text",), "every field in words"), Arg(("-noout",), "without its PEM")]
+    return command(*args)
+
+
+def build_x509_pem(path: str, *, out: str) -> Command:
+    """``openssl x509 -inform DER -in FILE -out PEM``: a DER certificate as PEM."""
+    return command(
+        Arg((OPENSSL, "x509"), "read a certificate"),
+        Arg(("-inform", "DER"), "the file is binary DER"),
+        Arg(("-in", path), "this one"),
+        Arg(("-out", out), "as PEM, into this file"),
+    )
+
+
+def build_pubkey_of_key_stdin(*, passin: str | None) -> Command:
+    """``openssl pkey -pubout``: the public half of a private key given on stdin."""
+    return command(
+        Arg((OPENSSL, "pkey"), "read a private key, from stdin"),
+        Arg(("-pubout",), "print its public key"),
+        Arg(("-passin", passin or "pass:"), "its passphrase, from this source (none: empty)"),
+    )
+
+
+def build_pubkey_of_cert_stdin() -> Command:
+    """``openssl x509 -inform DER -pubkey -noout``: a certificate's public key, DER on stdin."""
+    return command(
+        Arg((OPENSSL, "x509"), "read a certificate"),
+        Arg(("-inform", "DER"), "binary DER, on stdin"),
+        Arg(("-pubkey",), "print its public key"),
+        Arg(("-noout",), "and nothing else"),
+    )
+
+
+def build_key_decrypted(path: str, *, out: str) -> Command:
+    """``openssl pkey -in KEY -out OUT``: an encrypted key, written unencrypted (asks first)."""
+    return command(
+        Arg((OPENSSL, "pkey"), "read a private key (openssl asks its passphrase)"),
+        Arg(("-in", path), "the first key in this file"),
+        Arg(("-out", out), "written without a passphrase"),
+    )

@@ -1,0 +1,119 @@
+"""
+key-unencrypted and key-matches-cert: the key given, or the one in the certificate's own file.
+
+The server's console needs the key as an unencrypted PEM file. A key that is
+passphrase-protected, or inside a PKCS#12, fails key-unencrypted with the exact
+openssl command that writes an unencrypted copy only its owner can read (0600,
+from a umask: ``pkey -out`` follows it on LibreSSL). Whether the key belongs to
+the leaf is asked of openssl with both on stdin; a key openssl decrypted is
+never written by flow-ssl.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.findings import finding
+from flow_ssl.openssl import keymatch, p12, pem
+from flow_ssl.openssl.commands import pkcs12
+from flow_ssl.openssl.commands import read as commands
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from flow_ssl.core.models import Finding, ParsedCertificate
+    from flow_ssl.openssl.reader import Loaded
+
+
+def key_findings(
+    loaded: Loaded, leaf: ParsedCertificate, *, key: Path | None, passin: str | None
+) -> list[Finding]:
+    """
+    The key's findings: ``key`` if given, else the key in the certificate's file, if any.
+
+    Raises:
+        InvalidInputError: ``key`` holds no PEM private key, or ``passin`` does not
+            decrypt the key (about the field ``pass``).
+    """
+    cert = loaded.path
+    if key is not None:
+        keys = pem.private_keys(pem.read_input(key))
+        if not keys:
+            raise InvalidInputError(f"{key} is not a PEM private key", field="key")
+        copy = key.with_name(f"{key.stem}.unencrypted.key")
+        return _pem_key(keys[0], key, leaf, cert, passin=passin, copy=copy)
+    if loaded.keys:
+        copy = cert.with_name(f"{cert.stem}.key")
+        return _pem_key(loaded.keys[0], cert, leaf, cert, passin=passin, copy=copy)
+    if loaded.opened is not None and loaded.opened.keys:
+        return _p12_key(loaded.opened, leaf, cert)
+    return []
+
+
+def _pem_key(
+    block: pem.KeyBlock,
+    where: Path,
+    leaf: ParsedCertificate,
+    cert: Path,
+    *,
+    passin: str | None,
+    copy: Path,
+) -> list[Finding]:
+    named = f"the key in {where}" if where == cert else f"the key {where}"
+    if not block.encrypted:
+        return [
+            finding("key-unencrypted", "pass", f"{named} has no passphrase"),
+            keymatch.key_matches(
+                block, leaf.der, passin=None, key_name=str(where), cert_name=str(cert)
+            ),
+        ]
+    line = commands.build_key_decrypted(str(where), out=str(copy)).render()
+    findings = [
+        finding(
+            "key-unencrypted",
+            "fail",
+            f"{named} is passphrase-protected; the console needs it unencrypted. Write a copy "
+            f"only you can read (openssl asks the passphrase): (umask 077 && {line})",
+        )
+    ]
+    if passin is None:
+        findings.append(
+            finding(
+                "key-matches-cert",
+                "warn",
+                "not checked: the key is passphrase-protected (--pass env:VARIABLE or "
+                "file:PATH lets openssl decrypt it to compare)",
+            )
+        )
+    else:
+        findings.append(
+            keymatch.key_matches(
+                block, leaf.der, passin=passin, key_name=str(where), cert_name=str(cert)
+            )
+        )
+    return findings
+
+
+def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Finding]:
+    keys = p12.private_keys(opened)
+    if not keys:
+        return []
+    export, write = pkcs12.build_p12_key_copy(
+        str(cert),
+        passin=opened.passin,
+        legacy=opened.legacy,
+        out=str(cert.with_name(f"{cert.stem}.key")),
+    )
+    line = f"{export.render()} | {write.render()}"
+    return [
+        finding(
+            "key-unencrypted",
+            "fail",
+            f"the key is inside the PKCS#12 {cert}; the console needs it as an unencrypted "
+            f"PEM file. Write one only you can read: (umask 077 && {line})",
+        ),
+        keymatch.key_matches(
+            keys[0], leaf.der, passin=None, key_name=str(cert), cert_name=str(cert)
+        ),
+    ]

@@ -1,0 +1,189 @@
+"""
+Opening a PKCS#12 (.pfx/.p12) with openssl: its certificates for every reader, its key
+for check and bundle.
+
+The passphrase reaches openssl only as a pass source (``-passin env:VAR`` or
+``file:PATH``), never argv; the empty passphrase is tried first (CA portals and
+Windows exports often use none). OpenSSL 3 decrypts RC2-40, the PKCS#12 default of
+1.1.1, LibreSSL and older Windows, only with its legacy provider: where the binary
+has ``pkcs12 -legacy`` it is asked again with it. The file goes to openssl on
+stdin and the key comes back on a pipe, so the decrypted key is never written.
+What openssl printed is held against what ``-info`` says it found: a friendly
+name is printed raw and could imitate a certificate or a key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, OpenSSLTooOldError
+from flow_ssl.openssl import features, pem, runner
+from flow_ssl.openssl.commands import pkcs12 as commands
+
+# The empty passphrase: no secret, so it may be a literal source.
+EMPTY = "pass:"
+_CERT_BAGS = re.compile(r"Certificate bag")
+_KEY_BAGS = re.compile(r"Shrouded Keybag|Key bag")
+
+Failure = Literal["passphrase", "legacy", "pbmac1", "source", "other"]
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A PKCS#12 openssl opened: its certificates (DER, bag order) and how it was opened."""
+
+    data: bytes = field(repr=False)
+    source: str
+    passin: str
+    legacy: bool
+    certificates: list[bytes]
+    keys: int = 0  # the key bags openssl found
+
+    @property
+    def protected(self) -> bool:
+        """Whether it needed a passphrase (the empty one did not open it)."""
+        return self.passin != EMPTY
+
+
+@dataclass(frozen=True)
+class _Failed:
+    kind: Failure
+    reason: str
+
+
+def _classify(output: str, binary: features.OpenSSL) -> Failure:
+    """What openssl's complaint means (the same words on every version, measured)."""
+    if "Mac verify error" in output:
+        unknown_mac = "PBMAC1" in output or "unknown digest algorithm" in output
+        return "pbmac1" if unknown_mac and not binary.supports("pkcs12 PBMAC1") else "passphrase"
+    if "Error getting passwords" in output:
+        return "source"
+    if ":unsupported:" in output or "unable to load provider legacy" in output:
+        return "legacy"
+    return "other"
+
+
+def _attempt(
+    data: bytes, passin: str, *, legacy: bool, keys: bool, binary: features.OpenSSL
+) -> runner.Result | _Failed:
+    command = commands.build_p12_read(passin=passin, legacy=legacy, keys=keys)
+    try:
+        return runner.run(command, stdin=data)
+    except OpenSSLFailedError as exc:
+        return _Failed(_classify(exc.output, binary), exc.reason)
+
+
+def _run(
+    data: bytes, passin: str, *, keys: bool, binary: features.OpenSSL
+) -> tuple[runner.Result | _Failed, bool]:
+    """One passphrase: as the file is, then with the legacy provider where that is the cure."""
+    outcome = _attempt(data, passin, legacy=False, keys=keys, binary=binary)
+    legacy = isinstance(outcome, _Failed) and outcome.kind == "legacy"
+    if legacy and binary.supports("pkcs12 -legacy"):
+        return _attempt(data, passin, legacy=True, keys=keys, binary=binary), True
+    return outcome, False
+
+
+def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
+    """
+    Open a PKCS#12 with the empty passphrase, then with ``passin``; read its certificates.
+
+    Raises:
+        InvalidInputError: a passphrase is needed or wrong (about the field ``pass``; the
+            source is named, its value never), or the file is not a PKCS#12 openssl reads.
+        OpenSSLTooOldError: this openssl cannot decrypt it (RC2-40 with no legacy
+            provider, a PBMAC1 MAC before 3.4); says which openssl can.
+    """
+    binary = runner.find_openssl()
+    attempts = [EMPTY, *([passin] if passin and passin != EMPTY else [])]
+    failed = _Failed("other", "")
+    for attempt in attempts:
+        outcome, legacy = _run(data, attempt, keys=False, binary=binary)
+        if not isinstance(outcome, _Failed):
+            found = _certificates(outcome, source)
+            keys = len(_KEY_BAGS.findall(outcome.stderr))
+            return Opened(data, source, attempt, legacy, found, keys)
+        failed = outcome
+        if outcome.kind in {"legacy", "pbmac1", "source"}:
+            break
+    raise _refusal(failed, source, passin, binary)
+
+
+def _refusal(
+    failed: _Failed, source: str, passin: str | None, binary: features.OpenSSL
+) -> InvalidInputError | OpenSSLTooOldError:
+    if failed.kind == "legacy":
+        cannot = "cannot load it" if binary.supports("pkcs12 -legacy") else "lacks it"
+        return OpenSSLTooOldError(
+            f"{source} is encrypted with RC2-40, the PKCS#12 default of OpenSSL 1.1.1, "
+            f"LibreSSL and older Windows; {binary.name} decrypts it only with its legacy "
+            f"provider, and {cannot}",
+            hint=f"OpenSSL 1.1.1 and LibreSSL read it as it is, {features.OPENSSL_ENV} can "
+            "point at one; or install OpenSSL 3's legacy provider",
+        )
+    if failed.kind == "pbmac1":
+        return OpenSSLTooOldError(
+            f"{source} is sealed with a PBMAC1 integrity check (OpenSSL 3.4 and later write "
+            f"it with -pbmac1_pbkdf2), which {binary.name} cannot verify: every passphrase "
+            "looks wrong to it",
+            hint=f"OpenSSL 3.4 and later read it, {features.OPENSSL_ENV} can point at one",
+        )
+    if failed.kind == "source":
+        return InvalidInputError(
+            f"openssl could not read a passphrase from {passin}", field="pass", joiner=": "
+        )
+    if failed.kind == "passphrase" and passin in {None, EMPTY}:
+        return InvalidInputError(
+            f"is needed: {source} is a PKCS#12 file protected by a passphrase (give its "
+            "source, env:VARIABLE or file:PATH)",
+            field="pass",
+        )
+    if failed.kind == "passphrase":
+        return InvalidInputError(
+            f"{passin} does not open {source}: the passphrase is wrong (openssl: {failed.reason})",
+            field="pass",
+            joiner=": ",
+        )
+    return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {failed.reason}")
+
+
+def _imitation(source: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{source}: openssl printed more than the PKCS#12 holds: a name inside it (a friendly "
+        "name?) imitates a PEM block; flow-ssl does not read such a file"
+    )
+
+
+def _certificates(result: runner.Result, source: str) -> list[bytes]:
+    """The certificates openssl printed: exactly as many as the bags it said it found."""
+    bags = len(_CERT_BAGS.findall(result.stderr))
+    if bags == 0:
+        raise InvalidInputError(f"{source} is a PKCS#12 with no certificate in it")
+    try:
+        framed = pem.frame(result.data, source)
+    except InvalidInputError:
+        raise _imitation(source) from None
+    kinds = {item.kind for item in framed.items}
+    if framed.keys or len(framed.items) != bags or kinds != {"certificate"}:
+        raise _imitation(source)
+    return [item.der for item in framed.items]
+
+
+def private_keys(opened: Opened) -> list[pem.KeyBlock]:
+    """
+    The keys inside, unencrypted, from openssl's stdout into memory (never a file).
+
+    Raises:
+        InvalidInputError: openssl printed more keys than the file holds (an imitation).
+        OpenSSLFailedError: openssl failed where it had just opened the same file.
+    """
+    binary = runner.find_openssl()
+    outcome = _attempt(opened.data, opened.passin, legacy=opened.legacy, keys=True, binary=binary)
+    if isinstance(outcome, _Failed):
+        raise InvalidInputError(f"{opened.source}: openssl cannot read its key: {outcome.reason}")
+    keys = pem.private_keys(outcome.data)
+    if len(keys) != len(_KEY_BAGS.findall(outcome.stderr)):
+        raise _imitation(opened.source)
+    return keys

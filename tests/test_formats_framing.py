@@ -1,0 +1,149 @@
+"""
+How a file's form is told and framed: PKCS#7 in every encoding, DER end to end, keys kept.
+
+Files come from openssl (crl2pkcs7), from cryptography (an independent PKCS#7
+writer) and by hand where a CA's odd file is needed (BER lengths, CMS labels).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.openssl import containers, pem, reader
+from tests.helpers import openssl, requires_openssl
+from tests.pki import Issued, make_ca, make_leaf, write
+from tests.test_formats_p12 import _indefinite
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> list[Issued]:
+    """leaf, intermediate, root (in that order); chain.pem holds them."""
+    root = make_ca("Framing Root")
+    inter = make_ca("Framing Issuing", root)
+    leaf = make_leaf(inter, ["framing.example.com"])
+    write(tmp_path, "chain.pem", leaf.pem(), inter.pem(), root.pem())
+    return [leaf, inter, root]
+
+
+def _fingerprints(result: Run) -> list[str]:
+    assert result.code == 0, result.err
+    return [item["sha256_fingerprint"] for item in json.loads(result.out)]
+
+
+@requires_openssl
+def test_a_ber_pkcs7_reads_like_its_der(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+) -> None:
+    """A BER .p7b (indefinite lengths) is re-encoded by openssl and read as its DER is."""
+    der = openssl("crl2pkcs7", "-nocrl", "-certfile", "chain.pem", "-outform", "DER", cwd=tmp_path)
+    ber = _indefinite(der, 4)
+    assert ber[:2] == b"\x30\x80"
+    assert ber.count(b"\x00\x00") >= 4
+    (tmp_path / "der.p7b").write_bytes(der)
+    (tmp_path / "ber.p7b").write_bytes(ber)
+    armoured = base64.encodebytes(ber).decode()
+    (tmp_path / "ber-pem.p7b").write_text(f"-----BEGIN PKCS7-----\n{armoured}-----END PKCS7-----\n")
+    expected = _fingerprints(cli("inspect", "der.p7b", "--json"))
+    assert len(expected) == len(chain)
+    assert _fingerprints(cli("inspect", "ber.p7b", "--json")) == expected
+    assert _fingerprints(cli("inspect", "ber-pem.p7b", "--json")) == expected
+
+
+@pytest.mark.parametrize("label", ["PKCS7", "PKCS #7 SIGNED DATA", "CMS"])
+def test_every_pkcs7_label_and_an_independent_writer(chain: list[Issued], label: str) -> None:
+    """cryptography's PKCS#7 (its own order), under each label openssl writes, frames whole."""
+    certs = [issued.cert for issued in chain]
+    body = pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+    armoured = base64.encodebytes(body).decode()
+    text = f"Some text first\n-----BEGIN {label}-----\n{armoured}-----END {label}-----\n"
+    framed = pem.frame(text.encode(), "p.p7b")
+    assert framed.form == "pkcs7"
+    assert not framed.ordered
+    found = [x509.load_der_x509_certificate(i.der) for i in framed.items]
+    assert sorted(c.serial_number for c in found) == sorted(c.serial_number for c in certs)
+    assert pem.frame(body, "p.p7b").items == framed.items
+
+
+@requires_openssl
+def test_a_set_in_another_order_is_checked_leaf_first(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+) -> None:
+    """A .p7b storing the root first (cryptography does) is checked and bundled leaf first."""
+    certs = [issued.cert for issued in chain]
+    body = pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+    stored = [x509.load_der_x509_certificate(i.der) for i in pem.frame(body, "p").items]
+    assert stored[0] != certs[0]
+    (tmp_path / "set.p7b").write_bytes(body)
+    (tmp_path / "root.pem").write_bytes(chain[2].pem())
+    result = cli("check", "--cert", "set.p7b", "--ca-file", "root.pem", "--json")
+    found = {f["check"]: f["status"] for f in json.loads(result.out)["findings"]}
+    assert found["chain-order"] == found["chain-verifies"] == "pass", result.out
+    assert cli("bundle", "--cert", "set.p7b", "--out", "full.pem").code == 0
+    written = x509.load_pem_x509_certificates((tmp_path / "full.pem").read_bytes())
+    assert written == certs[:2]
+
+
+def test_what_is_told_from_the_first_bytes(chain: list[Issued]) -> None:
+    """A certificate, a CSR and a PKCS#7 are no PKCS#12; a PKCS#7 is no certificate."""
+    cert = chain[0].cert.public_bytes(serialization.Encoding.DER)
+    signed = pkcs7.serialize_certificates([chain[0].cert], serialization.Encoding.DER)
+    assert not containers.looks_like_pkcs12(cert)
+    assert not containers.looks_like_pkcs7(cert)
+    assert containers.looks_like_pkcs7(signed)
+    assert not containers.looks_like_pkcs12(signed)
+    assert containers.looks_like_pkcs7(_indefinite(signed, 1))
+    assert not containers.looks_like_pkcs12(b"\x30")
+
+
+@requires_openssl
+def test_der_certificates_end_to_end_and_trailing_bytes(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+) -> None:
+    """DER certificates one after another are each read; a newline after is fine, junk is not."""
+    ders = [issued.cert.public_bytes(serialization.Encoding.DER) for issued in chain]
+    (tmp_path / "two.der").write_bytes(ders[0] + ders[1] + b"\r\n")
+    assert len(_fingerprints(cli("inspect", "two.der", "--json"))) == 2
+    (tmp_path / "junk.der").write_bytes(ders[0] + b"junk")
+    result = cli("inspect", "junk.der")
+    assert result.code == 2
+    assert "4 bytes after its DER certificate" in result.err
+
+
+def test_a_pkcs7_without_certificates_is_refused(tmp_path: Path, chain: list[Issued]) -> None:
+    """A PKCS#7 holding no certificate: exit 2 saying so (never an empty report)."""
+    empty = pkcs7.serialize_certificates([chain[0].cert], serialization.Encoding.DER)
+    # The same structure with its one certificate's tag changed to an attribute certificate's.
+    cert = chain[0].cert.public_bytes(serialization.Encoding.DER)
+    at = empty.index(cert)
+    hollow = empty[:at] + b"\xa1" + empty[at + 1 :]
+    path = tmp_path / "hollow.p7b"
+    path.write_bytes(hollow)
+    with pytest.raises(InvalidInputError, match="PKCS#7 with no certificate"):
+        reader.split_file(path)
+
+
+def test_keys_are_kept_with_their_encryption(chain: list[Issued]) -> None:
+    """Private key blocks beside certificates are found whole; encrypted ones are marked."""
+    plain = chain[0].key_pem()
+    encrypted = chain[1].key_pem(b"pw")
+    legacy = b"-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\n"
+    legacy += b"AAAA\n-----END EC PRIVATE KEY-----\n"
+    data = b"junk\n" + plain + chain[0].pem() + encrypted + legacy
+    framed = pem.frame(data, "mixed.pem")
+    assert [key.text for key in framed.keys] == [plain, encrypted, legacy]
+    assert [key.encrypted for key in framed.keys] == [False, True, True]
+    assert len(framed.items) == 1
