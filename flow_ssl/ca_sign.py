@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import cafolder, files
@@ -30,19 +31,20 @@ from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import SanEntry
 from flow_ssl.openssl import reader, runner, verify
-from flow_ssl.openssl.commands.base import WORK
+from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.read import build_req_verify
-from flow_ssl.openssl.script import Concat, Note, Step, perform, require_all
+from flow_ssl.openssl.pem import to_pem
+from flow_ssl.openssl.script import Concat, Note, Step, WriteFile, perform, require_all
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from flow_ssl.ca import Announce
     from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
 # Smallest keys a CA signs for a server: what browsers and Go still accept.
 MIN_RSA_BITS = 2048
+REQUEST_COPY = "request.csr"
+REQUEST_LABEL = "CERTIFICATE REQUEST"
 SERVER_CURVES = ("P-256", "P-384", "P-521")
 
 
@@ -57,6 +59,13 @@ class SignPlan:
     days: int
     out: Path
     fullchain: Path
+    # The CSR as PEM, when its file is not one PEM request (DER, say): openssl's
+    # req reads PEM only, so the steps write this copy to the scratch folder.
+    request_pem: str | None = None
+
+    def request_path(self, work: str = WORK) -> str:
+        """Where openssl reads the CSR: its own file, or the PEM copy in ``work``."""
+        return scratch(REQUEST_COPY, work) if self.request_pem else str(self.csr)
 
     def steps(
         self,
@@ -76,14 +85,17 @@ class SignPlan:
         ``reserved`` the serial before (as it does when it runs the steps itself).
         """
         out = out or self.out
+        csr = self.request_path(work)
         steps: list[Step] = []
+        if self.request_pem:
+            steps.append(WriteFile(csr, self.request_pem, "csr"))
         if check_signature:
             steps += [
                 Note(
                     "the request must be signed by its own key: look for 'verify OK' "
                     "(openssl before 3.4 exits 0 even on 'verify failure')"
                 ),
-                build_req_verify(str(self.csr)),
+                build_req_verify(csr),
             ]
         if not openssl.supports("-CA"):
             steps.append(no_req_ca_note(openssl))
@@ -95,7 +107,7 @@ class SignPlan:
         steps += signing_steps(
             openssl,
             self.ca.signer(serial),
-            csr=str(self.csr),
+            csr=csr,
             out=str(out),
             days=self.days,
             section="server",
@@ -127,7 +139,9 @@ def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> Si
     if items[0].kind != "csr":
         raise InvalidInputError(f"{csr} is a certificate, not a certificate request (CSR)")
     request = items[0]
-    if verify.csr_signature(csr).status == "fail":
+    framed, is_pem = reader.split_file(csr)
+    request_pem = None if is_pem and len(framed) == 1 else to_pem(request.der, REQUEST_LABEL)
+    if _signature_fails(csr, request_pem):
         raise InvalidInputError(
             f"{csr}: its signature does not verify; it was altered or damaged, so it is not signed",
             hint="ask for the CSR again, straight from the server that made it",
@@ -142,7 +156,18 @@ def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> Si
         days=days,
         out=out,
         fullchain=fullchain,
+        request_pem=request_pem,
     )
+
+
+def _signature_fails(csr: Path, request_pem: str | None) -> bool:
+    """``openssl req -verify`` on the CSR (on a PEM copy when its file is not one)."""
+    if request_pem is None:
+        return verify.csr_signature(csr).status == "fail"
+    with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
+        copy = Path(work) / REQUEST_COPY
+        copy.write_text(request_pem, encoding="ascii")
+        return verify.csr_signature(copy).status == "fail"
 
 
 def request_names(csr: Path, request: ParsedCertificate) -> tuple[SanEntry, ...]:
@@ -251,7 +276,7 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
                 request_checks.names_match(plan.names, cert),
                 request_checks.validity_matches(plan.days, cert),
                 request_checks.server_extensions(cert),
-                verify.csr_key_in_cert(plan.csr, out),
+                verify.csr_key_in_cert(Path(plan.request_path(work)), out),
                 serial_finding(serial, cert),
                 *ready,
             ]

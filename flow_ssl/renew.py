@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
-from flow_ssl import ca, generate, inputs
+from flow_ssl import ca, generate, inputs, readiness
 from flow_ssl.ca_issue import IssuePlan
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import (
@@ -51,6 +51,7 @@ class Asked:
     """What the operator asked of the renewal."""
 
     cert: Path
+    passin: str | None = None  # a PKCS#12's passphrase source
     key: Path | None = None
     csr: bool = False
     ca_dir: Path | None = None
@@ -85,19 +86,23 @@ def plan_renewal(asked: Asked) -> Renewal:
         InvalidInputError: not a certificate, names flow-ssl cannot take, a key that
             is missing or not the certificate's, or an unusable CA folder.
     """
-    found = reader.read_file(asked.cert)
-    old = found[0]
-    if old.kind != "certificate":
+    inputs.check_pass_source(asked.passin, "pass")
+    loaded = reader.load(asked.cert, passin=asked.passin)
+    if any(item.kind != "certificate" for item in loaded.items):
         raise InvalidInputError(
             f"{asked.cert} is a certificate request; renew takes the certificate"
         )
+    old = readiness.certificates(asked.cert, passin=asked.passin)[0]
     notices: list[Notice] = []
+    # A .pfx or .p7b is not replaced by a PEM certificate: that goes beside it as NAME.crt.
+    renewed_in_place = loaded.form in {"pem", "der"}
     mode = _mode(asked, old, notices)
     key_path = _key_path(asked)
     if asked.same_key:
         _check_same_key(key_path, asked.cert)
     request = _request(old, asked, mode, notices)
     stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
+    new_cert = asked.cert if renewed_in_place else Path(f"{stem}.crt")
     keyout = asked.keyout or key_path
     existing = key_path if asked.same_key else None
     if mode == "csr" and existing is None and keyout.exists():
@@ -115,13 +120,13 @@ def plan_renewal(asked: Asked) -> Renewal:
             ca=authority,
             request=request,
             key_path=keyout,
-            out=asked.out or asked.cert,
+            out=asked.out or new_cert,
             fullchain=Path(f"{stem}.fullchain.pem"),
             use_subj=asked.use_subj,
             existing_key=existing,
         )
     else:
-        default_out = asked.cert if mode == "selfsigned" else Path(f"{stem}.csr")
+        default_out = new_cert if mode == "selfsigned" else Path(f"{stem}.csr")
         plan = generate.Plan(
             request=request,
             key_path=keyout,

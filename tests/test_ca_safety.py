@@ -84,3 +84,26 @@ def test_a_manifest_passphrase_of_the_wrong_type_is_never_echoed(
         assert secret not in result.err + result.out
     assert json.loads(result.out)["error"]["exit_code"] == 2
     assert "ca" in listing(tmp_path)
+
+
+def test_a_der_csr_is_signed_and_its_script_runs(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path
+) -> None:
+    """ca sign of a DER CSR: signed with its names; --print | sh signs it the same way."""
+    from cryptography import x509
+
+    from tests.helpers import load_cert, openssl, run_sh
+
+    openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-keyout", "r.key", "-subj", f"/CN={HOST}", "-outform", "DER", "-out", "r.der",
+            cwd=tmp_path)  # fmt: skip
+    assert cli("ca", "sign", "r.der", "--dir", "ca").code == 0
+    signed = load_cert(tmp_path / "r.crt")
+    signed.verify_directly_issued_by(load_cert(ca / "ca.crt"))
+    names = signed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [HOST]
+    printed = cli("ca", "sign", "r.der", "--dir", "ca", "--out", "p.crt", "--fullchain", "p.pem",
+                  "--print")  # fmt: skip
+    assert printed.code == 0, printed.err
+    run_sh(printed.out, tmp_path)
+    load_cert(tmp_path / "p.crt").verify_directly_issued_by(load_cert(ca / "ca.crt"))

@@ -155,3 +155,19 @@ def test_renew_refuses_what_would_break_a_pair(
     assert result.code == 2, result.err
     assert words in result.err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_pfx_renews_beside_itself(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """renew of a .pfx (--pass): the new certificate and key go beside it; the .pfx stays."""
+    monkeypatch.setenv("PFX_PASS", "correct horse")
+    assert cli("selfsigned", *MADE).code == 0
+    assert cli("bundle", "--cert", f"{CN}.crt", "--key", f"{CN}.key", "--p12", "site.pfx",
+               "--pass", "env:PFX_PASS").code == 0  # fmt: skip
+    pfx = (tmp_path / "site.pfx").read_bytes()
+    result = cli("renew", "site.pfx", "--pass", "env:PFX_PASS", "--subj")
+    assert result.code == 0, result.err
+    assert (tmp_path / "site.pfx").read_bytes() == pfx
+    assert _names(load_cert(tmp_path / "site.crt")) == _names(load_cert(tmp_path / f"{CN}.crt"))
+    assert "correct horse" not in result.out + result.err

@@ -206,6 +206,12 @@ def renew(
         Optional[Path],  # noqa: UP045
         typer.Option("--key", metavar="FILE", help="Its key [default: CERT's name with .key]."),
     ] = None,
+    passin: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--pass", metavar="SRC", help="CERT's passphrase, if a .pfx: env:VAR or file:PATH."
+        ),
+    ] = None,
     csr: Annotated[
         bool, typer.Option("--csr", help="Make a new key and CSR for the CA that issued it.")
     ] = False,
@@ -243,8 +249,8 @@ def renew(
     from flow_ssl.cli.ca import run_ca_plan
 
     asked = renewing.Asked(
-        cert=cert, key=key, csr=csr, ca_dir=ca_dir, ca_pass=ca_pass, same_key=same_key,
-        days=days, keyout=keyout, out=out, use_subj=subj,
+        cert=cert, passin=passin, key=key, csr=csr, ca_dir=ca_dir, ca_pass=ca_pass,
+        same_key=same_key, days=days, keyout=keyout, out=out, use_subj=subj,
     )  # fmt: skip
     renewal = renewing.plan_renewal(asked)
     plan = renewal.plan
