@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.openssl import p12, reader, runner, verify
+from flow_ssl.openssl import p12, pem, reader, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
@@ -222,9 +222,9 @@ def write_p12(
 
 def _check_key(key: Path, *, field: str | None) -> None:
     try:
-        text = key.read_text(encoding="ascii", errors="replace")
-    except OSError as exc:
-        raise InvalidInputError(f"{key} cannot be read: {exc.strerror}", field=field) from None
+        text = pem.read_input(key, "a key file").decode("ascii", errors="replace")
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.message, field=field) from None
     if reader.is_encrypted_key(text):
         raise InvalidInputError(
             f"{key} is passphrase-protected; write an unencrypted copy first (flow-ssl check "

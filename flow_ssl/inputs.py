@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import DEFAULT_DAYS, KEY_NAMES, CertRequest, KeySpec, Subject
+from flow_ssl.openssl.pem import read_input
 
 # Model field -> how a TOML file (subject file, manifest) names it.
 FIELDS = {
@@ -58,13 +59,11 @@ def read_toml(path: Path, field: str) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path} does not exist", field=field) from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a folder, not a file", field=field) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path} cannot be read: {exc}", field=field) from None
+        return tomllib.loads(read_input(path, "a TOML file").decode("utf-8"))
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.message, field=field) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path} is not UTF-8 text: {exc}", field=field) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"{path} is not valid TOML: {exc}", field=field) from None
 

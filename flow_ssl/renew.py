@@ -28,7 +28,7 @@ from flow_ssl.core.models import (
     Subject,
 )
 from flow_ssl.core.names import classify
-from flow_ssl.openssl import reader, verify
+from flow_ssl.openssl import pem, reader, verify
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
@@ -171,7 +171,7 @@ def _check_same_key(key: Path, cert: Path) -> None:
         raise InvalidInputError(
             f"{key} does not exist: give the certificate's key with --key", field="same_key"
         )
-    text = key.read_text(encoding="ascii", errors="replace")
+    text = pem.read_input(key, "a key file").decode("ascii", errors="replace")
     if reader.is_encrypted_key(text):
         raise InvalidInputError(
             f"{key} is passphrase-protected; a server key must not be (write an unencrypted "

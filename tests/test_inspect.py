@@ -49,7 +49,7 @@ def test_rfc2253_unescaping_and_order() -> None:
 )
 def test_serials_in_every_form(line: str, serial: str) -> None:
     """Serials in decimal on one line or in bytes on the next come back as the same hex."""
-    assert parse._serial(line.split("\n"), 0) == serial
+    assert parse.serial_from(line.split("\n"), 0) == serial
 
 
 @requires_openssl

@@ -62,7 +62,7 @@ def test_every_version_reads_like_cryptography(version: Path) -> None:
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda p: p.name)
 def test_text_head_reads_like_cryptography(version: Path) -> None:
     """The text alone gives version, serial, algorithms, validity and key on every version."""
-    segments = reader._segments(
+    segments = reader.split_printed(
         _text(version, "certificates.txt"), [i.der for i in ITEMS], "fixtures"
     )
     for index, (segment, cert) in enumerate(zip(segments, CERTIFICATES, strict=True)):
@@ -81,7 +81,7 @@ def test_text_extensions_agree_except_where_ambiguous(version: Path) -> None:
     """Extensions read from text match the DER's, bigoid's included; the hostile one does not."""
     # The forged SAN reads as three names and a basicConstraints that is not there:
     # why names and extensions are read from the DER.
-    segments = reader._segments(
+    segments = reader.split_printed(
         _text(version, "certificates.txt"), [i.der for i in ITEMS], "fixtures"
     )
     for index, (segment, cert) in enumerate(zip(segments, CERTIFICATES, strict=True)):
@@ -156,8 +156,8 @@ def test_der_reader_refuses_what_is_not_der() -> None:
     """Truncated, indefinite-length or wrongly shaped DER is a DERError, not a crash."""
     good = ITEMS[1].der
     seq = b"\x30\x00"
-    tbs = der._encode(0x30, b"\x02\x01\x01" + seq * 5 + b"\xa3\x00")
-    empty_extensions = der._encode(0x30, tbs + seq + b"\x03\x01\x00")
+    tbs = der.encode(0x30, b"\x02\x01\x01" + seq * 5 + b"\xa3\x00")
+    empty_extensions = der.encode(0x30, tbs + seq + b"\x03\x01\x00")
     for bad in (good[:40], b"\x30\x80" + good[2:], b"\x31" + good[1:], b"\x30\x00",
                 empty_extensions):  # fmt: skip
         with pytest.raises(der.DERError):

@@ -323,7 +323,8 @@ def authority_key_identifier(value: bytes) -> str | None:
     return value[key_id.begin : key_id.end].hex() if key_id else None
 
 
-def _encode(tag: int, content: bytes) -> bytes:
+def encode(tag: int, content: bytes) -> bytes:
+    """One DER element: ``tag``, the definite length of ``content``, then ``content``."""
     size = len(content)
     if size < 0x80:
         return bytes((tag, size)) + content
@@ -360,12 +361,12 @@ def pkcs7_of(certificates: list[bytes]) -> bytes:
 
     The certificates go in as given, in order, for ``openssl pkcs7 -print_certs``.
     """
-    signed = _encode(
+    signed = encode(
         _SEQUENCE,
-        _encode(_INTEGER, b"\x01")
-        + _encode(_SET, b"")
-        + _encode(_SEQUENCE, DATA_OID)
-        + _encode(0xA0, b"".join(certificates))
-        + _encode(_SET, b""),
+        encode(_INTEGER, b"\x01")
+        + encode(_SET, b"")
+        + encode(_SEQUENCE, DATA_OID)
+        + encode(0xA0, b"".join(certificates))
+        + encode(_SET, b""),
     )
-    return _encode(_SEQUENCE, SIGNED_DATA_OID + _encode(0xA0, signed))
+    return encode(_SEQUENCE, SIGNED_DATA_OID + encode(0xA0, signed))

@@ -195,7 +195,7 @@ def _version(value: str) -> int | None:
         return int(token) if token.isdigit() else None
 
 
-def _serial(lines: list[str], at: int) -> str:
+def serial_from(lines: list[str], at: int) -> str:
     """
     The serial as lower-case hex in whole bytes (as ``x509 -serial``), however it was printed.
 
@@ -258,7 +258,7 @@ def _head_line(
     if label == "Version" and head.version is None:
         head.version = _version(value)
     elif label == "Serial Number" and head.serial is None:
-        head.serial = _serial(lines, number)
+        head.serial = serial_from(lines, number)
     elif label == "Signature Algorithm" and head.signature is None:
         head.signature = _signature_name(value)
     elif label in {"Issuer", "Subject"} and getattr(head, label.lower()) is None:

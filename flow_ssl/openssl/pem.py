@@ -92,12 +92,13 @@ class _Block:
     encrypted: bool = False
 
 
-def read_input(path: Path) -> bytes:
+def read_input(path: Path, what: str = "a certificate file") -> bytes:
     """
-    The bytes of a regular file, at most MAX_BYTES.
+    The bytes of a regular file (``what`` it should be), at most MAX_BYTES.
 
     Opened without blocking, then checked: a FIFO, a device (/dev/zero) or a
-    folder is refused before anything is read from it.
+    folder is refused before anything is read from it. Every file an operator
+    names is read through here.
 
     Raises:
         InvalidInputError: missing, not a regular file, too large, or unreadable.
@@ -107,18 +108,18 @@ def read_input(path: Path) -> bytes:
     except FileNotFoundError:
         raise InvalidInputError(f"{path} does not exist") from None
     except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a folder, not a certificate file") from None
+        raise InvalidInputError(f"{path} is a folder, not {what}") from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise InvalidInputError(f"{path} is a folder, not a certificate file")
+            raise InvalidInputError(f"{path} is a folder, not {what}")
         if not stat.S_ISREG(info.st_mode):
             raise InvalidInputError(f"{path} is not a regular file (a pipe or a device?)")
         if info.st_size > MAX_BYTES:
             raise InvalidInputError(
-                f"{path} is {info.st_size} bytes; a certificate file is at most {MAX_BYTES}"
+                f"{path} is {info.st_size} bytes; {what} is at most {MAX_BYTES}"
             )
         try:
             data = handle.read(MAX_BYTES + 1)

@@ -205,7 +205,7 @@ def parse_printed(
     if exact is None:
         exact = [_exact(item, source, index) for index, item in enumerate(items)]
     ders = [item.der for item in items if item.kind == "certificate"]
-    segments = iter(_segments(printed, ders, source))
+    segments = iter(split_printed(printed, ders, source))
     texts = iter(requests)
     return [
         _parsed(item, next(segments) if item.kind == "certificate" else next(texts), fields,
@@ -249,7 +249,7 @@ def _run(command: Command, stdin: bytes, source: str, certificates: int) -> str:
         ) from None
 
 
-def _segments(printed: str, ders: list[bytes], source: str) -> list[str]:
+def split_printed(printed: str, ders: list[bytes], source: str) -> list[str]:
     """
     Cut ``pkcs7 -print_certs -text`` output into each certificate's text.
 
