@@ -40,9 +40,13 @@ def dumps(data: object) -> str:
     parsed, harmless when the JSON lands on a terminal.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    if not any(map(_acts_on_terminals, text)):
-        return text
-    return "".join(_json_escape(c) if _acts_on_terminals(c) else c for c in text)
+    return "\n".join(map(_inert, text.split("\n")))
+
+
+def _inert(line: str) -> str:
+    if line.isprintable():  # the common case, decided in C
+        return line
+    return "".join(_json_escape(c) if _acts_on_terminals(c) else c for c in line)
 
 
 def _json_escape(char: str) -> str:

@@ -37,7 +37,7 @@ def _is_control(char: str) -> bool:
 def shown(value: object) -> str:
     """A value made safe for a terminal: its control characters written as escapes."""
     text = str(value)
-    if not any(map(_is_control, text)):
+    if text.isprintable():  # the common case, decided in C: no control character at all
         return text
     return "".join(_escape(char) if _is_control(char) else char for char in text)
 
@@ -50,9 +50,7 @@ def _escape(char: str) -> str:
 
 def terminal_safe(text: str) -> str:
     """A whole block for a terminal: every control character but the line breaks escaped."""
-    return "\n".join(
-        shown(line) if any(map(_is_control, line)) else line for line in text.split("\n")
-    )
+    return "\n".join(map(shown, text.split("\n")))
 
 
 def findings_table(findings: Iterable[Finding]) -> str:
