@@ -95,8 +95,8 @@ def test_a_der_csr_is_signed_and_its_script_runs(
     from tests.helpers import load_cert, openssl, run_sh
 
     openssl("req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-keyout", "r.key", "-subj", f"/CN={HOST}", "-outform", "DER", "-out", "r.der",
-            cwd=tmp_path)  # fmt: skip
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", "r.key", "-subj", f"/CN={HOST}",
+            "-outform", "DER", "-out", "r.der", cwd=tmp_path)  # fmt: skip
     assert cli("ca", "sign", "r.der", "--dir", "ca").code == 0
     signed = load_cert(tmp_path / "r.crt")
     signed.verify_directly_issued_by(load_cert(ca / "ca.crt"))
