@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import files, inputs, readiness
+from flow_ssl import inputs, readiness
 from flow_ssl.cafolder import Folder
 from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
 from flow_ssl.core.findings import finding
@@ -225,22 +225,6 @@ def open_ca(
     if cert.kind != "certificate" or not (cert.basic_constraints and cert.basic_constraints.ca):
         raise InvalidInputError(f"{folder.cert} is not a CA certificate")
     return CA(folder=folder, cert=cert, passin=passin)
-
-
-def refuse_own_files(ca: CA, outputs: list[files.Output]) -> None:
-    """
-    Never let an issued key or certificate replace one of the CA's own files.
-
-    Raises:
-        InvalidInputError: naming the output and the CA file it would replace.
-    """
-    own = {path.resolve() for path in ca.folder.own_files()}
-    for output in outputs:
-        if output.path.resolve() in own:
-            raise InvalidInputError(
-                f"{output.path} is the CA's own {output.path.name} in {ca.folder.path}; "
-                "write the certificate somewhere else"
-            )
 
 
 def check_days(days: int, issuer: CA | None) -> None:

@@ -18,7 +18,6 @@ from flow_ssl.ca import (
     check_days,
     no_req_ca_note,
     read_back,
-    refuse_own_files,
     reserved_note,
     serial_finding,
     signing_steps,
@@ -148,7 +147,6 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     check_days(plan.request.days, plan.ca)
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
-    refuse_own_files(plan.ca, outputs)
     ca = plan.ca
     openssl = runner.find_openssl()
     require_all(openssl, plan.steps(openssl, serial="01"))

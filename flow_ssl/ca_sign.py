@@ -20,7 +20,6 @@ from flow_ssl.ca import (
     check_days,
     no_req_ca_note,
     read_back,
-    refuse_own_files,
     reserved_note,
     serial_finding,
     signing_steps,
@@ -235,7 +234,6 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
     """
     outputs = plan.outputs()
     files.check_outputs(outputs, force=force)
-    refuse_own_files(plan.ca, outputs)
     ca = plan.ca
     kept: list[tuple[Path, Path]] = []
     openssl = runner.find_openssl()

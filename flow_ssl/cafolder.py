@@ -128,6 +128,13 @@ class Folder:
         return self.root if self.root.exists() else self.cert
 
 
+def is_ca_file(path: Path) -> bool:
+    """Whether ``path`` is one of a flow-ssl CA folder's own files (any CA's, not just one)."""
+    folder = Folder(path.parent)
+    looks_like_a_ca = folder.key.is_file() and folder.cert.is_file() and folder.serial.is_file()
+    return looks_like_a_ca and path.name in {own.name for own in folder.own_files()}
+
+
 def random_serial() -> str:
     """A positive 64-bit serial with its top bit set (fixed length), in hex."""
     return format_serial(secrets.randbits(63) | (1 << 63))
@@ -230,9 +237,16 @@ def locked(folder: Folder, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     Hold the folder's lock (an OS file lock, released even if the process dies).
 
     Raises:
-        InvalidInputError: another run held it for longer than ``timeout``.
+        InvalidInputError: another run held it for longer than ``timeout``, or the
+            folder will not let flow-ssl lock it (read-only, not ours).
     """
-    descriptor = os.open(folder.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        descriptor = os.open(folder.lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot lock the CA folder {folder.path}: {exc.strerror or exc}",
+            hint="a CA folder must be writable by whoever signs with it",
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         while not _try_lock(descriptor):

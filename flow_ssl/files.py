@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl.cafolder import is_ca_file
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
 
 if TYPE_CHECKING:
@@ -67,6 +68,11 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
             raise InvalidInputError(f"folder {path.parent} is not writable")
         if path.is_dir():
             raise InvalidInputError(f"{path} is a folder; give a file name")
+        if is_ca_file(path):
+            raise InvalidInputError(
+                f"{path} is a CA's own {path.name}; flow-ssl never writes over one "
+                "(even with --force): give another file name"
+            )
         if path.exists() and not path.is_file():
             raise InvalidInputError(
                 f"{path} is a device, FIFO or socket, not a file; flow-ssl replaces only files "

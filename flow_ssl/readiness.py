@@ -114,14 +114,17 @@ def in_chain_order(certs: list[ParsedCertificate]) -> list[ParsedCertificate]:
 
 
 class _PemFiles:
-    """The files openssl verify reads: PEM as given, other forms written out as PEM."""
+    """
+    The files openssl verify reads: the certificates flow-ssl framed, written out as PEM.
+
+    Never the operator's file itself, even a PEM one: openssl must judge the bytes
+    flow-ssl read (a block openssl would read differently cannot change the verdict).
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def of(self, read: Read) -> Path:
-        if read.loaded.form == "pem":
-            return read.loaded.path
         target = self.folder / f"{len(list(self.folder.iterdir()))}-{read.loaded.path.name}.pem"
         target.write_text("".join(reader.to_pem(c.der) for c in read.certificates), "ascii")
         return target

@@ -46,9 +46,13 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_ca(cn: str, parent: Issued | None = None) -> Issued:
-    """A root (no parent) or an intermediate CA."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def make_ca(cn: str, parent: Issued | None = None, *, rsa_bits: int | None = None) -> Issued:
+    """A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` is given."""
+    key: CertificateIssuerPrivateKeyTypes = (
+        rsa.generate_private_key(65537, rsa_bits)
+        if rsa_bits
+        else ec.generate_private_key(ec.SECP256R1())
+    )
     issuer = parent.cert.subject if parent else _name(cn)
     signer = parent.key if parent else key
     builder = (

@@ -41,8 +41,30 @@ def test_issue_never_writes_over_the_cas_own_files(
     result = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj", flag, str(ca / own),
                  "--force")  # fmt: skip
     assert result.code == 2, result.err
-    assert "the CA's own" in result.err
+    assert "a CA's own" in result.err
     assert _state(ca) == before
+
+
+def test_no_command_writes_over_any_cas_files(cli: Callable[..., Run], ca: Path) -> None:
+    """Another command's --out onto some CA folder's ca.crt, even with --force: exit 2."""
+    assert cli("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj").code == 0
+    before = _state(ca)
+    result = cli("bundle", "--cert", f"{HOST}.crt", "--out", str(ca / "ca.crt"), "--force")
+    assert result.code == 2, result.err
+    assert "a CA's own" in result.err
+    assert _state(ca) == before
+
+
+def test_a_folder_that_cannot_be_locked_is_bad_input(cli: Callable[..., Run], ca: Path) -> None:
+    """A CA folder flow-ssl cannot lock (here its lock is a folder): exit 2 naming it."""
+    (ca / ".lock").unlink(missing_ok=True)
+    (ca / ".lock").mkdir()
+    before = _state(ca)
+    result = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj")
+    assert result.code == 2, result.err
+    assert "cannot lock the CA folder" in result.err
+    assert _state(ca) == before
+    assert not Path(f"{HOST}.crt").exists()
 
 
 def test_a_failed_put_in_place_logs_nothing(

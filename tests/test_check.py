@@ -184,6 +184,30 @@ def test_warnings_exit_0(
     assert _findings(result)[check_id] == ["warn"]
 
 
+def test_a_weak_intermediate_key_fails(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """An RSA-1024 intermediate fails key-strength (browsers refuse it; openssl's level 1 not)."""
+    root = make_ca("Test Root CA")
+    weak = make_ca("Weak Issuing CA", root, rsa_bits=1024)
+    leaf = make_leaf(weak, HOSTS)
+    result = _check(cli, tmp_path, leaf, (root, weak))
+    assert result.code == 1, result.out
+    assert _findings(result)["key-strength"] == ["fail"]
+    assert "CN=Weak Issuing CA" in json.dumps(json.loads(result.out)["findings"])
+
+
+def test_verify_judges_the_certificates_flow_ssl_read(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A portal PEM with an empty unknown block after the chain is ready on every openssl."""
+    leaf = make_leaf(pki[1], HOSTS)
+    portal = write(tmp_path, "portal.pem", leaf.pem(), pki[1].pem(),
+                   b"-----BEGIN FOO-----\n-----END FOO-----\n")  # fmt: skip
+    root = write(tmp_path, "root.crt", pki[0].pem())
+    result = cli("check", "--cert", str(portal), "--ca-file", str(root), "--host", HOSTS[0],
+                 "--json")  # fmt: skip
+    assert _findings(result)["chain-verifies"] == ["pass"], result.out
+
+
 def test_self_signed_is_ready_but_never_called_trusted(cli: Callable[..., Run]) -> None:
     """A good self-signed certificate is complete by itself; untrusted until --ca-file names it."""
     assert cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256").code == 0

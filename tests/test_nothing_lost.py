@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,7 +163,25 @@ def test_a_bundle_onto_a_full_disk_keeps_the_old_file(
     assert "space" in result.err.lower()
     assert old.read_bytes() == b"old bundle\n"
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "full.pem", "more"]
-    assert not shutil.which("nonexistent-tool")
+
+
+def test_a_full_disk_at_the_last_file_is_exit_3(
+    cli: Callable[..., Run], tiny_disk: Path, tmp_path: Path
+) -> None:
+    """ca issue with room for the key and certificate, not the full chain: exit 3, nothing kept."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Disk Root", "--key", "ec:P-256").code == 0
+    serial = (tmp_path / "ca" / "serial").read_text()
+    (tiny_disk / "filler").unlink()
+    _fill(tiny_disk / "filler", leave=8192)  # two pages: the key and the certificate
+    outputs = [str(tiny_disk / n) for n in ("flow.key", "flow.crt", "flow-fullchain.pem")]
+    result = cli("ca", "issue", "--dir", "ca", "--cn", CN, "--subj", "--key", "ec:P-256",
+                 "--keyout", outputs[0], "--out", outputs[1],
+                 "--fullchain", outputs[2])  # fmt: skip
+    assert result.code == 3, result.err
+    assert "space" in result.err.lower()
+    assert listing(tiny_disk) == ["filler"]
+    assert not (tmp_path / "ca" / "issued.log").exists()
+    assert (tmp_path / "ca" / "serial").read_text() != serial  # spent, never reused
 
 
 def test_backup_names_never_collide(tmp_path: Path) -> None:

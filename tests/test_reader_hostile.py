@@ -218,12 +218,11 @@ def test_hostile_pem_is_refused_in_linear_time(tmp_path: Path, content: bytes) -
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
 def test_non_regular_files_are_refused(tmp_path: Path, kind: str) -> None:
-    """A FIFO or /dev/zero is refused with exit 2 at once, never read (no hang, no memory)."""
-    path = "/dev/zero"
+    """A FIFO, /dev/zero or a folder is refused with exit 2 at once, never read (no hang)."""
+    path = {"device": "/dev/zero", "folder": str(tmp_path)}.get(kind, str(tmp_path / "pipe"))
     if kind == "fifo":
-        path = str(tmp_path / "pipe")
         os.mkfifo(path)
     done = subprocess.run(
         [sys.executable, "-m", "flow_ssl", "inspect", path],
@@ -232,8 +231,8 @@ def test_non_regular_files_are_refused(tmp_path: Path, kind: str) -> None:
         timeout=30,
         check=False,
     )
-    assert done.returncode == 2
-    assert "not a regular file" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert ("is a folder" if kind == "folder" else "not a regular file") in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -148,9 +148,19 @@ def key_strength(leaf: ParsedCertificate) -> Finding:
 
 
 def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
-    """key-strength and signature-hash (no SHA-1 or MD5 below the roots)."""
+    """key-strength (the leaf's key, and each issuer's below the root) and signature-hash."""
+    issuers = [c for c in chain if not c.self_signed]
+    weak = [
+        c for c in issuers if c.public_key.algorithm == "rsa" and (c.public_key.bits or 0) < 2048
+    ]
     findings = [key_strength(leaf)]
-    signed = [leaf, *[c for c in chain if not c.self_signed]]
+    if weak and findings[0].status != "fail":
+        names = "; ".join(_which(c, leaf) for c in weak)
+        message = (
+            f"{names} has an RSA key under 2048 bits: clients refuse the chain; the CA must reissue"
+        )
+        findings = [finding("key-strength", "fail", message)]
+    signed = [leaf, *issuers]
     bad = [
         c for c in signed if any(h in (c.signature_algorithm or "").lower() for h in WEAK_HASHES)
     ]
@@ -159,12 +169,18 @@ def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> lis
             "signature-hash",
             not bad,
             f"signed with {leaf.signature_algorithm}",
-            "signed with "
-            + ", ".join(sorted({c.signature_algorithm or "" for c in bad}))
+            "; ".join(f"{_which(c, leaf)} is signed with {c.signature_algorithm}" for c in bad)
             + ": clients refuse SHA-1 and MD5; ask the CA to reissue",
         )
     )
     return findings
+
+
+def _which(cert: ParsedCertificate, leaf: ParsedCertificate) -> str:
+    """The certificate in words: the leaf, or the issuer by its subject."""
+    if cert is leaf:
+        return "the certificate"
+    return "the issuer " + ", ".join(f"{a.type}={a.value}" for a in cert.subject)
 
 
 def period(leaf: ParsedCertificate, *, public: bool) -> Finding:

@@ -111,10 +111,11 @@ def read_input(path: Path, what: str = "a certificate file") -> bytes:
         raise InvalidInputError(f"{path} is a folder, not {what}") from None
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        raise InvalidInputError(f"{path} is a folder, not {what}")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InvalidInputError(f"{path} is a folder, not {what}")
         if not stat.S_ISREG(info.st_mode):
             raise InvalidInputError(f"{path} is not a regular file (a pipe or a device?)")
         if info.st_size > MAX_BYTES:

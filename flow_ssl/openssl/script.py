@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.core.errors import OpenSSLNotFoundError, ShellRefusalError
+from flow_ssl.core.errors import OpenSSLNotFoundError, ShellRefusalError, WriteFailedError
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands.base import (
     WORK,
@@ -333,7 +333,10 @@ def _perform(step: Step) -> None:
         write_atomically(Path(step.path), step.text)
     elif isinstance(step, Concat):
         text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
-        Path(step.out).write_text(text, encoding="ascii")
+        try:
+            Path(step.out).write_text(text, encoding="ascii")
+        except OSError as exc:
+            raise WriteFailedError(f"could not write {step.out}: {exc.strerror or exc}") from None
 
 
 def write_atomically(target: Path, text: str) -> None:
