@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from flow_ssl import ca, cafolder, generate, inputs
+from flow_ssl import ca, cafolder, files, generate, inputs
 from flow_ssl.ca_issue import IssuePlan, issue
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.script import MakeDir, Note, Step, uses_folder
+from flow_ssl.openssl.script import uses_folder
+from flow_ssl.openssl.steps import MakeDir, Note, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -313,6 +314,7 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step
             steps.append(Note(f"{title}: skipped, its files exist"))
             continue
         steps.append(Note(title))
+        steps.append(files.script_guard([files.Output(p) for p in job.outputs()], force=force))
         work = scratch(str(job.number))
         plan = job.plan()
         if isinstance(plan, IssuePlan):

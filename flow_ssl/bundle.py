@@ -21,7 +21,8 @@ from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.openssl import p12, pem, reader, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
+from flow_ssl.openssl.script import perform
+from flow_ssl.openssl.steps import Chmod, Note, Step, WriteFile
 from flow_ssl.readiness import certificates, planned_reads, read_certificates
 
 if TYPE_CHECKING:

@@ -30,12 +30,12 @@ from flow_ssl.openssl.commands.ca import (
 )
 from flow_ssl.openssl.commands.config import extension_file
 from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
-from flow_ssl.openssl.script import Note, WriteFile
+from flow_ssl.openssl.steps import Note, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate, SanEntry
     from flow_ssl.openssl.features import OpenSSL
-    from flow_ssl.openssl.script import Step
+    from flow_ssl.openssl.steps import Step
 
 ROOT_DAYS = 3650
 ISSUING_DAYS = 1825

@@ -25,15 +25,8 @@ from flow_ssl.openssl import reader, runner, verify
 from flow_ssl.openssl.commands import ca as commands
 from flow_ssl.openssl.commands.base import Command
 from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import (
-    Chmod,
-    Concat,
-    MakeDir,
-    Step,
-    WriteFile,
-    perform,
-    require_all,
-)
+from flow_ssl.openssl.script import perform, require_all
+from flow_ssl.openssl.steps import Chmod, Concat, MakeDir, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.ca import Announce
@@ -66,8 +59,8 @@ class InitPlan:
         The sequence; ``folder`` defaults to the target (a staged copy when run).
 
         An issuing CA is signed by its parent with ``req -CA`` where this openssl has
-        it, else with ``x509 -req``. The parent's serial file moves on after the
-        certificate is made, unless flow-ssl ``reserved`` the serial before.
+        it, else with ``x509 -req``. The script takes the parent's serial just before
+        it signs (checked, then moved on), unless flow-ssl ``reserved`` it before.
         """
         folder = folder or Folder(self.target)
         digest = digest_for(self.key.algorithm, self.key.bits)
@@ -103,6 +96,8 @@ class InitPlan:
                     passin=self.passout,
                 )
             )
+            if not reserved:
+                steps.append(cafolder.serial_claim(self.parent.folder, parent_serial))
             steps += signing_steps(
                 openssl,
                 self.parent.signer(parent_serial),
@@ -111,8 +106,6 @@ class InitPlan:
                 days=self.days,
                 section="issuing_ca",
             )
-            if not reserved:
-                steps.append(cafolder.serial_after(self.parent.folder, parent_serial))
             steps.append(Concat(str(folder.root), (str(self.parent.folder.cert),), "dir"))
         steps.append(WriteFile(str(folder.serial), self.first_serial + "\n", field="dir"))
         return steps

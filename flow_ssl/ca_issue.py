@@ -29,7 +29,8 @@ from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.make import build_req
 from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import Chmod, Concat, Step, perform, require_all
+from flow_ssl.openssl.script import perform, require_all
+from flow_ssl.openssl.steps import Chmod, Concat, Step
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,8 +69,8 @@ class IssuePlan:
         Make the key and have the CA sign it, then join the full chain.
 
         One ``req -x509 -CA`` where this openssl has it; else a request signed with
-        ``x509 -req``. The serial file moves on after the certificate is made, unless
-        flow-ssl ``reserved`` the serial before (as it does when it runs the steps).
+        ``x509 -req``. The script takes the serial first (checked, then the serial file
+        moved on), unless flow-ssl ``reserved`` it (as it does when it runs the steps).
         """
         key, cert = str(keyout or self.key_path), str(out or self.out)
         signer = self.ca.signer(serial)
@@ -114,7 +115,7 @@ class IssuePlan:
         if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(key, field="keyout"))
         if not reserved:
-            steps.append(cafolder.serial_after(self.ca.folder, serial))
+            steps.insert(0, cafolder.serial_claim(self.ca.folder, serial))
         steps.append(
             Concat(str(fullchain or self.fullchain), (cert, *self.ca.chain()), "fullchain")
         )
@@ -125,9 +126,12 @@ class IssuePlan:
 
     def outputs(self) -> list[files.Output]:
         """The key (secret, unless an existing one is kept), the certificate, the full chain."""
-        made = [files.Output(self.out), files.Output(self.fullchain)]
+        made = [
+            files.Output(self.out, field="out"),
+            files.Output(self.fullchain, field="fullchain"),
+        ]
         if self.existing_key is None:
-            return [files.Output(self.key_path, secret=True), *made]
+            return [files.Output(self.key_path, secret=True, field="keyout"), *made]
         return made
 
 

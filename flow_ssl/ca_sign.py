@@ -33,7 +33,8 @@ from flow_ssl.openssl import reader, runner, verify
 from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.read import build_req_verify
 from flow_ssl.openssl.pem import to_pem
-from flow_ssl.openssl.script import Concat, Note, Step, WriteFile, perform, require_all
+from flow_ssl.openssl.script import perform, require_all
+from flow_ssl.openssl.steps import Concat, Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.ca import Announce
@@ -80,8 +81,8 @@ class SignPlan:
         """
         Check the CSR's signature (unless done already), sign it, join the full chain.
 
-        The serial file moves on after the certificate is made, unless flow-ssl
-        ``reserved`` the serial before (as it does when it runs the steps itself).
+        The script takes the serial just before it signs (checked, then the serial file
+        moved on), unless flow-ssl ``reserved`` it (as it does when it runs the steps).
         """
         out = out or self.out
         csr = self.request_path(work)
@@ -98,6 +99,8 @@ class SignPlan:
             ]
         if not openssl.supports("-CA"):
             steps.append(no_req_ca_note(openssl))
+        if not reserved:
+            steps.append(cafolder.serial_claim(self.ca.folder, serial))
         steps.append(
             Note(
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
@@ -113,8 +116,6 @@ class SignPlan:
             server=(self.names, self.request.public_key.algorithm),
             work=work,
         )
-        if not reserved:
-            steps.append(cafolder.serial_after(self.ca.folder, serial))
         steps.append(
             Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain()), "fullchain")
         )
@@ -122,7 +123,10 @@ class SignPlan:
 
     def outputs(self) -> list[files.Output]:
         """The certificate and the full chain."""
-        return [files.Output(self.out), files.Output(self.fullchain)]
+        return [
+            files.Output(self.out, field="out"),
+            files.Output(self.fullchain, field="fullchain"),
+        ]
 
 
 def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> SignPlan:

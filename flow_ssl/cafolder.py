@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.openssl.commands.config import SUBJECT_SECTION
-from flow_ssl.openssl.script import WriteFile, write_atomically
+from flow_ssl.openssl.script import write_atomically
+from flow_ssl.openssl.steps import TakeSerial
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -177,15 +178,15 @@ def _next(serial: str) -> str:
     return format_serial(int(serial, 16) + 1) + "\n"
 
 
-def serial_after(folder: Folder, used: str) -> WriteFile:
+def serial_claim(folder: Folder, serial: str) -> TakeSerial:
     """
-    The script step that records ``used`` as taken: the serial file then holds ``used + 1``.
+    The script step that takes ``serial`` before openssl signs: it stops if another run
+    moved the serial file on since the script was printed, else moves it past ``serial``.
 
-    A printed script runs it right after openssl made the certificate (``set -eu``
-    stops before it otherwise). flow-ssl itself reserves the serial before openssl
-    signs (``reserve_serial``), so no run, however it ends, can give it out again.
+    flow-ssl itself reserves the serial under the folder's lock (``reserve_serial``);
+    a printed script has no lock, only this check just before it signs.
     """
-    return WriteFile(str(folder.serial), _next(used), field="dir")
+    return TakeSerial(str(folder.serial), serial, _next(serial).strip(), field="dir")
 
 
 def reserve_serial(folder: Folder) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.cafolder import is_ca_file
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
+from flow_ssl.openssl.steps import Guard
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -36,10 +37,25 @@ _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 
 @dataclass(frozen=True)
 class Output:
-    """One file to write: where it goes, and whether it is a private key."""
+    """One file to write: where it goes, whether it is a private key, its option's field."""
 
     path: Path
     secret: bool = False
+    field: str = ""
+
+
+def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
+    """
+    A printed script's check of its outputs (it may run long after it was printed):
+    stop at an existing file, or with ``force`` keep each as a dated backup, as a run would.
+    """
+    return Guard(
+        tuple(str(output.path) for output in outputs),
+        keep=force,
+        fields=tuple(output.field for output in outputs),
+        refusal="nothing was changed (print the script again with --force to replace it, "
+        "kept as a backup)",
+    )
 
 
 def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:

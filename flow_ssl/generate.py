@@ -23,7 +23,8 @@ from flow_ssl.openssl.commands.base import WORK, Command, scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
 from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import Chmod, Note, Step, WriteFile, perform
+from flow_ssl.openssl.script import perform
+from flow_ssl.openssl.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
@@ -111,8 +112,11 @@ class Plan:
     def outputs(self) -> list[files.Output]:
         """The key (secret; unless an existing one is kept) and the certificate or CSR."""
         if self.existing_key is not None:
-            return [files.Output(self.out_path)]
-        return [files.Output(self.key_path, secret=True), files.Output(self.out_path)]
+            return [files.Output(self.out_path, field="out")]
+        return [
+            files.Output(self.key_path, secret=True, field="keyout"),
+            files.Output(self.out_path, field="out"),
+        ]
 
 
 def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:

@@ -24,7 +24,7 @@ from flow_ssl.openssl import reader, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.script import Note, Step
+from flow_ssl.openssl.steps import Note, Step
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate

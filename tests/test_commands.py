@@ -22,7 +22,8 @@ from flow_ssl.openssl.commands import make as commands
 from flow_ssl.openssl.commands.base import WORK, Command
 from flow_ssl.openssl.commands.subject import escape_subj_value
 from flow_ssl.openssl.features import OpenSSL, from_version_text
-from flow_ssl.openssl.script import Chmod, Note, WriteFile, render_script
+from flow_ssl.openssl.script import render_script
+from flow_ssl.openssl.steps import Chmod, Note, WriteFile
 
 VENDOR_LINE = (
     "openssl req -x509 -nodes -days 365 -newkey rsa:2048 "

@@ -24,8 +24,9 @@ from flow_ssl.openssl.commands.base import (
     powershell_problem,
     powershell_quote,
 )
-from flow_ssl.openssl.script import Note, Step, WriteFile, render_script
-from tests.psmodel import received
+from flow_ssl.openssl.script import render_script
+from flow_ssl.openssl.steps import Note, Step, WriteFile
+from tests.psmodel import received, scan_single_quoted
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
         ("-a.b", "'-a.b'"),  # V19: bare, PowerShell would split it
         ("100%", "'100%'"),  # V22
         ("\u201cx\u201d", "'\u201cx\u201d'"),  # V23
-        ("\u00d1o\u00f1o", "'\u00d1o\u00f1o'"),  # V24
+        ("Z\u00fcrich", "'Z\u00fcrich'"),  # V24 (Ñ is refused: see below)
         ("-name:value", "'-name:value'"),
         ("rsa:2048", "rsa:2048"),
         ("/CN=x", "'/CN=x'"),
@@ -78,6 +79,8 @@ def test_powershell_renders_each_vector_and_it_arrives_intact(value: str, render
         ("--%", "stop-parsing"),  # V21
         ("a\tb", "control character"),
         ("a\x7fb", "control character"),
+        ("\u00d1o\u00f1o", "reads as a quote"),  # Ñ is C3 91: 0x91 is U+2018 in Windows-1252
+        ("Wroc\u0142aw", "reads as a quote"),  # ł is C5 82: 0x82 is U+201A
     ],
 )
 def test_powershell_refuses_what_no_rendering_carries(value: str, why: str) -> None:
@@ -100,6 +103,18 @@ def test_whatever_powershell_accepts_arrives_intact(value: str) -> None:
     except PowerShellRefusalError:
         return
     assert set(map(tuple, received(rendered).values())) == {("-a", value, "-b")}
+
+
+@given(st.text(alphabet=st.sampled_from("a'\u2019 \u00fc\u00d1\u0142\u0151\u00e9;"), max_size=6))
+@example("x\u0142;calc;\u0142")
+def test_a_script_read_as_windows_1252_cannot_break_out(value: str) -> None:
+    """Windows PowerShell 5.1 reads a BOM-less script as Windows-1252: no string ends early."""
+    try:
+        rendered = powershell_quote(value, literal=True)
+    except PowerShellRefusalError:
+        return
+    misread = rendered.encode("utf-8").decode("cp1252", errors="replace")
+    assert scan_single_quoted(misread)[1] == ""
 
 
 def test_a_refusal_names_the_field_the_value_came_from() -> None:
@@ -172,3 +187,12 @@ def test_cli_refuses_by_flag_what_powershell_cannot_carry(
     assert "--shell powershell" in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert cli("selfsigned", "--cn", "a.example.com", *args, "--print").code == 0
+
+
+def test_a_script_with_non_ascii_says_how_to_save_it(cli: Callable[..., Run]) -> None:
+    """Zürich passes intact only from a file PowerShell 5.1 reads as UTF-8: the script says so."""
+    args = ("selfsigned", "--cn", "a.example.com", "--subj", "--print", "--shell", "powershell")
+    with_umlaut = cli(*args, "--locality", "Z\u00fcrich")
+    assert with_umlaut.code == 0, with_umlaut.err
+    assert "save this script as UTF-8 with a BOM" in with_umlaut.out.splitlines()[0]
+    assert "UTF-8 with a BOM" not in cli(*args, "--locality", "Zurich").out

@@ -203,18 +203,76 @@ def test_ca_sign_script_signs_the_names_and_never_the_request_extensions(
     )
 
 
-def test_a_failing_script_stops_before_the_serial_and_the_full_chain(
+def test_a_failing_script_spends_its_serial_and_writes_no_full_chain(
     cli: Callable[..., Run], ca_scripts: Path
 ) -> None:
-    """set -eu: when openssl fails, the serial stays and no CA-only 'fullchain' is written."""
+    """set -eu: openssl fails, so no CA-only 'fullchain'; the serial it took stays taken."""
     script = printed(cli("ca", "issue", "--dir", "issuing", "--cn", "a.example.com", "--subj",
                          "--print"))  # fmt: skip
-    serial = (ca_scripts / "issuing" / "serial").read_text()
+    serial = int((ca_scripts / "issuing" / "serial").read_text(), 16)
     (ca_scripts / "issuing" / "ca.key").rename(ca_scripts / "issuing" / "ca.key.away")
     with pytest.raises(Exception, match="returned non-zero exit status"):
         run_sh(script, ca_scripts)
-    assert (ca_scripts / "issuing" / "serial").read_text() == serial
+    assert int((ca_scripts / "issuing" / "serial").read_text(), 16) == serial + 1
     assert not (ca_scripts / "a.example.com.fullchain.pem").exists()
+
+
+def test_a_script_never_signs_with_a_serial_another_run_took(
+    cli: Callable[..., Run], ca_scripts: Path
+) -> None:
+    """A CA script printed, then flow-ssl issues, then the script runs: it stops, unsigned."""
+    script = printed(cli("ca", "issue", "--dir", "issuing", "--cn", "a.example.com", "--subj",
+                         "--key", "ec:P-256", "--print"))  # fmt: skip
+    assert cli("ca", "issue", "--dir", "issuing", "--cn", "b.example.com", "--subj",
+               "--key", "ec:P-256").code == 0  # fmt: skip
+    taken = load_cert(ca_scripts / "b.example.com.crt").serial_number
+    serial = (ca_scripts / "issuing" / "serial").read_text()
+    with pytest.raises(Exception, match="returned non-zero exit status") as failed:
+        run_sh(script, ca_scripts)
+    assert "another run took it" in failed.value.stderr  # type: ignore[attr-defined]
+    assert not (ca_scripts / "a.example.com.crt").exists()
+    assert (ca_scripts / "issuing" / "serial").read_text() == serial
+    again = printed(cli("ca", "issue", "--dir", "issuing", "--cn", "a.example.com", "--subj",
+                        "--key", "ec:P-256", "--print"))  # fmt: skip
+    run_sh(again, ca_scripts)
+    assert load_cert(ca_scripts / "a.example.com.crt").serial_number == taken + 1
+
+
+def test_a_script_never_writes_over_a_file_without_force(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A file made after printing stops the script; --force keeps it as a dated backup."""
+    args = ("selfsigned", "--cn", "a.example.com", "--subj", "--key", "ec:P-256", "--print")
+    script = printed(cli(*args))
+    (tmp_path / "a.example.com.key").write_text("the live key\n")
+    with pytest.raises(Exception, match="returned non-zero exit status") as failed:
+        run_sh(script, tmp_path)
+    assert "a.example.com.key exists" in failed.value.stderr  # type: ignore[attr-defined]
+    assert listing(tmp_path) == ["a.example.com.key"]
+    run_sh(printed(cli(*args, "--force")), tmp_path)
+    backups = list(tmp_path.glob("a.example.com.key.bak-*"))
+    assert [b.read_text() for b in backups] == ["the live key\n"]
+    assert load_cert(tmp_path / "a.example.com.crt").subject.rfc4514_string() == "CN=a.example.com"
+
+
+def test_renew_scripts_keep_the_old_key(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """renew --csr --print | sh replaces the key, as renew does: the old one kept as a backup."""
+    assert cli("selfsigned", "--cn", "r.example.com", "--subj", "--key", "ec:P-256").code == 0
+    old_key = (tmp_path / "r.example.com.key").read_bytes()
+    run_sh(printed(cli("renew", "r.example.com.crt", "--csr", "--subj", "--print")), tmp_path)
+    [backup] = tmp_path.glob("r.example.com.key.bak-*")
+    assert backup.read_bytes() == old_key
+    assert (tmp_path / "r.example.com.key").read_bytes() != old_key
+    assert load_csr(tmp_path / "r.example.com.csr").subject.rfc4514_string() == "CN=r.example.com"
+
+
+def test_leading_dash_names_stay_names(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """A key named -k.key: chmod and mkdir take it as a file, not an option."""
+    script = printed(cli("ca", "init", "--dir", "-r", "--name", "Dash Root", "--key", "ec:P-256",
+                         "--print"))  # fmt: skip
+    run_sh(script, tmp_path)
+    assert (tmp_path / "-r" / "ca.key").stat().st_mode & 0o777 == 0o600
+    assert load_cert(tmp_path / "-r" / "ca.crt").subject.rfc4514_string() == "CN=Dash Root"
 
 
 @pytest.mark.parametrize("subj", ["false", "true"])
@@ -258,8 +316,9 @@ def test_print_without_any_openssl_writes_for_openssl_3_and_says_so(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     script = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", "--print"))
     lines = script.splitlines()
-    assert lines[0].startswith("openssl req -x509 -nodes -days 365 -newkey rsa:2048 ")
-    assert "-config" not in lines[0]
+    [command] = [line for line in lines if line.startswith("openssl ")]
+    assert command.startswith("openssl req -x509 -nodes -days 365 -newkey rsa:2048 ")
+    assert "-config" not in command
     assert any("no openssl was found here, so this is written for OpenSSL 3" in x for x in lines)
     (tmp_path / "hosts.toml").write_text('[[cert]]\ncn = "b.example.com"\n')
     batch = printed(cli("batch", "hosts.toml", "--print"))

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from flow_ssl.ca_sign import SignPlan
     from flow_ssl.core.models import Notice
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script import Step
+    from flow_ssl.openssl.steps import Step
 
 ca_app = typer.Typer(
     help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
@@ -279,7 +279,7 @@ def run_ca_plan(
     as_json: bool,
 ) -> None:
     """Warn, then print the steps, or run them and report what was issued."""
-    from flow_ssl import ca_issue, ca_sign, cafolder
+    from flow_ssl import ca_issue, ca_sign, cafolder, files
     from flow_ssl.output import json_data
 
     console.warn_all(notices)
@@ -290,7 +290,11 @@ def run_ca_plan(
         openssl = openssl_for_print()
         steps = plan.steps(openssl, serial=cafolder.read_serial(authority.folder))
         console.print_steps(
-            for_print(openssl, steps), shell, as_json=as_json, heading=heading, runnable=True
+            [files.script_guard(plan.outputs(), force=force), *for_print(openssl, steps)],
+            shell,
+            as_json=as_json,
+            heading=heading,
+            runnable=True,
         )
         return
     announce = _announcer(shell, quiet=as_json)

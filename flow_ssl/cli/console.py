@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from flow_ssl.core.models import Notice
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script import Step
+    from flow_ssl.openssl.steps import Step
 
 
 def say(text: str, *, raw: bool = False, err: bool = False, nl: bool = True) -> None:

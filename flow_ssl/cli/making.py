@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import Notice
     from flow_ssl.generate import Plan
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script import Step
+    from flow_ssl.openssl.steps import Step
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
 
     shell = asked.shell.shell
     if asked.print_only:
-        _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json)
+        _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json, force=asked.force)
         return
     outcome = generate.execute(
         plan, force=asked.force, announce=None if asked.as_json else _announce
@@ -177,13 +177,17 @@ def _announce(steps: list[Step]) -> None:
         console.say("# answering openssl's questions:\n" + text.answers_text(prompts))
 
 
-def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool) -> None:
+def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool, force: bool) -> None:
+    from flow_ssl import files
     from flow_ssl.openssl.commands.base import Command
     from flow_ssl.openssl.script import for_print, openssl_for_print, render_script
     from flow_ssl.output import json_data, text
 
     openssl = openssl_for_print()
-    steps = for_print(openssl, plan.steps(openssl))
+    steps = [
+        files.script_guard(plan.outputs(), force=force),
+        *for_print(openssl, plan.steps(openssl)),
+    ]
     command = next(step for step in steps if isinstance(step, Command))
     readback = plan.readback()
     script = render_script(steps, shell)

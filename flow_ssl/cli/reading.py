@@ -242,6 +242,7 @@ def bundle(
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
+    field = "out" if p12 is None else "p12"
     inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
     if print_only:
@@ -250,10 +251,14 @@ def bundle(
             legacy=p12_legacy, include_root=include_root,
         )  # fmt: skip
         console.print_steps(
-            steps, shell.shell, as_json=as_json, heading=f"bundle {cert}", runnable=True
+            [files.script_guard([files.Output(target, field=field)], force=force), *steps],
+            shell.shell,
+            as_json=as_json,
+            heading=f"bundle {cert}",
+            runnable=True,
         )
         return
-    files.check_outputs([files.Output(target, secret=p12 is not None)], force=force)
+    files.check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
     main = readiness.read_certificates(cert, passin=passout)
     source = bundling.key_source(main, key) if p12 is not None else None
     ordered, left_out = bundling.build_bundle(

@@ -13,18 +13,34 @@ removes. ``perform`` runs the very same steps.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.core.errors import OpenSSLNotFoundError, ShellRefusalError, WriteFailedError
+from flow_ssl.core.errors import (
+    InvalidInputError,
+    OpenSSLNotFoundError,
+    ShellRefusalError,
+    WriteFailedError,
+)
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands.base import (
     WORK,
     Command,
     PowerShellRefusalError,
+    posix_quote,
     powershell_here_string_problem,
+    powershell_quote,
     quote,
+)
+from flow_ssl.openssl.steps import (
+    Chmod,
+    Concat,
+    Guard,
+    MakeDir,
+    Note,
+    Step,
+    TakeSerial,
+    WriteFile,
 )
 
 if TYPE_CHECKING:
@@ -41,52 +57,11 @@ _PS_WORK = (
 )
 # ASCII: Windows PowerShell 5.1's default (UTF-16) is a file openssl cannot read.
 _PS_WRITE = "Set-Content -Encoding ascii -LiteralPath"
+_PS_NOT_ASCII = (
+    "# save this script as UTF-8 with a BOM: Windows PowerShell 5.1 reads a file "
+    "without one as Windows-1252"
+)
 _PS_STOP = 'if ($LASTEXITCODE -ne 0) { throw "openssl exited with $LASTEXITCODE" }'
-
-
-@dataclass(frozen=True)
-class MakeDir:
-    """A private folder (it will hold private keys); ``parents`` makes missing ones too."""
-
-    path: str
-    parents: bool = False
-    field: str = ""
-
-
-@dataclass(frozen=True)
-class WriteFile:
-    """A small text file flow-ssl writes itself (a config, a serial)."""
-
-    path: str
-    text: str
-    field: str = ""
-
-
-@dataclass(frozen=True)
-class Concat:
-    """Files joined into one (leaf + chain)."""
-
-    out: str
-    inputs: tuple[str, ...]
-    field: str = ""
-
-
-@dataclass(frozen=True)
-class Chmod:
-    """A private key made 0600 (LibreSSL writes ``-keyout`` with the umask, often 0644)."""
-
-    path: str
-    field: str = ""
-
-
-@dataclass(frozen=True)
-class Note:
-    """A comment line."""
-
-    text: str
-
-
-Step = Command | MakeDir | WriteFile | Concat | Chmod | Note
 
 
 def openssl_for_print() -> features.OpenSSL:
@@ -127,8 +102,11 @@ def _here_delimiter(text: str) -> str:
     return delimiter
 
 
-def _path(path: str, shell: Shell, field: str) -> str:
+def _path(path: str, shell: Shell, field: str, *, literal: bool = False) -> str:
+    """``path`` quoted for ``shell`` (``literal``: a PowerShell string, never bare)."""
     try:
+        if literal and shell == "powershell":
+            return powershell_quote(path, literal=True)
         return quote(path, shell)
     except PowerShellRefusalError as refusal:
         raise refusal.about(((field or "shell", path),)) from None
@@ -182,19 +160,23 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
         path = _path(step.path, shell, step.field)
         if shell == "powershell":
             return f"New-Item -ItemType Directory -Path {path} | Out-Null"
-        return f"mkdir {'-p ' if step.parents else ''}-m 700 {path}"
+        return f"mkdir {'-p ' if step.parents else ''}-m 700 -- {path}"
     if isinstance(step, Chmod):
         path = _path(step.path, shell, step.field)
         if shell == "powershell":
             return f"# {step.path}: on Windows, a key's access comes from its folder"
-        return f"chmod 600 {path}"
+        return f"chmod 600 -- {path}"
     if isinstance(step, Concat):
         out = _path(step.out, shell, step.field)
         if shell == "powershell":
             sources = ", ".join(_path(p, shell, step.field) for p in step.inputs)
             return f"Get-Content -LiteralPath {sources} | {_PS_WRITE} {out}"
         sources = " ".join(_path(p, shell, step.field) for p in step.inputs)
-        return f"cat {sources} > {out}"
+        return f"cat -- {sources} > {out}"
+    if isinstance(step, Guard):
+        return _render_guard(step, shell)
+    if isinstance(step, TakeSerial):
+        return _render_take_serial(step, shell)
     path = _path(step.path, shell, step.field)
     if brief:
         return f"# write {path}"
@@ -204,6 +186,43 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
         return f"{here} | {_PS_WRITE} {path}"
     end = _here_delimiter(body)
     return f"cat > {path} <<'{end}'\n{body}\n{end}"
+
+
+def _render_guard(guard: Guard, shell: Shell) -> str:
+    """A loop over the outputs: stop at an existing one, or (``keep``) back it up."""
+    fields = guard.fields or ("",) * len(guard.paths)
+    paths = [_path(p, shell, f, literal=True) for p, f in zip(guard.paths, fields, strict=True)]
+    if shell == "powershell":
+        found = "foreach ($f in @(" + ", ".join(paths) + ")) { if (Test-Path -LiteralPath $f) { "
+        if guard.keep:
+            return (
+                "$stamp = Get-Date -Format 'yyyyMMdd-HHmmss'\n" + found
+                + 'Copy-Item -LiteralPath $f -Destination "$f.bak-$stamp" } }'
+            )  # fmt: skip
+        return (
+            found
+            + f"throw ($f + {powershell_quote(' exists: ' + guard.refusal, literal=True)}) }} }}"
+        )
+    found = f'for f in {" ".join(paths)}; do if [ -e "$f" ]; then '
+    if guard.keep:
+        return "stamp=$(date +%Y%m%d-%H%M%S)\n" + found + 'cp -p -- "$f" "$f.bak-$stamp"; fi; done'
+    return found + f'echo "$f"{posix_quote(" exists: " + guard.refusal)} >&2; exit 1; fi; done'
+
+
+def _render_take_serial(take: TakeSerial, shell: Shell) -> str:
+    """Stop unless the serial file still holds the printed serial; then move it on."""
+    path = _path(take.path, shell, take.field, literal=True)
+    taken = f"{take.path} no longer holds {take.serial} (another run took it): print this again"
+    if shell == "powershell":
+        return (
+            f"if ((Get-Content -LiteralPath {path} -TotalCount 1) -ne '{take.serial}') "
+            f"{{ throw {powershell_quote(taken)} }}\n"
+            f"{_PS_WRITE} {path} -Value '{take.following}'"
+        )
+    return (
+        f'[ "$(cat -- {path})" = {take.serial} ] || {{ echo {posix_quote(taken)} >&2; exit 1; }}\n'
+        f"echo {take.following} > {path}"
+    )
 
 
 def uses_folder(steps: list[Step], folder: str = WORK) -> bool:
@@ -269,6 +288,8 @@ def render_script(
 
 def _powershell_script(steps: list[Step], *, heading: str | None, strict: bool, work: bool) -> str:
     lines = [f"# {heading}"] if heading else []
+    if not all(map(str.isascii, (render_step(step, "powershell") for step in steps))):
+        lines.append(_PS_NOT_ASCII)
     if strict:
         lines.append("$ErrorActionPreference = 'Stop'")
     if any(isinstance(step, Command) and step.prompts for step in steps):
@@ -331,12 +352,21 @@ def _perform(step: Step) -> None:
         Path(step.path).chmod(_KEY_MODE)
     elif isinstance(step, WriteFile):
         write_atomically(Path(step.path), step.text)
-    elif isinstance(step, Concat):
+    elif isinstance(step, TakeSerial):
+        _take_serial(step)
+    elif isinstance(step, Concat):  # (a Guard is for scripts: a run checks its outputs itself)
         text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
         try:
             Path(step.out).write_text(text, encoding="ascii")
         except OSError as exc:
             raise WriteFailedError(f"could not write {step.out}: {exc.strerror or exc}") from None
+
+
+def _take_serial(take: TakeSerial) -> None:
+    held = Path(take.path).read_text(encoding="ascii").strip()
+    if held != take.serial:
+        raise InvalidInputError(f"{take.path} no longer holds {take.serial}: another run took it")
+    write_atomically(Path(take.path), take.following + "\n")
 
 
 def write_atomically(target: Path, text: str) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
     from flow_ssl.doctor import Diagnosis
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
-    from flow_ssl.openssl.script import Step
+    from flow_ssl.openssl.steps import Step
     from flow_ssl.trust import Instructions
 
 EXPIRY_HIGHLIGHT_DAYS = 30

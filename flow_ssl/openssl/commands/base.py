@@ -182,6 +182,12 @@ def powershell_problem(token: str) -> str | None:
         return "is PowerShell's stop-parsing token --%"
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in token):
         return "contains a control character"
+    misread = _cp1252_quotes(token)
+    if misread:
+        return (
+            f"contains {misread}, whose UTF-8 bytes Windows PowerShell 5.1 reads as a quote "
+            "in a script saved without a BOM"
+        )
     if token.endswith("\\") and any(char.isspace() for char in token):
         return (
             "has a space and ends with a backslash (Windows PowerShell 5.1 then passes "
@@ -190,10 +196,25 @@ def powershell_problem(token: str) -> str | None:
     return None
 
 
-def powershell_quote(token: str) -> str:
+# Bytes Windows-1252 decodes as quotes (U+201A, U+201E, U+2018, U+2019, U+201C, U+201D):
+# UTF-8 continuation bytes, so in many letters (l with stroke is C5 82).
+_CP1252_QUOTE_BYTES = frozenset(b"\x82\x84\x91\x92\x93\x94")
+
+
+def _cp1252_quotes(token: str) -> str:
+    """The characters of ``token`` that a Windows-1252 reading turns into a quote."""
+    return "".join(
+        char
+        for char in dict.fromkeys(token)
+        if ord(char) > 0x7F and _CP1252_QUOTE_BYTES.intersection(char.encode("utf-8"))
+    )
+
+
+def powershell_quote(token: str, *, literal: bool = False) -> str:
     """
-    Quote for PowerShell: bare when plainly safe, else single-quoted with each of
-    the five single-quote characters doubled.
+    Quote for PowerShell: bare when plainly safe (an argument, not ``literal``), else
+    single-quoted with each of the five single-quote characters doubled. ``literal``:
+    always quoted, as an expression needs (``@(a.crt)`` would run a command ``a.crt``).
 
     Raises:
         PowerShellRefusalError: a value no rendering passes intact (``powershell_problem``).
@@ -201,7 +222,7 @@ def powershell_quote(token: str) -> str:
     problem = powershell_problem(token)
     if problem:
         raise PowerShellRefusalError(token, problem)
-    if _POWERSHELL_BARE.match(token):
+    if not literal and _POWERSHELL_BARE.match(token):
         return token
     escaped = "".join(char * 2 if char in POWERSHELL_SINGLE_QUOTES else char for char in token)
     return f"'{escaped}'"

@@ -1,0 +1,83 @@
+"""
+The small file steps a plan has between its openssl commands, and ``Step``, any of them.
+
+Plans list them; ``script`` shows them as a script or performs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flow_ssl.openssl.commands.base import Command
+
+
+@dataclass(frozen=True)
+class MakeDir:
+    """A private folder (it will hold private keys); ``parents`` makes missing ones too."""
+
+    path: str
+    parents: bool = False
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class WriteFile:
+    """A small text file flow-ssl writes itself (a config, a serial)."""
+
+    path: str
+    text: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Files joined into one (leaf + chain)."""
+
+    out: str
+    inputs: tuple[str, ...]
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Chmod:
+    """A private key made 0600 (LibreSSL writes ``-keyout`` with the umask, often 0644)."""
+
+    path: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """
+    A printed script's check of the files it writes: refuse to run over one, or with
+    ``keep`` (``--force``), copy each existing one to a dated backup first.
+    """
+
+    paths: tuple[str, ...]
+    keep: bool = False
+    fields: tuple[str, ...] = ()  # each path's option, for a refusal
+    refusal: str = "nothing was changed"
+
+
+@dataclass(frozen=True)
+class TakeSerial:
+    """
+    A printed script's claim on a CA serial, before openssl signs with it: stop unless
+    the serial file still holds ``serial``, then move it on to ``following``.
+    """
+
+    path: str
+    serial: str
+    following: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A comment line."""
+
+    text: str
+
+
+# One thing a plan does, in order.
+Step = Command | MakeDir | WriteFile | Concat | Chmod | Guard | TakeSerial | Note
