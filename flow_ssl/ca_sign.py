@@ -136,11 +136,15 @@ def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> Si
     Raises:
         InvalidInputError: a tampered, unreadable or unsuitable CSR, or bad days.
     """
-    if not csr.is_file():
-        raise InvalidInputError(f"{csr}: no such file")
     items = reader.read_file(csr)
     if items[0].kind != "csr":
         raise InvalidInputError(f"{csr} is a certificate, not a certificate request (CSR)")
+    if len(items) > 1:
+        kinds = ", ".join(item.kind for item in items)
+        raise InvalidInputError(
+            f"{csr} holds {len(items)} items ({kinds}); flow-ssl signs one request at a time",
+            hint="give a file with just the CSR (one BEGIN CERTIFICATE REQUEST block)",
+        )
     request = items[0]
     framed, is_pem = reader.split_file(csr)
     request_pem = None if is_pem and len(framed) == 1 else to_pem(request.der, REQUEST_LABEL)

@@ -48,7 +48,8 @@ def key_findings(
         return _pem_key(loaded.keys[0], cert, leaf, cert, passin=passin, copy=copy)
     if loaded.opened is not None and loaded.opened.keys:
         return _p12_key(loaded.opened, leaf, cert)
-    return []
+    message = "not checked: no key given; give the server's key with --key"
+    return [finding("key-matches-cert", "warn", message)]
 
 
 def _pem_key(

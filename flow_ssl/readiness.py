@@ -168,7 +168,8 @@ def check(
     readable = f"{label or cert}: {len(in_cert_file)} certificate(s){_FORMS[main.loaded.form]}"
     findings = [finding("cert-readable", "pass", readable)]
     findings += checks.validity(leaf, now=now, min_days=min_days, renew_within=renew_within)
-    findings += keyfindings.key_findings(main.loaded, leaf, key=key, passin=passin)
+    if not served:  # a live server proved it holds the key in the handshake
+        findings += keyfindings.key_findings(main.loaded, leaf, key=key, passin=passin)
     findings.append(checks.chain_order(sent))
     with tempfile.TemporaryDirectory(prefix="flow-ssl-check-") as folder:
         pems = _PemFiles(Path(folder))

@@ -129,3 +129,18 @@ def test_a_der_csr_is_signed_and_its_script_runs(
     assert printed.code == 0, printed.err
     run_sh(printed.out, tmp_path)
     load_cert(tmp_path / "p.crt").verify_directly_issued_by(load_cert(ca / "ca.crt"))
+
+
+def test_a_file_of_two_requests_is_refused(cli: Callable[..., Run], ca: Path) -> None:
+    """ca sign of a file holding two CSRs signs neither (not silently the first): exit 2."""
+    for host in ("t.example.com", "s.example.com"):
+        assert cli("csr", "--cn", host, "--subj", "--key", "ec:P-256").code == 0
+    Path("two.pem").write_bytes(
+        Path("t.example.com.csr").read_bytes() + Path("s.example.com.csr").read_bytes()
+    )
+    before = _state(ca)
+    result = cli("ca", "sign", "two.pem", "--dir", "ca")
+    assert result.code == 2, result.err
+    assert "holds 2 items" in result.err
+    assert _state(ca) == before
+    assert not list(Path().glob("two*.crt"))

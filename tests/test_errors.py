@@ -116,6 +116,20 @@ def test_too_old_openssl_is_refused_before_running(
     assert not (script.parent / "openssl.ran").exists()
 
 
+@pytest.mark.parametrize("flood", ["head -c 50000000 /dev/zero | tr '\\0' x", "yes OpenSSL 3.0.0"])
+def test_an_openssl_that_floods_is_cut_off(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flood: str
+) -> None:
+    """A FLOW_SSL_OPENSSL printing 50 MB (or never ending) for 'version': one short line, exit 3."""
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(fake_openssl(tmp_path, f"{flood}\n")))
+    for args, code in ((["--version"], 0), (["doctor"], 3), (["selfsigned", "--cn", "x.com"], 3)):
+        result = cli(*args)
+        assert result.code == code, (args, result.err[:300])
+        assert len(result.out) + len(result.err) < 2000, args
+        said = result.out + result.err
+        assert "does not behave like openssl" in said or "more than any openssl" in said
+
+
 def test_openssl_failing_midway_leaves_nothing(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -280,3 +294,12 @@ def test_print_refuses_what_it_could_not_show_exactly(
     assert "\x1b" not in result.err + result.out
     assert "control character" in result.err
     assert listing(tmp_path) == []
+
+
+def test_a_huge_value_is_not_echoed_in_full(cli: Callable[..., Run]) -> None:
+    """A 70,000-character --cn: one short line on stderr that still says what to fix."""
+    result = cli("selfsigned", "--cn", "a" * 70_000, "--subj")
+    assert result.code == 2
+    assert len(result.err) < 2000
+    assert result.err.startswith("flow-ssl: --cn: ")
+    assert "characters left out" in result.err

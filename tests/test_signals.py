@@ -139,3 +139,25 @@ def test_a_second_signal_never_cuts_the_clean_up_short(tmp_path: Path) -> None:
     assert err.count("flow-ssl: ") == 1
     assert listing(work) == []
     assert not _alive(child)
+
+
+def test_a_signal_once_the_run_is_over_changes_nothing(tmp_path: Path) -> None:
+    """After the run (the report, Python's shutdown), SIGTERM neither kills nor raises: rc kept."""
+    probe = (
+        "import os, signal, sys\n"
+        "from flow_ssl.cli import stopping\n"
+        "from flow_ssl.cli.app import main\n"
+        "stopping.install()\n"
+        "code = main(['--version'])\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "print('after', signal.getsignal(signal.SIGTERM) == signal.SIG_IGN)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "after True" in done.stdout
+    assert "Stopped" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -144,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     files = sys.modules.get("flow_ssl.files")
     if files is not None:
         files.new_run()
-    command = typer.main.get_command(_app_for(args))
     problems: tuple[str, ...] = ()
     failure: BaseException
     try:
         with stop_the_run():
+            command = typer.main.get_command(_app_for(args))
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
             returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
         return returned if isinstance(returned, int) else 0
@@ -204,13 +204,22 @@ def _report_failure(
     """One line on stderr (the traceback first with --debug); JSON on stdout with --json."""
     if "--debug" in args:
         say("".join(traceback.format_exception(failure)).rstrip(), err=True)
+    message = _shortened(message)
     say(f"flow-ssl: {message}", err=True)
     for problem in problems:
-        say(f"  {problem}", err=True)
+        say(f"  {_shortened(problem)}", err=True)
     if "--json" in args:
         from flow_ssl.output.json_data import error
 
         emit_json(error(code, message))
+
+
+def _shortened(line: str, head: int = 500, tail: int = 300) -> str:
+    """A line that echoes a huge value, cut in the middle (its start and its advice stay)."""
+    if len(line) <= head + tail + 100:
+        return line
+    left_out = len(line) - head - tail
+    return f"{line[:head]} [... {left_out} characters left out ...] {line[-tail:]}"
 
 
 def _usage_error(exc: Exception) -> str | None:

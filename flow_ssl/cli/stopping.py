@@ -61,9 +61,12 @@ def stop_the_run() -> Iterator[None]:
     try:
         yield
     finally:
-        if not _first:  # after a stop, later signals stay ignored while the run reports
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)
+        # After a stop, later signals stay ignored while the run reports; so do they after
+        # any run the flow-ssl command started (its start-up handler's work is done, and
+        # the report and Python's shutdown must not be cut short).
+        for signum, handler in saved.items():
+            started_by_us = handler is _on_signal
+            signal.signal(signum, signal.SIG_IGN if _first or started_by_us else handler)
         runner = sys.modules.get("flow_ssl.openssl.runner")
         if runner is not None and hasattr(runner, "resume"):
             runner.resume()

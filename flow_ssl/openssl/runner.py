@@ -25,7 +25,7 @@ from flow_ssl.core.errors import (
     PromptError,
     Stopped,
 )
-from flow_ssl.openssl import features
+from flow_ssl.openssl import bounded, features
 from flow_ssl.openssl.commands.base import OPENSSL
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 120.0
 PROBE_TIMEOUT = 30.0
+# Every openssl's version line is well under this ("OpenSSL 3.0.13 30 Jan 2024 (Library: ...)").
+_VERSION_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,14 @@ def _probe(path: str) -> features.OpenSSL:
     exits 0 on an invalid command).
     """
     try:
-        (result,) = _run_argv([[path, "version"]], timeout=PROBE_TIMEOUT, check=False)
+        result = _probe_run([path, "version"])
     except OpenSSLFailedError as exc:
         raise OpenSSLNotFoundError(f"cannot run {path}: {exc.reason}") from None
     text = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
+    if len(text) > _VERSION_MAX:
+        raise OpenSSLNotFoundError(
+            f"{path} does not behave like openssl ('version' printed a {len(text)}-character line)"
+        )
     if not text:
         raise OpenSSLNotFoundError(
             f"{path} does not behave like openssl ('version' printed nothing)"
@@ -137,10 +143,33 @@ def _probe(path: str) -> features.OpenSSL:
 def _help_text(path: str, command: str) -> str:
     """``openssl COMMAND -help``, stdout and stderr together, whatever its exit code."""
     try:
-        (result,) = _run_argv([[path, command, "-help"]], timeout=PROBE_TIMEOUT, check=False)
+        result = _probe_run([path, command, "-help"])
     except OpenSSLFailedError:
         return ""
     return result.stdout + "\n" + result.stderr
+
+
+def _probe_run(argv: list[str]) -> Result:
+    """
+    A probe's output, whatever its exit code, read with a ceiling (``bounded``).
+
+    Raises:
+        OpenSSLFailedError: no answer in time, or far more output than any openssl prints.
+    """
+    process = _start(argv)
+    try:
+        out, err = bounded.read_all(process, timeout=PROBE_TIMEOUT)
+    except TimeoutError:
+        raise OpenSSLFailedError(
+            tuple(argv), None, f"no answer within {PROBE_TIMEOUT:.0f}s"
+        ) from None
+    except bounded.FloodError:
+        raise OpenSSLFailedError(
+            tuple(argv), None, "it printed more than any openssl does"
+        ) from None
+    finally:
+        _reap(process)
+    return Result(data=out, stderr=err.decode("utf-8", errors="replace"))
 
 
 def _argv(command: Command) -> list[str]:
