@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -323,3 +323,19 @@ def test_renew_within_turns_expiry_into_an_exit_code(
     result = _check(cli, tmp_path, leaf, pki, "--renew-within", str(within), "--min-days", "5")
     assert result.code == code, result.out
     assert _findings(result)["expires-soon"] == [status]
+
+
+@pytest.mark.parametrize(
+    ("start", "words"),
+    [(NOW - timedelta(days=93), "no time left: it has expired"),
+     (NOW - timedelta(days=90) + timedelta(hours=3), "less than a day left")],
+    ids=["expired", "hours-left"],
+)  # fmt: skip
+def test_time_left_is_never_negative_or_rounded_to_nothing(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued], start: datetime, words: str
+) -> None:
+    """An expired certificate is not '-3 days left'; three hours left is not '0 days left'."""
+    leaf = make_leaf(pki[1], HOSTS, start=start, days=90)
+    result = _check(cli, tmp_path, leaf, pki)
+    (soon,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "expires-soon"]
+    assert soon["message"].startswith(words), soon

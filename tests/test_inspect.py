@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from flow_ssl.openssl import parse, reader
 from tests.helpers import OPENSSL, fake_openssl, openssl, requires_openssl
 from tests.oracle import differences, unusual_certificates
+from tests.pki import NOW, make_ca, make_leaf, write
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -190,3 +192,34 @@ def test_a_v1_certificate_in_der_is_a_certificate(tmp_path: Path) -> None:
     (parsed,) = reader.read_file(tmp_path / "v1.der")
     assert parsed.kind == "certificate"
     assert differences(parsed, v1) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "status"),
+    [
+        (timedelta(hours=1), 90, "NOT YET VALID"),
+        (-timedelta(days=30, hours=3), 30, "EXPIRED less than a day ago (!)"),
+        (-timedelta(days=32, hours=1), 30, "EXPIRED 2 days ago (!)"),
+        (-timedelta(hours=19), 1, "less than a day left (!)"),
+        (-timedelta(hours=19), 2, "1 day left (!)"),
+        (-timedelta(hours=1), 91, "90 days left"),
+    ],
+    ids=[
+        "starts-in-an-hour",
+        "ended-hours-ago",
+        "ended-days-ago",
+        "hours-left",
+        "a-day-left",
+        "ninety-days",
+    ],
+)
+def test_validity_words_at_the_edges(
+    cli: Callable[..., Run], tmp_path: Path, start: timedelta, days: int, status: str
+) -> None:
+    """A certificate an hour from valid is not valid; an hour past its end is expired."""
+    leaf = make_leaf(make_ca("Edge CA"), ["edge.example.com"], start=NOW + start, days=days)
+    write(tmp_path, "edge.pem", leaf.pem())
+    result = cli("inspect", "edge.pem")
+    assert result.code == 0, result.err
+    (valid,) = [line for line in result.out.splitlines() if line.strip().startswith("Valid")]
+    assert valid.endswith(f"UTC, {status}"), valid

@@ -54,7 +54,7 @@ def validity(
         finding(
             "expires-soon",
             "fail" if due else "pass" if left >= min_days or left <= 0 else "warn",
-            f"{int(left)} days left"
+            _time_left(left)
             + (
                 f" (under {renew_within}: renew now)"
                 if due
@@ -64,6 +64,20 @@ def validity(
             ),
         ),
     ]
+
+
+def _time_left(days: float) -> str:
+    """Whole days left, said as an operator reads it (the expired finding covers the past)."""
+    if days <= 0:
+        return "no time left: it has expired"
+    whole = int(days)
+    return (
+        "less than a day left"
+        if whole == 0
+        else "1 day left"
+        if whole == 1
+        else f"{whole} days left"
+    )
 
 
 def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Finding]:

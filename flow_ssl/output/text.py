@@ -128,6 +128,10 @@ def days_left(moment: datetime, now: datetime | None = None) -> int:
     return int((moment - now).total_seconds() // 86400)
 
 
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
+
+
 def certificate_summary(cert: ParsedCertificate, *, color: bool = False, total: int = 1) -> str:
     """A short aligned block for one certificate or CSR (``total``: how many in its file)."""
     rows: list[tuple[str, str]] = []
@@ -171,13 +175,15 @@ def certificate_summary(cert: ParsedCertificate, *, color: bool = False, total: 
 
 
 def _validity(not_before: datetime, not_after: datetime, *, color: bool) -> str:
-    left = days_left(not_after)
-    if left < 0:
-        status = f"EXPIRED {-left} days ago"
-    elif days_left(not_before) > 0:
+    now = datetime.now(timezone.utc)
+    left = days_left(not_after, now)
+    if not_after <= now:
+        ago = days_left(now, not_after)  # whole days since it ended
+        status = f"EXPIRED {_days(ago)} ago" if ago else "EXPIRED less than a day ago"
+    elif not_before > now:  # even by a minute: clients refuse it until then
         status = "NOT YET VALID"
     else:
-        status = f"{left} days left"
+        status = f"{_days(left)} left" if left else "less than a day left"
     if color and left < EXPIRY_HIGHLIGHT_DAYS:
         status = f"\033[1;31m{status}\033[0m"
     elif left < EXPIRY_HIGHLIGHT_DAYS:
