@@ -153,7 +153,7 @@ def read_serial(folder: Folder) -> str:
 
     Raises:
         InvalidInputError: the serial file is missing, damaged, or holds a serial RFC 5280
-            forbids (0, or more than 20 octets).
+            forbids (0, or more than 20 octets), or the CA has given out its last serial.
     """
     try:
         text = folder.serial.read_text(encoding="ascii").strip()
@@ -165,6 +165,12 @@ def read_serial(folder: Folder) -> str:
             hint=f"restore it from a backup of {folder.path}",
         )
     number = int(text, 16)
+    if number == MAX_SERIAL + 1:  # what reserve_serial writes after giving out the last one
+        raise InvalidInputError(
+            f"{folder.serial} holds serial {text}, which no certificate may carry (RFC 5280: "
+            "at most 20 octets): this CA has given out its last serial",
+            hint="make a new issuing CA with flow-ssl ca init, and issue from that",
+        )
     if not 1 <= number <= MAX_SERIAL:
         raise InvalidInputError(
             f"{folder.serial} holds serial {text}, which no certificate may carry "
