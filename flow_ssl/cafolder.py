@@ -180,6 +180,30 @@ def read_serial(folder: Folder) -> str:
     return format_serial(number)
 
 
+def refuse_links(folder: Folder, *, field: str = "dir") -> None:
+    """
+    Refuse a CA folder whose own files are symbolic links.
+
+    The folder's lock guards only what is in the folder, and the serial file is
+    replaced (written beside it, renamed over it): through a link, that would turn
+    the link into a file and leave its target behind, still handing out the serials
+    this CA has used, to whatever else reads it. The folder itself may be a link.
+
+    Raises:
+        InvalidInputError: about ``field``, naming the link and where it points.
+    """
+    for path in folder.own_files():
+        if path.is_symlink():
+            raise InvalidInputError(
+                f"{path} is a symbolic link (to {path.readlink()}); a CA's own files must "
+                f"be files in its folder, which flow-ssl locks and rewrites in place",
+                field=field,
+                joiner=": ",
+                hint="put the file itself there instead of the link, or give the folder "
+                "that holds the files",
+            )
+
+
 def _next(serial: str) -> str:
     return format_serial(int(serial, 16) + 1) + "\n"
 
@@ -206,6 +230,7 @@ def reserve_serial(folder: Folder) -> str:
         InvalidInputError: the serial file is damaged or out of range.
         WriteFailedError: the serial file cannot be written.
     """
+    refuse_links(folder)
     serial = read_serial(folder)
     try:
         write_atomically(folder.serial, _next(serial))

@@ -140,6 +140,34 @@ def test_the_last_serial_is_given_then_refused(
     assert _logged(root) == [largest]
 
 
+@pytest.mark.parametrize("own", ["serial", "ca.key", "ca.crt"])
+def test_a_ca_file_that_is_a_symlink_is_refused(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, own: str
+) -> None:
+    """serial, ca.key or ca.crt a link out of the folder: exit 2, link and target untouched."""
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / own
+    (root / own).rename(target)
+    (root / own).symlink_to(target)
+    target_bytes = target.read_bytes()
+    _csr(tmp_path, "l.example.com")
+    before = listing(tmp_path)
+    for args in (
+        ("ca", "issue", "--dir", "ca", "--cn", "i.example.com", "--subj"),
+        ("ca", "sign", "l.example.com.csr", "--dir", "ca"),
+        ("ca", "sign", "l.example.com.csr", "--dir", "ca", "--print"),
+        ("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", "ca"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert f"ca/{own} is a symbolic link" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    assert (root / own).is_symlink()
+    assert target.read_bytes() == target_bytes
+    assert listing(tmp_path) == before
+    assert _logged(root) == []
+
+
 def test_the_log_lists_only_what_was_put_in_place(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
