@@ -135,6 +135,7 @@ def plan_renewal(asked: Asked) -> Renewal:
             use_subj=asked.use_subj,
             existing_key=existing,
         )
+        notices += generate.name_notices(plan)
     return Renewal(mode=mode, plan=plan, old=old, notices=notices)
 
 
