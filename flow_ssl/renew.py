@@ -25,26 +25,15 @@ from flow_ssl.core.models import (
     CertRequest,
     KeySpec,
     Notice,
-    Subject,
 )
-from flow_ssl.core.names import classify
 from flow_ssl.openssl import keymatch, pem, reader
+from flow_ssl.renew_subject import carried_subject
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.openssl.reader import Loaded
 
 Mode = Literal["selfsigned", "csr", "ca"]
-# Subject attribute types the request carries, as openssl names them.
-_FIELDS = {
-    "C": "country",
-    "ST": "state",
-    "L": "locality",
-    "O": "organization",
-    "OU": "organizational_unit",
-    "CN": "common_name",
-    "emailAddress": "email",
-}
 
 
 @dataclass(frozen=True)
@@ -236,32 +225,12 @@ def _request(
     old: ParsedCertificate, asked: Asked, mode: Mode, notices: list[Notice]
 ) -> CertRequest:
     """The old subject and names as a request (days and key for the new certificate)."""
-    fields: dict[str, str] = {}
-    for attribute in old.subject:
-        name = _FIELDS.get(attribute.type)
-        if name is None or name in fields:
-            notices.append(
-                Notice(
-                    "", f"the old subject's {attribute.type}={attribute.value} is not carried over"
-                )
-            )
-            continue
-        fields[name] = attribute.value
     san = old.subject_alt_names
     names = [*san.dns, *san.ip]
-    cn = fields.get("common_name")
-    if cn is None or not _is_host(cn):
-        if not names:
-            raise InvalidInputError(f"{asked.cert} names no host: neither its CN nor its SAN")
-        if cn is not None:
-            notices.append(
-                Notice("", f"its CN {cn!r} is not a host name: the new CN is {names[0]}")
-            )
-        fields["common_name"] = names[0]
     days = asked.days or (ca.LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
     try:
         request = CertRequest(
-            subject=Subject(**fields),
+            subject=carried_subject(old, asked.cert, names, notices, use_subj=asked.use_subj),
             names=tuple(names),
             key=_key_spec(old, asked, notices),
             days=days,
@@ -269,14 +238,6 @@ def _request(
     except ValidationError as exc:
         raise inputs.validation_error(exc) from None
     return request
-
-
-def _is_host(text: str) -> bool:
-    try:
-        classify(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _key_spec(old: ParsedCertificate, asked: Asked, notices: list[Notice]) -> KeySpec:

@@ -13,6 +13,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.name import _ASN1Type
+from cryptography.x509.oid import NameOID
 
 from tests.helpers import OPENSSL, listing, load_cert, load_csr, requires_openssl, run_sh
 
@@ -188,3 +190,167 @@ def test_a_csr_named_like_a_certificate_is_warned_about(
     plain = cli("csr", "--cn", CN, "--key", "ec:P-256", "--subj", "--out", "fine.csr",
                 "--keyout", "fine.key")  # fmt: skip
     assert "will hold" not in plain.err
+
+
+# the old subject, whole
+
+ODD_SUBJECTS = {
+    "OU twice": (
+        _rdns((NameOID.COUNTRY_NAME, "US"), (NameOID.ORGANIZATION_NAME, "My Company"),
+              (NameOID.ORGANIZATIONAL_UNIT_NAME, "Eng"),
+              (NameOID.ORGANIZATIONAL_UNIT_NAME, "Ops / Night+Day"),
+              (NameOID.COMMON_NAME, CN)),
+        "a second OU",
+    ),
+    "serialNumber": (
+        _rdns((NameOID.COMMON_NAME, CN), (NameOID.SERIAL_NUMBER, "5157550")),
+        "serialNumber=5157550",
+    ),
+    "another order": (
+        _rdns((NameOID.COMMON_NAME, CN), (NameOID.ORGANIZATION_NAME, "My Company"),
+              (NameOID.COUNTRY_NAME, "US")),
+        "in this order",
+    ),
+    "lower-case country": (
+        _rdns((NameOID.COUNTRY_NAME, "us"), (NameOID.COMMON_NAME, CN)),
+        "would change C='us' to 'US'",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ODD_SUBJECTS))
+def test_a_subject_the_questions_cannot_give_needs_subj(
+    cli: Callable[..., Run], tmp_path: Path, case: str
+) -> None:
+    """Without --subj: exit 2 saying --subj is needed and why; with it: the subject exactly."""
+    rdns, why = ODD_SUBJECTS[case]
+    old = _old(tmp_path, rdns)
+    before = _files(tmp_path)
+    refused = cli("renew", "old.crt")
+    assert refused.code == 2, refused.err
+    assert refused.err.startswith("flow-ssl: --subj is needed to renew old.crt")
+    assert why in refused.err
+    assert _files(tmp_path) == before
+    result = cli("renew", "old.crt", "--subj")
+    assert result.code == 0, result.err
+    assert load_cert(old).subject.rdns == rdns
+    csr = cli("renew", "old.crt", "--csr", "--subj", "--out", "n.csr", "--keyout", "n.key")
+    assert csr.code == 0, csr.err
+    assert load_csr(tmp_path / "n.csr").subject.rdns == rdns
+
+
+def test_the_company_ca_carries_an_odd_subject(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """--ca-dir --subj: the CA's certificate has the old subject, attribute for attribute."""
+    rdns, _ = ODD_SUBJECTS["OU twice"]
+    _old(tmp_path, rdns)
+    assert cli("ca", "init", "--dir", "ca", "--name", "Edge Root", "--key", "ec:P-256").code == 0
+    result = cli("renew", "old.crt", "--ca-dir", "ca", "--subj", "--same-key", "--out", "n.crt")
+    assert result.code == 0, result.err
+    new = load_cert(tmp_path / "n.crt")
+    new.verify_directly_issued_by(load_cert(tmp_path / "ca" / "ca.crt"))
+    assert new.subject.rdns == rdns
+    assert _spki(new.public_key()) == _key_spki(tmp_path / "old.key")
+    assert "old.key (private key" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("rdn", "words"),
+    [
+        (
+            x509.RelativeDistinguishedName(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "My Company"),
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Eng"),
+                ]
+            ),
+            "a multi-valued RDN",
+        ),
+        (
+            x509.RelativeDistinguishedName(
+                [
+                    x509.NameAttribute(
+                        NameOID.X500_UNIQUE_IDENTIFIER, b"\x00\x01", _ASN1Type.BitString
+                    )
+                ]
+            ),
+            "a value that is not text",
+        ),
+    ],
+    ids=["multi-valued", "not text"],
+)
+def test_a_subject_that_cannot_be_given_again_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, rdn: x509.RelativeDistinguishedName, words: str
+) -> None:
+    """A multi-valued RDN or a non-text value: exit 2 with or without --subj, nothing written."""
+    _old(tmp_path, [rdn, *_rdns((NameOID.COMMON_NAME, CN))])
+    before = _files(tmp_path)
+    for subj in ([], ["--subj"]):
+        result = cli("renew", "old.crt", *subj)
+        assert result.code == 2, result.err
+        assert "cannot be given again exactly" in result.err
+        assert words in result.err
+        assert _files(tmp_path) == before
+
+
+EV = _rdns(
+    (NameOID.JURISDICTION_COUNTRY_NAME, "US"), (NameOID.BUSINESS_CATEGORY, "Private Organization"),
+    (NameOID.SERIAL_NUMBER, "5157550"), (NameOID.ORGANIZATION_IDENTIFIER, "NTRUS-5157550"),
+    (NameOID.COUNTRY_NAME, "US"), (NameOID.ORGANIZATION_NAME, "My Company"),
+    (NameOID.COMMON_NAME, CN),
+)  # fmt: skip
+
+
+@pytest.mark.skipif(not UNDER_TEST.startswith("OpenSSL"), reason="EV names need OpenSSL")
+def test_an_ev_subject_renews_exactly_on_openssl(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """jurisdictionC and organizationIdentifier: carried exactly by OpenSSL's -subj."""
+    old = _old(tmp_path, EV)
+    result = cli("renew", "old.crt", "--subj")
+    assert result.code == 0, result.err
+    assert load_cert(old).subject.rdns == EV
+
+
+@pytest.mark.skipif(not LIBRESSL.exists(), reason="no ../shared/openssl LibreSSL wrapper")
+def test_an_ev_subject_is_refused_up_front_on_libressl(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LibreSSL skips EV names in -subj: exit 3 naming the missing feature, nothing written."""
+    _old(tmp_path, EV)
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(LIBRESSL))
+    before = _files(tmp_path)
+    for extra in ([], ["--print"]):
+        result = cli("renew", "old.crt", "--subj", *extra)
+        assert result.code == 3, result.err
+        assert "LibreSSL 3.3.6" in result.err
+        assert "jurisdictionC/ST/L and organizationIdentifier" in result.err
+        assert _files(tmp_path) == before
+
+
+def test_printed_exact_subject_runs_as_printed(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """--print --subj of an odd subject: quoted so sh makes the very same subject."""
+    rdns = _rdns(
+        (NameOID.ORGANIZATION_NAME, 'O\'Brien & "Sons" $HOME `id` Müller'),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, "a\\b / c+d"),
+        (NameOID.COMMON_NAME, CN),
+        (NameOID.ORGANIZATIONAL_UNIT_NAME, "x=y, z; #1"),
+    )
+    _old(tmp_path, rdns)
+    before = listing(tmp_path)
+    printed = cli("renew", "old.crt", "--subj", "--print", "--out", "p.crt", "--keyout", "p.key")
+    assert printed.code == 0, printed.err
+    assert listing(tmp_path) == before
+    run_sh(printed.out, tmp_path)
+    assert load_cert(tmp_path / "p.crt").subject.rdns == rdns
+
+
+def test_a_cn_that_is_no_host_name_is_replaced_and_said(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """CN 'Flow Server': the new CN is the first SAN name, with a warning; the rest is kept."""
+    old = _old(tmp_path, _rdns((NameOID.ORGANIZATION_NAME, "My Company"),
+                               (NameOID.COMMON_NAME, "Flow Server")))  # fmt: skip
+    result = cli("renew", "old.crt")
+    assert result.code == 0, result.err
+    assert f"its CN 'Flow Server' is not a host name: the new CN is {CN}" in result.err
+    assert load_cert(old).subject.rdns == _rdns(
+        (NameOID.ORGANIZATION_NAME, "My Company"), (NameOID.COMMON_NAME, CN)
+    )
