@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import inputs, readiness
-from flow_ssl.cafolder import Folder
+from flow_ssl.cafolder import Folder, refuse_links
 from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import reader, runner
@@ -206,6 +206,7 @@ def open_ca(
             field=field,
             hint=f"make one: flow-ssl ca init --dir {path} --name 'My Company Root CA'",
         )
+    refuse_links(folder, field=field)
     needed = (folder.key, folder.cert, folder.config, folder.serial)
     missing = [p.name for p in needed if not p.is_file()]
     if missing:

@@ -153,7 +153,7 @@ def read_serial(folder: Folder) -> str:
 
     Raises:
         InvalidInputError: the serial file is missing, damaged, or holds a serial RFC 5280
-            forbids (0, or more than 20 octets).
+            forbids (0, or more than 20 octets), or the CA has given out its last serial.
     """
     try:
         text = folder.serial.read_text(encoding="ascii").strip()
@@ -165,6 +165,12 @@ def read_serial(folder: Folder) -> str:
             hint=f"restore it from a backup of {folder.path}",
         )
     number = int(text, 16)
+    if number == MAX_SERIAL + 1:  # what reserve_serial writes after giving out the last one
+        raise InvalidInputError(
+            f"{folder.serial} holds serial {text}, which no certificate may carry (RFC 5280: "
+            "at most 20 octets): this CA has given out its last serial",
+            hint="make a new issuing CA with flow-ssl ca init, and issue from that",
+        )
     if not 1 <= number <= MAX_SERIAL:
         raise InvalidInputError(
             f"{folder.serial} holds serial {text}, which no certificate may carry "
@@ -172,6 +178,30 @@ def read_serial(folder: Folder) -> str:
             hint=f"restore it from a backup of {folder.path}",
         )
     return format_serial(number)
+
+
+def refuse_links(folder: Folder, *, field: str = "dir") -> None:
+    """
+    Refuse a CA folder whose own files are symbolic links.
+
+    The folder's lock guards only what is in the folder, and the serial file is
+    replaced (written beside it, renamed over it): through a link, that would turn
+    the link into a file and leave its target behind, still handing out the serials
+    this CA has used, to whatever else reads it. The folder itself may be a link.
+
+    Raises:
+        InvalidInputError: about ``field``, naming the link and where it points.
+    """
+    for path in folder.own_files():
+        if path.is_symlink():
+            raise InvalidInputError(
+                f"{path} is a symbolic link (to {path.readlink()}); a CA's own files must "
+                f"be files in its folder, which flow-ssl locks and rewrites in place",
+                field=field,
+                joiner=": ",
+                hint="put the file itself there instead of the link, or give the folder "
+                "that holds the files",
+            )
 
 
 def _next(serial: str) -> str:
@@ -200,6 +230,7 @@ def reserve_serial(folder: Folder) -> str:
         InvalidInputError: the serial file is damaged or out of range.
         WriteFailedError: the serial file cannot be written.
     """
+    refuse_links(folder)
     serial = read_serial(folder)
     try:
         write_atomically(folder.serial, _next(serial))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl import files
 from flow_ssl.core.findings import refuse_failures
+from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.openssl import reader, runner, verify
@@ -117,6 +118,19 @@ class Plan:
             files.Output(self.key_path, secret=True, field="keyout"),
             files.Output(self.out_path, field="out"),
         ]
+
+
+def name_notices(plan: Plan) -> list[Notice]:
+    """A CSR written to a name that says certificate (.crt, .cer): said, not refused."""
+    if plan.x509 or plan.out_path.suffix.lower() not in {".crt", ".cer"}:
+        return []
+    return [
+        Notice(
+            "out",
+            f"{plan.out_path} will hold a certificate request (CSR), though its name says "
+            "certificate: send it to the CA, never install it (NAME.csr is the usual name)",
+        )
+    ]
 
 
 def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:

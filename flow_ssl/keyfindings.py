@@ -96,23 +96,25 @@ def _pem_key(
     return findings
 
 
+def p12_key_copy(opened: p12.Opened, cert: Path, out: Path) -> str:
+    """The commands that write a PKCS#12's key as an unencrypted PEM file only its owner reads."""
+    export, write = pkcs12.build_p12_key_copy(
+        str(cert), passin=opened.passin, legacy=opened.legacy, out=str(out)
+    )
+    return f"(umask 077 && {export.render()} | {write.render()})"
+
+
 def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Finding]:
     keys = p12.private_keys(opened)
     if not keys:
         return []
-    export, write = pkcs12.build_p12_key_copy(
-        str(cert),
-        passin=opened.passin,
-        legacy=opened.legacy,
-        out=str(cert.with_name(f"{cert.stem}.key")),
-    )
-    line = f"{export.render()} | {write.render()}"
+    line = p12_key_copy(opened, cert, cert.with_name(f"{cert.stem}.key"))
     return [
         finding(
             "key-unencrypted",
             "fail",
             f"the key is inside the PKCS#12 {cert}; the console needs it as an unencrypted "
-            f"PEM file. Write one only you can read: (umask 077 && {line})",
+            f"PEM file. Write one only you can read: {line}",
         ),
         keymatch.key_matches(
             keys[0], leaf.der, passin=None, key_name=str(cert), cert_name=str(cert)

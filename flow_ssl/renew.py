@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
-from flow_ssl import ca, generate, inputs, readiness
+from flow_ssl import ca, generate, inputs, keyfindings, readiness
 from flow_ssl.ca_issue import IssuePlan
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import (
@@ -25,25 +25,15 @@ from flow_ssl.core.models import (
     CertRequest,
     KeySpec,
     Notice,
-    Subject,
 )
-from flow_ssl.core.names import classify
-from flow_ssl.openssl import pem, reader, verify
+from flow_ssl.openssl import keymatch, pem, reader
+from flow_ssl.renew_subject import carried_subject
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
+    from flow_ssl.openssl.reader import Loaded
 
 Mode = Literal["selfsigned", "csr", "ca"]
-# Subject attribute types the request carries, as openssl names them.
-_FIELDS = {
-    "C": "country",
-    "ST": "state",
-    "L": "locality",
-    "O": "organization",
-    "OU": "organizational_unit",
-    "CN": "common_name",
-    "emailAddress": "email",
-}
 
 
 @dataclass(frozen=True)
@@ -86,6 +76,12 @@ def plan_renewal(asked: Asked) -> Renewal:
         InvalidInputError: not a certificate, names flow-ssl cannot take, a key that
             is missing or not the certificate's, or an unusable CA folder.
     """
+    if asked.same_key and asked.keyout is not None:
+        raise InvalidInputError(
+            "goes with a new key; --same-key keeps the certificate's key where it is "
+            "(--key names it)",
+            field="keyout",
+        )
     inputs.check_pass_source(asked.passin, "pass")
     loaded = reader.load(asked.cert, passin=asked.passin)
     if any(item.kind != "certificate" for item in loaded.items):
@@ -99,7 +95,7 @@ def plan_renewal(asked: Asked) -> Renewal:
     mode = _mode(asked, old, notices)
     key_path = _key_path(asked)
     if asked.same_key:
-        _check_same_key(key_path, asked.cert)
+        _check_same_key(key_path, asked.cert, loaded, old)
     request = _request(old, asked, mode, notices)
     stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
     new_cert = asked.cert if renewed_in_place else Path(f"{stem}.crt")
@@ -135,7 +131,31 @@ def plan_renewal(asked: Asked) -> Renewal:
             use_subj=asked.use_subj,
             existing_key=existing,
         )
+        notices += generate.name_notices(plan)
+    if existing is not None:
+        _never_over_the_key(plan, existing)
     return Renewal(mode=mode, plan=plan, old=old, notices=notices)
+
+
+def _never_over_the_key(plan: generate.Plan | IssuePlan, key: Path) -> None:
+    """--same-key reads the key it certifies: no output may land on it, even with --force."""
+    for output in plan.outputs():
+        if _same_file(output.path, key):
+            raise InvalidInputError(
+                f"{output.path} is the key the new certificate is for; --same-key reads it "
+                "and never writes it (even with --force): give another file name",
+                field="out" if output.field == "out" else None,
+            )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """The same file: by resolved path, or the same inode (a hard link)."""
+    try:
+        return one.resolve() == other.resolve() or (
+            one.exists() and other.exists() and one.samefile(other)
+        )
+    except (OSError, RuntimeError):  # a symlink loop: check_outputs names it
+        return False
 
 
 def _mode(asked: Asked, old: ParsedCertificate, notices: list[Notice]) -> Mode:
@@ -166,19 +186,38 @@ def _key_path(asked: Asked) -> Path:
     return Path(f"{stem}.key")
 
 
-def _check_same_key(key: Path, cert: Path) -> None:
+def _check_same_key(key: Path, cert: Path, loaded: Loaded, old: ParsedCertificate) -> None:
+    """The key to certify again exists, is unencrypted and is the old certificate's."""
     if not key.is_file():
+        opened = loaded.opened
+        if opened is not None and opened.keys:
+            copy = keyfindings.p12_key_copy(opened, cert, key)
+            raise InvalidInputError(
+                f"{key} does not exist: the key is inside {cert}, and openssl certifies a key "
+                f"file. Write it out, only you can read it: {copy}; then renew again (the "
+                "server's console needs that key file too)",
+                field="same_key",
+                joiner=": ",
+            )
         raise InvalidInputError(
-            f"{key} does not exist: give the certificate's key with --key", field="same_key"
+            f"{key} does not exist: give the certificate's key with --key",
+            field="same_key",
+            joiner=": ",
         )
-    text = pem.read_input(key, "a key file").decode("ascii", errors="replace")
-    if reader.is_encrypted_key(text):
+    keys = pem.private_keys(pem.read_input(key, "a key file"))
+    if not keys:
+        raise InvalidInputError(f"{key} holds no PEM private key", field="key", joiner=": ")
+    if keys[0].encrypted:
         raise InvalidInputError(
             f"{key} is passphrase-protected; a server key must not be (write an unencrypted "
             "copy first: flow-ssl check prints the command)",
             field="key",
         )
-    if verify.key_matches_cert(key, cert).status != "pass":
+    # The key against the certificate as read (from a .pfx, a .p7b or DER too), on stdin.
+    matched = keymatch.key_matches(
+        keys[0], old.der, passin=None, key_name=str(key), cert_name=str(cert)
+    )
+    if matched.status != "pass":
         raise InvalidInputError(f"{key} is not the key of {cert}", field="key", joiner=": ")
 
 
@@ -186,32 +225,12 @@ def _request(
     old: ParsedCertificate, asked: Asked, mode: Mode, notices: list[Notice]
 ) -> CertRequest:
     """The old subject and names as a request (days and key for the new certificate)."""
-    fields: dict[str, str] = {}
-    for attribute in old.subject:
-        name = _FIELDS.get(attribute.type)
-        if name is None or name in fields:
-            notices.append(
-                Notice(
-                    "", f"the old subject's {attribute.type}={attribute.value} is not carried over"
-                )
-            )
-            continue
-        fields[name] = attribute.value
     san = old.subject_alt_names
     names = [*san.dns, *san.ip]
-    cn = fields.get("common_name")
-    if cn is None or not _is_host(cn):
-        if not names:
-            raise InvalidInputError(f"{asked.cert} names no host: neither its CN nor its SAN")
-        if cn is not None:
-            notices.append(
-                Notice("", f"its CN {cn!r} is not a host name: the new CN is {names[0]}")
-            )
-        fields["common_name"] = names[0]
     days = asked.days or (ca.LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
     try:
         request = CertRequest(
-            subject=Subject(**fields),
+            subject=carried_subject(old, asked.cert, names, notices, use_subj=asked.use_subj),
             names=tuple(names),
             key=_key_spec(old, asked, notices),
             days=days,
@@ -219,14 +238,6 @@ def _request(
     except ValidationError as exc:
         raise inputs.validation_error(exc) from None
     return request
-
-
-def _is_host(text: str) -> bool:
-    try:
-        classify(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _key_spec(old: ParsedCertificate, asked: Asked, notices: list[Notice]) -> KeySpec:

@@ -82,7 +82,7 @@ def test_a_killed_ca_sign_never_lets_its_serial_be_used_again(
     [
         ("00\n", "no certificate may carry"),
         ("0\n", "no certificate may carry"),
-        ("80" + "00" * 19 + "\n", "no certificate may carry"),  # 2**159: 21 octets in DER
+        ("80" + "00" * 19 + "\n", "given out its last serial"),  # 2**159: 21 octets in DER
         ("01" + "00" * 20 + "\n", "no certificate may carry"),
         ("zz\n", "does not hold a hex serial"),
         ("", "does not hold a hex serial"),
@@ -91,7 +91,7 @@ def test_a_killed_ca_sign_never_lets_its_serial_be_used_again(
 def test_a_damaged_or_out_of_range_serial_file_is_refused(
     cli: Callable[..., Run], root: Path, tmp_path: Path, text: str, words: str
 ) -> None:
-    """Serial 0 or over 20 octets (RFC 5280), or no number at all: exit 2, nothing signed."""
+    """Serial 0 or over 20 octets (RFC 5280), used up, or no number: exit 2, nothing signed."""
     (root / "serial").write_text(text)
     _csr(tmp_path, "s.example.com")
     before = listing(tmp_path)
@@ -111,15 +111,61 @@ def test_a_damaged_or_out_of_range_serial_file_is_refused(
 def test_the_last_serial_is_given_then_refused(
     cli: Callable[..., Run], root: Path, tmp_path: Path
 ) -> None:
-    """The largest 20-octet serial is issued once; after it the CA refuses to sign."""
+    """The largest 20-octet serial is issued once; after it the CA says it is used up."""
     largest = 2**159 - 1
     (root / "serial").write_text(f"{largest:X}\n")
     first = cli("ca", "issue", "--dir", "ca", "--cn", "a.example.com", "--subj")
     assert first.code == 0, first.err
     assert load_cert(tmp_path / "a.example.com.crt").serial_number == largest
-    second = cli("ca", "issue", "--dir", "ca", "--cn", "b.example.com", "--subj")
-    assert second.code == 2
-    assert "no certificate may carry" in second.err
+    assert _logged(root) == [largest]
+    used_up = (root / "serial").read_text()
+    _csr(tmp_path, "c.example.com")
+    before = listing(tmp_path)
+    for args in (
+        ("ca", "issue", "--dir", "ca", "--cn", "b.example.com", "--subj"),
+        ("ca", "sign", "c.example.com.csr", "--dir", "ca"),
+        ("ca", "issue", "--dir", "ca", "--cn", "b.example.com", "--subj", "--print"),
+        ("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", "ca"),
+    ):
+        second = cli(*args)
+        assert second.code == 2, second.err
+        assert "no certificate may carry" in second.err
+        assert "this CA has given out its last serial" in second.err
+        assert "make a new issuing CA" in second.err
+        assert "damaged" not in second.err
+        assert "restore" not in second.err
+        assert len(second.err.strip().splitlines()) == 1
+    assert listing(tmp_path) == before
+    assert (root / "serial").read_text() == used_up
+    assert _logged(root) == [largest]
+
+
+@pytest.mark.parametrize("own", ["serial", "ca.key", "ca.crt"])
+def test_a_ca_file_that_is_a_symlink_is_refused(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, own: str
+) -> None:
+    """serial, ca.key or ca.crt a link out of the folder: exit 2, link and target untouched."""
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / own
+    (root / own).rename(target)
+    (root / own).symlink_to(target)
+    target_bytes = target.read_bytes()
+    _csr(tmp_path, "l.example.com")
+    before = listing(tmp_path)
+    for args in (
+        ("ca", "issue", "--dir", "ca", "--cn", "i.example.com", "--subj"),
+        ("ca", "sign", "l.example.com.csr", "--dir", "ca"),
+        ("ca", "sign", "l.example.com.csr", "--dir", "ca", "--print"),
+        ("ca", "init", "--dir", "sub", "--name", "Sub", "--parent", "ca"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert f"ca/{own} is a symbolic link" in result.err
+        assert len(result.err.strip().splitlines()) == 1
+    assert (root / own).is_symlink()
+    assert target.read_bytes() == target_bytes
+    assert listing(tmp_path) == before
+    assert _logged(root) == []
 
 
 def test_the_log_lists_only_what_was_put_in_place(

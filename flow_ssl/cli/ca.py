@@ -301,7 +301,8 @@ def run_ca_plan(
     written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}
     if isinstance(plan, ca_issue.IssuePlan):
         issued = ca_issue.issue(plan, force=force, announce=announce)
-        written = {"key": str(plan.key_path), **written}
+        if plan.existing_key is None:  # renew --same-key: the key is kept, not written
+            written = {"key": str(plan.key_path), **written}
     else:
         issued = ca_sign.sign(plan, force=force, announce=announce)
     if as_json:

@@ -125,8 +125,9 @@ def _make(
         x509=x509,
         use_subj=asked.subj,
     )
-    console.warn_all(request.warnings())
-    run_plan(plan, asked, warned=request.warnings())
+    warned = [*request.warnings(), *generate.name_notices(plan)]
+    console.warn_all(warned)
+    run_plan(plan, asked, warned=warned)
 
 
 def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:

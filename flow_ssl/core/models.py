@@ -95,6 +95,33 @@ def _email(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_printable_value)]
 
+# Subject attribute types -subj gives on every supported openssl (LibreSSL included),
+# beyond the seven the prompts ask; and those LibreSSL does not know (it skips them).
+CARRIED_TYPES = frozenset({
+    "C", "ST", "L", "O", "OU", "CN", "emailAddress", "serialNumber", "DC", "UID", "title",
+    "SN", "GN", "initials", "pseudonym", "generationQualifier", "dnQualifier", "street",
+    "postalCode", "businessCategory", "description", "name", "role", "unstructuredName",
+    "telephoneNumber", "mail",
+})  # fmt: skip
+CARRIED_TYPES_OPENSSL_ONLY = frozenset(
+    {"jurisdictionC", "jurisdictionST", "jurisdictionL", "organizationIdentifier"}
+)
+
+
+def check_carried(kind: str, value: str) -> None:
+    """
+    Whether ``-subj`` can carry one attribute of an old subject exactly.
+
+    Raises:
+        ValueError: an attribute type openssl cannot be given, or a value it cannot take.
+    """
+    if kind not in CARRIED_TYPES | CARRIED_TYPES_OPENSSL_ONLY:
+        raise ValueError(f"{kind}={value}: openssl cannot be given a {kind} with -subj")
+    try:
+        _printable_value(value)
+    except ValueError as exc:
+        raise ValueError(f"{kind}={value!r} {exc}") from None
+
 
 class Subject(BaseModel):
     """The seven Distinguished Name fields the vendor page asks for, in prompt order."""
@@ -108,9 +135,23 @@ class Subject(BaseModel):
     organizational_unit: Annotated[Text, _max_chars(64)] | None = None
     common_name: Annotated[Text, AfterValidator(names.validate_common_name)]
     email: Annotated[Text, AfterValidator(_email)] | None = None
+    # renew: the old subject exactly, in its order, where the seven fields cannot say it
+    # (a repeated or other attribute, another order). Given with -subj only.
+    exact: tuple[tuple[str, str], ...] | None = None
+
+    @field_validator("exact")
+    @classmethod
+    def _carried(
+        cls, value: tuple[tuple[str, str], ...] | None
+    ) -> tuple[tuple[str, str], ...] | None:
+        for kind, text in value or ():
+            check_carried(kind, text)
+        return value
 
     def attributes(self) -> list[tuple[str, str]]:
-        """(short type, value) pairs in openssl's prompt order, blanks left out."""
+        """(short type, value) pairs: ``exact``, else in openssl's prompt order, blanks left out."""
+        if self.exact is not None:
+            return list(self.exact)
         pairs = [
             ("C", self.country),
             ("ST", self.state),

@@ -171,13 +171,8 @@ def _extensions(data: bytes, node: _Node) -> list[Extension]:
     return found
 
 
-def certificate(der: bytes) -> Exact:
-    """
-    Serial, issuer, subject and extensions of a certificate.
-
-    Raises:
-        DERError: not a certificate's structure.
-    """
+def _tbs_fields(der: bytes) -> list[_Node]:
+    """A certificate's tbsCertificate fields from the serial on (the version skipped)."""
     outer = _expect(_node(der, 0, len(der)), _SEQUENCE, "certificate")
     parts = _children(der, outer)
     if len(parts) != 3:
@@ -187,6 +182,17 @@ def certificate(der: bytes) -> Exact:
         fields = fields[1:]
     if len(fields) < 6:
         raise DERError("tbsCertificate is too short")
+    return fields
+
+
+def certificate(der: bytes) -> Exact:
+    """
+    Serial, issuer, subject and extensions of a certificate.
+
+    Raises:
+        DERError: not a certificate's structure.
+    """
+    fields = _tbs_fields(der)
     serial = _integer(der, _expect(fields[0], _INTEGER, "serial"))
     wrapper = next((f for f in fields[6:] if f.tag == 0xA3), None)  # [3] EXPLICIT extensions
     inside = _children(der, wrapper) if wrapper else []
@@ -198,6 +204,23 @@ def certificate(der: bytes) -> Exact:
         subject=_name(der, fields[4]),
         extensions=_extensions(der, inside[0]) if inside else [],
     )
+
+
+def subject_layout(der: bytes) -> list[tuple[int, bool]]:
+    """
+    How a certificate's subject is built, attribute by attribute as ``certificate`` lists
+    them: the RDN each is in (two in one RDN: a multi-valued RDN), and whether its value
+    is text (else it reads as ``#`` and the hex of its DER).
+
+    Raises:
+        DERError: not a certificate's structure.
+    """
+    layout = []
+    for at, rdn in enumerate(_children(der, _expect(_tbs_fields(der)[4], _SEQUENCE, "name"))):
+        for pair in _children(der, _expect(rdn, _SET, "name")):
+            value = _children(der, _expect(pair, _SEQUENCE, "name attribute"))[-1]
+            layout.append((at, value.tag in _STRINGS or value.tag in _ONE_BYTE_STRINGS))
+    return layout
 
 
 def request(der: bytes) -> Exact:

@@ -58,11 +58,15 @@ FEATURES: dict[str, Probe | Since] = {
     "addext-replaces": {"OpenSSL": (3, 0, 0)},
     # `req -keyout` and `genpkey` create the key file 0600 (LibreSSL: the umask).
     "private-keyout": {"OpenSSL": (1, 1, 0)},
+    # `req -subj` with jurisdictionC/ST/L and organizationIdentifier (an EV subject's):
+    # LibreSSL does not know these names, and skips them with a warning.
+    "subj-ev-names": {"OpenSSL": (1, 1, 0)},
 }
 # Plain words for the refusal line.
 _WORDS = {
     "addext-replaces": "-addext that replaces the config's extensions",
     "private-keyout": "private key files made 0600",
+    "subj-ev-names": "subject names jurisdictionC/ST/L and organizationIdentifier (-subj)",
 }
 
 _VERSION = re.compile(r"^(OpenSSL|LibreSSL|BoringSSL)\s+(\d+)\.(\d+)\.(\d+)")

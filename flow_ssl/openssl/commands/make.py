@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.openssl.commands.base import OPENSSL, Arg, Command, command
 from flow_ssl.openssl.commands.ca import named_curve_arg, signer_args
-from flow_ssl.openssl.commands.subject import subject_args, subject_prompts, utf8_arg
+from flow_ssl.openssl.commands.subject import (
+    subject_args,
+    subject_needs,
+    subject_prompts,
+    utf8_arg,
+)
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import CertRequest, KeySpec, SanEntry
@@ -132,7 +137,9 @@ def build_req(
     if extensions and not request.literal:
         added = server_extensions(request.names, key_algorithm=request.key.algorithm, csr=not x509)
         args += added
-    needs = ("-addext",) if added else ()
+    needs: tuple[str, ...] = ("-addext",) if added else ()
+    if use_subj:
+        needs += subject_needs(request.subject)
     asks_extras = not x509 and config is None and signer is None
     return command(
         *args,

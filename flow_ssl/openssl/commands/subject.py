@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.models import CARRIED_TYPES_OPENSSL_ONLY
 from flow_ssl.openssl.commands.base import Arg, Prompt
 
 if TYPE_CHECKING:
@@ -53,7 +55,15 @@ def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
 
     ``csr`` only where the stock config asks for them: flow-ssl's own config
     (commands.config) asks for no extra attributes.
+
+    Raises:
+        InvalidInputError: the subject is an old one to carry exactly, which the seven
+            questions cannot give (about the field ``subj``).
     """
+    if subject.exact is not None:
+        raise InvalidInputError(
+            "is needed: openssl's questions cannot give this subject exactly", field="subj"
+        )
     prompts = [
         Prompt(name, label, getattr(subject, name) or BLANK_ANSWER)
         for name, label in SUBJECT_PROMPTS
@@ -74,6 +84,12 @@ def subject_args(subject: Subject) -> list[Arg]:
     if not subject.is_ascii():
         args.append(utf8_arg())
     return args
+
+
+def subject_needs(subject: Subject) -> tuple[str, ...]:
+    """The openssl features giving this subject needs (attribute names LibreSSL lacks)."""
+    kinds = {kind for kind, _ in subject.attributes()}
+    return ("subj-ev-names",) if kinds & CARRIED_TYPES_OPENSSL_ONLY else ()
 
 
 def utf8_arg() -> Arg:
