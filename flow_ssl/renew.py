@@ -90,15 +90,16 @@ def plan_renewal(asked: Asked) -> Renewal:
         )
     old = readiness.certificates(asked.cert, passin=asked.passin)[0]
     notices: list[Notice] = []
-    # A .pfx or .p7b is not replaced by a PEM certificate: that goes beside it as NAME.crt.
-    renewed_in_place = loaded.form in {"pem", "der"}
+    # Only PEM is replaced by PEM: beside a DER, .pfx or .p7b the new one is NAME.crt
+    # (NAME.pem where the old binary file is NAME.crt), the old file left as it was.
+    renewed_in_place = loaded.form == "pem"
     mode = _mode(asked, old, notices)
     key_path = _key_path(asked)
     if asked.same_key:
         _check_same_key(key_path, asked.cert, loaded, old)
     request = _request(old, asked, mode, notices)
     stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
-    new_cert = asked.cert if renewed_in_place else Path(f"{stem}.crt")
+    new_cert = asked.cert if renewed_in_place else _beside(asked.cert, stem, loaded.form, notices)
     keyout = asked.keyout or key_path
     existing = key_path if asked.same_key else None
     if mode == "csr" and existing is None and keyout.exists():
@@ -135,6 +136,20 @@ def plan_renewal(asked: Asked) -> Renewal:
     if existing is not None:
         _never_over_the_key(plan, existing)
     return Renewal(mode=mode, plan=plan, old=old, notices=notices)
+
+
+_FORMS = {"der": "DER", "pkcs7": "PKCS#7", "pkcs12": "PKCS#12"}
+
+
+def _beside(cert: Path, stem: Path, form: str, notices: list[Notice]) -> Path:
+    """Where the PEM certificate renewing a binary one goes: said, so nobody looks for it."""
+    new = Path(f"{stem}.crt")
+    if new == cert:
+        new = Path(f"{stem}.pem")
+    notices.append(
+        Notice("", f"{cert} is {_FORMS[form]}: the new certificate is PEM, in {new} ({cert} stays)")
+    )
+    return new
 
 
 def _never_over_the_key(plan: generate.Plan | IssuePlan, key: Path) -> None:

@@ -171,3 +171,21 @@ def test_a_pfx_renews_beside_itself(
     assert (tmp_path / "site.pfx").read_bytes() == pfx
     assert _names(load_cert(tmp_path / "site.crt")) == _names(load_cert(tmp_path / f"{CN}.crt"))
     assert "correct horse" not in result.out + result.err
+
+
+@pytest.mark.parametrize(("old", "new"), [("site.der", "site.crt"), ("site.crt", "site.pem")])
+def test_a_der_certificate_is_not_overwritten_with_pem(
+    cli: Callable[..., Run], tmp_path: Path, old: str, new: str
+) -> None:
+    """A DER file keeps its bytes; the PEM renewal goes beside it, named on stderr."""
+    assert cli("selfsigned", *MADE).code == 0
+    der = load_cert(tmp_path / f"{CN}.crt").public_bytes(serialization.Encoding.DER)
+    (tmp_path / old).write_bytes(der)
+    (tmp_path / f"{CN}.crt").unlink()
+    result = cli("renew", old, "--key", f"{CN}.key", "--subj")
+    assert result.code == 0, result.err
+    assert (tmp_path / old).read_bytes() == der
+    assert f"the new certificate is PEM, in {new}" in result.err
+    renewed = (tmp_path / new).read_bytes()
+    assert renewed.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert _names(load_cert(tmp_path / new)) == _names(x509.load_der_x509_certificate(der))
