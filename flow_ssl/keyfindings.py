@@ -41,15 +41,28 @@ def key_findings(
         keys = pem.private_keys(pem.read_input(key))
         if not keys:
             raise InvalidInputError(f"{key} is not a PEM private key", field="key")
-        copy = key.with_name(f"{key.stem}.unencrypted.key")
+        copy = _unused(key.with_name(f"{key.stem}.unencrypted.key"))
         return _pem_key(keys[0], key, leaf, cert, passin=passin, copy=copy)
     if loaded.keys:
-        copy = cert.with_name(f"{cert.stem}.key")
+        copy = _unused(cert.with_name(f"{cert.stem}.key"))
         return _pem_key(loaded.keys[0], cert, leaf, cert, passin=passin, copy=copy)
     if loaded.opened is not None and loaded.opened.keys:
         return _p12_key(loaded.opened, leaf, cert)
     message = "not checked: no key given; give the server's key with --key"
     return [finding("key-matches-cert", "warn", message)]
+
+
+def _unused(path: Path) -> Path:
+    """
+    ``path``, or ``NAME-2.key``, ``NAME-3.key``...: a name no file has, for a printed
+    command to write. openssl empties its ``-out`` even when it then fails (a mistyped
+    passphrase), so the command must never name a file that holds something.
+    """
+    candidate, number = path, 1
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def _pem_key(
@@ -108,7 +121,7 @@ def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Fi
     keys = p12.private_keys(opened)
     if not keys:
         return []
-    line = p12_key_copy(opened, cert, cert.with_name(f"{cert.stem}.key"))
+    line = p12_key_copy(opened, cert, _unused(cert.with_name(f"{cert.stem}.key")))
     return [
         finding(
             "key-unencrypted",

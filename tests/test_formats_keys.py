@@ -9,6 +9,7 @@ running its command exactly as printed, the passphrase typed at openssl's prompt
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import TYPE_CHECKING
 
 import pexpect
@@ -139,3 +140,21 @@ def test_a_combined_file_with_an_encrypted_key(cli: Callable[..., Run], tmp_path
     assert "passphrase-protected" in bundled.err
     assert listing(tmp_path) == before
     assert KEY_PASS not in bundled.out + bundled.err
+
+
+@pytest.mark.usefixtures("leaf")
+def test_the_printed_command_never_names_a_file_that_exists(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """enc.unencrypted.key exists: the command writes enc.unencrypted-2.key, and a failed run
+    of it (wrong passphrase: openssl empties its -out first) leaves the old file whole."""
+    _encrypt(tmp_path, "pkcs8")
+    (tmp_path / "enc.unencrypted.key").write_bytes(b"keep me\n")
+    result = cli("check", "--cert", "leaf.pem", "--key", "enc.key", "--json")
+    message = _findings(result)["key-unencrypted"][1]
+    command = message[message.index("(umask 077") :]
+    assert command.endswith("-out enc.unencrypted-2.key)"), command
+    wrong = command.replace("openssl pkey", f"'{OPENSSL}' pkey -passin pass:wrong")
+    failed = subprocess.run(["sh", "-c", wrong], cwd=tmp_path, capture_output=True, check=False)
+    assert failed.returncode != 0
+    assert (tmp_path / "enc.unencrypted.key").read_bytes() == b"keep me\n"
