@@ -180,6 +180,7 @@ def check(
             (ca_file, pems.of(trusted)) if ca_file is not None and trusted else None,
             roots,
             served=served,
+            now=now,
         )
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
@@ -219,6 +220,7 @@ def _trust_findings(
     roots: list[ParsedCertificate],
     *,
     served: bool,
+    now: datetime,
 ) -> list[Finding]:
     """
     chain-complete and chain-verifies, honestly.
@@ -239,7 +241,8 @@ def _trust_findings(
     verdict = verify.verify_chain(
         cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
     )
-    top = _issuer_chain(sent)[-1]
+    chained = _issuer_chain(sent)
+    top = chained[-1]
     if top.self_signed:
         complete = (
             "self-signed: complete by itself" if top is leaf else f"complete up to {_name(top)}"
@@ -254,14 +257,21 @@ def _trust_findings(
         )
         missing = f"the issuer of the leaf ({_issuer(leaf)}) is missing: {advice}"
         return [finding("chain-complete", "fail", missing), _verify_failed(verdict)]
-    if verdict.ok:
+    # Judged by flow-ssl too: LibreSSL ignores a root's pathlen, and says only error 20
+    # where OpenSSL names an intermediate's fault; no openssl looks past an unknown root.
+    anchor = [root for root in roots if root.issued(top) and root != top][:1]
+    broken = checks.unusable_issuer([*chained[1:], *anchor], now)
+    if verdict.ok and broken is None:
         verified = f"openssl verify -purpose sslserver: OK with {where}"
         return [
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
         ]
-    if any(code not in _UNTRUSTED for code, _, _ in verdict.errors) or not verdict.errors:
-        return [finding("chain-complete", "pass", complete), _verify_failed(verdict)]
+    if broken is None and anchor and all(code in _UNTRUSTED for code, _, _ in verdict.errors):
+        # The root is there, yet openssl found no way up.
+        broken = f"openssl finds no valid path to {_issuer(top)}, though it is among {where}"
+    if broken or any(code not in _UNTRUSTED for code, _, _ in verdict.errors) or not verdict.errors:
+        return [finding("chain-complete", "pass", complete), _verify_failed(verdict, broken)]
     what = "this self-signed certificate" if top is leaf else f"its root ({_issuer(top)})"
     return [
         finding("chain-complete", "pass", complete),
@@ -283,7 +293,14 @@ def _issuer_missing(
     return any(code in _MISSING for code, _, _ in verdict.errors)
 
 
-def _verify_failed(verdict: verify.ChainVerdict) -> Finding:
+def _verify_failed(verdict: verify.ChainVerdict, broken: str | None = None) -> Finding:
+    """openssl's own reason, or (where it only says the root is missing) what flow-ssl found."""
+    if broken:  # the same words on every openssl, however far it got
+        return finding(
+            "chain-verifies",
+            "fail",
+            f"{broken}: clients refuse the chain, whatever roots they trust",
+        )
     errors = [e for e in verdict.errors if e[0] not in _UNTRUSTED] or list(verdict.errors)
     if errors:
         code, depth, reason = errors[0]

@@ -46,8 +46,22 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def make_ca(cn: str, parent: Issued | None = None, *, rsa_bits: int | None = None) -> Issued:
-    """A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` is given."""
+def make_ca(
+    cn: str,
+    parent: Issued | None = None,
+    *,
+    rsa_bits: int | None = None,
+    is_ca: bool = True,
+    cert_sign: bool = True,
+    client_only: bool = False,
+    ends: datetime | None = None,
+    path_length: int | None = None,
+) -> Issued:
+    """
+    A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` is given.
+    Broken on request: CA:FALSE, no keyCertSign, an EKU of clientAuth only, an end date;
+    ``path_length``: how many CAs may follow it.
+    """
     key: CertificateIssuerPrivateKeyTypes = (
         rsa.generate_private_key(65537, rsa_bits)
         if rsa_bits
@@ -62,8 +76,8 @@ def make_ca(cn: str, parent: Issued | None = None, *, rsa_bits: int | None = Non
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .not_valid_after(ends or NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,
@@ -71,7 +85,7 @@ def make_ca(cn: str, parent: Issued | None = None, *, rsa_bits: int | None = Non
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=True,
+                key_cert_sign=cert_sign,
                 crl_sign=True,
                 encipher_only=False,
                 decipher_only=False,
@@ -80,6 +94,10 @@ def make_ca(cn: str, parent: Issued | None = None, *, rsa_bits: int | None = Non
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if client_only:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
     if parent:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(parent.key.public_key()),

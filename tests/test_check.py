@@ -339,3 +339,52 @@ def test_time_left_is_never_negative_or_rounded_to_nothing(
     result = _check(cli, tmp_path, leaf, pki)
     (soon,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "expires-soon"]
     assert soon["message"].startswith(words), soon
+
+
+@pytest.mark.parametrize(
+    ("defect", "words"),
+    [({"is_ca": False}, "is not a CA (no CA:TRUE)"),
+     ({"cert_sign": False}, "has a key usage without keyCertSign"),
+     ({"client_only": True}, "limits its use to clientAuth, not serverAuth"),
+     ({"ends": NOW - timedelta(hours=2)}, "CN=Broken Issuing CA expired")],
+    ids=["ca-false", "no-keycertsign", "client-eku", "expired"],
+)  # fmt: skip
+@pytest.mark.parametrize("root_given", [True, False], ids=["root-given", "root-unknown"])
+def test_an_intermediate_that_cannot_issue_fails_on_every_openssl(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    defect: dict[str, object],
+    words: str,
+    root_given: bool,
+) -> None:
+    """Never 'ready' nor 'trust the root' when an intermediate is no CA: the same FAIL everywhere
+    (openssl stops at an unknown root before it looks; LibreSSL says only 'no local issuer')."""
+    root = pki[0]
+    broken = make_ca("Broken Issuing CA", root, **defect)  # type: ignore[arg-type]
+    leaf = make_leaf(broken, HOSTS)
+    args = ["check", "--cert", str(write(tmp_path, "leaf.crt", leaf.pem())),
+            "--key", str(write(tmp_path, "leaf.key", leaf.key_pem())),
+            "--chain", str(write(tmp_path, "chain.crt", broken.pem())), "--json"]  # fmt: skip
+    if root_given:
+        args += ["--ca-file", str(write(tmp_path, "root.crt", root.pem()))]
+    result = cli(*args)
+    assert result.code == 1, result.out
+    data = json.loads(result.out)
+    assert data["ready"] is False
+    (verdict,) = [f for f in data["findings"] if f["check"] == "chain-verifies"]
+    assert verdict["status"] == "fail"
+    assert words in verdict["message"]
+
+
+def test_a_root_s_path_length_holds_on_every_openssl(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A root with pathlen:0 above an intermediate: FAIL (Go refuses; LibreSSL's verify says OK)."""
+    root = make_ca("Short Root CA", path_length=0)
+    intermediate = make_ca("Too Deep Issuing CA", root)
+    result = _check(cli, tmp_path, make_leaf(intermediate, HOSTS), (root, intermediate))
+    assert result.code == 1, result.out
+    (verdict,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-verifies"]
+    assert verdict["status"] == "fail"
+    assert "CN=Short Root CA allows 0 CA(s) below it (pathlen:0)" in verdict["message"]

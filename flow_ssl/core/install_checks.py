@@ -246,3 +246,34 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
                 "order them leaf, intermediate(s), (root)",
             )  # fmt: skip
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
+
+
+def unusable_issuer(issuers: Iterable[ParsedCertificate], now: datetime) -> str | None:
+    """
+    Why an issuer of the leaf cannot issue, if one cannot: ``issuers`` in order up from
+    the leaf's, its root last where it is known.
+
+    Judged from the certificates themselves, as every client does, so the verdict does
+    not depend on how far openssl got: it stops at an untrusted root before it looks at
+    the intermediates, and LibreSSL says only "unable to get local issuer certificate".
+    """
+    for below, cert in enumerate(issuers):
+        name = ", ".join(f"{a.type}={a.value}" for a in cert.subject) or "(empty subject)"
+        constraints = cert.basic_constraints
+        limit = constraints.path_length if constraints else None
+        if limit is not None and below > limit:
+            return f"{name} allows {limit} CA(s) below it (pathlen:{limit}), the chain has {below}"
+        if cert.self_signed:
+            continue  # a root: trusted or not, openssl says so
+        if constraints is None or not constraints.ca:
+            return f"{name} issued a certificate of the chain but is not a CA (no CA:TRUE)"
+        if cert.key_usage and "keyCertSign" not in cert.key_usage:
+            return f"{name} has a key usage without keyCertSign: it may not issue certificates"
+        usages = cert.extended_key_usage
+        if usages and not {"serverAuth", "anyExtendedKeyUsage"} & set(usages):
+            return f"{name} limits its use to {', '.join(usages)}, not serverAuth"
+        if cert.not_after is not None and cert.not_after <= now:
+            return f"{name} expired {cert.not_after:%Y-%m-%d %H:%M} UTC"
+        if cert.not_before is not None and cert.not_before > now:
+            return f"{name} is not valid until {cert.not_before:%Y-%m-%d %H:%M} UTC"
+    return None
