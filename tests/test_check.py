@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -388,3 +389,22 @@ def test_a_root_s_path_length_holds_on_every_openssl(
     (verdict,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-verifies"]
     assert verdict["status"] == "fail"
     assert "CN=Short Root CA allows 0 CA(s) below it (pathlen:0)" in verdict["message"]
+
+
+def test_a_san_ending_in_a_dot_covers_no_host(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """SAN 'flow.mycompany.com.': Go and openssl -verify_hostname refuse the host, so does check."""
+    leaf = make_leaf(pki[1], ["flow.mycompany.com."])
+    (tmp_path / "leaf.crt").write_bytes(leaf.pem())
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        openssl("verify", "-CAfile", str(write(tmp_path, "root.crt", pki[0].pem())),
+                "-untrusted", str(write(tmp_path, "i.crt", pki[1].pem())),
+                "-verify_hostname", "flow.mycompany.com", "leaf.crt", cwd=tmp_path,
+                system=True)  # fmt: skip
+    assert b"hostname mismatch" in refused.value.stdout + refused.value.stderr
+    result = cli("check", "--cert", "leaf.crt", "--host", "flow.mycompany.com", "--json")
+    assert result.code == 1
+    (hostname,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "hostname"]
+    assert hostname["status"] == "fail"
+    assert "a name ending in a dot matches no host" in hostname["message"]

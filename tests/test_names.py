@@ -68,6 +68,10 @@ def test_common_name_length_limit() -> None:
         ("10.0.0.1", "10.0.0.1", True),
         ("10.0.0.1", "10.0.0.2", False),
         ("::1", "0:0:0:0:0:0:0:1", True),
+        # A SAN ending in a dot is no valid pattern to Go or OpenSSL: it covers nothing.
+        ("flow.mycompany.com.", "flow.mycompany.com", False),
+        ("*.mycompany.com.", "flow.mycompany.com", False),
+        ("flow.mycompany.com", "flow.mycompany.com.", True),
     ],
 )
 def test_matches(pattern: str, host: str, expected: bool) -> None:

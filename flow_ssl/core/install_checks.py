@@ -102,7 +102,12 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
                 bool(covered),
                 f"{host} is covered by {covered[0] if covered else ''}",
                 f"{host} is not in the SAN ({', '.join(v for v, _ in entries) or 'empty'}); "
-                "a wildcard covers exactly one label and the CN does not count",
+                "a wildcard covers exactly one label and the CN does not count"
+                + (
+                    "; a name ending in a dot matches no host (Go, OpenSSL)"
+                    if any(v.endswith(".") for v in san.dns)
+                    else ""
+                ),
             )
         )
     findings.append(server_use(leaf))

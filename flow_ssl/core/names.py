@@ -131,7 +131,10 @@ class Coverage:
                 if ip is not None:
                     self._exact.setdefault(("ip", str(ip)), value)
                 continue
-            pattern = value.lower().removesuffix(".")
+            pattern = value.lower()
+            if pattern.endswith("."):
+                # Not a valid pattern to Go or OpenSSL: it matches no host name at all.
+                continue
             if is_wildcard(pattern):
                 self._wild.setdefault(pattern[2:], value)
             else:
