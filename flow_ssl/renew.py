@@ -241,6 +241,13 @@ def _request(
 ) -> CertRequest:
     """The old subject and names as a request (days and key for the new certificate)."""
     san = old.subject_alt_names
+    others = [*(f"email:{value}" for value in san.email), *(f"URI:{value}" for value in san.uri)]
+    if others:
+        raise InvalidInputError(
+            f"{asked.cert} also names {', '.join(others)} in its SAN, which flow-ssl does not "
+            "write (it certifies host names and IPs); it drops no name: make the new request "
+            "with openssl itself"
+        )
     names = [*san.dns, *san.ip]
     days = asked.days or (ca.LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
     try:

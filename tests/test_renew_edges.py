@@ -46,8 +46,13 @@ def _key_spki(path: Path) -> bytes:
     return _spki(serialization.load_pem_private_key(path.read_bytes(), None).public_key())
 
 
-def _old(folder: Path, rdns: list[x509.RelativeDistinguishedName], name: str = "old") -> Path:
-    """A self-signed certificate with this subject (SAN: CN), its key beside it as NAME.key."""
+def _old(
+    folder: Path,
+    rdns: list[x509.RelativeDistinguishedName],
+    name: str = "old",
+    more: tuple[x509.GeneralName, ...] = (),
+) -> Path:
+    """A self-signed certificate with this subject (SAN: CN, and ``more``), its key as NAME.key."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(rdns)
     now = datetime.now(timezone.utc)
@@ -59,7 +64,7 @@ def _old(folder: Path, rdns: list[x509.RelativeDistinguishedName], name: str = "
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(CN)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(CN), *more]), critical=False)
         .sign(key, hashes.SHA256())
     )
     (folder / f"{name}.key").write_bytes(
@@ -354,3 +359,24 @@ def test_a_cn_that_is_no_host_name_is_replaced_and_said(
     assert load_cert(old).subject.rdns == _rdns(
         (NameOID.ORGANIZATION_NAME, "My Company"), (NameOID.COMMON_NAME, CN)
     )
+
+
+@pytest.mark.parametrize(
+    "more",
+    [
+        x509.UniformResourceIdentifier("spiffe://mycompany.com/flow"),
+        x509.RFC822Name("ops@mycompany.com"),
+    ],
+    ids=["uri", "email"],
+)
+def test_a_san_flow_ssl_cannot_write_is_refused_not_dropped(
+    cli: Callable[..., Run], tmp_path: Path, more: x509.GeneralName
+) -> None:
+    """A URI or e-mail SAN: renew says so (exit 2) and writes nothing, rather than lose it."""
+    _old(tmp_path, _rdns((NameOID.COMMON_NAME, CN)), more=(more,))
+    before = _files(tmp_path)
+    result = cli("renew", "old.crt", "--subj")
+    assert result.code == 2, result.err
+    assert str(more.value) in result.err
+    assert "drops no name" in result.err
+    assert _files(tmp_path) == before
