@@ -359,8 +359,7 @@ def test_an_intermediate_that_cannot_issue_fails_on_every_openssl(
     words: str,
     root_given: bool,
 ) -> None:
-    """Never 'ready' nor 'trust the root' when an intermediate is no CA: the same FAIL everywhere
-    (openssl stops at an unknown root before it looks; LibreSSL says only 'no local issuer')."""
+    """An intermediate that cannot issue is a FAIL on every openssl, never 'trust the root'."""
     root = pki[0]
     broken = make_ca("Broken Issuing CA", root, **defect)  # type: ignore[arg-type]
     leaf = make_leaf(broken, HOSTS)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import Run, fake_openssl, listing, requires_openssl
+from tests.helpers import OPENSSL, Run, fake_openssl, listing, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -303,3 +303,37 @@ def test_a_huge_value_is_not_echoed_in_full(cli: Callable[..., Run]) -> None:
     assert len(result.err) < 2000
     assert result.err.startswith("flow-ssl: --cn: ")
     assert "characters left out" in result.err
+
+
+@requires_openssl
+@pytest.mark.parametrize(
+    ("command", "killed"),
+    [("selfsigned", "pkcs7 -inform DER -print_certs"), ("selfsigned", "pkey -in"),
+     ("selfsigned", "x509 -in"), ("csr", "req -noout -text"), ("csr", "-verify -noout"),
+     ("inspect", "pkcs7 -inform DER -print_certs"), ("check", "pkey -pubout")],
+)  # fmt: skip
+def test_openssl_killed_while_reading_is_not_bad_input(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    killed: str,
+) -> None:
+    """openssl killed while reading back: exit 3 'killed by SIGKILL', not 2; nothing written."""
+    made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
+    assert cli("selfsigned", *made, "--out", "made.crt", "--keyout", "made.key").code == 0
+    script = fake_openssl(
+        tmp_path,
+        f'case "$*" in *"{killed}"*) "{OPENSSL}" "$@" | head -c 300; kill -9 $$;; esac\n'
+        f'exec "{OPENSSL}" "$@"\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    before = listing(tmp_path)
+    args = {
+        "inspect": ["inspect", "made.crt"],
+        "check": ["check", "--cert", "made.crt", "--key", "made.key"],
+    }.get(command, [command, *made])
+    result = cli(*args)
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "killed by SIGKILL" in result.err
+    assert ".flow-ssl-" not in result.err

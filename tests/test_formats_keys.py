@@ -146,8 +146,7 @@ def test_a_combined_file_with_an_encrypted_key(cli: Callable[..., Run], tmp_path
 def test_the_printed_command_never_names_a_file_that_exists(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
-    """enc.unencrypted.key exists: the command writes enc.unencrypted-2.key, and a failed run
-    of it (wrong passphrase: openssl empties its -out first) leaves the old file whole."""
+    """The key-copy command names a new file: run and failing, it leaves an existing one whole."""
     _encrypt(tmp_path, "pkcs8")
     (tmp_path / "enc.unencrypted.key").write_bytes(b"keep me\n")
     result = cli("check", "--cert", "leaf.pem", "--key", "enc.key", "--json")

@@ -134,6 +134,20 @@ class OpenSSLFailedError(OpenSSLError):
         what = f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
         super().__init__(f"{what} {status}" + (f": {self.reason}" if self.reason else ""))
 
+    @classmethod
+    def killed(cls, argv: tuple[str, ...], signum: int) -> OpenSSLFailedError:
+        """openssl ended by a signal (a crash, a kill): what it printed before is no reason."""
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        return cls(argv, None, f"killed by {name}")
+
+    @property
+    def stopped(self) -> bool:
+        """Killed, crashed or timed out: it says nothing of the input, so never exit 2."""
+        return self.returncode is None
+
 
 class WriteFailedError(OpenSSLError):
     """A result could not be put in place (disk full, permissions); nothing was changed."""

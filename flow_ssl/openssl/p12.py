@@ -72,6 +72,8 @@ def _attempt(
     try:
         return runner.run(command, stdin=data)
     except OpenSSLFailedError as exc:
+        if exc.stopped:
+            raise
         return _Failed(_classify(exc.output, binary), exc.reason)
 
 

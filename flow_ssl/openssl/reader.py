@@ -102,6 +102,8 @@ def _pkcs7_as_der(content: bytes) -> bytes:
     try:
         return runner.run(commands.build_pkcs7_der(), stdin=content).data
     except OpenSSLFailedError as exc:
+        if exc.stopped:
+            raise
         raise der.DERError(f"openssl cannot read it either: {exc.reason}") from None
 
 
@@ -237,6 +239,8 @@ def _run(command: Command, stdin: bytes, source: str, certificates: int) -> str:
     try:
         return runner.run(command, stdin=stdin).stdout
     except OpenSSLFailedError as exc:
+        if exc.stopped:
+            raise
         what = (
             "a certificate request"
             if certificates == 0

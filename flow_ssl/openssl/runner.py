@@ -224,9 +224,10 @@ def _finish(
     result = Result(data=out, stderr=err.decode("utf-8", errors="replace"))
     if process.returncode < 0 and _children.stopping is not None:
         raise Stopped(_children.stopping)
+    if check and process.returncode < 0:  # what it printed before is no reason
+        raise OpenSSLFailedError.killed(tuple(argv), -process.returncode)
     if check and process.returncode != 0:
-        code = None if process.returncode < 0 else process.returncode
-        raise OpenSSLFailedError(tuple(argv), code, result.stderr or result.stdout)
+        raise OpenSSLFailedError(tuple(argv), process.returncode, result.stderr or result.stdout)
     return result
 
 
