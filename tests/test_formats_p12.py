@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.helpers import OPENSSL, SYSTEM_OPENSSL, fake_openssl, listing, openssl, requires_openssl
+from tests.helpers import (
+    OPENSSL,
+    SYSTEM_OPENSSL,
+    fake_openssl,
+    listing,
+    openssl,
+    requires_openssl,
+    run_sh,
+)
 from tests.pki import Issued, make_ca, make_leaf, write
 
 if TYPE_CHECKING:
@@ -163,6 +172,83 @@ def test_rc2_files_read_on_every_openssl(
     found = {f["check"]: f for f in json.loads(checked.out)["findings"]}
     assert found["key-matches-cert"]["status"] == "pass"
     assert ("-legacy" in found["key-unencrypted"]["message"]) == legacy
+    assert pki[1].cert is not None
+
+
+def _bundled(tmp_path: Path, name: str, leaf: Issued) -> None:
+    """The .p12 a script wrote holds the leaf and its key (the root left out), 0600."""
+    key, cert, extra = pkcs12.load_key_and_certificates(
+        (tmp_path / name).read_bytes(), PASSPHRASE.encode()
+    )
+    assert (cert, extra) == (leaf.cert, [])
+    assert key is not None
+    assert key.public_key() == leaf.cert.public_key()
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(SYSTEM_OPENSSL is None, reason="needs the machine's OpenSSL 3")
+def test_print_scripts_open_an_rc2_pfx_as_flow_ssl_does(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """check/bundle --print | sh on an RC2-40 .pfx: every pkcs12 step has -legacy where needed."""
+    _legacy_file(tmp_path)
+    checked = cli("check", "--cert", "rc2.pfx", "--pass", "env:P12_PASS", "--ca-file",
+                  "chain.pem", "--print")  # fmt: skip
+    assert checked.code == 0, checked.err
+    assert ": OK" in run_sh(checked.out, tmp_path).stdout
+    bundled = cli("bundle", "--cert", "rc2.pfx", "--pass", "env:P12_PASS", "--p12", "o.p12",
+                  "--print")  # fmt: skip
+    assert bundled.code == 0, bundled.err
+    run_sh(bundled.out, tmp_path)
+    _bundled(tmp_path, "o.p12", pki[1])
+    flavour, version = _version()
+    legacy = flavour == "OpenSSL" and version >= (3, 0, 0)
+    reads = [line for line in checked.out.splitlines() if line.startswith("openssl pkcs12")]
+    assert len(reads) == 2
+    assert all(("-legacy" in line) == legacy for line in reads)
+
+
+def test_print_scripts_try_the_empty_passphrase_first_as_flow_ssl_does(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A .pfx with no passphrase, --pass given: the scripts use -passin pass:, which opens it."""
+    openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-certfile",
+            "chain.pem", "-passout", "pass:", "-out", "open.pfx", cwd=tmp_path)  # fmt: skip
+    checked = cli("check", "--cert", "open.pfx", "--pass", "env:P12_PASS", "--ca-file",
+                  "chain.pem", "--print")  # fmt: skip
+    assert checked.code == 0, checked.err
+    assert "env:P12_PASS" not in checked.out
+    assert ": OK" in run_sh(checked.out, tmp_path).stdout
+    shown = cli("inspect", "open.pfx", "--pass", "env:P12_PASS", "--print")
+    assert "-passin pass:" in shown.out
+    printed = run_sh(shown.out, tmp_path).stdout.encode()
+    assert pki[1].cert in x509.load_pem_x509_certificates(printed)
+    bundled = cli("bundle", "--cert", "open.pfx", "--pass", "env:P12_PASS", "--p12", "o.p12",
+                  "--print")  # fmt: skip
+    run_sh(bundled.out, tmp_path)
+    _bundled(tmp_path, "o.p12", pki[1])
+
+
+def test_bundle_p12_script_keeps_its_scratch_files_in_its_scratch_folder(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """bundle --p12 --print | sh: the leaf/chain PEM files live in $work; nothing beside is hit."""
+    _export(tmp_path, "f.pfx")
+    mine = ("o.p12.leaf.pem", "o.p12.chain.pem")
+    for name in mine:
+        (tmp_path / name).write_text("mine\n")
+    before = listing(tmp_path)
+    for cert in (["--cert", "f.pfx"], ["--cert", "leaf.pem", "--chain", "chain.pem",
+                                        "--key", "leaf.key", "--include-root"]):  # fmt: skip
+        result = cli("bundle", *cert, "--pass", "env:P12_PASS", "--p12", "o.p12", "--print")
+        assert result.code == 0, result.err
+        assert "o.p12.leaf.pem" not in result.out
+        assert "then remove" not in result.out
+        run_sh(result.out, tmp_path)
+        assert listing(tmp_path) == sorted([*before, "o.p12"])
+        assert all((tmp_path / name).read_text() == "mine\n" for name in mine)
+        assert (tmp_path / "o.p12").stat().st_mode & 0o777 == 0o600
+        (tmp_path / "o.p12").unlink()
     assert pki[1].cert is not None
 
 

@@ -18,7 +18,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, OpenSSLTooOldError
+from flow_ssl.core.errors import (
+    InvalidInputError,
+    OpenSSLFailedError,
+    OpenSSLNotFoundError,
+    OpenSSLTooOldError,
+)
 from flow_ssl.openssl import features, pem, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
 
@@ -109,6 +114,22 @@ def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
         if outcome.kind in {"legacy", "pbmac1", "source"}:
             break
     raise _refusal(failed, source, passin, binary)
+
+
+def for_print(data: bytes, source: str, *, passin: str | None) -> Opened:
+    """
+    How a printed script opens a PKCS#12: with the pass source (the empty one first)
+    and the provider that opened it here, so the script runs where flow-ssl would. With
+    no openssl here (``--print`` needs none), ``passin`` as given, without -legacy.
+
+    Raises:
+        InvalidInputError: as ``open_pkcs12``: no passphrase opens it, or not a PKCS#12.
+        OpenSSLTooOldError: this openssl cannot decrypt it (see ``open_pkcs12``).
+    """
+    try:
+        return open_pkcs12(data, source, passin=passin)
+    except OpenSSLNotFoundError:
+        return Opened(data, source, passin or EMPTY, legacy=False, certificates=[])
 
 
 def _refusal(
