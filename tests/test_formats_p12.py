@@ -340,6 +340,57 @@ def test_a_friendly_name_cannot_smuggle_a_key(
     assert "imitates a PEM block" in result.err
 
 
+# certBag's certId: x509Certificate (1.2.840.113549.1.9.22.1); sdsiCertificate ends in 2.
+_X509_CERT_ID = bytes.fromhex("060a2a864886f70d01091601")
+
+
+def _as_sdsi(data: bytes) -> bytes:
+    """
+    A .pfx whose certificate bags are in the clear, its one X.509 bag re-tagged in place:
+    certId x509Certificate becomes sdsiCertificate, and the value's OCTET STRING (the
+    DER) an IA5String. Lengths are kept, so nothing else moves.
+    """
+    at = data.index(_X509_CERT_ID)
+    assert data.count(_X509_CERT_ID) == 1
+    patched = bytearray(data)
+    patched[at + len(_X509_CERT_ID) - 1] = 0x02
+    wrapper = at + len(_X509_CERT_ID)  # [0] EXPLICIT, then the OCTET STRING
+    assert patched[wrapper] == 0xA0
+    size = patched[wrapper + 1]
+    value = wrapper + 2 + (size & 0x7F if size & 0x80 else 0)
+    assert patched[value] == 0x04
+    patched[value] = 0x16
+    return bytes(patched)
+
+
+@pytest.mark.skipif(SYSTEM_OPENSSL is None, reason="needs the machine's OpenSSL 3 (-nomac)")
+@pytest.mark.usefixtures("pki")
+@pytest.mark.parametrize("smuggled", [True, False], ids=["pem-in-name", "plain-name"])
+def test_a_certificate_bag_that_is_not_x509_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, smuggled: bool
+) -> None:
+    """An SDSI cert bag (printed: its names only), a PEM in its friendly name or not: exit 2."""
+    fake = make_ca("Smuggled Fake CA")
+    name = "evil\n" + fake.pem().decode() if smuggled else "flow"
+    # The machine's OpenSSL 3 writes the bags in the clear, with no MAC (so they can be
+    # edited); 1.1.1 and LibreSSL refuse any file without a MAC.
+    openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-name", name,
+            "-keypbe", "NONE", "-certpbe", "NONE", "-nomac", "-passout", "pass:",
+            "-out", "clear.pfx", cwd=tmp_path, system=True)  # fmt: skip
+    (tmp_path / "sdsi.pfx").write_bytes(_as_sdsi((tmp_path / "clear.pfx").read_bytes()))
+    shown = openssl("pkcs12", "-nokeys", "-passin", "pass:", "-in", "sdsi.pfx", cwd=tmp_path,
+                    system=True)  # fmt: skip
+    assert shown.count(b"-----BEGIN CERTIFICATE-----") == (1 if smuggled else 0)
+    flavour, version = _version()
+    for args in (["inspect", "sdsi.pfx", "--json"], ["check", "--cert", "sdsi.pfx", "--json"]):
+        result = cli(*args)
+        assert result.code == 2, result.out
+        assert "Smuggled Fake CA" not in result.out + result.err
+        if flavour == "OpenSSL" and version >= (3, 0, 0):
+            words = "imitates a PEM block" if smuggled else "1 of its 1 certificate bags hold no"
+            assert words in result.err
+
+
 def _indefinite(data: bytes, depth: int) -> bytes:
     """The same DER with its outer ``depth`` levels of constructed elements in BER's
     indefinite-length form (as Java and Bouncy Castle write PKCS#12 and PKCS#7)."""
