@@ -169,11 +169,13 @@ def _refusal(
         )
     if failed.kind == "passphrase":
         return InvalidInputError(
-            f"{passin} does not open {source}: the passphrase is wrong (openssl: {failed.reason})",
+            f"{passin} does not open {source}: the passphrase is wrong, or {source} is damaged "
+            f"(openssl: {failed.reason or 'its integrity check failed'})",
             field="pass",
             joiner=": ",
         )
-    return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {failed.reason}")
+    reason = failed.reason or "it is damaged or not a PKCS#12"
+    return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {reason}")
 
 
 def _imitation(source: str) -> InvalidInputError:
