@@ -1,5 +1,5 @@
 """
-A .pfx that cannot be opened: damaged files.
+A .pfx that cannot be opened: damaged files, and a passphrase file saved on Windows.
 
 Each damaged file is exit 2 with one line that says why (never a traceback, never an
 empty reason), from every command that reads a certificate; the openssl builds are
@@ -9,13 +9,14 @@ the matrix's to vary. The .pfx files are made by the openssl under test.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.helpers import listing, openssl, requires_openssl
+from tests.helpers import OPENSSL, listing, openssl, requires_openssl
 from tests.pki import make_ca, make_leaf, write
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 pytestmark = requires_openssl
 PASSPHRASE = "s3cret phrase"  # noqa: S105 - a test passphrase
 HOST = "p12-damage.example.com"
+CRLF_HINT = (
+    "the file ends in a Windows line ending (CR LF); openssl reads the CR as part of the passphrase"
+)
 
 
 @pytest.fixture
@@ -99,3 +103,39 @@ def test_an_unreadable_pfx_is_exit_2_with_one_line_why(
         assert len(why.replace("broken.pfx", "").strip(" :")) > 10, why  # a reason, not a name
         assert PASSPHRASE not in result.out + result.err
         assert listing(tmp_path) == before
+
+
+def test_a_passphrase_file_with_crlf_gets_a_hint(
+    cli: Callable[..., Run], tmp_path: Path, pfx: bytes
+) -> None:
+    """--pass file: ending in CR LF: openssl keeps the CR, so it fails; the error says why."""
+    (tmp_path / "windows.txt").write_bytes(PASSPHRASE.encode() + b"\r\n")
+    (tmp_path / "unix.txt").write_bytes(PASSPHRASE.encode() + b"\n")
+    (tmp_path / "wrong.txt").write_bytes(b"not it\n")
+    # openssl itself: the CR LF file does not open it, the LF file does.
+    read = [str(OPENSSL), "pkcs12", "-nokeys", "-in", "good.pfx", "-passin"]
+    assert subprocess.run([*read, "file:windows.txt"], cwd=tmp_path, capture_output=True,
+                          check=False).returncode != 0  # fmt: skip
+    assert subprocess.run([*read, "file:unix.txt"], cwd=tmp_path, capture_output=True,
+                          check=False).returncode == 0  # fmt: skip
+    with pytest.raises(ValueError, match="PKCS12"):
+        pkcs12.load_key_and_certificates(pfx, PASSPHRASE.encode() + b"\r")
+    for args in (
+        ["inspect", "good.pfx"],
+        ["check", "--cert", "good.pfx"],
+        ["bundle", "--cert", "good.pfx", "--out", "full.pem"],
+    ):
+        windows = cli(*args, "--pass", "file:windows.txt")
+        assert windows.code == 2, (args, windows.out)
+        assert len(windows.err.splitlines()) == 1
+        assert "--pass: file:windows.txt does not open good.pfx" in windows.err
+        assert CRLF_HINT in windows.err
+        assert PASSPHRASE not in windows.out + windows.err
+        wrong = cli(*args, "--pass", "file:wrong.txt")
+        assert wrong.code == 2
+        assert "the passphrase is wrong" in wrong.err
+        assert CRLF_HINT not in wrong.err
+    unix = cli("inspect", "good.pfx", "--pass", "file:unix.txt", "--json")
+    assert unix.code == 0, unix.err
+    assert CRLF_HINT not in unix.err
+    assert not (tmp_path / "full.pem").exists()
