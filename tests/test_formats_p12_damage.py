@@ -129,7 +129,7 @@ def test_a_passphrase_file_with_crlf_gets_a_hint(
         assert windows.code == 2, (args, windows.out)
         assert len(windows.err.splitlines()) == 1
         assert "--pass: file:windows.txt does not open good.pfx" in windows.err
-        assert CRLF_HINT in windows.err
+        assert f"(file:windows.txt: {CRLF_HINT}" in windows.err
         assert PASSPHRASE not in windows.out + windows.err
         wrong = cli(*args, "--pass", "file:wrong.txt")
         assert wrong.code == 2

@@ -195,8 +195,8 @@ def _crlf_hint(passin: str | None) -> str | None:
     if not line.endswith(b"\r\n"):
         return None
     return (
-        "the file ends in a Windows line ending (CR LF); openssl reads the CR as part of "
-        "the passphrase: save it with a plain LF"
+        f"{passin}: the file ends in a Windows line ending (CR LF); openssl reads the CR as "
+        "part of the passphrase: save it with a plain LF"
     )
 
 
