@@ -134,13 +134,14 @@ def p12_steps(
     folder: Path | None = None,
 ) -> list[Step]:
     """
-    The leaf and chain as PEM files (a PKCS#12's key too, in ``folder`` or the script's
-    scratch folder), then ``openssl pkcs12 -export``, the last step.
+    The leaf and chain as PEM files (a PKCS#12's key too) in ``folder``, or in the printed
+    script's scratch folder, then ``openssl pkcs12 -export``; a script then makes the file
+    0600, as a run does.
     """
-    leaf_file, chain_file = _inputs(folder or out.parent, out)
-    steps: list[Step] = [WriteFile(str(leaf_file), reader.to_pem(bundle[0].der))]
+    leaf_file, chain_file = _inputs(folder, out)
+    steps: list[Step] = [WriteFile(leaf_file, reader.to_pem(bundle[0].der))]
     if len(bundle) > 1:
-        steps.append(WriteFile(str(chain_file), "".join(reader.to_pem(c.der) for c in bundle[1:])))
+        steps.append(WriteFile(chain_file, "".join(reader.to_pem(c.der) for c in bundle[1:])))
     key_file = _key_file(key, folder, out)
     if isinstance(key, p12.Opened):
         steps += [
@@ -153,8 +154,8 @@ def p12_steps(
     steps.append(
         pkcs12.build_p12_export(
             key=key_file,
-            leaf=str(leaf_file),
-            chain=str(chain_file) if len(bundle) > 1 else None,
+            leaf=leaf_file,
+            chain=chain_file if len(bundle) > 1 else None,
             name=name,
             passout=passout,
             out=str(out),
@@ -162,7 +163,7 @@ def p12_steps(
         )
     )
     if folder is None:
-        steps.append(Note(f"then remove {leaf_file.name} and {chain_file.name}; keep {out} 0600"))
+        steps.append(Chmod(str(out)))
     return steps
 
 
@@ -173,9 +174,11 @@ def _key_file(key: KeySource, folder: Path | None, out: Path) -> str:
     return str(folder / f"{out.name}.key.pem") if folder else scratch("key.pem")
 
 
-def _inputs(folder: Path, out: Path) -> tuple[Path, Path]:
-    """The leaf and chain PEM files that ``openssl pkcs12`` reads, beside the output."""
-    return folder / f"{out.name}.leaf.pem", folder / f"{out.name}.chain.pem"
+def _inputs(folder: Path | None, out: Path) -> tuple[str, str]:
+    """The leaf and chain PEM files ``openssl pkcs12`` reads: in ``folder``, or the scratch one."""
+    if folder is None:
+        return scratch("leaf.pem"), scratch("chain.pem")
+    return str(folder / f"{out.name}.leaf.pem"), str(folder / f"{out.name}.chain.pem")
 
 
 def write_p12(
@@ -203,7 +206,7 @@ def write_p12(
             bundle, key=key, out=staged, passout=passout, legacy=legacy, folder=staged.parent
         )
         perform(prepare)
-        leaf_file, _ = _inputs(staged.parent, staged)
+        leaf_file = Path(_inputs(staged.parent, staged)[0])
         key_file = Path(_key_file(key, staged.parent, staged))
         if verify.key_matches_cert(key_file, leaf_file).status != "pass":
             if isinstance(key, Path):

@@ -9,16 +9,27 @@ Windows exports often use none). OpenSSL 3 decrypts RC2-40, the PKCS#12 default 
 has ``pkcs12 -legacy`` it is asked again with it. The file goes to openssl on
 stdin and the key comes back on a pipe, so the decrypted key is never written.
 What openssl printed is held against what ``-info`` says it found: a friendly
-name is printed raw and could imitate a certificate or a key.
+name is printed raw and could imitate a certificate or a key. A certificate counts
+only where openssl prints one, after its ``subject=`` and ``issuer=`` lines, and
+every certificate bag must have given one: a bag of another type (an SDSI
+certificate) prints its attributes and nothing else. Known hole: such a bag whose name
+imitates all of it (subject=, issuer= and a PEM block) still counts, as openssl's
+output cannot tell the two apart (a strict xfail in tests/test_formats_p12.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
-from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, OpenSSLTooOldError
+from flow_ssl.core.errors import (
+    InvalidInputError,
+    OpenSSLFailedError,
+    OpenSSLNotFoundError,
+    OpenSSLTooOldError,
+)
 from flow_ssl.openssl import features, pem, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
 
@@ -26,6 +37,9 @@ from flow_ssl.openssl.commands import pkcs12 as commands
 EMPTY = "pass:"
 _CERT_BAGS = re.compile(r"Certificate bag")
 _KEY_BAGS = re.compile(r"Shrouded Keybag|Key bag")
+
+# The lines openssl prints before each certificate it read (dump_cert_text, every version).
+_SUBJECT, _ISSUER = b"subject=", b"issuer="
 
 Failure = Literal["passphrase", "legacy", "pbmac1", "source", "other"]
 
@@ -113,6 +127,22 @@ def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
     raise _refusal(failed, source, passin, binary)
 
 
+def for_print(data: bytes, source: str, *, passin: str | None) -> Opened:
+    """
+    How a printed script opens a PKCS#12: with the pass source (the empty one first)
+    and the provider that opened it here, so the script runs where flow-ssl would. With
+    no openssl here (``--print`` needs none), ``passin`` as given, without -legacy.
+
+    Raises:
+        InvalidInputError: as ``open_pkcs12``: no passphrase opens it, or not a PKCS#12.
+        OpenSSLTooOldError: this openssl cannot decrypt it (see ``open_pkcs12``).
+    """
+    try:
+        return open_pkcs12(data, source, passin=passin)
+    except OpenSSLNotFoundError:
+        return Opened(data, source, passin or EMPTY, legacy=False, certificates=[])
+
+
 def _refusal(
     failed: _Failed, source: str, passin: str | None, binary: features.OpenSSL
 ) -> InvalidInputError | OpenSSLTooOldError:
@@ -144,11 +174,32 @@ def _refusal(
         )
     if failed.kind == "passphrase":
         return InvalidInputError(
-            f"{passin} does not open {source}: the passphrase is wrong (openssl: {failed.reason})",
+            f"{passin} does not open {source}: the passphrase is wrong, or {source} is damaged "
+            f"(openssl: {failed.reason or 'its integrity check failed'})",
             field="pass",
             joiner=": ",
+            hint=_crlf_hint(passin),
         )
-    return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {failed.reason}")
+    reason = failed.reason or "it is damaged or not a PKCS#12"
+    return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {reason}")
+
+
+def _crlf_hint(passin: str | None) -> str | None:
+    """A hint where a file: source's first line ends in CR LF: openssl keeps the CR."""
+    kind, _, where = (passin or "").partition(":")
+    if kind != "file":
+        return None
+    try:
+        with Path(where).open("rb") as handle:  # bounded: openssl reads one short line
+            line = handle.readline(4096)
+    except OSError:
+        return None
+    if not line.endswith(b"\r\n"):
+        return None
+    return (
+        f"{passin}: the file ends in a Windows line ending (CR LF); openssl reads the CR as "
+        "part of the passphrase: save it with a plain LF"
+    )
 
 
 def _imitation(source: str) -> InvalidInputError:
@@ -159,18 +210,50 @@ def _imitation(source: str) -> InvalidInputError:
 
 
 def _certificates(result: runner.Result, source: str) -> list[bytes]:
-    """The certificates openssl printed: exactly as many as the bags it said it found."""
+    """
+    The certificates openssl printed: each after its subject= and issuer= lines, and
+    exactly one for each certificate bag it said it found.
+    """
     bags = len(_CERT_BAGS.findall(result.stderr))
     if bags == 0:
         raise InvalidInputError(f"{source} is a PKCS#12 with no certificate in it")
-    try:
-        framed = pem.frame(result.data, source)
-    except InvalidInputError:
-        raise _imitation(source) from None
-    kinds = {item.kind for item in framed.items}
-    if framed.keys or len(framed.items) != bags or kinds != {"certificate"}:
+    if not _each_block_named(result.data):
         raise _imitation(source)
-    return [item.der for item in framed.items]
+    items: list[pem.Item] = []
+    if b"-----BEGIN" in result.data:  # none at all: every bag held another type
+        try:
+            framed = pem.frame(result.data, source)
+        except InvalidInputError:
+            raise _imitation(source) from None
+        if framed.keys or any(item.kind != "certificate" for item in framed.items):
+            raise _imitation(source)
+        items = framed.items
+    if len(items) > bags:
+        raise _imitation(source)
+    if len(items) < bags:
+        raise InvalidInputError(
+            f"{source}: {bags - len(items)} of its {bags} certificate bags hold no X.509 "
+            "certificate (another type, which no server reads); flow-ssl does not read such a file"
+        )
+    return [item.der for item in items]
+
+
+def _each_block_named(printed: bytes) -> bool:
+    """
+    Whether each BEGIN line follows the subject= and issuer= lines openssl prints before
+    a certificate it read (1.1.1 puts a blank line after each); a PEM block inside a name,
+    printed raw, follows neither.
+    """
+    lines = printed.split(b"\n")
+    for number, line in enumerate(lines):
+        if b"-----BEGIN" not in line:
+            continue
+        before = [text for text in lines[max(0, number - 4) : number] if text.strip()]
+        if len(before) < 2 or not (
+            before[-2].startswith(_SUBJECT) and before[-1].startswith(_ISSUER)
+        ):
+            return False
+    return True
 
 
 def private_keys(opened: Opened) -> list[pem.KeyBlock]:

@@ -129,10 +129,18 @@ def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
     return commands.build_x509_text(str(path), der=der)
 
 
-def show_command(path: Path, framed: Framed, *, passin: str | None = None) -> Command:
-    """The one openssl command that shows what a file of this form holds."""
-    if framed.form == "pkcs12":
-        return p12_commands.build_p12_show(str(path), passin=passin, legacy=False)
+def show_command(
+    path: Path, framed: Framed, *, passin: str | None = None, opened: p12.Opened | None = None
+) -> Command:
+    """
+    The one openssl command that shows what a file of this form holds.
+
+    A PKCS#12 is shown with the pass source and provider that open it: ``opened``, else
+    it is opened here (``p12.for_print``: openssl runs, reading only).
+    """
+    if framed.pkcs12 is not None:
+        opened = opened or p12.for_print(framed.pkcs12, str(path), passin=passin)
+        return p12_commands.build_p12_show(str(path), passin=opened.passin, legacy=opened.legacy)
     if framed.form == "pkcs7":
         return commands.build_pkcs7_text(str(path), der=not framed.armored)
     return display_command(path, framed.items[0].kind, der=framed.form == "der")

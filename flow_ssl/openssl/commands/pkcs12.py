@@ -50,7 +50,9 @@ def build_p12_certificates(path: str, *, passin: str) -> Command:
     )
 
 
-def build_p12_public_key(path: str, *, passin: str) -> tuple[Command, Command]:
+def build_p12_public_key(
+    path: str, *, passin: str, legacy: bool = False
+) -> tuple[Command, Command]:
     """``openssl pkcs12 -nocerts -nodes | openssl pkey -pubout``: the key's public half."""
     return (
         command(
@@ -58,6 +60,8 @@ def build_p12_public_key(path: str, *, passin: str) -> tuple[Command, Command]:
             Arg(("-in", path), "this one"),
             Arg(("-passin", passin), "its passphrase, from this source"),
             Arg(("-nocerts", "-nodes"), "print its key (to the next command only)"),
+            *_legacy(legacy),
+            needs=("pkcs12 -legacy",) if legacy else (),
         ),
         command(
             Arg((OPENSSL, "pkey"), "read that key"),
