@@ -116,6 +116,7 @@ def test_the_probe_of_the_openssl_under_test(tmp_path: Path) -> None:
             "x509 -ext",
             "verify -verify_hostname",
             "private-keyout",
+            "subj-ev-names",
         }
     del tmp_path
 

@@ -151,9 +151,10 @@ def check(
     _check_hosts(hosts, min_days, renew_within)
     inputs.check_pass_source(passin, "pass")
     if print_only:
+        from flow_ssl.check_plan import planned_check
         from flow_ssl.openssl.script import uses_folder
 
-        steps = readiness.planned_check(
+        steps = planned_check(
             cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
         )
         console.print_steps(
