@@ -447,6 +447,6 @@ def test_an_sdsi_bag_whose_name_imitates_all_of_a_certificate_is_refused(
             # Proved here: storeutl lists no certificate, pkcs12 printed one.
             assert "imitates a PEM block" in result.err
         else:
-            # 1.1.1 and LibreSSL refuse any file without a MAC (the hole stays open there:
-            # no storeutl reads PKCS#12, so a forgery with a MAC would be taken).
+            # 1.1.1 and LibreSSL refuse any file without a MAC; with one, the hole stays
+            # open there (test_formats_p12_store.py: no storeutl reads PKCS#12).
             assert "--pass is needed" in result.err

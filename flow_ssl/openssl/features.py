@@ -193,6 +193,8 @@ FALLBACKS = {
     "-CA": "company CA: signed with openssl x509 -req -extfile (no req -CA); ca issue as "
     "req -new then x509 -req",
     "private-keyout": "new keys: chmod 600 after openssl writes them (it follows the umask)",
+    "storeutl-pkcs12": "PKCS#12: certificates from openssl pkcs12 alone, with no storeutl to "
+    "cross-check them (a non-X.509 bag named like a whole certificate is not caught)",
 }
 
 
