@@ -37,8 +37,8 @@ def planned_reads(
         if framed.form == "pem" and len(framed.items) > 1:
             steps.append(commands.build_storeutl_text(str(path)))
         else:
-            steps.append(
-                reader.show_command(path, framed, opened=_opened(path, framed, passin, known))
+            steps.extend(
+                reader.show_steps(path, framed, opened=_opened(path, framed, passin, known))
             )
     return steps
 

@@ -76,13 +76,17 @@ def inspect(
     """
     from flow_ssl import inputs
     from flow_ssl.openssl import reader
+    from flow_ssl.openssl.steps import Note
     from flow_ssl.output import json_data, text
 
     inputs.check_pass_source(passin, "pass")
     if print_only:
         for path in files:
-            command = reader.show_command(path, reader.frame_file(path), passin=passin)
-            console.say(text.command_text(command, shell.shell, explain=explain))
+            for step in reader.show_steps(path, reader.frame_file(path), passin=passin):
+                if isinstance(step, Note):  # what flow-ssl runs besides: a comment
+                    console.say(f"# {step.text}")
+                else:
+                    console.say(text.command_text(step, shell.shell, explain=explain))
             if explain:
                 console.say(
                     "#  flow-ssl itself reads names and extensions from the certificate's own "

@@ -61,12 +61,16 @@ FEATURES: dict[str, Probe | Since] = {
     # `req -subj` with jurisdictionC/ST/L and organizationIdentifier (an EV subject's):
     # LibreSSL does not know these names, and skips them with a warning.
     "subj-ev-names": {"OpenSSL": (1, 1, 0)},
+    # `storeutl -passin` opens a PKCS#12 (and lists its X.509 certificates only): 3.0 and
+    # later. 1.1.1's storeutl ignores -passin for PKCS#12 and prompts; LibreSSL has none.
+    "storeutl-pkcs12": {"OpenSSL": (3, 0, 0)},
 }
 # Plain words for the refusal line.
 _WORDS = {
     "addext-replaces": "-addext that replaces the config's extensions",
     "private-keyout": "private key files made 0600",
     "subj-ev-names": "subject names jurisdictionC/ST/L and organizationIdentifier (-subj)",
+    "storeutl-pkcs12": "storeutl that opens a PKCS#12 with -passin",
 }
 
 _VERSION = re.compile(r"^(OpenSSL|LibreSSL|BoringSSL)\s+(\d+)\.(\d+)\.(\d+)")
@@ -189,6 +193,8 @@ FALLBACKS = {
     "-CA": "company CA: signed with openssl x509 -req -extfile (no req -CA); ca issue as "
     "req -new then x509 -req",
     "private-keyout": "new keys: chmod 600 after openssl writes them (it follows the umask)",
+    "storeutl-pkcs12": "PKCS#12: certificates from openssl pkcs12 alone, with no storeutl to "
+    "cross-check them (a non-X.509 bag named like a whole certificate is not caught)",
 }
 
 

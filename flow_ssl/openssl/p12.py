@@ -12,14 +12,19 @@ What openssl printed is held against what ``-info`` says it found: a friendly
 name is printed raw and could imitate a certificate or a key. A certificate counts
 only where openssl prints one, after its ``subject=`` and ``issuer=`` lines, and
 every certificate bag must have given one: a bag of another type (an SDSI
-certificate) prints its attributes and nothing else. Known hole: such a bag whose name
-imitates all of it (subject=, issuer= and a PEM block) still counts, as openssl's
-output cannot tell the two apart (a strict xfail in tests/test_formats_p12.py).
+certificate) prints its attributes and nothing else. A name imitating all of it
+(subject=, issuer= and a PEM block) is caught where ``openssl storeutl`` opens
+PKCS#12 (OpenSSL 3.0 and later): its own reader lists the X.509 certificates and
+no name, from the file's path, with the same pass source and provider; the two
+must find the same certificates. Known hole: 1.1.1 (its storeutl prompts) and
+LibreSSL (none) have no such reader, so there pkcs12's output alone decides (a
+strict xfail in tests/test_formats_p12_store.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,6 +37,7 @@ from flow_ssl.core.errors import (
 )
 from flow_ssl.openssl import features, pem, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
+from flow_ssl.openssl.steps import Note
 
 # The empty passphrase: no secret, so it may be a literal source.
 EMPTY = "pass:"
@@ -54,6 +60,7 @@ class Opened:
     legacy: bool
     certificates: list[bytes]
     keys: int = 0  # the key bags openssl found
+    crosschecked: bool = False  # storeutl found the same certificates
 
     @property
     def protected(self) -> bool:
@@ -120,7 +127,8 @@ def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
         if not isinstance(outcome, _Failed):
             found = _certificates(outcome, source)
             keys = len(_KEY_BAGS.findall(outcome.stderr))
-            return Opened(data, source, attempt, legacy, found, keys)
+            checked = _cross_check(found, outcome, source, passin=attempt, legacy=legacy)
+            return Opened(data, source, attempt, legacy, found, keys, checked)
         failed = outcome
         if outcome.kind in {"legacy", "pbmac1", "source"}:
             break
@@ -236,6 +244,61 @@ def _certificates(result: runner.Result, source: str) -> list[bytes]:
             "certificate (another type, which no server reads); flow-ssl does not read such a file"
         )
     return [item.der for item in items]
+
+
+def store_notes(opened: Opened) -> list[Note]:
+    """For a script: the ``storeutl`` flow-ssl also read ``opened`` with, where it did."""
+    if not opened.crosschecked:
+        return []
+    listed = commands.build_p12_store_certificates(
+        opened.source, passin=opened.passin, legacy=opened.legacy
+    )
+    return [Note(f"flow-ssl also runs {listed.render()}: it must list the same certificates")]
+
+
+def _cross_check(
+    found: list[bytes], result: runner.Result, source: str, *, passin: str, legacy: bool
+) -> bool:
+    """
+    Whether ``storeutl`` found the certificates pkcs12 printed (False: this openssl has
+    no such reader). A friendly name cannot imitate one there: it prints none.
+
+    Raises:
+        InvalidInputError: storeutl found other certificates, or cannot open the file.
+    """
+    if not runner.find_openssl().supports("storeutl-pkcs12"):
+        return False
+    command = commands.build_p12_store_certificates(source, passin=passin, legacy=legacy)
+    try:
+        listed = runner.run(command)
+    except OpenSSLFailedError as exc:
+        if exc.stopped:
+            raise
+        no_mac = "MAC is absent" in result.stderr  # -info's words, no value of the file
+        raise InvalidInputError(
+            f"{source}: openssl storeutl cannot open it ({exc.reason or 'no reason given'}), so "
+            "what openssl pkcs12 printed cannot be checked; flow-ssl does not read such a file",
+            hint="it has no integrity MAC, so storeutl decrypts it with the empty passphrase "
+            "only: export it again with a MAC"
+            if no_mac
+            else None,
+        ) from None
+    if Counter(found) != Counter(_listed(listed.data, source)):
+        raise _imitation(source)
+    return True
+
+
+def _listed(printed: bytes, source: str) -> list[bytes]:
+    """The certificates ``storeutl -certs`` printed: PEM blocks after ``N: Certificate`` lines."""
+    if b"-----BEGIN" not in printed:
+        return []
+    try:
+        framed = pem.frame(printed, source)
+    except InvalidInputError:
+        raise _imitation(source) from None
+    if framed.keys or any(item.kind != "certificate" for item in framed.items):
+        raise _imitation(source)
+    return [item.der for item in framed.items]
 
 
 def _each_block_named(printed: bytes) -> bool:

@@ -24,6 +24,7 @@ from flow_ssl.openssl import der, oids, p12, parse, pem, runner
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.pem import Form, Framed, Item, KeyBlock, Kind
+from flow_ssl.openssl.steps import Note
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,21 +130,23 @@ def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
     return commands.build_x509_text(str(path), der=der)
 
 
-def show_command(
+def show_steps(
     path: Path, framed: Framed, *, passin: str | None = None, opened: p12.Opened | None = None
-) -> Command:
+) -> list[Command | Note]:
     """
     The one openssl command that shows what a file of this form holds.
 
     A PKCS#12 is shown with the pass source and provider that open it: ``opened``, else
-    it is opened here (``p12.for_print``: openssl runs, reading only).
+    it is opened here (``p12.for_print``: openssl runs, reading only); then a note naming
+    the ``storeutl`` flow-ssl also checks it with, where it does.
     """
     if framed.pkcs12 is not None:
         opened = opened or p12.for_print(framed.pkcs12, str(path), passin=passin)
-        return p12_commands.build_p12_show(str(path), passin=opened.passin, legacy=opened.legacy)
+        show = p12_commands.build_p12_show(str(path), passin=opened.passin, legacy=opened.legacy)
+        return [show, *p12.store_notes(opened)]
     if framed.form == "pkcs7":
-        return commands.build_pkcs7_text(str(path), der=not framed.armored)
-    return display_command(path, framed.items[0].kind, der=framed.form == "der")
+        return [commands.build_pkcs7_text(str(path), der=not framed.armored)]
+    return [display_command(path, framed.items[0].kind, der=framed.form == "der")]
 
 
 def read_file(path: Path, *, passin: str | None = None) -> list[ParsedCertificate]:
@@ -385,7 +388,7 @@ __all__ = [
     "read_file",
     "read_items",
     "read_loaded",
-    "show_command",
+    "show_steps",
     "split_file",
     "to_pem",
 ]

@@ -9,6 +9,8 @@ same file comes out of every version.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from flow_ssl.openssl.commands.base import OPENSSL, Arg, Command, command
 
 # PBES2 with AES-256 and an HMAC-SHA256 MAC: what 1.1.1, 3.x and pyca/cryptography read.
@@ -97,6 +99,32 @@ def build_p12_read(*, passin: str, legacy: bool, keys: bool = False) -> Command:
         what,
         *_legacy(legacy),
         needs=("pkcs12 -legacy",) if legacy else (),
+    )
+
+
+def build_p12_store_certificates(path: str, *, passin: str, legacy: bool) -> Command:
+    """
+    ``openssl storeutl -certs FILE``: the X.509 certificates of a PKCS#12, as plain PEM.
+
+    Its own PKCS#12 reader (OpenSSL 3.0 and later) takes X.509 bags only and prints no
+    friendly name: what pkcs12 printed is held against it. It takes a path, not stdin;
+    a relative one that starts with a dash or holds a colon is given as ``./`` + path
+    (an option, a URI scheme otherwise).
+    """
+    uri = path
+    if not PurePath(path).is_absolute() and (path.startswith("-") or ":" in path):
+        uri = f"./{path}"
+    provider = Arg(
+        ("-provider", "legacy", "-provider", "default"),
+        "with the legacy provider (RC2-40, the old default) and the default one",
+    )
+    return command(
+        Arg((OPENSSL, "storeutl"), "list what a file holds, with openssl's own PKCS#12 reader"),
+        Arg(("-passin", passin), "its passphrase, from this source"),
+        *([provider] if legacy else []),
+        Arg(("-certs",), "its X.509 certificates only, as PEM"),
+        Arg((uri,), "this file"),
+        needs=("storeutl-pkcs12",),
     )
 
 
