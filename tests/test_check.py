@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.helpers import listing, openssl, requires_openssl
 from tests.pki import NOW, Issued, make_ca, make_leaf, write
@@ -407,3 +409,30 @@ def test_a_san_ending_in_a_dot_covers_no_host(
     (hostname,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "hostname"]
     assert hostname["status"] == "fail"
     assert "a name ending in a dot matches no host" in hostname["message"]
+
+
+def test_an_ed25519_key_is_named_without_a_size(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """key-strength of an Ed25519 leaf says 'ED25519', never 'None bits'."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    template = make_leaf(pki[1], HOSTS).cert
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(template.subject)
+        .issuer_name(template.issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(template.not_valid_before_utc)
+        .not_valid_after(template.not_valid_after_utc)
+        .add_extension(
+            template.extensions.get_extension_for_class(x509.SubjectAlternativeName).value,
+            critical=False,
+        )
+        .sign(pki[1].key, hashes.SHA256())
+    )
+    write(tmp_path, "ed.crt", cert.public_bytes(serialization.Encoding.PEM))
+    result = cli("check", "--cert", "ed.crt", "--json")
+    (strength,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-strength"]
+    assert strength["status"] == "fail"
+    assert strength["message"].startswith("key is ED25519: browsers do not accept it")

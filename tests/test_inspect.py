@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from datetime import timedelta
@@ -223,3 +224,16 @@ def test_validity_words_at_the_edges(
     assert result.code == 0, result.err
     (valid,) = [line for line in result.out.splitlines() if line.strip().startswith("Valid")]
     assert valid.endswith(f"UTC, {status}"), valid
+
+
+def test_a_csr_has_every_key_the_design_lists(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """A CSR's JSON has sha256_fingerprint (of its DER) and self_signed false, as designed."""
+    assert cli("csr", "--cn", "r.example.com", "--subj", "--key", "ec:P-256").code == 0
+    result = cli("inspect", "r.example.com.csr", "--json")
+    (data,) = json.loads(result.out)
+    der = x509.load_pem_x509_csr((tmp_path / "r.example.com.csr").read_bytes()).public_bytes(
+        serialization.Encoding.DER
+    )
+    assert data["sha256_fingerprint"] == ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    assert data["self_signed"] is False
+    assert not {"serial", "issuer", "not_before", "not_after"} & set(data)

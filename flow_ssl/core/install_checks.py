@@ -151,7 +151,8 @@ ACCEPTED_CURVES = ("P-256", "P-384")
 def key_strength(leaf: ParsedCertificate) -> Finding:
     """key-strength: a key every client accepts (RSA >= 2048 bits, EC on P-256 or P-384)."""
     key = leaf.public_key
-    described = f"{key.algorithm.upper()} {key.curve or f'{key.bits} bits'}"
+    size = key.curve or (f"{key.bits} bits" if key.bits else "")
+    described = f"{key.algorithm.upper()} {size}".strip()  # Ed25519 has neither
     advice = "make a new key (RSA 2048+ or EC P-256/P-384) and have it certified"
     if key.algorithm == "rsa":
         if (key.bits or 0) < 2048:

@@ -350,7 +350,11 @@ def parse_text(
 
 
 def mark_self_signed(parsed: ParsedCertificate) -> None:
-    """Self-signed: issuer is subject, and the key ids agree when both are given."""
+    """
+    Self-signed: issuer is subject, and the key ids agree when both are given. A CSR is
+    no certificate, self-signed or not (its signature only proves it holds the key).
+    """
+    parsed.self_signed = False
     if parsed.kind == "certificate":
         same_name = parsed.issuer == parsed.subject
         ski, aki = parsed.subject_key_id, parsed.authority_key_id

@@ -312,8 +312,7 @@ def _parsed(item: Item, text: str, exact: der.Exact, source: str, index: int) ->
             f"{source}: {_which(item.kind, index)} has a malformed extension ({exc})"
         ) from None
     parsed.der = item.der
-    if item.kind == "certificate":
-        parsed.sha256_fingerprint = fingerprint(item.der)
+    parsed.sha256_fingerprint = fingerprint(item.der)  # a CSR's too: to compare copies
     return parsed
 
 

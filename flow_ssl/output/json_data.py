@@ -26,8 +26,6 @@ _CERTIFICATE_ONLY = (
     "issuer",
     "not_before",
     "not_after",
-    "self_signed",
-    "sha256_fingerprint",
 )
 
 
