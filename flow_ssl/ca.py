@@ -30,6 +30,7 @@ from flow_ssl.openssl.commands.ca import (
 )
 from flow_ssl.openssl.commands.config import extension_file
 from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
+from flow_ssl.openssl.pass_source import crlf_hint
 from flow_ssl.openssl.steps import Note, WriteFile
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def unlock(ca: CA, *, field: str = "ca_pass") -> None:
         )
     raise OpenSSLError(
         f"wrong passphrase for {ca.folder.key} (from {ca.passin}); nothing was signed",
-        hint="give the pass source that holds the CA key's passphrase",
+        hint=crlf_hint(ca.passin) or "give the pass source that holds the CA key's passphrase",
     )
 
 

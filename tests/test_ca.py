@@ -514,3 +514,32 @@ def test_days_over_apples_limit_warn_but_issue(
     assert "over 825" in result.err
     cert = load_cert(tmp_path / "long.example.com.crt")
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=900)
+
+
+def test_a_crlf_passphrase_file_is_named_as_the_cause(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CA key's or server key's passphrase in a CR LF file: the wrong-passphrase error says so."""
+    words = "correct horse battery"
+    monkeypatch.setenv("TEST_CA_PASS", words)
+    assert cli("ca", "init", "--dir", "locked", "--name", "Locked Root",
+               "--ca-pass", "env:TEST_CA_PASS").code == 0  # fmt: skip
+    (tmp_path / "windows.txt").write_bytes(words.encode() + b"\r\n")
+    (tmp_path / "unix.txt").write_bytes(words.encode() + b"\n")
+    windows = cli("ca", "issue", "--dir", "locked", "--cn", "a.example.com", "--subj",
+                  "--ca-pass", "file:windows.txt")  # fmt: skip
+    assert windows.code == 3, windows.err
+    assert "file:windows.txt: the file ends in a Windows line ending (CR LF)" in windows.err
+    assert not (tmp_path / "a.example.com.key").exists()
+    unix = cli("ca", "issue", "--dir", "locked", "--cn", "a.example.com", "--subj",
+               "--ca-pass", "file:unix.txt")  # fmt: skip
+    assert unix.code == 0, unix.err
+    # The same file, for an encrypted server key that check compares with its certificate.
+    openssl("pkey", "-in", "a.example.com.key", "-aes256", "-passout", "env:TEST_CA_PASS",
+            "-out", "enc.key", cwd=tmp_path)  # fmt: skip
+    check = cli("check", "--cert", "a.example.com.crt", "--key", "enc.key",
+                "--pass", "file:windows.txt")  # fmt: skip
+    assert check.code == 2
+    assert "does not decrypt the key in enc.key" in check.err
+    assert "(CR LF)" in check.err
+    assert words not in check.out + check.err

@@ -16,6 +16,7 @@ from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.pass_source import crlf_hint
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding
@@ -43,6 +44,7 @@ def public_key(key: KeyBlock, where: str, *, passin: str | None) -> str:
                 f"(openssl: {exc.reason})",
                 field="pass",
                 joiner=": ",
+                hint=crlf_hint(passin),
             ) from None
         raise InvalidInputError(
             f"openssl cannot read the private key in {where}: {exc.reason}"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from flow_ssl.core.errors import (
@@ -37,6 +36,7 @@ from flow_ssl.core.errors import (
 )
 from flow_ssl.openssl import features, pem, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
+from flow_ssl.openssl.pass_source import crlf_hint
 from flow_ssl.openssl.steps import Note
 
 # The empty passphrase: no secret, so it may be a literal source.
@@ -186,28 +186,10 @@ def _refusal(
             f"(openssl: {failed.reason or 'its integrity check failed'})",
             field="pass",
             joiner=": ",
-            hint=_crlf_hint(passin),
+            hint=crlf_hint(passin),
         )
     reason = failed.reason or "it is damaged or not a PKCS#12"
     return InvalidInputError(f"{source}: openssl cannot read this PKCS#12: {reason}")
-
-
-def _crlf_hint(passin: str | None) -> str | None:
-    """A hint where a file: source's first line ends in CR LF: openssl keeps the CR."""
-    kind, _, where = (passin or "").partition(":")
-    if kind != "file":
-        return None
-    try:
-        with Path(where).open("rb") as handle:  # bounded: openssl reads one short line
-            line = handle.readline(4096)
-    except OSError:
-        return None
-    if not line.endswith(b"\r\n"):
-        return None
-    return (
-        f"{passin}: the file ends in a Windows line ending (CR LF); openssl reads the CR as "
-        "part of the passphrase: save it with a plain LF"
-    )
 
 
 def _imitation(source: str) -> InvalidInputError:
