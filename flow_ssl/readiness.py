@@ -196,14 +196,21 @@ def check(
     return Report(findings=findings, certificates=in_cert_file)
 
 
-def _issuer_chain(sent: list[ParsedCertificate]) -> list[ParsedCertificate]:
-    """The leaf, then each issuer found among the certificates sent, in issuing order."""
+def _issuer_chain(
+    sent: list[ParsedCertificate], now: datetime | None = None
+) -> list[ParsedCertificate]:
+    """
+    The leaf, then each issuer found among the certificates sent, in issuing order. Where
+    two could have issued one (an old copy of an intermediate sent too), a usable one
+    is taken, as clients do.
+    """
     chain = [sent[0]]
     while not chain[-1].self_signed:
-        parent = next((c for c in sent if c.issued(chain[-1]) and c not in chain), None)
-        if parent is None:
+        parents = [c for c in sent if c.issued(chain[-1]) and c not in chain]
+        if not parents:
             break
-        chain.append(parent)
+        usable = [c for c in parents if now is None or checks.unusable_issuer([c], now) is None]
+        chain.append((usable or parents)[0])
     return chain
 
 
@@ -236,7 +243,7 @@ def _trust_findings(
     verdict = verify.verify_chain(
         cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
     )
-    chained = _issuer_chain(sent)
+    chained = _issuer_chain(sent, now)
     top = chained[-1]
     if top.self_signed:
         complete = (
@@ -254,15 +261,15 @@ def _trust_findings(
         return [finding("chain-complete", "fail", missing), _verify_failed(verdict)]
     # Judged by flow-ssl too: LibreSSL ignores a root's pathlen, and says only error 20
     # where OpenSSL names an intermediate's fault; no openssl looks past an unknown root.
-    anchor = [root for root in roots if root.issued(top) and root != top][:1]
-    broken = checks.unusable_issuer([*chained[1:], *anchor], now)
+    path, anchored = _issuers_on_every_path(chained, roots, verified=verdict.ok)
+    broken = checks.unusable_issuer(path, now)
     if verdict.ok and broken is None:
         verified = f"openssl verify -purpose sslserver: OK with {where}"
         return [
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
         ]
-    if broken is None and anchor and all(code in _UNTRUSTED for code, _, _ in verdict.errors):
+    if broken is None and anchored and all(code in _UNTRUSTED for code, _, _ in verdict.errors):
         # The root is there, yet openssl found no way up.
         broken = f"openssl finds no valid path to {_issuer(top)}, though it is among {where}"
     if broken or any(code not in _UNTRUSTED for code, _, _ in verdict.errors) or not verdict.errors:
@@ -277,6 +284,28 @@ def _trust_findings(
             "that root (flow-ssl ca trust prints how; --ca-file ROOT checks against it)",
         ),
     ]
+
+
+def _issuers_on_every_path(
+    chained: list[ParsedCertificate], roots: list[ParsedCertificate], *, verified: bool
+) -> tuple[list[ParsedCertificate], bool]:
+    """
+    The issuers any client's path to a trusted root goes through, up from the leaf's, and
+    whether a root given ends it. A client stops at the first certificate its store
+    anchors, so what the server sends above it (an expired cross-sign, an old copy of
+    an intermediate) is never judged. With no root given to anchor it, openssl's OK
+    stands; an unverified chain is judged without its top (a client may hold that one).
+    """
+    known = {root.sha256_fingerprint for root in roots}
+    for at, cert in enumerate(chained):
+        if at and cert.sha256_fingerprint in known:  # a given root, sent along too
+            return chained[1 : at + 1], True
+        anchor = next((root for root in roots if root.issued(cert)), None)
+        if anchor is not None:
+            return [*chained[1 : at + 1], anchor], True
+    if verified:
+        return [], False
+    return (chained[1:-1] if len(chained) > 2 else chained[1:]), False
 
 
 def _issuer_missing(

@@ -436,3 +436,70 @@ def test_an_ed25519_key_is_named_without_a_size(
     (strength,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-strength"]
     assert strength["status"] == "fail"
     assert strength["message"].startswith("key is ED25519: browsers do not accept it")
+
+
+def _copy(ca: Issued, issuer: Issued, *, expired: bool) -> Issued:
+    """
+    Another certificate for ``ca``'s name and key, issued by ``issuer`` (a cross-sign, or
+    an old copy of an intermediate), in date or expired an hour ago.
+    """
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(ca.cert.subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(ca.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=400))
+        .not_valid_after(NOW - timedelta(hours=1) if expired else NOW + timedelta(days=400))
+    )
+    for extension in ca.cert.extensions:
+        if not isinstance(extension.value, x509.AuthorityKeyIdentifier):
+            builder = builder.add_extension(extension.value, critical=extension.critical)
+    builder = builder.add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+        critical=False,
+    )
+    return Issued(builder.sign(issuer.key, hashes.SHA256()), ca.key)
+
+
+@pytest.mark.parametrize("shape", ["expired-cross-sign", "root-sent-pathlen-0"])
+def test_what_clients_accept_is_not_failed(
+    cli: Callable[..., Run], tmp_path: Path, shape: str
+) -> None:
+    """An expired cross-sign above the trusted root, or a pathlen:0 root sent too: a pass."""
+    if shape == "expired-cross-sign":  # Sectigo/AddTrust 2020, Let's Encrypt DST X3 2024
+        root = make_ca("Root B")
+        intermediate = make_ca("Issuing B", root)
+        sent = [intermediate, _copy(root, make_ca("Old Root A"), expired=True)]
+    else:
+        root = make_ca("Short Root", path_length=0)
+        intermediate, sent = root, [root]
+    leaf = make_leaf(intermediate, HOSTS)
+    args = ["check", "--cert", str(write(tmp_path, "leaf.crt", leaf.pem())),
+            "--key", str(write(tmp_path, "leaf.key", leaf.key_pem())),
+            "--chain", str(write(tmp_path, "chain.crt", *(c.pem() for c in sent))),
+            "--ca-file", str(write(tmp_path, "root.crt", root.pem())), "--json"]  # fmt: skip
+    for host in HOSTS:
+        args += ["--host", host]
+    result = cli(*args)
+    findings = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert findings["chain-verifies"]["status"] == "pass", findings["chain-verifies"]
+    assert result.code == 0, result.out
+
+
+def test_two_versions_of_an_intermediate_are_named(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """An expired old copy of the intermediate sent too: verified, and named by chain-order."""
+    root, intermediate = pki
+    old = _copy(intermediate, root, expired=True)
+    leaf = make_leaf(intermediate, HOSTS)
+    chain = write(tmp_path, "sent.crt", old.pem(), intermediate.pem())
+    result = _check(cli, tmp_path, leaf, pki, "--chain", str(chain), chain=False)
+    findings = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert findings["chain-verifies"]["status"] == "pass", findings["chain-verifies"]
+    assert findings["chain-order"]["status"] == "fail"
+    assert (
+        "two versions of CN=Test Issuing CA: send only the one in date"
+        in (findings["chain-order"]["message"])
+    )

@@ -245,6 +245,13 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
             f"it starts with a CA certificate{where}: the server certificate goes first",
         )  # fmt: skip
     for number, (child, parent) in enumerate(pairwise(items), 1):
+        if not parent.issued(child) and parent.subject == child.subject:
+            name = ", ".join(f"{a.type}={a.value}" for a in child.subject)
+            return finding(
+                "chain-order", "fail",
+                f"certificates {number} and {number + 1} are two versions of {name}: "
+                "send only the one in date",
+            )  # fmt: skip
         if not parent.issued(child):
             return finding(
                 "chain-order", "fail",
