@@ -408,7 +408,7 @@ def test_a_san_ending_in_a_dot_covers_no_host(
     assert result.code == 1
     (hostname,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "hostname"]
     assert hostname["status"] == "fail"
-    assert "a name ending in a dot matches no host" in hostname["message"]
+    assert "a name ending in a dot matches only that dotted name" in hostname["message"]
 
 
 def test_an_ed25519_key_is_named_without_a_size(

@@ -72,6 +72,7 @@ def test_common_name_length_limit() -> None:
         ("flow.mycompany.com.", "flow.mycompany.com", False),
         ("*.mycompany.com.", "flow.mycompany.com", False),
         ("flow.mycompany.com", "flow.mycompany.com.", True),
+        ("flow.mycompany.com.", "FLOW.mycompany.com.", True),
     ],
 )
 def test_matches(pattern: str, host: str, expected: bool) -> None:

@@ -104,7 +104,7 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
                 f"{host} is not in the SAN ({', '.join(v for v, _ in entries) or 'empty'}); "
                 "a wildcard covers exactly one label and the CN does not count"
                 + (
-                    "; a name ending in a dot matches no host (Go, OpenSSL)"
+                    "; a name ending in a dot matches only that dotted name (Go, OpenSSL)"
                     if any(v.endswith(".") for v in san.dns)
                     else ""
                 ),

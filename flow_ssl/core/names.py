@@ -125,6 +125,7 @@ class Coverage:
     def __init__(self, entries: list[tuple[str, str]]) -> None:
         self._exact: dict[tuple[NameKind, str], str] = {}
         self._wild: dict[str, str] = {}
+        self._dotted: dict[str, str] = {}
         for value, kind in entries:
             if kind == "ip":
                 ip = _ip_or_none(value)
@@ -133,7 +134,8 @@ class Coverage:
                 continue
             pattern = value.lower()
             if pattern.endswith("."):
-                # Not a valid pattern to Go or OpenSSL: it matches no host name at all.
+                # No valid pattern to Go or OpenSSL: it matches only the same dotted name.
+                self._dotted.setdefault(pattern, value)
                 continue
             if is_wildcard(pattern):
                 self._wild.setdefault(pattern[2:], value)
@@ -144,6 +146,8 @@ class Coverage:
         """The SAN entries that cover ``host`` (exact first, then a wildcard)."""
         kind, canonical = classify(host)
         found = [self._exact[(kind, canonical)]] if (kind, canonical) in self._exact else []
+        if host.lower() in self._dotted:
+            found.append(self._dotted[host.lower()])
         first, _, rest = canonical.partition(".")
         if kind == "dns" and first and first != "*" and rest in self._wild:
             found.append(self._wild[rest])
