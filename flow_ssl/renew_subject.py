@@ -49,6 +49,7 @@ def carried_subject(
     pairs = [(attribute.type, attribute.value) for attribute in old.subject]
     _host_cn(pairs, cert, names, notices)
     _check_layout(old, cert)
+    _check_types(pairs, cert)  # before --subj is advised: it must be able to give them
     fields: dict[str, str] = {}
     for kind, value in pairs:
         name = _FIELDS.get(kind)
@@ -79,7 +80,6 @@ def carried_subject(
             else f"openssl's questions give {', '.join(asks)} in this order, its subject "
             f"holds {', '.join(kinds)}"
         )
-    _check_types(pairs, cert)
     if not use_subj:
         raise InvalidInputError(
             f"is needed to renew {cert}: {reason}; with --subj the whole subject is "

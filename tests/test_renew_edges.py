@@ -380,3 +380,30 @@ def test_a_san_flow_ssl_cannot_write_is_refused_not_dropped(
     assert str(more.value) in result.err
     assert "drops no name" in result.err
     assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("attribute", "words"),
+    [((NameOID.ORGANIZATION_NAME, "O" * 70), "is 70 characters; openssl takes 1 to 64 for O"),
+     ((NameOID.COUNTRY_NAME, "USA"), "is 3 characters; openssl takes 2 for C"),
+     ((NameOID.SERIAL_NUMBER, "ABC_123@x"), "openssl takes only A-Z, a-z, 0-9")],
+    ids=["long-o", "three-letter-c", "serial-not-printable"],
+)  # fmt: skip
+@pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
+def test_a_value_openssl_would_refuse_is_refused_before_anything_runs(
+    cli: Callable[..., Run], tmp_path: Path, attribute: Attr, words: str
+) -> None:
+    """A value -subj cannot take: exit 2 naming it, with and without --subj, run or --print."""
+    # As other tools write them: no length check, UTF8String (which can hold any letter).
+    odd = x509.NameAttribute(*attribute, _type=_ASN1Type.UTF8String, _validate=False)
+    cert = _old(
+        tmp_path, [x509.RelativeDistinguishedName([odd]), *_rdns((NameOID.COMMON_NAME, CN))]
+    )
+    before = _files(tmp_path)
+    for args in ([], ["--subj"], ["--subj", "--print"]):
+        result = cli("renew", cert.name, *args)
+        assert result.code == 2, (args, result.err)
+        assert "cannot be given again exactly" in result.err
+        assert words in result.err
+        assert "--subj is needed" not in result.err
+        assert _files(tmp_path) == before

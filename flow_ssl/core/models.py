@@ -7,6 +7,7 @@ openssl will accept and answer exactly.
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,9 +109,21 @@ CARRIED_TYPES_OPENSSL_ONLY = frozenset(
 )
 
 
+# openssl's string table (a_strnid.c, RFC 5280's upper bounds): the characters each type
+# may hold, and the letters it must be (PrintableString, IA5String); others take UTF-8.
+_SIZES = {
+    "CN": (1, 64), "C": (2, 2), "L": (1, 128), "ST": (1, 128), "O": (1, 64), "OU": (1, 64),
+    "emailAddress": (1, 128), "serialNumber": (1, 64), "mail": (1, 256), "jurisdictionC": (2, 2),
+}  # fmt: skip
+_PRINTABLE = frozenset(string.ascii_letters + string.digits + " '()+,-./:=?")
+_PRINTABLE_ONLY = frozenset({"C", "serialNumber", "dnQualifier", "jurisdictionC"})
+_ASCII_ONLY = frozenset({"emailAddress", "DC", "mail"})
+
+
 def check_carried(kind: str, value: str) -> None:
     """
-    Whether ``-subj`` can carry one attribute of an old subject exactly.
+    Whether ``-subj`` can carry one attribute of an old subject exactly: a type it knows,
+    and a value openssl's string table takes for it (else openssl stops half way).
 
     Raises:
         ValueError: an attribute type openssl cannot be given, or a value it cannot take.
@@ -121,6 +134,18 @@ def check_carried(kind: str, value: str) -> None:
         _printable_value(value)
     except ValueError as exc:
         raise ValueError(f"{kind}={value!r} {exc}") from None
+    least, most = _SIZES.get(kind, (1, 32768))
+    if not least <= len(value) <= most:
+        sizes = f"{least}" if least == most else f"{least} to {most}"
+        raise ValueError(
+            f"{kind}={value!r} is {len(value)} characters; openssl takes {sizes} for {kind}"
+        )
+    if kind in _PRINTABLE_ONLY and not set(value) <= _PRINTABLE:
+        raise ValueError(
+            f"{kind}={value!r}: openssl takes only A-Z, a-z, 0-9 and ' ()+,-./:=? there"
+        )
+    if kind in _ASCII_ONLY and not value.isascii():
+        raise ValueError(f"{kind}={value!r}: openssl takes only ASCII there")
 
 
 class Subject(BaseModel):
