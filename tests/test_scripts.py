@@ -10,6 +10,7 @@ request, and served to Go's crypto/tls.
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -334,3 +335,25 @@ def test_print_json_carries_the_script(cli: Callable[..., Run], tmp_path: Path) 
     assert data["command"] in data["script"].splitlines()
     run_sh(data["script"], tmp_path)
     assert load_cert(tmp_path / "a.example.com.crt").subject.rfc4514_string() == "CN=a.example.com"
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new-files", "force"])
+def test_a_script_failing_half_way_leaves_every_file_as_it_was(
+    cli: Callable[..., Run], tmp_path: Path, force: bool
+) -> None:
+    """openssl writes the key, then fails: the script removes what it made, restores the rest."""
+    made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
+    if force:
+        assert cli("selfsigned", *made).code == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    script = cli("selfsigned", *made, "--print", *(["--force"] if force else [])).out
+    # An openssl that does its work, then fails (as on a value it refuses after -keyout).
+    failing = script.replace("openssl req ", "openssl req ", 1).replace(
+        "\nopenssl req ", '\nfails() { openssl "$@"; return 1; }; fails req ', 1
+    )
+    assert failing != script
+    with pytest.raises(subprocess.CalledProcessError) as stopped:
+        run_sh(failing, tmp_path)
+    assert "stopped: the files are as they were" in stopped.value.stderr
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before

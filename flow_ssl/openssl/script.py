@@ -188,6 +188,12 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
     return f"cat > {path} <<'{end}'\n{body}\n{end}"
 
 
+_UNDO_TRAP = (
+    'trap \'status=$?; [ -z "${work:-}" ] || rm -rf "$work"; if [ "$status" -ne 0 ]; then '
+    'undo; echo "stopped: the files are as they were" >&2; fi\' EXIT'
+)
+
+
 def _render_guard(guard: Guard, shell: Shell) -> str:
     """A loop over the outputs: stop at an existing one, or (``keep``) back it up."""
     fields = guard.fields or ("",) * len(guard.paths)
@@ -203,10 +209,19 @@ def _render_guard(guard: Guard, shell: Shell) -> str:
             found
             + f"throw ($f + {powershell_quote(' exists: ' + guard.refusal, literal=True)}) }} }}"
         )
-    found = f'for f in {" ".join(paths)}; do if [ -e "$f" ]; then '
+    listed = " ".join(paths)
+    found = f'for f in {listed}; do if [ -e "$f" ]; then '
     if guard.keep:
-        return "stamp=$(date +%Y%m%d-%H%M%S)\n" + found + 'cp -p -- "$f" "$f.bak-$stamp"; fi; done'
-    return found + f'echo "$f"{posix_quote(" exists: " + guard.refusal)} >&2; exit 1; fi; done'
+        check = "stamp=$(date +%Y%m%d-%H%M%S)\n" + found + 'cp -p -- "$f" "$f.bak-$stamp"; fi; done'
+        back = (
+            'if [ -e "$f.bak-$stamp" ]; then mv -f -- "$f.bak-$stamp" "$f"; else rm -f -- "$f"; fi'
+        )
+    else:
+        check = found + f'echo "$f"{posix_quote(" exists: " + guard.refusal)} >&2; exit 1; fi; done'
+        back = 'rm -f -- "$f"'
+    # A step failing half way (openssl refusing a value): the outputs go back as they were.
+    undo = f"undo() {{ for f in {listed}; do {back}; done; }}"
+    return f"{check}\n{undo}\n{_UNDO_TRAP}"
 
 
 def _render_take_serial(take: TakeSerial, shell: Shell) -> str:
