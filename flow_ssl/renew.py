@@ -258,8 +258,28 @@ def _request(
             days=days,
         )
     except ValidationError as exc:
-        raise inputs.validation_error(exc) from None
+        raise _not_carried(exc, asked.cert) from None
     return request
+
+
+# What the old certificate holds that a request field validates (never a renew option).
+_OLD_PARTS = {
+    "names": "SAN", "common_name": "CN", "email": "emailAddress", "country": "C",
+    "state": "ST", "locality": "L", "organization": "O", "organizational_unit": "OU",
+}  # fmt: skip
+
+
+def _not_carried(exc: ValidationError, cert: Path) -> InvalidInputError:
+    """A value of the old certificate the new request refuses, said as the certificate's."""
+    refused = inputs.validation_error(exc)
+    location = [str(part) for part in exc.errors()[0]["loc"]]
+    if not location or location[0] not in {"names", "subject"}:
+        return refused  # --days, --key: the operator's own options
+    part = _OLD_PARTS.get(location[-1] if location[0] == "subject" else "names", location[-1])
+    return InvalidInputError(
+        f"{cert}: its {part} cannot be carried over: {refused.message}. flow-ssl drops no "
+        "name: make the new request with openssl itself, or with flow-ssl csr/selfsigned"
+    )
 
 
 def _key_spec(old: ParsedCertificate, asked: Asked, notices: list[Notice]) -> KeySpec:

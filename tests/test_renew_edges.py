@@ -407,3 +407,16 @@ def test_a_value_openssl_would_refuse_is_refused_before_anything_runs(
         assert words in result.err
         assert "--subj is needed" not in result.err
         assert _files(tmp_path) == before
+
+
+def test_an_old_name_flow_ssl_refuses_is_named_as_the_certificate_s(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """An old SAN entry no host name (foo_bar): exit 2 about old.crt's SAN, not a --san option."""
+    _old(tmp_path, _rdns((NameOID.COMMON_NAME, CN)), more=(x509.DNSName("foo_bar.example.com"),))
+    before = _files(tmp_path)
+    result = cli("renew", "old.crt")
+    assert result.code == 2, result.err
+    assert result.err.startswith("flow-ssl: old.crt: its SAN cannot be carried over: 'foo_bar")
+    assert "--san" not in result.err
+    assert _files(tmp_path) == before
