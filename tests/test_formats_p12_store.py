@@ -66,7 +66,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 def test_storeutl_lists_the_pfx_with_the_same_source_where_it_opens_pkcs12(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """OpenSSL 3+: one storeutl per .pfx read, pass source and path only; 1.1.1/LibreSSL: none."""
+    """OpenSSL 3+: one storeutl per .pfx read, on a private copy; 1.1.1/LibreSSL: none."""
     openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-certfile",
             "chain.pem", "-passout", "env:P12_PASS", "-out", "f.pfx", cwd=tmp_path)  # fmt: skip
     calls = _spy(monkeypatch)
@@ -78,7 +78,10 @@ def test_storeutl_lists_the_pfx_with_the_same_source_where_it_opens_pkcs12(
         assert stores == []
         assert "storeutl" not in shown
         return
-    assert stores == [["storeutl", "-passin", "env:P12_PASS", "-certs", "f.pfx"]]
+    ((*options, copy),) = stores  # a private copy of the bytes pkcs12 read: none swapped
+    assert options == ["storeutl", "-passin", "env:P12_PASS", "-certs"]
+    assert Path(copy).parent.name.startswith("flow-ssl-p12-")
+    assert not Path(copy).exists()
     assert "# flow-ssl also runs openssl storeutl -passin env:P12_PASS -certs f.pfx" in shown
 
 

@@ -23,10 +23,13 @@ strict xfail in tests/test_formats_p12_store.py).
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Literal, NoReturn
 
 from flow_ssl.core.errors import (
     InvalidInputError,
@@ -127,7 +130,7 @@ def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
         if not isinstance(outcome, _Failed):
             found = _certificates(outcome, source)
             keys = len(_KEY_BAGS.findall(outcome.stderr))
-            checked = _cross_check(found, outcome, source, passin=attempt, legacy=legacy)
+            checked = _cross_check(data, found, outcome, source, passin=attempt, legacy=legacy)
             return Opened(data, source, attempt, legacy, found, keys, checked)
         failed = outcome
         if outcome.kind in {"legacy", "pbmac1", "source"}:
@@ -239,35 +242,52 @@ def store_notes(opened: Opened) -> list[Note]:
 
 
 def _cross_check(
-    found: list[bytes], result: runner.Result, source: str, *, passin: str, legacy: bool
+    data: bytes,
+    found: list[bytes],
+    result: runner.Result,
+    source: str,
+    *,
+    passin: str,
+    legacy: bool,
 ) -> bool:
     """
     Whether ``storeutl`` found the certificates pkcs12 printed (False: this openssl has
-    no such reader). A friendly name cannot imitate one there: it prints none.
+    no such reader). A friendly name cannot imitate one there: it prints none. storeutl
+    reads a path only, so it gets a private copy of the very bytes pkcs12 read: a file
+    replaced in between cannot make the two disagree.
 
     Raises:
         InvalidInputError: storeutl found other certificates, or cannot open the file.
     """
     if not runner.find_openssl().supports("storeutl-pkcs12"):
         return False
-    command = commands.build_p12_store_certificates(source, passin=passin, legacy=legacy)
-    try:
-        listed = runner.run(command)
-    except OpenSSLFailedError as exc:
-        if exc.stopped:
-            raise
-        no_mac = "MAC is absent" in result.stderr  # -info's words, no value of the file
-        raise InvalidInputError(
-            f"{source}: openssl storeutl cannot open it ({exc.reason or 'no reason given'}), so "
-            "what openssl pkcs12 printed cannot be checked; flow-ssl does not read such a file",
-            hint="it has no integrity MAC, so storeutl decrypts it with the empty passphrase "
-            "only: export it again with a MAC"
-            if no_mac
-            else None,
-        ) from None
+    with tempfile.TemporaryDirectory(prefix="flow-ssl-p12-") as folder:  # 0700
+        copy = Path(folder) / "read.p12"
+        with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(data)
+        command = commands.build_p12_store_certificates(str(copy), passin=passin, legacy=legacy)
+        try:
+            listed = runner.run(command)
+        except OpenSSLFailedError as exc:
+            if exc.stopped:
+                raise
+            _unopened(exc.reason.replace(str(copy), source), result, source)
     if Counter(found) != Counter(_listed(listed.data, source)):
         raise _imitation(source)
     return True
+
+
+def _unopened(reason: str, result: runner.Result, source: str) -> NoReturn:
+    """storeutl could not open what pkcs12 did (a file without a MAC, most often)."""
+    no_mac = "MAC is absent" in result.stderr  # -info's words, no value of the file
+    raise InvalidInputError(
+        f"{source}: openssl storeutl cannot open it ({reason or 'no reason given'}), so "
+        "what openssl pkcs12 printed cannot be checked; flow-ssl does not read such a file",
+        hint="it has no integrity MAC, so storeutl decrypts it with the empty passphrase "
+        "only: export it again with a MAC"
+        if no_mac
+        else None,
+    )
 
 
 def _listed(printed: bytes, source: str) -> list[bytes]:
