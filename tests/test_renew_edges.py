@@ -420,3 +420,14 @@ def test_an_old_name_flow_ssl_refuses_is_named_as_the_certificate_s(
     assert result.err.startswith("flow-ssl: old.crt: its SAN cannot be carried over: 'foo_bar")
     assert "--san" not in result.err
     assert _files(tmp_path) == before
+
+
+def test_a_carried_value_powershell_cannot_pass_is_named_by_its_subject(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A '"' in a carried O: PowerShell's refusal names the carried subject, not the CN."""
+    _old(tmp_path, _rdns((NameOID.COMMON_NAME, CN), (NameOID.ORGANIZATION_NAME, 'Acme "Q" Inc')))
+    result = cli("renew", "old.crt", "--subj", "--print", "--shell", "powershell")
+    assert result.code == 2, result.err
+    assert result.err.startswith("flow-ssl: --subj: '/CN=flow.mycompany.com/O=Acme \"Q\" Inc'")
+    assert "--cn" not in result.err

@@ -75,12 +75,17 @@ def subject_prompts(subject: Subject, *, csr: bool) -> tuple[Prompt, ...]:
 
 def subject_args(subject: Subject) -> list[Arg]:
     """``-subj`` (and ``-utf8`` for non-ASCII values): the subject without prompts."""
-    sources = tuple(
-        (name, value)
-        for name, _ in SUBJECT_PROMPTS
-        if (value := getattr(subject, name, None)) is not None
+    subj = format_subj(subject)
+    sources = (
+        (("subj", subj),)  # an old subject carried whole: no option gave its values
+        if subject.exact is not None
+        else tuple(
+            (name, value)
+            for name, _ in SUBJECT_PROMPTS
+            if (value := getattr(subject, name, None)) is not None
+        )
     )
-    args = [Arg(("-subj", format_subj(subject)), "the subject, instead of the questions", sources)]
+    args = [Arg(("-subj", subj), "the subject, instead of the questions", sources)]
     if not subject.is_ascii():
         args.append(utf8_arg())
     return args
