@@ -120,8 +120,11 @@ class _PemFiles:
         self.folder = folder
 
     def of(self, read: Read) -> Path:
-        target = self.folder / f"{len(list(self.folder.iterdir()))}-{read.loaded.path.name}.pem"
-        target.write_text("".join(reader.to_pem(c.der) for c in read.certificates), "ascii")
+        return self.listing(read.loaded.path.name, read.certificates)
+
+    def listing(self, name: str, certificates: list[ParsedCertificate]) -> Path:
+        target = self.folder / f"{len(list(self.folder.iterdir()))}-{name}.pem"
+        target.write_text("".join(reader.to_pem(c.der) for c in certificates), "ascii")
         return target
 
 
@@ -176,6 +179,7 @@ def check(
             roots,
             served=served,
             now=now,
+            pems=pems,
         )
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
@@ -223,6 +227,7 @@ def _trust_findings(
     *,
     served: bool,
     now: datetime,
+    pems: _PemFiles,
 ) -> list[Finding]:
     """
     chain-complete and chain-verifies, honestly.
@@ -263,8 +268,20 @@ def _trust_findings(
     # where OpenSSL names an intermediate's fault; no openssl looks past an unknown root.
     path, anchored = _issuers_on_every_path(chained, roots, verified=verdict.ok)
     broken = checks.unusable_issuer(path, now)
+    on_path = {c.sha256_fingerprint for c in path}
+    unused = [c for c in sent[1:] if c.sha256_fingerprint not in on_path] if anchored else []
+    if not verdict.ok and broken is None and unused:
+        # Some openssl builds (LibreSSL) take the first issuer they meet, an expired cross-sign
+        # too, and never try another: openssl is asked about the path clients build.
+        shorter = pems.listing("path", [leaf, *(c for c in sent[1:] if c not in unused)])
+        verdict = verify.verify_chain(
+            shorter, untrusted=(shorter,), ca_file=ca_file, purpose="sslserver"
+        )
+    along = (
+        f", along the path clients build ({_name(unused[0])} sent too is on none)" if unused else ""
+    )
     if verdict.ok and broken is None:
-        verified = f"openssl verify -purpose sslserver: OK with {where}"
+        verified = f"openssl verify -purpose sslserver: OK with {where}{along}"
         return [
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
