@@ -139,3 +139,39 @@ def test_a_passphrase_file_with_crlf_gets_a_hint(
     assert unix.code == 0, unix.err
     assert CRLF_HINT not in unix.err
     assert not (tmp_path / "full.pem").exists()
+
+
+def _length(size: int) -> bytes:
+    return bytes([size]) if size < 0x80 else b"\x82" + size.to_bytes(2, "big")
+
+
+def _with_mac_iterations(data: bytes, count: int) -> bytes:
+    """The .pfx with its MAC's iteration count (the last INTEGER of macData) set to ``count``."""
+    assert data[:2] == b"\x30\x82"
+    body = data[4:]
+    version, rest = body[:3], body[3:]
+    auth_size = int.from_bytes(rest[2:4], "big") + 4 if rest[1] == 0x82 else rest[1] + 2
+    auth, mac = rest[:auth_size], rest[auth_size:]
+    assert mac[0] == 0x30
+    inner = mac[2:] if mac[1] < 0x80 else mac[2 + (mac[1] & 0x7F) :]
+    at = inner.rindex(b"\x02\x02")  # the iteration count (2048: two bytes)
+    value = count.to_bytes(count.bit_length() // 8 + 1, "big")  # minimal, as DER wants
+    inner = inner[:at] + b"\x02" + bytes([len(value)]) + value
+    mac = b"\x30" + _length(len(inner)) + inner
+    body = version + auth + mac
+    return b"\x30" + _length(len(body)) + body
+
+
+def test_a_pfx_asking_billions_of_iterations_is_refused_at_once(
+    cli: Callable[..., Run], tmp_path: Path, pfx: bytes
+) -> None:
+    """A MAC iteration count of 2^31-1 would keep openssl busy for hours: exit 2 up front."""
+    (tmp_path / "slow.pfx").write_bytes(_with_mac_iterations(pfx, 2**31 - 1))
+    before = listing(tmp_path)
+    for args in (["inspect", "slow.pfx"], ["check", "--cert", "slow.pfx"]):
+        result = cli(*args, "--pass", "env:P12_PASS")
+        assert result.code == 2, result.err
+        assert "slow.pfx asks for 2,147,483,647 iterations of its key derivation" in result.err
+        assert listing(tmp_path) == before
+    (tmp_path / "usual.pfx").write_bytes(_with_mac_iterations(pfx, 2048))
+    assert cli("inspect", "usual.pfx", "--pass", "env:P12_PASS").code == 0  # the surgery is sound
