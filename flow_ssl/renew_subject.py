@@ -49,6 +49,8 @@ def carried_subject(
     pairs = [(attribute.type, attribute.value) for attribute in old.subject]
     _host_cn(pairs, cert, names, notices)
     _check_layout(old, cert)
+    if any("\ufffd" in value for _, value in pairs):  # bytes no decoder takes (1.1.1 reads on)
+        _cannot_carry(cert, "a value that does not decode as text")
     _check_types(pairs, cert)  # before --subj is advised: it must be able to give them
     fields: dict[str, str] = {}
     for kind, value in pairs:

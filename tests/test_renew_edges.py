@@ -431,3 +431,23 @@ def test_a_carried_value_powershell_cannot_pass_is_named_by_its_subject(
     assert result.code == 2, result.err
     assert result.err.startswith("flow-ssl: --subj: '/CN=flow.mycompany.com/O=Acme \"Q\" Inc'")
     assert "--cn" not in result.err
+
+
+def test_a_value_that_does_not_decode_is_refused_not_replaced(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """An O holding a lone UTF-16 surrogate (BMPString D800): exit 2 everywhere, never U+FFFD."""
+    odd = x509.NameAttribute(NameOID.ORGANIZATION_NAME, "x", _type=_ASN1Type.BMPString)
+    cert = _old(
+        tmp_path, [x509.RelativeDistinguishedName([odd]), *_rdns((NameOID.COMMON_NAME, CN))]
+    )
+    data = cert.read_bytes()
+    der = x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    assert der.count(b"\x1e\x02\x00x") == 2  # issuer and subject: each made a lone surrogate
+    patched = der.replace(b"\x1e\x02\x00x", b"\x1e\x02\xd8\x00")
+    (tmp_path / "old.der").write_bytes(patched)
+    before = _files(tmp_path)
+    result = cli("renew", "old.der", "--key", "old.key", "--subj")
+    assert result.code == 2, result.err
+    assert "\ufffd" not in result.out + result.err
+    assert _files(tmp_path) == before
