@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flow_ssl.openssl import p12, reader
+from flow_ssl.openssl import p12, reader, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
+from flow_ssl.openssl.script import openssl_for_print
 from flow_ssl.openssl.steps import Note, Step
 
 if TYPE_CHECKING:
@@ -106,7 +107,12 @@ def planned_check(
     roots = as_pem(ca_file) if ca_file else None
     steps += [
         Note("does the chain reach a trusted root, for a TLS server?"),
-        commands.build_verify(leaf, untrusted=(leaf, *chain_files), ca_file=roots),
+        commands.build_verify(
+            leaf,
+            untrusted=(leaf, *chain_files),
+            ca_file=roots,
+            shut=verify.roots_shut(openssl_for_print()),
+        ),
     ]
     if ca_file is None:
         shown = cert if framed.form == "pem" else "its PEM copy"

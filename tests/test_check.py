@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.helpers import listing, openssl, requires_openssl
+from tests.helpers import OPENSSL, listing, openssl, requires_openssl
 from tests.pki import NOW, Issued, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
@@ -279,6 +279,15 @@ def test_bundle_refuses_unrelated_chain(
     assert listing(tmp_path) == before
 
 
+def _roots_shut() -> str:
+    """The options the openssl under test lists to keep the system's roots out, if any."""
+    shown = subprocess.run(
+        [OPENSSL, "verify", "-help"], capture_output=True, text=True, check=False
+    )
+    listed = shown.stdout + shown.stderr
+    return "".join(f"{option} " for option in ("-no-CApath", "-no-CAstore") if option in listed)
+
+
 def test_print_shows_the_commands_and_runs_none(
     cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
 ) -> None:
@@ -301,8 +310,8 @@ def test_print_shows_the_commands_and_runs_none(
         "openssl pkey -in leaf.key -pubout -passin pass:",
         "openssl x509 -in leaf.crt -pubkey -noout",
         (
-            "openssl verify -purpose sslserver -CAfile root.pem -untrusted leaf.crt "
-            "-untrusted chain.pem leaf.crt"
+            f"openssl verify -purpose sslserver -CAfile root.pem {_roots_shut()}-untrusted "
+            "leaf.crt -untrusted chain.pem leaf.crt"
         ),
     ]
     bundled = cli("bundle", "--cert", "leaf.crt", "--chain", "chain.pem", "--out", "full.pem",
@@ -503,3 +512,24 @@ def test_two_versions_of_an_intermediate_are_named(
         "two versions of CN=Test Issuing CA: send only the one in date"
         in (findings["chain-order"]["message"])
     )
+
+
+def test_ca_file_means_only_those_roots(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chain's root in the system's folder, another in --ca-file: not trusted, never 'OK'."""
+    root, _ = pki
+    system = tmp_path / "system"
+    system.mkdir()
+    write(system, "root.pem", root.pem())
+    openssl("rehash", str(system), system=True)
+    monkeypatch.setenv("SSL_CERT_DIR", str(system))
+    other = make_ca("Another Root")
+    leaf = make_leaf(pki[1], HOSTS)
+    result = _check(cli, tmp_path, leaf, (other, pki[1]))
+    (verdict,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-verifies"]
+    assert verdict["status"] == "warn", verdict
+    assert "is not among the roots in" in verdict["message"]

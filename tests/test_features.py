@@ -117,6 +117,7 @@ def test_the_probe_of_the_openssl_under_test(tmp_path: Path) -> None:
             "verify -verify_hostname",
             "private-keyout",
             "subj-ev-names",
+            "verify -no-CApath",
         }
     del tmp_path
 

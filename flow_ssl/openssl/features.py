@@ -45,6 +45,10 @@ FEATURES: dict[str, Probe | Since] = {
     "x509 -ext": Probe("x509", "-ext"),
     "cms -nameopt": Probe("cms", "-nameopt"),
     "verify -verify_hostname": Probe("verify", "-verify_hostname"),
+    # With -CAfile, OpenSSL's verify still loads the system's roots (the default folder,
+    # and 3.x's default store) unless told not to: --ca-file must mean only those roots.
+    "verify -no-CApath": Probe("verify", "-no-CApath"),
+    "verify -no-CAstore": Probe("verify", "-no-CAstore"),
     # OpenSSL 3 reads RC2-40 PKCS#12 files (the 1.1.1 and LibreSSL default) only with
     # its legacy provider; 1.1.1 and LibreSSL read them as they are.
     "pkcs12 -legacy": Probe("pkcs12", "-legacy"),

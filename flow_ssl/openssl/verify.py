@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import OpenSSLFailedError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import runner
+from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 
@@ -105,6 +105,13 @@ class ChainVerdict:
     last_words: str
 
 
+def roots_shut(binary: features.OpenSSL) -> tuple[str, ...]:
+    """The options this openssl has to trust only the roots given (LibreSSL needs none)."""
+    return tuple(
+        option for option in ("-no-CApath", "-no-CAstore") if binary.supports(f"verify {option}")
+    )
+
+
 def verify_chain(
     cert: Path, *, untrusted: tuple[Path, ...], ca_file: Path | None, purpose: str | None
 ) -> ChainVerdict:
@@ -114,6 +121,7 @@ def verify_chain(
         untrusted=tuple(str(p) for p in untrusted),
         ca_file=str(ca_file) if ca_file else None,
         purpose=purpose,
+        shut=roots_shut(runner.find_openssl()),
     )
     result = runner.run(command, check=False)
     printed = result.stderr + result.stdout

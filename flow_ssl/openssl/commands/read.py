@@ -139,13 +139,18 @@ def build_verify(
     untrusted: tuple[str, ...],
     ca_file: str | None,
     purpose: str | None = "sslserver",
+    shut: tuple[str, ...] = (),
 ) -> Command:
-    """``openssl verify -purpose sslserver``: does the chain reach a trusted root?"""
+    """
+    ``openssl verify -purpose sslserver``: does the chain reach a trusted root?
+    ``shut``: the options that keep the system's roots out (``-no-CApath``, ``-no-CAstore``).
+    """
     args = [Arg((OPENSSL, "verify"), "check a certificate's chain of signatures")]
     if purpose:
         args.append(Arg(("-purpose", purpose), "as a TLS server certificate"))
     if ca_file:
         args.append(Arg(("-CAfile", ca_file), "trusting only these roots"))
+        args += [Arg((option,), "and not the system's roots") for option in shut]
     args += [
         Arg(("-untrusted", path), "intermediates to build the chain from") for path in untrusted
     ]
