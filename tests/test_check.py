@@ -281,9 +281,9 @@ def test_bundle_refuses_unrelated_chain(
 
 def _roots_shut() -> str:
     """The options the openssl under test lists to keep the system's roots out, if any."""
-    shown = subprocess.run(
-        [OPENSSL, "verify", "-help"], capture_output=True, text=True, check=False
-    )
+    binary = OPENSSL
+    assert binary is not None
+    shown = subprocess.run([binary, "verify", "-help"], capture_output=True, text=True, check=False)
     listed = shown.stdout + shown.stderr
     return "".join(f"{option} " for option in ("-no-CApath", "-no-CAstore") if option in listed)
 
