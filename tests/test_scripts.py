@@ -10,14 +10,25 @@ request, and served to Go's crypto/tls.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import time
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
 
 from tests.golang import go_client_fixture  # noqa: F401 - a fixture
-from tests.helpers import listing, load_cert, load_csr, openssl, requires_openssl, run_sh
+from tests.helpers import (
+    OPENSSL,
+    listing,
+    load_cert,
+    load_csr,
+    openssl,
+    requires_openssl,
+    run_sh,
+)
 from tests.shapes import (
     assert_ca_certificate,
     assert_server_certificate,
@@ -354,6 +365,90 @@ def test_a_script_failing_half_way_leaves_every_file_as_it_was(
     assert failing != script
     with pytest.raises(subprocess.CalledProcessError) as stopped:
         run_sh(failing, tmp_path)
-    assert "stopped: the files are as they were" in stopped.value.stderr
+    assert "stopped: the files of the step that failed are as they were" in stopped.value.stderr
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     assert after == before
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_two_forced_runs_in_one_second_keep_both_backups(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A --force script run twice at once: each keeps its own backup; the original survives."""
+    made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
+    assert cli("selfsigned", *made).code == 0
+    original = (tmp_path / "flow.mycompany.com.key").read_bytes()
+    script = cli("selfsigned", *made, "--print", "--force").out
+    run_sh(script, tmp_path)
+    run_sh(script, tmp_path)
+    kept = [p.read_bytes() for p in tmp_path.glob("flow.mycompany.com.key.bak-*")]
+    assert len(kept) == 2
+    assert original in kept
+
+
+def test_a_later_step_failing_leaves_the_earlier_steps_alone(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """batch --force: the 2nd entry failing (its backup, its openssl) never undoes the 1st."""
+    (tmp_path / "hosts.toml").write_text(
+        '[defaults]\nkey = "ec:P-256"\nout_dir = "out"\nsubj = true\n'
+        '[[cert]]\ncn = "a.mycompany.com"\n[[cert]]\ncn = "b.mycompany.com"\n'
+    )
+    assert cli("batch", "hosts.toml").code == 0
+    script = printed(cli("batch", "hosts.toml", "--print", "--force"))
+    second = script.index("cp -p --", script.index("cp -p --") + 1)
+    backup_fails = script[:second] + "false" + script[second + len("cp -p") :]
+    head, _, tail = script.rpartition("\nopenssl req ")
+    openssl_fails = head + '\nfails() { openssl "$@"; return 1; }; fails req ' + tail
+    for broken in (backup_fails, openssl_fails):
+        before = _files(tmp_path / "out")
+        with pytest.raises(subprocess.CalledProcessError):
+            run_sh(broken, tmp_path)
+        after = _files(tmp_path / "out")
+        for name in ("a.mycompany.com.key", "a.mycompany.com.crt"):
+            assert after[name] != before[name]  # the 1st entry: made anew, and kept
+        for name in ("b.mycompany.com.key", "b.mycompany.com.crt"):
+            assert after[name] == before[name]
+
+
+def test_a_signal_during_a_script_puts_the_files_back(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """SIGTERM while the script's openssl runs: exit 143, every output as it was before."""
+    made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
+    assert cli("selfsigned", *made).code == 0
+    script = cli("selfsigned", *made, "--print", "--force").out
+    before = _files(tmp_path)
+    slow = tmp_path / "slowbin"
+    slow.mkdir()
+    (slow / "openssl").write_text(
+        f'#!/bin/sh\n"{OPENSSL}" "$@"; status=$?; sleep 2; exit $status\n'
+    )
+    (slow / "openssl").chmod(0o755)
+    env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
+    running = subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env=env,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob("*.bak-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # openssl has written the new files by now
+    running.send_signal(signal.SIGTERM)
+    _, err = running.communicate(timeout=30)
+    assert running.returncode == 143, err
+    assert _files(tmp_path) == before | {"slowbin/openssl": (slow / "openssl").read_bytes()}
+
+
+def test_a_dangling_symlink_output_is_refused_by_the_script(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """An output that is a link to nowhere: the script refuses it (openssl would write there)."""
+    script = cli("selfsigned", "--cn", "flow.mycompany.com", "--subj", "--print").out
+    (tmp_path / "flow.mycompany.com.crt").symlink_to(tmp_path / "elsewhere.crt")
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        run_sh(script, tmp_path)
+    assert "flow.mycompany.com.crt exists: nothing was changed" in refused.value.stderr
+    assert not (tmp_path / "elsewhere.crt").exists()
+    assert (tmp_path / "flow.mycompany.com.crt").is_symlink()

@@ -24,14 +24,13 @@ from flow_ssl.core.errors import (
 )
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands.base import (
+    PS_WRITE,
     WORK,
     Command,
-    PowerShellRefusalError,
-    posix_quote,
     powershell_here_string_problem,
-    powershell_quote,
-    quote,
+    quote_path,
 )
+from flow_ssl.openssl.script_guard import render_guard, render_take_serial
 from flow_ssl.openssl.steps import (
     Chmod,
     Concat,
@@ -56,7 +55,6 @@ _PS_WORK = (
     "([System.IO.Path]::GetTempPath()) ([System.IO.Path]::GetRandomFileName()))).FullName"
 )
 # ASCII: Windows PowerShell 5.1's default (UTF-16) is a file openssl cannot read.
-_PS_WRITE = "Set-Content -Encoding ascii -LiteralPath"
 _PS_NOT_ASCII = (
     "# save this script as UTF-8 with a BOM: Windows PowerShell 5.1 reads a file "
     "without one as Windows-1252"
@@ -100,16 +98,6 @@ def _here_delimiter(text: str) -> str:
         number += 1
         delimiter = f"{_END}_{number}"
     return delimiter
-
-
-def _path(path: str, shell: Shell, field: str, *, literal: bool = False) -> str:
-    """``path`` quoted for ``shell`` (``literal``: a PowerShell string, never bare)."""
-    try:
-        if literal and shell == "powershell":
-            return powershell_quote(path, literal=True)
-        return quote(path, shell)
-    except PowerShellRefusalError as refusal:
-        raise refusal.about(((field or "shell", path),)) from None
 
 
 def _here_string(body: str, field: str) -> str:
@@ -157,87 +145,35 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
     if isinstance(step, Note):
         return f"# {step.text}"
     if isinstance(step, MakeDir):
-        path = _path(step.path, shell, step.field)
+        path = quote_path(step.path, shell, step.field)
         if shell == "powershell":
             return f"New-Item -ItemType Directory -Path {path} | Out-Null"
         return f"mkdir {'-p ' if step.parents else ''}-m 700 -- {path}"
     if isinstance(step, Chmod):
-        path = _path(step.path, shell, step.field)
+        path = quote_path(step.path, shell, step.field)
         if shell == "powershell":
             return f"# {step.path}: on Windows, a key's access comes from its folder"
         return f"chmod 600 -- {path}"
     if isinstance(step, Concat):
-        out = _path(step.out, shell, step.field)
+        out = quote_path(step.out, shell, step.field)
         if shell == "powershell":
-            sources = ", ".join(_path(p, shell, step.field) for p in step.inputs)
-            return f"Get-Content -LiteralPath {sources} | {_PS_WRITE} {out}"
-        sources = " ".join(_path(p, shell, step.field) for p in step.inputs)
+            sources = ", ".join(quote_path(p, shell, step.field) for p in step.inputs)
+            return f"Get-Content -LiteralPath {sources} | {PS_WRITE} {out}"
+        sources = " ".join(quote_path(p, shell, step.field) for p in step.inputs)
         return f"cat -- {sources} > {out}"
     if isinstance(step, Guard):
-        return _render_guard(step, shell)
+        return render_guard(step, shell)
     if isinstance(step, TakeSerial):
-        return _render_take_serial(step, shell)
-    path = _path(step.path, shell, step.field)
+        return render_take_serial(step, shell)
+    path = quote_path(step.path, shell, step.field)
     if brief:
         return f"# write {path}"
     body = step.text.rstrip("\n")
     if shell == "powershell":
         here = _here_string(body, step.field)
-        return f"{here} | {_PS_WRITE} {path}"
+        return f"{here} | {PS_WRITE} {path}"
     end = _here_delimiter(body)
     return f"cat > {path} <<'{end}'\n{body}\n{end}"
-
-
-_UNDO_TRAP = (
-    'trap \'status=$?; [ -z "${work:-}" ] || rm -rf "$work"; if [ "$status" -ne 0 ]; then '
-    'undo; echo "stopped: the files are as they were" >&2; fi\' EXIT'
-)
-
-
-def _render_guard(guard: Guard, shell: Shell) -> str:
-    """A loop over the outputs: stop at an existing one, or (``keep``) back it up."""
-    fields = guard.fields or ("",) * len(guard.paths)
-    paths = [_path(p, shell, f, literal=True) for p, f in zip(guard.paths, fields, strict=True)]
-    if shell == "powershell":
-        found = "foreach ($f in @(" + ", ".join(paths) + ")) { if (Test-Path -LiteralPath $f) { "
-        if guard.keep:
-            return (
-                "$stamp = Get-Date -Format 'yyyyMMdd-HHmmss'\n" + found
-                + 'Copy-Item -LiteralPath $f -Destination "$f.bak-$stamp" } }'
-            )  # fmt: skip
-        return (
-            found
-            + f"throw ($f + {powershell_quote(' exists: ' + guard.refusal, literal=True)}) }} }}"
-        )
-    listed = " ".join(paths)
-    found = f'for f in {listed}; do if [ -e "$f" ]; then '
-    if guard.keep:
-        check = "stamp=$(date +%Y%m%d-%H%M%S)\n" + found + 'cp -p -- "$f" "$f.bak-$stamp"; fi; done'
-        back = (
-            'if [ -e "$f.bak-$stamp" ]; then mv -f -- "$f.bak-$stamp" "$f"; else rm -f -- "$f"; fi'
-        )
-    else:
-        check = found + f'echo "$f"{posix_quote(" exists: " + guard.refusal)} >&2; exit 1; fi; done'
-        back = 'rm -f -- "$f"'
-    # A step failing half way (openssl refusing a value): the outputs go back as they were.
-    undo = f"undo() {{ for f in {listed}; do {back}; done; }}"
-    return f"{check}\n{undo}\n{_UNDO_TRAP}"
-
-
-def _render_take_serial(take: TakeSerial, shell: Shell) -> str:
-    """Stop unless the serial file still holds the printed serial; then move it on."""
-    path = _path(take.path, shell, take.field, literal=True)
-    taken = f"{take.path} no longer holds {take.serial} (another run took it): print this again"
-    if shell == "powershell":
-        return (
-            f"if ((Get-Content -LiteralPath {path} -TotalCount 1) -ne '{take.serial}') "
-            f"{{ throw {powershell_quote(taken)} }}\n"
-            f"{_PS_WRITE} {path} -Value '{take.following}'"
-        )
-    return (
-        f'[ "$(cat -- {path})" = {take.serial} ] || {{ echo {posix_quote(taken)} >&2; exit 1; }}\n'
-        f"echo {take.following} > {path}"
-    )
 
 
 def uses_folder(steps: list[Step], folder: str = WORK) -> bool:

@@ -18,6 +18,8 @@ from flow_ssl.core.errors import InvalidInputError, ShellRefusalError
 Shell = Literal["posix", "powershell"]
 SHELLS: tuple[Shell, ...] = ("posix", "powershell")
 OPENSSL = "openssl"
+# How a PowerShell script writes a text file (ASCII: 5.1's default is UTF-16).
+PS_WRITE = "Set-Content -Encoding ascii -LiteralPath"
 # A printed script's scratch folder (made by the script, removed when it ends). A path
 # under it starts with this marker, which no real path has (argv cannot hold a NUL):
 # the renderer writes it as the script's variable, and the runner would refuse it.
@@ -238,3 +240,13 @@ def powershell_here_string_problem(body: str) -> str | None:
         if len(line) >= 2 and line[0] in POWERSHELL_SINGLE_QUOTES and line[1] == "@":
             return f"has a line starting with {line[:2]!r}, which ends a PowerShell here-string"
     return None
+
+
+def quote_path(path: str, shell: Shell, field: str, *, literal: bool = False) -> str:
+    """``path`` quoted for ``shell`` (``literal``: a PowerShell string, never bare)."""
+    try:
+        if literal and shell == "powershell":
+            return powershell_quote(path, literal=True)
+        return quote(path, shell)
+    except PowerShellRefusalError as refusal:
+        raise refusal.about(((field or "shell", path),)) from None
