@@ -286,10 +286,24 @@ def _trust_findings(
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
         ]
-    if broken is None and anchored and all(code in _UNTRUSTED for code, _, _ in verdict.errors):
+    untrusted_only = all(code in _UNTRUSTED for code, _, _ in verdict.errors)
+    anchor = path[-1] if anchored and path else None
+    if broken is None and anchor is not None and not anchor.self_signed and untrusted_only:
+        # An intermediate given as the trust anchor: Go, curl and Python 3.13 take it,
+        # openssl's verify (and older clients) want the root above it.
+        message = (
+            "trusted only by clients that take an intermediate as the anchor (Go, curl, "
+            f"Python 3.13+): {_name(anchor)} among {where} is not a root; openssl verify "
+            f"and older clients want its root too ({_issuer(anchor)}): add it"
+        )
+        return [
+            finding("chain-complete", "pass", complete),
+            finding("chain-verifies", "warn", message),
+        ]
+    if broken is None and anchor is not None and untrusted_only:
         # The root is there, yet openssl found no way up.
         broken = f"openssl finds no valid path to {_issuer(top)}, though it is among {where}"
-    if broken or any(code not in _UNTRUSTED for code, _, _ in verdict.errors) or not verdict.errors:
+    if broken or not untrusted_only or not verdict.errors:
         return [finding("chain-complete", "pass", complete), _verify_failed(verdict, broken)]
     what = "this self-signed certificate" if top is leaf else f"its root ({_issuer(top)})"
     return [

@@ -533,3 +533,16 @@ def test_ca_file_means_only_those_roots(
     (verdict,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-verifies"]
     assert verdict["status"] == "warn", verdict
     assert "is not among the roots in" in verdict["message"]
+
+
+def test_an_intermediate_given_as_the_root_is_a_warning_saying_so(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """--ca-file holding the issuing CA, not its root: warn (Go takes it, openssl verify not)."""
+    root, intermediate = pki
+    leaf = make_leaf(intermediate, HOSTS)
+    result = _check(cli, tmp_path, leaf, (intermediate, intermediate))
+    (verdict,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-verifies"]
+    assert verdict["status"] == "warn", verdict
+    assert "CN=Test Issuing CA among the roots in" in verdict["message"]
+    assert f"want its root too (CN={root.cert.subject.rfc4514_string()[3:]})" in verdict["message"]
