@@ -65,7 +65,7 @@ class InitPlan:
         folder = folder or Folder(self.target)
         digest = digest_for(self.key.algorithm, self.key.bits)
         steps: list[Step] = [
-            MakeDir(str(folder.path), field="dir"),
+            MakeDir(str(folder.path), field="dir", result=True),
             WriteFile(str(folder.config), CA_CONFIG, field="dir"),
             commands.build_genpkey(self.key, str(folder.key), passout=self.passout),
         ]

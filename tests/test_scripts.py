@@ -452,3 +452,25 @@ def test_a_dangling_symlink_output_is_refused_by_the_script(
     assert "flow.mycompany.com.crt exists: nothing was changed" in refused.value.stderr
     assert not (tmp_path / "elsewhere.crt").exists()
     assert (tmp_path / "flow.mycompany.com.crt").is_symlink()
+
+
+def test_a_ca_init_script_failing_leaves_no_half_ca(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca init --parent script failing as it signs: no issuing folder; the parent's serial spent."""
+    assert cli("ca", "init", "--dir", "root", "--name", "Script Root").code == 0
+    parent = _files(tmp_path / "root")
+    script = cli("ca", "init", "--dir", "issuing", "--name", "Script Issuing", "--parent", "root",
+                 "--print").out  # fmt: skip
+    head, _, tail = script.rpartition("\nopenssl ")
+    failing = head + '\nfails() { openssl "$@"; return 1; }; fails ' + tail
+    with pytest.raises(subprocess.CalledProcessError):
+        run_sh(failing, tmp_path)
+    assert not (tmp_path / "issuing").exists()
+    after = _files(tmp_path / "root")
+    assert int(after["serial"], 16) == int(parent["serial"], 16) + 1  # never given again
+    assert {k: v for k, v in after.items() if k != "serial"} == {
+        k: v for k, v in parent.items() if k != "serial"
+    }
+    assert cli("ca", "init", "--dir", "issuing", "--name", "Script Issuing", "--parent",
+               "root").code == 0  # fmt: skip

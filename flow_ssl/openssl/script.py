@@ -30,7 +30,7 @@ from flow_ssl.openssl.commands.base import (
     powershell_here_string_problem,
     quote_path,
 )
-from flow_ssl.openssl.script_guard import render_guard, render_take_serial
+from flow_ssl.openssl.script_guard import render_guard, render_take_serial, undo_folder
 from flow_ssl.openssl.steps import (
     Chmod,
     Concat,
@@ -148,7 +148,8 @@ def render_step(step: Step, shell: Shell = "posix", *, brief: bool = False) -> s
         path = quote_path(step.path, shell, step.field)
         if shell == "powershell":
             return f"New-Item -ItemType Directory -Path {path} | Out-Null"
-        return f"mkdir {'-p ' if step.parents else ''}-m 700 -- {path}"
+        made = f"mkdir {'-p ' if step.parents else ''}-m 700 -- {path}"
+        return made + undo_folder(path) if step.result and not step.parents else made
     if isinstance(step, Chmod):
         path = quote_path(step.path, shell, step.field)
         if shell == "powershell":

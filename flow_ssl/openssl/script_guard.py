@@ -75,3 +75,8 @@ def render_take_serial(take: TakeSerial, shell: Shell) -> str:
         f'[ "$(cat -- {path})" = {take.serial} ] || {{ echo {posix_quote(taken)} >&2; exit 1; }}\n'
         f"echo {take.following} > {path}"
     )
+
+
+def undo_folder(path: str) -> str:
+    """After ``mkdir`` (no ``-p``: the folder is new), undo removes it whole if the script stops."""
+    return f"\nundo() {{ rm -rf -- {path}; }}\n{_UNDO_TRAP}"

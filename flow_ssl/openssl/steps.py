@@ -13,11 +13,15 @@ from flow_ssl.openssl.commands.base import Command
 
 @dataclass(frozen=True)
 class MakeDir:
-    """A private folder (it will hold private keys); ``parents`` makes missing ones too."""
+    """
+    A private folder (it will hold private keys); ``parents`` makes missing ones too.
+    ``result``: the folder is what the script makes (a CA), removed whole if it stops.
+    """
 
     path: str
     parents: bool = False
     field: str = ""
+    result: bool = False
 
 
 @dataclass(frozen=True)
