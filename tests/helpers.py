@@ -6,10 +6,11 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -97,3 +98,33 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     finally:
         shim.unlink()
         folder.rmdir()
+
+
+def spki(public_key: object) -> bytes:
+    """A public key as DER SubjectPublicKeyInfo, to compare keys from any source."""
+    return public_key.public_bytes(  # type: ignore[attr-defined,no-any-return]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_spki(path: Path) -> bytes:
+    """The public half of an unencrypted PEM private key file, as ``spki``."""
+    return spki(serialization.load_pem_private_key(path.read_bytes(), None).public_key())
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file below a folder and its bytes (to prove nothing changed)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def argv_spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every argv flow-ssl starts, recorded (the processes still run)."""
+    calls: list[list[str]] = []
+    real = subprocess.Popen
+
+    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        calls.append(list(argv))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    return calls

@@ -12,7 +12,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from tests.helpers import (
     OPENSSL,
     SYSTEM_OPENSSL,
+    argv_spy,
     fake_openssl,
     listing,
     openssl,
@@ -70,19 +71,6 @@ def _export(tmp_path: Path, out: str, *extra: str, system: bool = False) -> Path
     return tmp_path / out
 
 
-def _argv_spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Every argv flow-ssl starts, recorded."""
-    calls: list[list[str]] = []
-    real = subprocess.Popen
-
-    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-        calls.append(list(argv))
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", spy)
-    return calls
-
-
 @pytest.mark.usefixtures("pki")
 @pytest.mark.parametrize("command", ["inspect", "check", "bundle"])
 def test_a_wrong_passphrase_is_exit_2_named_never_echoed(
@@ -117,7 +105,7 @@ def test_the_passphrase_reaches_openssl_only_as_a_source(
     _export(tmp_path, "f.pfx")
     (tmp_path / "pass.txt").write_text(PASSPHRASE + "\n")
     before = listing(tmp_path)
-    calls = _argv_spy(monkeypatch)
+    calls = argv_spy(monkeypatch)
     result = cli("check", "--cert", "f.pfx", "--pass", "file:pass.txt", "--json")
     found = {f["check"]: f["status"] for f in json.loads(result.out)["findings"]}
     assert found["key-matches-cert"] == "pass"
@@ -161,7 +149,7 @@ def test_rc2_files_read_on_every_openssl(
                            "env:P12_PASS", "-in", str(path), "-legacy"],
                           capture_output=True, text=True, check=True).stderr  # fmt: skip
     assert "RC2-40" in info or "40BitRC2" in info
-    calls = _argv_spy(monkeypatch)
+    calls = argv_spy(monkeypatch)
     result = cli("inspect", "rc2.pfx", "--pass", "env:P12_PASS", "--json")
     assert result.code == 0, result.err
     assert len(json.loads(result.out)) == 2

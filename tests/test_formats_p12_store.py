@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import SYSTEM_OPENSSL, openssl, requires_openssl
+from tests.helpers import SYSTEM_OPENSSL, argv_spy, openssl, requires_openssl
 from tests.pki import make_ca, make_leaf, write
 from tests.test_formats_p12 import _as_sdsi
 
@@ -49,19 +48,6 @@ def pki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("P12_PASS", PASSPHRASE)
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Every argv flow-ssl starts, recorded."""
-    calls: list[list[str]] = []
-    real = subprocess.Popen
-
-    def spy(argv: list[str], *args: Any, **kwargs: Any) -> Any:
-        calls.append(list(argv))
-        return real(argv, *args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", spy)
-    return calls
-
-
 @pytest.mark.usefixtures("pki")
 def test_storeutl_lists_the_pfx_with_the_same_source_where_it_opens_pkcs12(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -69,7 +55,7 @@ def test_storeutl_lists_the_pfx_with_the_same_source_where_it_opens_pkcs12(
     """OpenSSL 3+: one storeutl per .pfx read, on a private copy; 1.1.1/LibreSSL: none."""
     openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-certfile",
             "chain.pem", "-passout", "env:P12_PASS", "-out", "f.pfx", cwd=tmp_path)  # fmt: skip
-    calls = _spy(monkeypatch)
+    calls = argv_spy(monkeypatch)
     result = cli("inspect", "f.pfx", "--pass", "env:P12_PASS", "--json")
     assert result.code == 0, result.err
     stores = [argv[1:] for argv in calls if argv[1:2] == ["storeutl"]]

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from flow_ssl import files
-from tests.helpers import listing, load_cert, load_csr, requires_openssl
+from tests.helpers import key_spki, listing, load_cert, load_csr, requires_openssl, spki
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -20,19 +19,6 @@ if TYPE_CHECKING:
 
 pytestmark = requires_openssl
 CN = "flow.mycompany.com"
-
-
-def _public(key_file: Path) -> bytes:
-    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _spki(public_key: object) -> bytes:
-    return public_key.public_bytes(  # type: ignore[attr-defined,no-any-return]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
 
 
 def test_the_hint_never_costs_a_pending_requests_key(
@@ -56,7 +42,7 @@ def test_the_hint_never_costs_a_pending_requests_key(
     assert backups[0].stat().st_mode & 0o777 == 0o600
     assert backups[0].name in forced.out
     # The CA's answer to the pending CSR still has its key: the backup.
-    assert _spki(load_csr(tmp_path / f"{CN}.csr").public_key()) == _public(backups[0])
+    assert spki(load_csr(tmp_path / f"{CN}.csr").public_key()) == key_spki(backups[0])
 
 
 def test_force_keeps_every_replaced_file(cli: Callable[..., Run], tmp_path: Path) -> None:

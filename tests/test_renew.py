@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.helpers import listing, load_cert, load_csr, requires_openssl, run_sh
+from tests.helpers import key_spki, listing, load_cert, load_csr, requires_openssl, run_sh, spki
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,16 +31,6 @@ def _names(cert: x509.Certificate | x509.CertificateSigningRequest) -> list[str]
     ]
 
 
-def _spki(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined,no-any-return]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _private_spki(path: Path) -> bytes:
-    return _spki(serialization.load_pem_private_key(path.read_bytes(), None).public_key())
-
-
 def test_a_self_signed_certificate_renews_as_itself(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
@@ -55,7 +45,7 @@ def test_a_self_signed_certificate_renews_as_itself(
     assert new.issuer == new.subject
     assert _names(new) == _names(old) == [CN, "flow-analytics.mycompany.com", "10.0.0.5"]
     assert new.serial_number != old.serial_number
-    assert _private_spki(tmp_path / f"{CN}.key") == _spki(new.public_key())
+    assert key_spki(tmp_path / f"{CN}.key") == spki(new.public_key())
     assert (tmp_path / f"{CN}.key").read_bytes() != old_key
     backups = {p.name.split(".bak-")[0]: p for p in tmp_path.glob("*.bak-*")}
     assert backups[f"{CN}.key"].read_bytes() == old_key
@@ -70,7 +60,7 @@ def test_same_key_keeps_the_key_untouched(cli: Callable[..., Run], tmp_path: Pat
     assert result.code == 0, result.err
     assert (tmp_path / f"{CN}.key").read_bytes() == key
     new = load_cert(tmp_path / f"{CN}.crt")
-    assert _spki(new.public_key()) == _private_spki(tmp_path / f"{CN}.key")
+    assert spki(new.public_key()) == key_spki(tmp_path / f"{CN}.key")
     assert (new.not_valid_after_utc - new.not_valid_before_utc).days == 90
     assert not list(tmp_path.glob(f"{CN}.key.bak-*"))
 

@@ -16,7 +16,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
-from tests.helpers import OPENSSL, listing, load_cert, load_csr, requires_openssl, run_sh
+from tests.helpers import (
+    OPENSSL,
+    contents,
+    key_spki,
+    listing,
+    load_cert,
+    load_csr,
+    requires_openssl,
+    run_sh,
+    spki,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,16 +44,6 @@ UNDER_TEST = (
     else ""
 )
 Attr = tuple[x509.ObjectIdentifier, str]
-
-
-def _spki(key: object) -> bytes:
-    return key.public_bytes(  # type: ignore[attr-defined,no-any-return]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
-def _key_spki(path: Path) -> bytes:
-    return _spki(serialization.load_pem_private_key(path.read_bytes(), None).public_key())
 
 
 def _old(
@@ -83,22 +83,18 @@ def _rdns(*attributes: Attr) -> list[x509.RelativeDistinguishedName]:
     return [x509.RelativeDistinguishedName([x509.NameAttribute(o, v)]) for o, v in attributes]
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 # --same-key: the key is read, never written
 
 
 def test_same_key_with_keyout_is_refused(cli: Callable[..., Run], tmp_path: Path) -> None:
     """--same-key --keyout: exit 2, one line naming --keyout, nothing written."""
     assert cli("selfsigned", *MADE).code == 0
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     result = cli("renew", f"{CN}.crt", "--same-key", "--keyout", "new.key", "--subj")
     assert result.code == 2, result.err
     assert result.err.startswith("flow-ssl: --keyout ")
     assert len(result.err.strip().splitlines()) == 1
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before
 
 
 @pytest.mark.parametrize("how", ["same path", "./ path", "symlink", "hard link"])
@@ -114,11 +110,11 @@ def test_same_key_never_writes_over_the_key(
         (tmp_path / out).symlink_to(key.name)
     elif how == "hard link":
         os.link(key, tmp_path / out)
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     result = cli("renew", f"{CN}.crt", "--same-key", *mode, "--subj", "--out", out, "--force")
     assert result.code == 2, result.err
     assert "never writes it (even with --force)" in result.err
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before
     assert serialization.load_pem_private_key(key.read_bytes(), None)
     if how == "symlink":
         assert (tmp_path / out).is_symlink()
@@ -132,7 +128,7 @@ def test_a_pfx_key_is_written_out_by_the_command_given(
     assert cli("selfsigned", *MADE).code == 0
     assert cli("bundle", "--cert", f"{CN}.crt", "--key", f"{CN}.key", "--p12", "site.pfx",
                "--pass", "env:PFX_PASS").code == 0  # fmt: skip
-    old_key = _key_spki(tmp_path / f"{CN}.key")
+    old_key = key_spki(tmp_path / f"{CN}.key")
     for made in tmp_path.glob(f"{CN}.*"):
         made.unlink()
     before = listing(tmp_path)
@@ -145,11 +141,11 @@ def test_a_pfx_key_is_written_out_by_the_command_given(
     assert "correct horse" not in refused.err
     run_sh(found.group(1) + "\n", tmp_path)
     assert (tmp_path / "site.key").stat().st_mode & 0o077 == 0
-    assert _key_spki(tmp_path / "site.key") == old_key
+    assert key_spki(tmp_path / "site.key") == old_key
     key_bytes = (tmp_path / "site.key").read_bytes()
     result = cli("renew", "site.pfx", "--pass", "env:PFX_PASS", "--same-key", "--subj")
     assert result.code == 0, result.err
-    assert _spki(load_cert(tmp_path / "site.crt").public_key()) == old_key
+    assert spki(load_cert(tmp_path / "site.crt").public_key()) == old_key
     assert (tmp_path / "site.key").read_bytes() == key_bytes
 
 
@@ -170,7 +166,7 @@ def test_same_key_matches_a_der_certificate(cli: Callable[..., Run], tmp_path: P
     )
     assert result.code == 0, result.err
     new = load_cert(tmp_path / "n.crt")
-    assert _spki(new.public_key()) == _key_spki(tmp_path / f"{CN}.key")
+    assert spki(new.public_key()) == key_spki(tmp_path / f"{CN}.key")
     assert new.subject == x509.load_der_x509_certificate(der).subject
     assert (tmp_path / f"{CN}.key").read_bytes() == key
 
@@ -230,12 +226,12 @@ def test_a_subject_the_questions_cannot_give_needs_subj(
     """Without --subj: exit 2 saying --subj is needed and why; with it: the subject exactly."""
     rdns, why = ODD_SUBJECTS[case]
     old = _old(tmp_path, rdns)
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     refused = cli("renew", "old.crt")
     assert refused.code == 2, refused.err
     assert refused.err.startswith("flow-ssl: --subj is needed to renew old.crt")
     assert why in refused.err
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before
     result = cli("renew", "old.crt", "--subj")
     assert result.code == 0, result.err
     assert load_cert(old).subject.rdns == rdns
@@ -254,7 +250,7 @@ def test_the_company_ca_carries_an_odd_subject(cli: Callable[..., Run], tmp_path
     new = load_cert(tmp_path / "n.crt")
     new.verify_directly_issued_by(load_cert(tmp_path / "ca" / "ca.crt"))
     assert new.subject.rdns == rdns
-    assert _spki(new.public_key()) == _key_spki(tmp_path / "old.key")
+    assert spki(new.public_key()) == key_spki(tmp_path / "old.key")
     assert "old.key (private key" not in result.out
 
 
@@ -288,13 +284,13 @@ def test_a_subject_that_cannot_be_given_again_is_refused(
 ) -> None:
     """A multi-valued RDN or a non-text value: exit 2 with or without --subj, nothing written."""
     _old(tmp_path, [rdn, *_rdns((NameOID.COMMON_NAME, CN))])
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     for subj in ([], ["--subj"]):
         result = cli("renew", "old.crt", *subj)
         assert result.code == 2, result.err
         assert "cannot be given again exactly" in result.err
         assert words in result.err
-        assert _files(tmp_path) == before
+        assert contents(tmp_path) == before
 
 
 EV = _rdns(
@@ -321,13 +317,13 @@ def test_an_ev_subject_is_refused_up_front_on_libressl(
     """LibreSSL skips EV names in -subj: exit 3 naming the missing feature, nothing written."""
     _old(tmp_path, EV)
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(LIBRESSL))
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     for extra in ([], ["--print"]):
         result = cli("renew", "old.crt", "--subj", *extra)
         assert result.code == 3, result.err
         assert "LibreSSL 3.3.6" in result.err
         assert "jurisdictionC/ST/L and organizationIdentifier" in result.err
-        assert _files(tmp_path) == before
+        assert contents(tmp_path) == before
 
 
 def test_printed_exact_subject_runs_as_printed(cli: Callable[..., Run], tmp_path: Path) -> None:
@@ -374,12 +370,12 @@ def test_a_san_flow_ssl_cannot_write_is_refused_not_dropped(
 ) -> None:
     """A URI or e-mail SAN: renew says so (exit 2) and writes nothing, rather than lose it."""
     _old(tmp_path, _rdns((NameOID.COMMON_NAME, CN)), more=(more,))
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     result = cli("renew", "old.crt", "--subj")
     assert result.code == 2, result.err
     assert str(more.value) in result.err
     assert "drops no name" in result.err
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before
 
 
 @pytest.mark.parametrize(
@@ -399,14 +395,14 @@ def test_a_value_openssl_would_refuse_is_refused_before_anything_runs(
     cert = _old(
         tmp_path, [x509.RelativeDistinguishedName([odd]), *_rdns((NameOID.COMMON_NAME, CN))]
     )
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     for args in ([], ["--subj"], ["--subj", "--print"]):
         result = cli("renew", cert.name, *args)
         assert result.code == 2, (args, result.err)
         assert "cannot be given again exactly" in result.err
         assert words in result.err
         assert "--subj is needed" not in result.err
-        assert _files(tmp_path) == before
+        assert contents(tmp_path) == before
 
 
 def test_an_old_name_flow_ssl_refuses_is_named_as_the_certificate_s(
@@ -414,12 +410,12 @@ def test_an_old_name_flow_ssl_refuses_is_named_as_the_certificate_s(
 ) -> None:
     """An old SAN entry no host name (foo_bar): exit 2 about old.crt's SAN, not a --san option."""
     _old(tmp_path, _rdns((NameOID.COMMON_NAME, CN)), more=(x509.DNSName("foo_bar.example.com"),))
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     result = cli("renew", "old.crt")
     assert result.code == 2, result.err
     assert result.err.startswith("flow-ssl: old.crt: its SAN cannot be carried over: 'foo_bar")
     assert "--san" not in result.err
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before
 
 
 def test_a_carried_value_powershell_cannot_pass_is_named_by_its_subject(
@@ -446,8 +442,8 @@ def test_a_value_that_does_not_decode_is_refused_not_replaced(
     assert der.count(b"\x1e\x02\x00x") == 2  # issuer and subject: each made a lone surrogate
     patched = der.replace(b"\x1e\x02\x00x", b"\x1e\x02\xd8\x00")
     (tmp_path / "old.der").write_bytes(patched)
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     result = cli("renew", "old.der", "--key", "old.key", "--subj")
     assert result.code == 2, result.err
     assert "\ufffd" not in result.out + result.err
-    assert _files(tmp_path) == before
+    assert contents(tmp_path) == before

@@ -22,6 +22,7 @@ from cryptography import x509
 from tests.golang import go_client_fixture  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
+    contents,
     listing,
     load_cert,
     load_csr,
@@ -370,10 +371,6 @@ def test_a_script_failing_half_way_leaves_every_file_as_it_was(
     assert after == before
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 def test_two_forced_runs_in_one_second_keep_both_backups(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
@@ -404,10 +401,10 @@ def test_a_later_step_failing_leaves_the_earlier_steps_alone(
     head, _, tail = script.rpartition("\nopenssl req ")
     openssl_fails = head + '\nfails() { openssl "$@"; return 1; }; fails req ' + tail
     for broken in (backup_fails, openssl_fails):
-        before = _files(tmp_path / "out")
+        before = contents(tmp_path / "out")
         with pytest.raises(subprocess.CalledProcessError):
             run_sh(broken, tmp_path)
-        after = _files(tmp_path / "out")
+        after = contents(tmp_path / "out")
         for name in ("a.mycompany.com.key", "a.mycompany.com.crt"):
             assert after[name] != before[name]  # the 1st entry: made anew, and kept
         for name in ("b.mycompany.com.key", "b.mycompany.com.crt"):
@@ -421,7 +418,7 @@ def test_a_signal_during_a_script_puts_the_files_back(
     made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
     assert cli("selfsigned", *made).code == 0
     script = cli("selfsigned", *made, "--print", "--force").out
-    before = _files(tmp_path)
+    before = contents(tmp_path)
     slow = tmp_path / "slowbin"
     slow.mkdir()
     (slow / "openssl").write_text(
@@ -438,7 +435,7 @@ def test_a_signal_during_a_script_puts_the_files_back(
     running.send_signal(signal.SIGTERM)
     _, err = running.communicate(timeout=30)
     assert running.returncode == 143, err
-    assert _files(tmp_path) == before | {"slowbin/openssl": (slow / "openssl").read_bytes()}
+    assert contents(tmp_path) == before | {"slowbin/openssl": (slow / "openssl").read_bytes()}
 
 
 def test_a_dangling_symlink_output_is_refused_by_the_script(
@@ -459,7 +456,7 @@ def test_a_ca_init_script_failing_leaves_no_half_ca(
 ) -> None:
     """ca init --parent script failing as it signs: no issuing folder; the parent's serial spent."""
     assert cli("ca", "init", "--dir", "root", "--name", "Script Root").code == 0
-    parent = _files(tmp_path / "root")
+    parent = contents(tmp_path / "root")
     script = cli("ca", "init", "--dir", "issuing", "--name", "Script Issuing", "--parent", "root",
                  "--print").out  # fmt: skip
     head, _, tail = script.rpartition("\nopenssl ")
@@ -467,7 +464,7 @@ def test_a_ca_init_script_failing_leaves_no_half_ca(
     with pytest.raises(subprocess.CalledProcessError):
         run_sh(failing, tmp_path)
     assert not (tmp_path / "issuing").exists()
-    after = _files(tmp_path / "root")
+    after = contents(tmp_path / "root")
     assert int(after["serial"], 16) == int(parent["serial"], 16) + 1  # never given again
     assert {k: v for k, v in after.items() if k != "serial"} == {
         k: v for k, v in parent.items() if k != "serial"
