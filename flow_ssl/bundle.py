@@ -104,7 +104,7 @@ def build_bundle(
         ordered.append(parent)
         current = parent
     if pool and len(ordered) == 1:
-        issuer = ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or [])
+        issuer = leaf.names_text(issuer=True)
         raise CheckFailedError(
             "none of the chain certificates issued the leaf; nothing was written",
             hint=f"the leaf's issuer is {issuer}",

@@ -246,7 +246,7 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
     entry = {
         "issued": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "serial": cert.serial,
-        "subject": ", ".join(f"{a.type}={a.value}" for a in cert.subject),
+        "subject": cert.names_text(),
         "names": [*cert.subject_alt_names.dns, *cert.subject_alt_names.ip],
         "not_after": cert.not_after.strftime("%Y-%m-%dT%H:%M:%SZ") if cert.not_after else None,
         "ca": bool(cert.basic_constraints and cert.basic_constraints.ca),

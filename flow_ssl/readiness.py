@@ -194,15 +194,13 @@ def check(
             "warn" if leaf.self_signed else "pass",
             "self-signed: every client must be told to trust this certificate"
             if leaf.self_signed
-            else "issued by " + ", ".join(f"{a.type}={a.value}" for a in leaf.issuer or []),
+            else "issued by " + leaf.names_text(issuer=True),
         )
     )
     return Report(findings=findings, certificates=in_cert_file)
 
 
-def _issuer_chain(
-    sent: list[ParsedCertificate], now: datetime | None = None
-) -> list[ParsedCertificate]:
+def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCertificate]:
     """
     The leaf, then each issuer found among the certificates sent, in issuing order. Where
     two could have issued one (an old copy of an intermediate sent too), a usable one
@@ -213,7 +211,7 @@ def _issuer_chain(
         parents = [c for c in sent if c.issued(chain[-1]) and c not in chain]
         if not parents:
             break
-        usable = [c for c in parents if now is None or checks.unusable_issuer([c], now) is None]
+        usable = [c for c in parents if checks.unusable_issuer([c], now) is None]
         chain.append((usable or parents)[0])
     return chain
 
@@ -366,8 +364,8 @@ def _verify_failed(verdict: verify.ChainVerdict, broken: str | None = None) -> F
 
 
 def _name(cert: ParsedCertificate) -> str:
-    return ", ".join(f"{a.type}={a.value}" for a in cert.subject) or "(empty subject)"
+    return cert.names_text() or "(empty subject)"
 
 
 def _issuer(cert: ParsedCertificate) -> str:
-    return ", ".join(f"{a.type}={a.value}" for a in cert.issuer or []) or "(empty issuer)"
+    return cert.names_text(issuer=True) or "(empty issuer)"

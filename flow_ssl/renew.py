@@ -182,7 +182,7 @@ def _mode(asked: Asked, old: ParsedCertificate, notices: list[Notice]) -> Mode:
         return "csr"
     if old.self_signed:
         return "selfsigned"
-    issuer = ", ".join(f"{a.type}={a.value}" for a in old.issuer or []) or "its CA"
+    issuer = old.names_text(issuer=True) or "its CA"
     notices.append(
         Notice(
             "",

@@ -200,7 +200,7 @@ def _which(cert: ParsedCertificate, leaf: ParsedCertificate) -> str:
     """The certificate in words: the leaf, or the issuer by its subject."""
     if cert is leaf:
         return "the certificate"
-    return "the issuer " + ", ".join(f"{a.type}={a.value}" for a in cert.subject)
+    return "the issuer " + cert.names_text()
 
 
 def period(leaf: ParsedCertificate, *, public: bool) -> Finding:
@@ -246,7 +246,7 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
         )  # fmt: skip
     for number, (child, parent) in enumerate(pairwise(items), 1):
         if not parent.issued(child) and parent.subject == child.subject:
-            name = ", ".join(f"{a.type}={a.value}" for a in child.subject)
+            name = child.names_text()
             return finding(
                 "chain-order", "fail",
                 f"certificates {number} and {number + 1} are two versions of {name}: "
@@ -271,7 +271,7 @@ def unusable_issuer(issuers: Iterable[ParsedCertificate], now: datetime) -> str 
     the intermediates, and LibreSSL says only "unable to get local issuer certificate".
     """
     for below, cert in enumerate(issuers):
-        name = ", ".join(f"{a.type}={a.value}" for a in cert.subject) or "(empty subject)"
+        name = cert.names_text() or "(empty subject)"
         constraints = cert.basic_constraints
         limit = constraints.path_length if constraints else None
         if limit is not None and below > limit:

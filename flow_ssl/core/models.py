@@ -369,6 +369,12 @@ class ParsedCertificate(BaseModel):
         """The first value of one subject attribute type, if present."""
         return next((a.value for a in self.subject if a.type == kind), None)
 
+    def names_text(self, *, issuer: bool = False) -> str:
+        """Subject (or issuer) as ``C=US, O=..., CN=...`` in stored order, for messages."""
+        return ", ".join(
+            f"{a.type}={a.value}" for a in ((self.issuer or []) if issuer else self.subject)
+        )
+
 
 FindingStatus = Literal["pass", "warn", "fail"]
 
