@@ -275,7 +275,11 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
     serials = {load_cert(tmp_path / f"host{i}.example.com.crt").serial_number for i in range(count)}
     assert len(serials) == count
     assert serials == {int(json.loads(r.stdout)["serial"], 16) for r in results}
-    assert int(_serial_state(ca_dir), 16) == start + count
+    spent = int(_serial_state(ca_dir), 16) - start
+    # LibreSSL 3.3.6 writes about one EC key in 256 a byte short: flow-ssl makes it again
+    # with a new serial, the first one spent (never given twice). Elsewhere: one each.
+    short_keys = openssl("version").startswith(b"LibreSSL 3.3")
+    assert count <= spent <= count + 2 if short_keys else spent == count
     logged = [
         json.loads(line)["serial"] for line in (ca_dir / "issued.log").read_text().splitlines()
     ]
