@@ -1,33 +1,50 @@
 # Everything starts from a fresh clone with only python3, openssl and make.
-# `make install` makes .venv with the tool alone (its runtime dependencies); test, lint,
-# typecheck and bench add the development tools on demand, with a stamp of their own.
+# uv.lock pins every runtime and development package with its hashes; uv (itself pinned with
+# hashes in packaging/uv.txt, installed into .tools/) makes .venv exactly that set, every time.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
-RUNTIME_STAMP := $(VENV)/.runtime-stamp
-DEV_STAMP := $(VENV)/.dev-stamp
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+# uv uses the python3 given here (never one it downloads) and fails if uv.lock is stale.
+export UV_PYTHON_DOWNLOADS := never
+UV_SYNC := $(UV) sync --locked --quiet --python $(PYTHON)
 DEMO := demo
+DIST ?= dist
+# A throwaway venv for `make test-latest`.
+LATEST := .venv-latest
 # Other openssl builds to run the suite against (make test-matrix); CI has them here.
 OPENSSL_BIN ?= ../shared/openssl/bin
 
-.PHONY: install dev test test-matrix lint typecheck check demo bench dist clean
+.PHONY: install dev test test-latest test-matrix lint typecheck check demo bench dist lock clean
 
-install: $(RUNTIME_STAMP)
-
-$(RUNTIME_STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+$(UV): packaging/uv.txt
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+	    -r packaging/uv.txt
 	touch $@
 
-dev: $(DEV_STAMP)
+# The locked runtime set (no development tools); it leaves tools a `make dev` added.
+install: $(UV)
+	$(UV_SYNC) --no-dev --inexact
 
-$(DEV_STAMP): $(RUNTIME_STAMP) pyproject.toml
-	$(PIP) -e '.[dev]'
-	touch $@
+# The locked runtime and development set, exactly: anything else in .venv is removed.
+dev: $(UV)
+	$(UV_SYNC)
 
 test: dev
 	$(BIN)/python -m pytest
+
+# The fast suite against the newest releases pyproject.toml allows (not the lock): tells early
+# when an upstream release breaks something. Not in CI.
+test-latest: $(UV)
+	rm -rf $(LATEST)
+	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
+	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade -e . --group dev
+	@VIRTUAL_ENV=$(LATEST) $(UV) pip list --quiet 2>/dev/null | grep -iE '^(typer|pydantic|pexpect|cryptography|pytest) '
+	$(LATEST)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
+	rm -rf $(LATEST)
 
 # The suite once per openssl build in $(OPENSSL_BIN), the costly (slow) tests left to `make test`.
 test-matrix: dev
@@ -51,6 +68,10 @@ typecheck: dev
 
 check: lint test
 
+# Refresh uv.lock to the newest releases pyproject.toml allows; review its diff like code.
+lock: $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+
 # The main job on a built-in default: a self-signed certificate for flow.mycompany.com
 # with the vendor page's example subject, answering openssl's questions, then shown.
 demo: install
@@ -66,13 +87,19 @@ demo: install
 bench: dev
 	$(BIN)/python scripts/bench.py
 
-# A wheelhouse for a server with no internet: flow-ssl and every runtime dependency, for
-# this machine's Python and platform (build it on one that matches the server).
-dist: install
-	rm -rf dist && mkdir -p dist
-	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --wheel-dir dist .
-	cp packaging/INSTALL.txt dist/INSTALL.txt
-	@ls dist
+# A wheelhouse for a server with no internet: flow-ssl and the locked runtime set, checked
+# against the lock's hashes, for this machine's Python and platform (build it on one that
+# matches the server).
+dist: $(UV)
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	$(UV) export --locked --quiet --no-dev --no-emit-project --python $(PYTHON) \
+	    --output-file $(DIST)/requirements.txt
+	$(TOOLS)/bin/python -m pip wheel --quiet --disable-pip-version-check --require-hashes \
+	    --no-deps --wheel-dir $(DIST) -r $(DIST)/requirements.txt
+	$(UV) build --quiet --wheel --python $(PYTHON) --out-dir $(DIST)
+	rm -f $(DIST)/.gitignore
+	cp packaging/INSTALL.txt $(DIST)/INSTALL.txt
+	@ls $(DIST)
 
 clean:
-	rm -rf $(VENV) $(DEMO) dist build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(LATEST) $(DEMO) $(DIST) build .pytest_cache .mypy_cache .ruff_cache

@@ -8,12 +8,25 @@ from pathlib import Path
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 from tests.helpers import requires_openssl
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV_TOOLS = ("pytest", "mypy", "ruff", "hypothesis", "cryptography")
 
 pytestmark = [pytest.mark.slow, requires_openssl]
+
+
+def _locked_versions(lock: Path) -> dict[str, set[str]]:
+    """Each package's versions in uv.lock (a package may have one per Python range)."""
+    versions: dict[str, set[str]] = {}
+    for package in tomllib.loads(lock.read_text())["package"]:
+        versions.setdefault(package["name"], set()).add(package["version"])
+    return versions
 
 
 def _run(*argv: str | Path, cwd: Path | None = None) -> str:
@@ -25,10 +38,15 @@ def _run(*argv: str | Path, cwd: Path | None = None) -> str:
 
 
 def test_a_wheelhouse_installs_with_no_index_and_doctor_is_green(tmp_path: Path) -> None:
-    """What make dist builds installs offline into a fresh venv: runtime only, doctor green."""
+    """What make dist builds from the lock installs offline into a fresh venv: runtime only."""
     wheels = tmp_path / "dist"
-    _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheels, ROOT)
+    _run("make", "--no-print-directory", "dist", f"DIST={wheels}", f"PYTHON={sys.executable}", cwd=ROOT)
     assert any(p.name.startswith("flow_ssl-") for p in wheels.iterdir())
+    locked = _locked_versions(ROOT / "uv.lock")
+    for wheel in wheels.glob("*.whl"):
+        name, version = wheel.name.split("-")[:2]
+        if name != "flow_ssl":
+            assert version in locked[name.lower().replace("_", "-")], wheel.name
     venv = tmp_path / "v"
     _run(sys.executable, "-m", "venv", venv)
     _run(
