@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flow_ssl import __version__, generate
+from flow_ssl import __version__
 from flow_ssl.core.errors import FlowSSLError, OpenSSLError
 from flow_ssl.core.models import CertRequest, KeySpec, Subject
+from flow_ssl.make import generate
 from flow_ssl.openssl import features, runner, truststore
 
 SELF_TEST_NAME = "doctor.flow-ssl.test"

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.cafolder import is_ca_file
+from flow_ssl.ca.folder import is_ca_file
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
-from flow_ssl.openssl.steps import Guard
+from flow_ssl.openssl.script.steps import Guard
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flow_ssl.ca import CA, signing_steps
-from flow_ssl.cafolder import Folder
+from flow_ssl.ca.authority import CA, signing_steps
+from flow_ssl.ca.folder import Folder
 from flow_ssl.core.models import (
     CertRequest,
     KeySpec,
@@ -17,13 +17,13 @@ from flow_ssl.core.models import (
     SanEntry,
     Subject,
 )
-from flow_ssl.generate import Plan
+from flow_ssl.make.generate import Plan
 from flow_ssl.openssl.commands import make as commands
 from flow_ssl.openssl.commands.base import WORK, Command
 from flow_ssl.openssl.commands.subject import escape_subj_value
 from flow_ssl.openssl.features import OpenSSL, from_version_text
-from flow_ssl.openssl.script import render_script
-from flow_ssl.openssl.steps import Chmod, Note, WriteFile
+from flow_ssl.openssl.script.render import render_script
+from flow_ssl.openssl.script.steps import Chmod, Note, WriteFile
 
 VENDOR_LINE = (
     "openssl req -x509 -nodes -days 365 -newkey rsa:2048 "

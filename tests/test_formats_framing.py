@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl import containers, pem, reader
+from flow_ssl.openssl.read import containers, pem, reader
 from tests.helpers import openssl, requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
 from tests.test_formats_p12 import _indefinite

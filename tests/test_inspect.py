@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from flow_ssl.openssl import parse, reader
+from flow_ssl.openssl.read import parse, reader
 from tests.helpers import OPENSSL, fake_openssl, openssl, requires_openssl
 from tests.oracle import differences, unusual_certificates
 from tests.pki import NOW, make_ca, make_leaf, write

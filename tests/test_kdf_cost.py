@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flow_ssl.openssl.kdf_cost import largest_iteration_count
+from flow_ssl.openssl.read.kdf_cost import largest_iteration_count
 
 
 def _der(tag: int, content: bytes) -> bytes:

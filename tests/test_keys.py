@@ -7,7 +7,7 @@ import base64
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from flow_ssl.openssl.keys import short_ec_private_key
+from flow_ssl.openssl.read.keys import short_ec_private_key
 
 
 def _der(tag: int, content: bytes) -> bytes:

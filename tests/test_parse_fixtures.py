@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from flow_ssl.openssl import der, parse, pem, reader
+from flow_ssl.openssl.read import der, parse, pem, reader
 from tests.oracle import differences, extension_fields, name_pairs, request_differences
 
 # One fixture has a negative serial, on purpose: cryptography warns but reads it (so do we).

@@ -24,8 +24,8 @@ from flow_ssl.openssl.commands.base import (
     powershell_problem,
     powershell_quote,
 )
-from flow_ssl.openssl.script import render_script
-from flow_ssl.openssl.steps import Note, Step, WriteFile
+from flow_ssl.openssl.script.render import render_script
+from flow_ssl.openssl.script.steps import Note, Step, WriteFile
 from tests.psmodel import received, scan_single_quoted
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from flow_ssl.check.probe import split_host_port, target
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.probe import split_host_port, target
 from tests.helpers import requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
 from tests.tls import refusing_port, s_server

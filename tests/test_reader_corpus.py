@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl import reader
+from flow_ssl.openssl.read import reader
 from tests.helpers import openssl, requires_openssl
 from tests.oracle import differences, request_differences
 

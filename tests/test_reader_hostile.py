@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl import reader
+from flow_ssl.openssl.read import reader
 from tests.helpers import listing, openssl, requires_openssl
 from tests.oracle import differences
 

@@ -283,7 +283,7 @@ def test_a_short_ec_key_is_made_again_with_a_new_serial(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ca issue: a short key's certificate is dropped, its serial spent; the next one is used."""
-    from flow_ssl import ca_issue
+    from flow_ssl.ca import issue as ca_issue
 
     checked = _short_once(monkeypatch, ca_issue)
     serial = _serial(root)
@@ -306,7 +306,7 @@ def test_a_short_ec_key_is_made_again_by_selfsigned(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """selfsigned: a short key is made again, with its certificate, before anything is written."""
-    from flow_ssl import generate
+    from flow_ssl.make import generate
 
     checked = _short_once(monkeypatch, generate)
     result = cli("selfsigned", "--cn", "k.example.com", "--subj", "--key", "ec:P-256")

@@ -14,7 +14,7 @@ from flow_ssl.cli.options import JsonFlag, ShellChoice, ShellOpt
 from flow_ssl.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
-    from flow_ssl.batch import Outcome
+    from flow_ssl.make.batch import Outcome
 
 
 def batch(
@@ -45,14 +45,14 @@ def batch(
     """
     import time
 
-    from flow_ssl import batch as batching
+    from flow_ssl.make import batch as batching
     from flow_ssl.output import json_data, text
 
     if jobs is not None and jobs < 1:
         raise InvalidInputError("must be 1 or more", field="jobs")
     entries = batching.load(manifest)
     if print_only:
-        from flow_ssl.openssl.script import for_print, openssl_for_print
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
         steps = for_print(openssl, batching.script_steps(entries, force=force, openssl=openssl))

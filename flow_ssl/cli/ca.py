@@ -30,12 +30,12 @@ from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import KEY_NAMES
 
 if TYPE_CHECKING:
-    from flow_ssl.ca import CA, Announce, Issued
-    from flow_ssl.ca_issue import IssuePlan
-    from flow_ssl.ca_sign import SignPlan
+    from flow_ssl.ca.authority import CA, Announce, Issued
+    from flow_ssl.ca.issue import IssuePlan
+    from flow_ssl.ca.sign import SignPlan
     from flow_ssl.core.models import Notice
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.steps import Step
+    from flow_ssl.openssl.script.steps import Step
 
 ca_app = typer.Typer(
     help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
@@ -116,14 +116,17 @@ def ca_init(
     """
     from pydantic import ValidationError
 
-    from flow_ssl import ca, ca_init, cafolder, inputs
+    from flow_ssl.ca import init as ca_init
+    from flow_ssl.ca.authority import DEFAULT_CA_KEY, ISSUING_DAYS, ROOT_DAYS, open_ca
+    from flow_ssl.ca.folder import Folder, read_serial
     from flow_ssl.core.models import CASubject, KeySpec
+    from flow_ssl.make import inputs
     from flow_ssl.output import json_data, text
 
     inputs.check_key_name(key)
     inputs.check_pass_source(ca_pass, "ca_pass", new=True)
     parent_ca = (
-        ca.open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
+        open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent
         else None
     )
@@ -135,22 +138,22 @@ def ca_init(
         )
     try:
         ca_subject = CASubject(common_name=name, **subject.fields())
-        key_spec = KeySpec.model_validate({"name": key or ca.DEFAULT_CA_KEY})
+        key_spec = KeySpec.model_validate({"name": key or DEFAULT_CA_KEY})
     except ValidationError as exc:
         raise inputs.validation_error(exc) from None
     plan = ca_init.InitPlan(
         target=folder,
         subject=ca_subject,
         key=key_spec,
-        days=days or (ca.ISSUING_DAYS if parent_ca else ca.ROOT_DAYS),
+        days=days or (ISSUING_DAYS if parent_ca else ROOT_DAYS),
         passout=ca_pass,
         parent=parent_ca,
     )
     if print_only:
-        from flow_ssl.openssl.script import for_print, openssl_for_print
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        serial = cafolder.read_serial(parent_ca.folder) if parent_ca else ""
+        serial = read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, parent_serial=serial))
         console.print_steps(
@@ -158,7 +161,7 @@ def ca_init(
         )
         return
     cert = ca_init.init(plan, announce=_announcer(shell.shell, quiet=as_json))
-    made = cafolder.Folder(folder)
+    made = Folder(folder)
     files = {
         "key": str(made.key),
         "certificate": str(made.cert),
@@ -200,13 +203,14 @@ def ca_sign(
 
     The CSR's self-signature, names and key are checked before anything is signed.
     """
-    from flow_ssl import ca, ca_sign
+    from flow_ssl.ca import sign as ca_sign
+    from flow_ssl.ca.authority import LEAF_DAYS, default_outputs, open_ca
     from flow_ssl.core.models import APPLE_MAX_DAYS, days_notice
 
-    authority = ca.open_ca(folder, passin=ca_pass)
+    authority = open_ca(folder, passin=ca_pass)
     stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
-    default_out, default_chain = ca.default_outputs(stem)
-    days = days if days is not None else ca.LEAF_DAYS
+    default_out, default_chain = default_outputs(stem)
+    days = days if days is not None else LEAF_DAYS
     plan = ca_sign.plan_sign(
         authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
     )
@@ -243,12 +247,14 @@ def ca_issue(
 
     Takes the same name and subject options as selfsigned.
     """
-    from flow_ssl import ca, ca_issue, generate
+    from flow_ssl.ca import issue as ca_issue
+    from flow_ssl.ca.authority import LEAF_DAYS, default_outputs, open_ca
+    from flow_ssl.make import generate
 
-    leaf = request_from_flags(request, days=days if days is not None else ca.LEAF_DAYS)
-    authority = ca.open_ca(folder, passin=ca_pass)
+    leaf = request_from_flags(request, days=days if days is not None else LEAF_DAYS)
+    authority = open_ca(folder, passin=ca_pass)
     default_key, default_out = generate.default_paths(leaf, x509=True)
-    _, default_chain = ca.default_outputs(str(default_out.with_suffix("")))
+    _, default_chain = default_outputs(str(default_out.with_suffix("")))
     plan = ca_issue.IssuePlan(
         ca=authority,
         request=leaf,
@@ -279,16 +285,19 @@ def run_ca_plan(
     as_json: bool,
 ) -> None:
     """Warn, then print the steps, or run them and report what was issued."""
-    from flow_ssl import ca_issue, ca_sign, cafolder, files
+    from flow_ssl import files
+    from flow_ssl.ca import issue as ca_issue
+    from flow_ssl.ca import sign as ca_sign
+    from flow_ssl.ca.folder import read_serial
     from flow_ssl.output import json_data
 
     console.warn_all(notices)
     authority = plan.ca
     if print_only:
-        from flow_ssl.openssl.script import for_print, openssl_for_print
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        steps = plan.steps(openssl, serial=cafolder.read_serial(authority.folder))
+        steps = plan.steps(openssl, serial=read_serial(authority.folder))
         console.print_steps(
             [files.script_guard(plan.outputs(), force=force), *for_print(openssl, steps)],
             shell,
@@ -329,7 +338,7 @@ def _report_issued(issued: Issued, written: dict[str, str], authority: CA) -> No
 
 def _announcer(shell: Shell, *, quiet: bool) -> Announce:
     """Show the exact steps (final paths, the serial taken) just before they run."""
-    from flow_ssl.openssl.script import render_script
+    from flow_ssl.openssl.script.render import render_script
 
     def announce(steps: list[Step]) -> None:
         if not quiet:
@@ -352,12 +361,13 @@ def ca_trust(
 
     It never changes a trust store itself: that is for you to do, on each client.
     """
-    from flow_ssl import cafolder, trust
-    from flow_ssl.openssl import reader
+    from flow_ssl.ca import trust
+    from flow_ssl.ca.folder import Folder
+    from flow_ssl.openssl.read import reader
     from flow_ssl.output import json_data, text
 
     del print_only
-    root_path = cafolder.Folder(folder).root_cert()
+    root_path = Folder(folder).root_cert()
     if not root_path.is_file():
         raise InvalidInputError(f"{folder} is not a flow-ssl CA folder: no ca.crt", field="dir")
     root = reader.read_file(root_path)[0]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from flow_ssl.core.models import Notice
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.steps import Step
+    from flow_ssl.openssl.script.steps import Step
 
 
 def say(text: str, *, raw: bool = False, err: bool = False, nl: bool = True) -> None:
@@ -84,7 +84,7 @@ def print_steps(
     A plan's steps as a script with the answers it gives (``--print``), or as JSON;
     ``runnable``: as a script that runs as printed.
     """
-    from flow_ssl.openssl.script import prompts_of, render_step
+    from flow_ssl.openssl.script.render import prompts_of, render_step
     from flow_ssl.output import json_data, text
 
     if as_json:

@@ -31,9 +31,9 @@ from flow_ssl.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Notice
-    from flow_ssl.generate import Plan
+    from flow_ssl.make.generate import Plan
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.steps import Step
+    from flow_ssl.openssl.script.steps import Step
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def csr(
 def _make(
     flags: RequestFlags, asked: _Asked, *, x509: bool, days: int | None, literal: bool
 ) -> None:
-    from flow_ssl import generate
+    from flow_ssl.make import generate
 
     if asked.explain and not asked.print_only:
         raise InvalidInputError("goes with --print", field="explain")
@@ -132,7 +132,7 @@ def _make(
 
 def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
     """Print the plan (--print), or run it and report what was written."""
-    from flow_ssl import generate
+    from flow_ssl.make import generate
     from flow_ssl.output import json_data, text
 
     shell = asked.shell.shell
@@ -169,7 +169,7 @@ def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
 
 def _announce(steps: list[Step]) -> None:
     """Show the exact steps (final paths) just before they run, and the answers given."""
-    from flow_ssl.openssl.script import prompts_of, render_script
+    from flow_ssl.openssl.script.render import prompts_of, render_script
     from flow_ssl.output import text
 
     console.say(render_script(steps, brief=True))
@@ -181,7 +181,7 @@ def _announce(steps: list[Step]) -> None:
 def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool, force: bool) -> None:
     from flow_ssl import files
     from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.openssl.script import for_print, openssl_for_print, render_script
+    from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
     from flow_ssl.output import json_data, text
 
     openssl = openssl_for_print()
@@ -249,14 +249,23 @@ def renew(
     company CA issue it. The old files are replaced and kept as backups beside them.
     """
     from flow_ssl import files
-    from flow_ssl import renew as renewing
-    from flow_ssl.ca_issue import IssuePlan
+    from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.cli.ca import run_ca_plan
+    from flow_ssl.make import renew as renewing
 
     asked = renewing.Asked(
-        cert=cert, passin=passin, key=key, csr=csr, ca_dir=ca_dir, ca_pass=ca_pass,
-        same_key=same_key, days=days, keyout=keyout, out=out, use_subj=subj,
-    )  # fmt: skip
+        cert=cert,
+        passin=passin,
+        key=key,
+        csr=csr,
+        ca_dir=ca_dir,
+        ca_pass=ca_pass,
+        same_key=same_key,
+        days=days,
+        keyout=keyout,
+        out=out,
+        use_subj=subj,
+    )
     renewal = renewing.plan_renewal(asked)
     plan = renewal.plan
     # The files being renewed are replaced (and kept as backups); any other needs --force.
@@ -276,7 +285,13 @@ def renew(
         return
     console.warn_all(warned)
     shown = _Asked(
-        keyout=plan.key_path, out=plan.out_path, subj=subj, print_only=print_only,
-        explain=False, shell=shell, force=True, as_json=as_json,
-    )  # fmt: skip
+        keyout=plan.key_path,
+        out=plan.out_path,
+        subj=subj,
+        print_only=print_only,
+        explain=False,
+        shell=shell,
+        force=True,
+        as_json=as_json,
+    )
     run_plan(plan, shown, warned=warned)

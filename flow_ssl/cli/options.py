@@ -234,7 +234,7 @@ def request_from_flags(
     Raises:
         InvalidInputError: about the field at fault (the CLI names its flag).
     """
-    from flow_ssl import inputs
+    from flow_ssl.make import inputs
 
     fields_given: dict[str, Any] = {}
     if flags.subject_file:

@@ -21,7 +21,7 @@ from flow_ssl.cli.options import (
 from flow_ssl.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
-    from flow_ssl.readiness import Report
+    from flow_ssl.check.readiness import Report
 
 CaFileOpt = Annotated[
     Optional[Path],  # noqa: UP045
@@ -74,9 +74,9 @@ def inspect(
 
     The vendor page's openssl x509 -noout -text, read into a short summary.
     """
-    from flow_ssl import inputs
-    from flow_ssl.openssl import reader
-    from flow_ssl.openssl.steps import Note
+    from flow_ssl.make import inputs
+    from flow_ssl.openssl.read import reader
+    from flow_ssl.openssl.script.steps import Note
     from flow_ssl.output import json_data, text
 
     inputs.check_pass_source(passin, "pass")
@@ -149,14 +149,15 @@ def check(
 
     Exit 1 when a check fails; each line says what to fix.
     """
-    from flow_ssl import inputs, readiness
+    from flow_ssl.check import readiness
+    from flow_ssl.make import inputs
 
     hosts = tuple(host or ())
     _check_hosts(hosts, min_days, renew_within)
     inputs.check_pass_source(passin, "pass")
     if print_only:
-        from flow_ssl.check_plan import planned_check
-        from flow_ssl.openssl.script import uses_folder
+        from flow_ssl.check.readiness import planned_check
+        from flow_ssl.openssl.script.render import uses_folder
 
         steps = planned_check(
             cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
@@ -242,8 +243,10 @@ def bundle(
     As PEM (--out) or PKCS#12 (--p12, with the key); the root is left out (servers
     should not send it) unless --include-root.
     """
-    from flow_ssl import bundle as bundling
-    from flow_ssl import files, inputs, readiness
+    from flow_ssl import files
+    from flow_ssl.check import bundle as bundling
+    from flow_ssl.check import readiness
+    from flow_ssl.make import inputs
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
@@ -252,9 +255,15 @@ def bundle(
     chains = tuple(chain or ())
     if print_only:
         steps = bundling.planned(
-            cert, chains, target=target, p12=p12, key=key, passout=passout,
-            legacy=p12_legacy, include_root=include_root,
-        )  # fmt: skip
+            cert,
+            chains,
+            target=target,
+            p12=p12,
+            key=key,
+            passout=passout,
+            legacy=p12_legacy,
+            include_root=include_root,
+        )
         console.print_steps(
             [files.script_guard([files.Output(target, field=field)], force=force), *steps],
             shell.shell,
@@ -342,7 +351,7 @@ def probe(
 
     Fetches the chain with openssl s_client -showcerts and runs check's findings on it.
     """
-    from flow_ssl import probe as probing
+    from flow_ssl.check import probe as probing
     from flow_ssl.output import text
 
     where = probing.target(host, connect)

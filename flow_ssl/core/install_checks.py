@@ -119,28 +119,35 @@ def server_use(leaf: ParsedCertificate) -> Finding:
     eku, usage = leaf.extended_key_usage, set(leaf.key_usage)
     if leaf.basic_constraints and leaf.basic_constraints.ca:
         return finding(
-            "server-auth-eku", "fail",
+            "server-auth-eku",
+            "fail",
             "it is a CA certificate (CA:TRUE): Firefox refuses one as a server's; reissue it "
             "as a server certificate",
-        )  # fmt: skip
+        )
     if eku and not {"serverAuth", "anyExtendedKeyUsage"} & set(eku):
         return finding(
-            "server-auth-eku", "fail",
+            "server-auth-eku",
+            "fail",
             f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
-        )  # fmt: skip
-    needed = {"digitalSignature"} if leaf.public_key.algorithm != "rsa" else {
-        "digitalSignature", "keyEncipherment"}  # fmt: skip
+        )
+    needed = (
+        {"digitalSignature"}
+        if leaf.public_key.algorithm != "rsa"
+        else {"digitalSignature", "keyEncipherment"}
+    )
     if usage and not needed & usage:
         return finding(
-            "server-auth-eku", "fail",
+            "server-auth-eku",
+            "fail",
             f"keyUsage is {', '.join(sorted(usage))}: a TLS handshake needs "
             f"{' or '.join(sorted(needed))}, so clients refuse it",
-        )  # fmt: skip
+        )
     if not eku:
         return finding(
-            "server-auth-eku", "warn",
+            "server-auth-eku",
+            "warn",
             "no Extended Key Usage: Apple platforms refuse it for TLS servers",
-        )  # fmt: skip
+        )
     return finding("server-auth-eku", "pass", "for TLS servers (serverAuth)")
 
 
@@ -211,14 +218,16 @@ def period(leaf: ParsedCertificate, *, public: bool) -> Finding:
     limit = PUBLIC_MAX_DAYS_2026 if leaf.not_before >= PUBLIC_2026_START else PUBLIC_MAX_DAYS
     if days > APPLE_MAX_DAYS:
         return finding(
-            "validity-period", "warn",
+            "validity-period",
+            "warn",
             f"valid {days:.0f} days: Apple platforms refuse over {APPLE_MAX_DAYS}",
-        )  # fmt: skip
+        )
     if public and days > limit + 1:
         return finding(
-            "validity-period", "warn",
+            "validity-period",
+            "warn",
             f"valid {days:.0f} days: a publicly trusted certificate may last at most {limit}",
-        )  # fmt: skip
+        )
     return finding("validity-period", "pass", f"valid {days:.0f} days in all")
 
 
@@ -232,32 +241,36 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
         if first != number:
             again = "the leaf" if first == 1 else f"certificate {first}"
             return finding(
-                "chain-order", "fail",
+                "chain-order",
+                "fail",
                 f"certificate {number} is {again} again (sent twice): remove the copy",
-            )  # fmt: skip
+            )
     if items[0].basic_constraints and items[0].basic_constraints.ca:
         leaves = [
             i for i, c in enumerate(items) if not (c.basic_constraints and c.basic_constraints.ca)
         ]
         where = f" (the leaf is number {leaves[0] + 1})" if leaves else ""
         return finding(
-            "chain-order", "fail",
+            "chain-order",
+            "fail",
             f"it starts with a CA certificate{where}: the server certificate goes first",
-        )  # fmt: skip
+        )
     for number, (child, parent) in enumerate(pairwise(items), 1):
         if not parent.issued(child) and parent.subject == child.subject:
             name = child.names_text()
             return finding(
-                "chain-order", "fail",
+                "chain-order",
+                "fail",
                 f"certificates {number} and {number + 1} are two versions of {name}: "
                 "send only the one in date",
-            )  # fmt: skip
+            )
         if not parent.issued(child):
             return finding(
-                "chain-order", "fail",
+                "chain-order",
+                "fail",
                 f"certificate {number + 1} did not issue certificate {number}: "
                 "order them leaf, intermediate(s), (root)",
-            )  # fmt: skip
+            )
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
 
 

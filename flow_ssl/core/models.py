@@ -98,12 +98,36 @@ Text = Annotated[str, AfterValidator(_printable_value)]
 
 # Subject attribute types -subj gives on every supported openssl (LibreSSL included),
 # beyond the seven the prompts ask; and those LibreSSL does not know (it skips them).
-CARRIED_TYPES = frozenset({
-    "C", "ST", "L", "O", "OU", "CN", "emailAddress", "serialNumber", "DC", "UID", "title",
-    "SN", "GN", "initials", "pseudonym", "generationQualifier", "dnQualifier", "street",
-    "postalCode", "businessCategory", "description", "name", "role", "unstructuredName",
-    "telephoneNumber", "mail",
-})  # fmt: skip
+CARRIED_TYPES = frozenset(
+    {
+        "C",
+        "ST",
+        "L",
+        "O",
+        "OU",
+        "CN",
+        "emailAddress",
+        "serialNumber",
+        "DC",
+        "UID",
+        "title",
+        "SN",
+        "GN",
+        "initials",
+        "pseudonym",
+        "generationQualifier",
+        "dnQualifier",
+        "street",
+        "postalCode",
+        "businessCategory",
+        "description",
+        "name",
+        "role",
+        "unstructuredName",
+        "telephoneNumber",
+        "mail",
+    }
+)
 CARRIED_TYPES_OPENSSL_ONLY = frozenset(
     {"jurisdictionC", "jurisdictionST", "jurisdictionL", "organizationIdentifier"}
 )
@@ -112,9 +136,17 @@ CARRIED_TYPES_OPENSSL_ONLY = frozenset(
 # openssl's string table (a_strnid.c, RFC 5280's upper bounds): the characters each type
 # may hold, and the letters it must be (PrintableString, IA5String); others take UTF-8.
 _SIZES = {
-    "CN": (1, 64), "C": (2, 2), "L": (1, 128), "ST": (1, 128), "O": (1, 64), "OU": (1, 64),
-    "emailAddress": (1, 128), "serialNumber": (1, 64), "mail": (1, 256), "jurisdictionC": (2, 2),
-}  # fmt: skip
+    "CN": (1, 64),
+    "C": (2, 2),
+    "L": (1, 128),
+    "ST": (1, 128),
+    "O": (1, 64),
+    "OU": (1, 64),
+    "emailAddress": (1, 128),
+    "serialNumber": (1, 64),
+    "mail": (1, 256),
+    "jurisdictionC": (2, 2),
+}
 _PRINTABLE = frozenset(string.ascii_letters + string.digits + " '()+,-./:=?")
 _PRINTABLE_ONLY = frozenset({"C", "serialNumber", "dnQualifier", "jurisdictionC"})
 _ASCII_ONLY = frozenset({"emailAddress", "DC", "mail"})

@@ -20,7 +20,7 @@ from flow_ssl.openssl.pass_source import crlf_hint
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding
-    from flow_ssl.openssl.pem import KeyBlock
+    from flow_ssl.openssl.read.pem import KeyBlock
 
 _PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----"
 

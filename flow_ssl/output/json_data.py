@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-    from flow_ssl.batch import Outcome
+    from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, Notice, ParsedCertificate
+    from flow_ssl.make.batch import Outcome
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
-    from flow_ssl.trust import Instructions
 
 # Keys a CSR does not have (design.md: "certificate only").
 _CERTIFICATE_ONLY = (
@@ -162,7 +162,7 @@ def trusted(
     root: Path, name: str, fingerprint: str | None, systems: Iterable[Instructions]
 ) -> dict[str, Any]:
     """``ca trust``: the root, what to call it on clients, and each system's commands."""
-    from flow_ssl.trust import file_name
+    from flow_ssl.ca.trust import file_name
 
     return {
         "root": str(root),

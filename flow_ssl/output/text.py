@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-    from flow_ssl.batch import Job, Outcome
-    from flow_ssl.ca import Issued
+    from flow_ssl.ca.authority import Issued
+    from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
     from flow_ssl.doctor import Diagnosis
+    from flow_ssl.make.batch import Job, Outcome
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
-    from flow_ssl.openssl.steps import Step
-    from flow_ssl.trust import Instructions
+    from flow_ssl.openssl.script.steps import Step
 
 EXPIRY_HIGHLIGHT_DAYS = 30
 _MARKS = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
@@ -109,7 +109,7 @@ def script_text(steps: list[Step], shell: Shell, *, heading: str, runnable: bool
     script that runs as printed (here-documents, set -eu), as making commands print.
     """
     from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.openssl.script import render_script, render_step
+    from flow_ssl.openssl.script.render import render_script, render_step
 
     if runnable:
         return render_script(steps, shell, heading=shown(heading))
@@ -252,8 +252,8 @@ def issued_summary(issued: Issued, written: dict[str, str], root: Path, folder: 
 
 def trust_text(root: Path, name: str, fingerprint: str, systems: Iterable[Instructions]) -> str:
     """``ca trust``: copy, check the fingerprint, then each system's commands."""
+    from flow_ssl.ca.trust import file_name
     from flow_ssl.openssl.commands.base import posix_quote
-    from flow_ssl.trust import file_name
 
     local = file_name(name)
     lines = [
@@ -335,7 +335,7 @@ def batch_summary(outcomes: Sequence[Outcome], seconds: float) -> str:
 
 def batch_script(manifest: Path, jobs: Sequence[Job], steps: list[Step], shell: Shell) -> str:
     """``batch --print``: one script of every entry's openssl commands."""
-    from flow_ssl.openssl.script import render_script
+    from flow_ssl.openssl.script.render import render_script
 
     heading = (
         f"flow-ssl batch {shown(manifest)}: {len(jobs)} entries, each made as flow-ssl makes it"

@@ -16,19 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.check_plan import planned_reads
+from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.openssl import p12, pem, reader, runner, verify
+from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.script import perform
-from flow_ssl.openssl.steps import Chmod, Note, Step, WriteFile
-from flow_ssl.readiness import certificates, read_certificates
+from flow_ssl.openssl.read import p12, pem, reader
+from flow_ssl.openssl.script.render import perform
+from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
+    from flow_ssl.check.readiness import Read
     from flow_ssl.core.models import Finding, ParsedCertificate
-    from flow_ssl.readiness import Read
 
 # Where a PKCS#12's key comes from: a PEM file holding it (--key, or a combined
 # certificate file), or the PKCS#12 the certificate came in.

@@ -19,13 +19,14 @@ from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
-from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands.base import WORK, Command, scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import perform
-from flow_ssl.openssl.steps import Chmod, Note, Step, WriteFile
+from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script.render import perform
+from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flow_ssl.core.models import BasicConstraints, NameAttribute, SubjectAltNames
-from flow_ssl.openssl import oids
+from flow_ssl.openssl.read import oids
 
 _SEQUENCE, _SET, _INTEGER, _BOOLEAN, _OID, _OCTETS, _BITS = 0x30, 0x31, 0x02, 0x01, 0x06, 0x04, 0x03
 # String tags openssl prints as text, and how many bytes make one character (a_strex.c).

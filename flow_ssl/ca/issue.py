@@ -11,8 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flow_ssl import cafolder, files
-from flow_ssl.ca import (
+from flow_ssl import files
+from flow_ssl.ca.authority import (
     CA,
     Issued,
     check_days,
@@ -23,19 +23,20 @@ from flow_ssl.ca import (
     signing_steps,
     unlock,
 )
+from flow_ssl.ca.folder import locked, log_issued, read_serial, reserve_serial, serial_claim
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import perform, require_all
-from flow_ssl.openssl.steps import Chmod, Concat, Step
+from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script.render import perform, require_all
+from flow_ssl.openssl.script.steps import Chmod, Concat, Step
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flow_ssl.ca import Announce
+    from flow_ssl.ca.authority import Announce
     from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
@@ -115,7 +116,7 @@ class IssuePlan:
         if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(key, field="keyout"))
         if not reserved:
-            steps.insert(0, cafolder.serial_claim(self.ca.folder, serial))
+            steps.insert(0, serial_claim(self.ca.folder, serial))
         steps.append(
             Concat(str(fullchain or self.fullchain), (cert, *self.ca.chain()), "fullchain")
         )
@@ -154,11 +155,11 @@ def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> 
     ca = plan.ca
     openssl = runner.find_openssl()
     require_all(openssl, plan.steps(openssl, serial="01"))
-    cafolder.read_serial(ca.folder)  # a damaged serial file stops us before the lock
+    read_serial(ca.folder)  # a damaged serial file stops us before the lock
     unlock(ca)
-    with cafolder.locked(ca.folder):
+    with locked(ca.folder):
         for attempt in range(KEY_ATTEMPTS):
-            serial = cafolder.reserve_serial(ca.folder)
+            serial = reserve_serial(ca.folder)
             if announce and attempt == 0:
                 shown = plan.steps(openssl, serial=serial, reserved=True)
                 announce([reserved_note(ca, serial), *shown])
@@ -186,7 +187,7 @@ def _issue_once(
     made: list[ParsedCertificate] = []
 
     def log() -> None:
-        cafolder.log_issued(plan.ca.folder, made[0], plan.out)
+        log_issued(plan.ca.folder, made[0], plan.out)
 
     with (
         files.staged(outputs, kept, on_placed=log) as staged,
@@ -196,9 +197,14 @@ def _issue_once(
         key = made_key[0] if made_key else plan.existing_key
         assert key is not None  # noqa: S101 - a new key is staged, or an existing one kept
         steps = plan.steps(
-            openssl, serial=serial, keyout=key, out=out, fullchain=fullchain, reserved=True,
+            openssl,
+            serial=serial,
+            keyout=key,
+            out=out,
+            fullchain=fullchain,
+            reserved=True,
             work=work,
-        )  # fmt: skip
+        )
         perform(steps)
         if made_key and short_key_file(key):
             raise _ShortKeyError

@@ -14,22 +14,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import cafolder, files
-from flow_ssl.ca import CA, check_days, digest_for, no_req_ca_note, reserved_note, signing_steps
-from flow_ssl.ca import unlock as unlock_ca
-from flow_ssl.cafolder import CA_CONFIG, Folder
+from flow_ssl import files
+from flow_ssl.ca.authority import (
+    CA,
+    check_days,
+    digest_for,
+    no_req_ca_note,
+    reserved_note,
+    signing_steps,
+)
+from flow_ssl.ca.authority import unlock as unlock_ca
+from flow_ssl.ca.folder import (
+    CA_CONFIG,
+    Folder,
+    locked,
+    log_issued,
+    random_serial,
+    read_serial,
+    reserve_serial,
+    serial_claim,
+)
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands import ca as commands
 from flow_ssl.openssl.commands.base import Command
-from flow_ssl.openssl.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script import perform, require_all
-from flow_ssl.openssl.steps import Chmod, Concat, MakeDir, Step, WriteFile
+from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
+from flow_ssl.openssl.script.render import perform, require_all
+from flow_ssl.openssl.script.steps import Chmod, Concat, MakeDir, Step, WriteFile
 
 if TYPE_CHECKING:
-    from flow_ssl.ca import Announce
+    from flow_ssl.ca.authority import Announce
     from flow_ssl.core.models import CASubject, Finding, KeySpec, ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
@@ -44,8 +61,8 @@ class InitPlan:
     days: int
     passout: str | None = None
     parent: CA | None = None
-    own_serial: str = field(default_factory=cafolder.random_serial)
-    first_serial: str = field(default_factory=cafolder.random_serial)
+    own_serial: str = field(default_factory=random_serial)
+    first_serial: str = field(default_factory=random_serial)
 
     def steps(
         self,
@@ -97,7 +114,7 @@ class InitPlan:
                 )
             )
             if not reserved:
-                steps.append(cafolder.serial_claim(self.parent.folder, parent_serial))
+                steps.append(serial_claim(self.parent.folder, parent_serial))
             steps += signing_steps(
                 openssl,
                 self.parent.signer(parent_serial),
@@ -155,14 +172,14 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
     require_all(openssl, plan.steps(openssl, parent_serial="01"))
     parent = plan.parent
     if parent:
-        cafolder.read_serial(parent.folder)  # a damaged serial file stops us before the lock
+        read_serial(parent.folder)  # a damaged serial file stops us before the lock
         unlock_ca(parent, field="parent_pass")
     staging = Path(tempfile.mkdtemp(prefix=files.STAGING_PREFIX, dir=target.parent))
     folder = Folder(staging / target.name)
     try:
         folder.path.mkdir(mode=0o700)
-        with cafolder.locked(parent.folder) if parent else nullcontext():
-            parent_serial = cafolder.reserve_serial(parent.folder) if parent else ""
+        with locked(parent.folder) if parent else nullcontext():
+            parent_serial = reserve_serial(parent.folder) if parent else ""
             if announce:
                 shown = plan.steps(openssl, parent_serial=parent_serial, reserved=True)
                 announce([reserved_note(parent, parent_serial), *shown] if parent else shown)
@@ -175,7 +192,7 @@ def init(plan: InitPlan, *, announce: Announce | None = None) -> ParsedCertifica
             with files.uninterrupted():
                 _put_in_place(folder.path, target)
                 if parent:
-                    cafolder.log_issued(parent.folder, cert, Folder(target).cert)
+                    log_issued(parent.folder, cert, Folder(target).cert)
     finally:
         with files.uninterrupted():
             shutil.rmtree(staging, ignore_errors=True)

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError, ParseError
-from flow_ssl.openssl import der, oids, p12, parse, pem, runner
+from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
-from flow_ssl.openssl.pem import Form, Framed, Item, KeyBlock, Kind
-from flow_ssl.openssl.steps import Note
+from flow_ssl.openssl.read import der, oids, p12, parse, pem
+from flow_ssl.openssl.read.pem import Form, Framed, Item, KeyBlock, Kind
+from flow_ssl.openssl.script.steps import Note
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -221,10 +222,15 @@ def parse_printed(
     segments = iter(split_printed(printed, ders, source))
     texts = iter(requests)
     return [
-        _parsed(item, next(segments) if item.kind == "certificate" else next(texts), fields,
-                source, index)
+        _parsed(
+            item,
+            next(segments) if item.kind == "certificate" else next(texts),
+            fields,
+            source,
+            index,
+        )
         for index, (item, fields) in enumerate(zip(items, exact, strict=True))
-    ]  # fmt: skip
+    ]
 
 
 def _check_requests(items: list[Item], source: str) -> None:

@@ -12,7 +12,7 @@ from flow_ssl.openssl.commands.base import PS_WRITE, posix_quote, powershell_quo
 
 if TYPE_CHECKING:
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.steps import Guard, TakeSerial
+    from flow_ssl.openssl.script.steps import Guard, TakeSerial
 
 
 # Run when the script ends: its scratch folder removed; on a failure (or a signal, made
@@ -34,9 +34,10 @@ def render_guard(guard: Guard, shell: Shell) -> str:
         found = "foreach ($f in @(" + ", ".join(paths) + ")) { if (Test-Path -LiteralPath $f) { "
         if guard.keep:
             return (
-                "$stamp = Get-Date -Format 'yyyyMMdd-HHmmss'\n" + found
+                "$stamp = Get-Date -Format 'yyyyMMdd-HHmmss'\n"
+                + found
                 + 'Copy-Item -LiteralPath $f -Destination "$f.bak-$stamp" } }'
-            )  # fmt: skip
+            )
         return (
             found
             + f"throw ($f + {powershell_quote(' exists: ' + guard.refusal, literal=True)}) }} }}"

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from flow_ssl import ca, cafolder, files, generate, inputs
-from flow_ssl.ca_issue import IssuePlan, issue
+from flow_ssl import files
+from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
+from flow_ssl.ca.folder import format_serial, read_serial
+from flow_ssl.ca.issue import IssuePlan, issue
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.names import default_file_stem
+from flow_ssl.make import generate, inputs
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.script import uses_folder
-from flow_ssl.openssl.steps import MakeDir, Note, Step
+from flow_ssl.openssl.script.render import uses_folder
+from flow_ssl.openssl.script.steps import MakeDir, Note, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -48,7 +51,7 @@ class Job:
     key_path: Path
     out_path: Path
     fullchain: Path | None
-    authority: ca.CA | None
+    authority: CA | None
     use_subj: bool
 
     @property
@@ -115,7 +118,7 @@ def load(path: Path) -> list[Job]:
     for key in ("cn", "san"):
         if key in defaults:
             raise InvalidInputError(f"{path}: [defaults]: {key} belongs in each [[cert]] entry")
-    authorities: dict[tuple[Path, str | None], ca.CA] = {}
+    authorities: dict[tuple[Path, str | None], CA] = {}
     jobs = []
     for number, entry in enumerate(entries, 1):
         cn = entry.get("cn")
@@ -155,7 +158,7 @@ def _job(
     number: int,
     values: dict[str, Any],
     base: Path,
-    authorities: dict[tuple[Path, str | None], ca.CA],
+    authorities: dict[tuple[Path, str | None], CA],
 ) -> Job:
     values = dict(values)
     fields = inputs.subject_fields(values, also_known=OPTION_KEYS)
@@ -169,7 +172,7 @@ def _job(
     ca_dir = _text(values, "ca_dir")
     ca_pass = _text(values, "ca_pass")
     if mode == "ca" and days is None:
-        days = ca.LEAF_DAYS
+        days = LEAF_DAYS
     request = inputs.build_request(fields, days=None if mode == "csr" else days, key=key)
     authority = None
     if mode == "ca":
@@ -179,9 +182,9 @@ def _job(
             )
         where = (base / ca_dir, ca_pass)
         if where not in authorities:
-            authorities[where] = ca.open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
+            authorities[where] = open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
         authority = authorities[where]
-        ca.check_days(request.days, authority)
+        check_days(request.days, authority)
     stem = default_file_stem(request.subject.common_name)
     suffix = "csr" if mode == "csr" else "crt"
     return Job(
@@ -320,8 +323,8 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step
         if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
-                serials[ca_folder.path] = int(cafolder.read_serial(ca_folder), 16)
-            serial = cafolder.format_serial(serials[ca_folder.path])
+                serials[ca_folder.path] = int(read_serial(ca_folder), 16)
+            serial = format_serial(serials[ca_folder.path])
             serials[ca_folder.path] += 1
             entry = plan.steps(openssl, serial=serial, work=work)
         else:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import cafolder, files
-from flow_ssl.ca import (
+from flow_ssl import files
+from flow_ssl.ca.authority import (
     CA,
     Issued,
     check_days,
@@ -25,19 +25,21 @@ from flow_ssl.ca import (
     signing_steps,
     unlock,
 )
+from flow_ssl.ca.folder import locked, log_issued, read_serial, reserve_serial, serial_claim
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import SanEntry
-from flow_ssl.openssl import reader, runner, verify
+from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.read import build_req_verify
-from flow_ssl.openssl.pem import to_pem
-from flow_ssl.openssl.script import perform, require_all
-from flow_ssl.openssl.steps import Concat, Note, Step, WriteFile
+from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read.pem import to_pem
+from flow_ssl.openssl.script.render import perform, require_all
+from flow_ssl.openssl.script.steps import Concat, Note, Step, WriteFile
 
 if TYPE_CHECKING:
-    from flow_ssl.ca import Announce
+    from flow_ssl.ca.authority import Announce
     from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
@@ -100,7 +102,7 @@ class SignPlan:
         if not openssl.supports("-CA"):
             steps.append(no_req_ca_note(openssl))
         if not reserved:
-            steps.append(cafolder.serial_claim(self.ca.folder, serial))
+            steps.append(serial_claim(self.ca.folder, serial))
         steps.append(
             Note(
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
@@ -246,10 +248,10 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
     kept: list[tuple[Path, Path]] = []
     openssl = runner.find_openssl()
     require_all(openssl, plan.steps(openssl, serial="01"))
-    cafolder.read_serial(ca.folder)  # a damaged serial file stops us before the lock
+    read_serial(ca.folder)  # a damaged serial file stops us before the lock
     unlock(ca)
-    with cafolder.locked(ca.folder):
-        serial = cafolder.reserve_serial(ca.folder)
+    with locked(ca.folder):
+        serial = reserve_serial(ca.folder)
         if announce:
             announce(
                 [reserved_note(ca, serial), *plan.steps(openssl, serial=serial, reserved=True)]
@@ -257,7 +259,7 @@ def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Is
         made: list[ParsedCertificate] = []
 
         def log() -> None:
-            cafolder.log_issued(ca.folder, made[0], plan.out)
+            log_issued(ca.folder, made[0], plan.out)
 
         with (
             files.staged(outputs, kept, on_placed=log) as (out, fullchain),

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
-from flow_ssl import ca, generate, inputs, keyfindings, readiness
-from flow_ssl.ca_issue import IssuePlan
+from flow_ssl.ca.authority import LEAF_DAYS, open_ca
+from flow_ssl.ca.issue import IssuePlan
+from flow_ssl.check import keyfindings, readiness
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import (
     DEFAULT_DAYS,
@@ -26,12 +27,14 @@ from flow_ssl.core.models import (
     KeySpec,
     Notice,
 )
-from flow_ssl.openssl import keymatch, pem, reader
-from flow_ssl.renew_subject import carried_subject
+from flow_ssl.make import generate, inputs
+from flow_ssl.make.renew_subject import carried_subject
+from flow_ssl.openssl import keymatch
+from flow_ssl.openssl.read import pem, reader
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
-    from flow_ssl.openssl.reader import Loaded
+    from flow_ssl.openssl.read.reader import Loaded
 
 Mode = Literal["selfsigned", "csr", "ca"]
 
@@ -112,7 +115,7 @@ def plan_renewal(asked: Asked) -> Renewal:
         )
     if mode == "ca":
         assert asked.ca_dir is not None  # noqa: S101 - mode ca comes from --ca-dir
-        authority = ca.open_ca(asked.ca_dir, passin=asked.ca_pass)
+        authority = open_ca(asked.ca_dir, passin=asked.ca_pass)
         plan: generate.Plan | IssuePlan = IssuePlan(
             ca=authority,
             request=request,
@@ -249,7 +252,7 @@ def _request(
             "with openssl itself"
         )
     names = [*san.dns, *san.ip]
-    days = asked.days or (ca.LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
+    days = asked.days or (LEAF_DAYS if mode == "ca" else DEFAULT_DAYS)
     try:
         request = CertRequest(
             subject=carried_subject(old, asked.cert, names, notices, use_subj=asked.use_subj),
@@ -264,9 +267,15 @@ def _request(
 
 # What the old certificate holds that a request field validates (never a renew option).
 _OLD_PARTS = {
-    "names": "SAN", "common_name": "CN", "email": "emailAddress", "country": "C",
-    "state": "ST", "locality": "L", "organization": "O", "organizational_unit": "OU",
-}  # fmt: skip
+    "names": "SAN",
+    "common_name": "CN",
+    "email": "emailAddress",
+    "country": "C",
+    "state": "ST",
+    "locality": "L",
+    "organization": "O",
+    "organizational_unit": "OU",
+}
 
 
 def _not_carried(exc: ValidationError, cert: Path) -> InvalidInputError:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import DEFAULT_DAYS, KEY_NAMES, CertRequest, KeySpec, Subject
-from flow_ssl.openssl.pem import read_input
+from flow_ssl.openssl.read.pem import read_input
 
 # Model field -> how a TOML file (subject file, manifest) names it.
 FIELDS = {

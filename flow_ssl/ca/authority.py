@@ -16,11 +16,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import inputs, readiness
-from flow_ssl.cafolder import Folder, refuse_links
+from flow_ssl.ca.folder import Folder, refuse_links
+from flow_ssl.check import readiness
 from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import reader, runner
+from flow_ssl.make import inputs
+from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import WORK, scratch
 from flow_ssl.openssl.commands.ca import (
     Signer,
@@ -31,12 +32,13 @@ from flow_ssl.openssl.commands.ca import (
 from flow_ssl.openssl.commands.config import extension_file
 from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
 from flow_ssl.openssl.pass_source import crlf_hint
-from flow_ssl.openssl.steps import Note, WriteFile
+from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.script.steps import Note, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate, SanEntry
     from flow_ssl.openssl.features import OpenSSL
-    from flow_ssl.openssl.steps import Step
+    from flow_ssl.openssl.script.steps import Step
 
 ROOT_DAYS = 3650
 ISSUING_DAYS = 1825

@@ -30,8 +30,8 @@ from flow_ssl.openssl.commands.base import (
     powershell_here_string_problem,
     quote_path,
 )
-from flow_ssl.openssl.script_guard import render_guard, render_take_serial, undo_folder
-from flow_ssl.openssl.steps import (
+from flow_ssl.openssl.script.guard import render_guard, render_take_serial, undo_folder
+from flow_ssl.openssl.script.steps import (
     Chmod,
     Concat,
     Guard,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl import readiness
+from flow_ssl.check import readiness
 from flow_ssl.core import names
 from flow_ssl.core.errors import (
     ConnectionFailedError,
@@ -27,8 +27,8 @@ from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.read import build_s_client
 
 if TYPE_CHECKING:
+    from flow_ssl.check.readiness import Report
     from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.readiness import Report
 
 DEFAULT_PORT = 443
 DEFAULT_TIMEOUT = 10.0

@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import keymatch, p12, pem
+from flow_ssl.openssl import keymatch
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.read import p12, pem
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.core.models import Finding, ParsedCertificate
-    from flow_ssl.openssl.reader import Loaded
+    from flow_ssl.openssl.read.reader import Loaded
 
 
 def key_findings(

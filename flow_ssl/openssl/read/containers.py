@@ -8,7 +8,7 @@ PKCS#12, which needs its passphrase) or by ``der`` (a PKCS#7's certificates). Pu
 
 from __future__ import annotations
 
-from flow_ssl.openssl.der import DATA_OID, SIGNED_DATA_OID
+from flow_ssl.openssl.read.der import DATA_OID, SIGNED_DATA_OID
 
 _VERSION_3 = b"\x02\x01\x03"
 

@@ -37,10 +37,11 @@ from flow_ssl.core.errors import (
     OpenSSLNotFoundError,
     OpenSSLTooOldError,
 )
-from flow_ssl.openssl import features, kdf_cost, pem, runner
+from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
 from flow_ssl.openssl.pass_source import crlf_hint
-from flow_ssl.openssl.steps import Note
+from flow_ssl.openssl.read import kdf_cost, pem
+from flow_ssl.openssl.script.steps import Note
 
 # The empty passphrase: no secret, so it may be a literal source.
 EMPTY = "pass:"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl import containers, der
+from flow_ssl.openssl.read import containers, der
 
 if TYPE_CHECKING:
     from collections.abc import Callable

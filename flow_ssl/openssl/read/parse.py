@@ -24,7 +24,7 @@ from flow_ssl.core.models import (
     ParsedCertificate,
     PublicKeyInfo,
 )
-from flow_ssl.openssl import oids, text_extensions
+from flow_ssl.openssl.read import oids, text_extensions
 
 _MONTHS = {
     m: i

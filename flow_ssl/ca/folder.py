@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.openssl.commands.config import SUBJECT_SECTION
-from flow_ssl.openssl.script import write_atomically
-from flow_ssl.openssl.steps import TakeSerial
+from flow_ssl.openssl.script.render import write_atomically
+from flow_ssl.openssl.script.steps import TakeSerial
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -120,9 +120,15 @@ class Folder:
     def own_files(self) -> tuple[Path, ...]:
         """Every file the CA itself keeps (no certificate it issues may land on one)."""
         return (
-            self.key, self.cert, self.config, self.serial, self.log, self.request, self.root,
+            self.key,
+            self.cert,
+            self.config,
+            self.serial,
+            self.log,
+            self.request,
+            self.root,
             self.lock,
-        )  # fmt: skip
+        )
 
     def root_cert(self) -> Path:
         """The root to trust: the CA itself, or the root it was signed by."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flow_ssl.core.models import BasicConstraints, SubjectAltNames
-from flow_ssl.openssl import oids
+from flow_ssl.openssl.read import oids
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import Notice, Subject, check_carried
 from flow_ssl.core.names import classify
-from flow_ssl.openssl import der
+from flow_ssl.openssl.read import der
 
 if TYPE_CHECKING:
     from pathlib import Path

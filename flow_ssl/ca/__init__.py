@@ -1,0 +1,1 @@
+"""A company CA: its folder (lock, serial, records), init, sign, issue and trust."""

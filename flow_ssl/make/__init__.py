@@ -1,0 +1,1 @@
+"""Making keys, certificates and requests: one run loop and the jobs on it."""
