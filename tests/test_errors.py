@@ -337,3 +337,38 @@ def test_openssl_killed_while_reading_is_not_bad_input(
     _assert_clean_failure(result, 3, tmp_path, before)
     assert "killed by SIGKILL" in result.err
     assert ".flow-ssl-" not in result.err
+
+
+@requires_openssl
+def test_openssl_killed_while_answering_prompts_is_named_so(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openssl killed mid-dialog (prompts, not --subj): exit 3 'killed by SIGKILL', no file."""
+    script = fake_openssl(
+        tmp_path,
+        f'case "$*" in *-keyout*) kill -9 $$;; esac\nexec "{OPENSSL}" "$@"\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "openssl req was killed by SIGKILL" in result.err
+
+
+@requires_openssl
+def test_an_openssl_that_never_answers_is_no_answer_not_a_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timeout raises OpenSSLNoAnswerError, which no handler of openssl's answers catches."""
+    from flow_ssl.core.errors import OpenSSLFailedError, OpenSSLNoAnswerError
+    from flow_ssl.openssl import runner
+    from flow_ssl.openssl.commands.read import build_pkcs7_der
+
+    script = fake_openssl(
+        tmp_path, f'case "$*" in *pkcs7*) exec sleep 30;; esac\nexec "{OPENSSL}" "$@"\n'
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    with pytest.raises(OpenSSLNoAnswerError, match=r"openssl pkcs7 gave no answer within") as no:
+        runner.run(build_pkcs7_der(), timeout=0.5)
+    assert not isinstance(no.value, OpenSSLFailedError)
+    assert no.value.exit_code == 3

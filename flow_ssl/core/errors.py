@@ -120,33 +120,59 @@ class OpenSSLTooOldError(OpenSSLError):
     reference = "openssl-too-old"
 
 
+def _openssl_command(argv: tuple[str, ...]) -> str:
+    """``openssl req`` for messages: the binary's role and its command, never its path."""
+    return f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
+
+
 class OpenSSLFailedError(OpenSSLError):
-    """openssl exited non-zero (or was killed); carries its own last words."""
+    """
+    openssl ran to its end and said no: it exited non-zero, with its own last words.
+
+    Its answer is about the input, so a caller may judge it (a wrong passphrase, an
+    unreadable certificate). An openssl that never gave an answer is not this error:
+    see ``OpenSSLNoAnswerError``.
+    """
 
     reference = "openssl-exited-with-error"
 
-    def __init__(self, argv: tuple[str, ...], returncode: int | None, output: str) -> None:
+    def __init__(self, argv: tuple[str, ...], returncode: int, output: str) -> None:
         self.argv = argv
         self.returncode = returncode
         self.output = output
         self.reason = openssl_reason(output)
-        status = "was stopped" if returncode is None else f"exited with {returncode}"
-        what = f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
-        super().__init__(f"{what} {status}" + (f": {self.reason}" if self.reason else ""))
+        reason = f": {self.reason}" if self.reason else ""
+        super().__init__(f"{_openssl_command(argv)} exited with {returncode}{reason}")
+
+
+class OpenSSLNoAnswerError(OpenSSLError):
+    """
+    openssl gave no answer: it was killed, crashed, timed out, or flooded its pipes.
+
+    It says nothing of the input, so no caller turns it into "bad input" (exit 2):
+    it is not an ``OpenSSLFailedError`` and passes every handler of one (exit 3).
+    """
+
+    reference = "openssl-gave-no-answer"
+
+    def __init__(self, argv: tuple[str, ...], reason: str) -> None:
+        self.argv = argv
+        self.reason = reason
+        super().__init__(f"{_openssl_command(argv)} {reason}")
 
     @classmethod
-    def killed(cls, argv: tuple[str, ...], signum: int) -> OpenSSLFailedError:
-        """openssl ended by a signal (a crash, a kill): what it printed before is no reason."""
+    def killed(cls, argv: tuple[str, ...], signum: int) -> OpenSSLNoAnswerError:
+        """Ended by a signal not of flow-ssl's (a crash, a kill): what it printed is no reason."""
         try:
             name = signal.Signals(signum).name
         except ValueError:
             name = f"signal {signum}"
-        return cls(argv, None, f"killed by {name}")
+        return cls(argv, f"was killed by {name}")
 
-    @property
-    def stopped(self) -> bool:
-        """Killed, crashed or timed out: it says nothing of the input, so never exit 2."""
-        return self.returncode is None
+    @classmethod
+    def timed_out(cls, argv: tuple[str, ...], seconds: float) -> OpenSSLNoAnswerError:
+        """Still running after ``seconds`` (flow-ssl killed it)."""
+        return cls(argv, f"gave no answer within {seconds:.0f}s")
 
 
 class WriteFailedError(OpenSSLError):
@@ -181,10 +207,12 @@ class ParseError(OpenSSLError):
 
 class Stopped(BaseException):
     """
-    A signal (SIGTERM, SIGHUP) asked flow-ssl to stop.
+    A signal (Ctrl-C, SIGTERM, SIGHUP) stopped flow-ssl's run: exit 128 + its number.
 
-    A BaseException, like KeyboardInterrupt, so every ``finally`` cleans up on
-    the way out and no ``except Exception`` swallows it.
+    The one meaning of "stopped" in flow-ssl (an openssl that ends without an
+    answer is ``OpenSSLNoAnswerError``). A BaseException, like KeyboardInterrupt,
+    so every ``finally`` cleans up on the way out and no ``except Exception``
+    swallows it.
     """
 
     def __init__(self, signum: int) -> None:
