@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -72,6 +73,60 @@ def test_bad_subject_file_names_the_field(cli: Callable[..., Run], tmp_path: Pat
     result = cli("selfsigned", "--subject-file", "s.toml", "--org", "Flag Org", "--subj", "--print")
     assert result.code == 0, result.err
     assert "/C=DE/O=Flag Org/CN=a.example.com" in result.out
+
+
+def test_every_bad_flag_is_named_in_one_run(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """Five bad flags: exit 2, the count, then one line each naming its flag; nothing written."""
+    result = cli(
+        "selfsigned", "--cn", "foo.*.x.com", "--san", "ok.example.com", "--san", "bad name",
+        "--country", "USA", "--email", "nobody", "--days", "0", "--json",
+    )  # fmt: skip
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 5 problems"
+    flags = [line.split(":", 1)[0].strip() for line in lines[1:]]
+    assert flags == ["--cn", "--san", "--country", "--email", "--days"]
+    assert "'bad name'" in lines[2]
+    error = json.loads(result.out)["error"]
+    assert error["message"] == "5 problems"
+    assert error["problems"] == [line.strip() for line in lines[1:]]
+    assert listing(tmp_path) == []
+
+
+def test_every_mistake_of_a_subject_file_and_the_flags_is_named(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A subject file's mistakes are named as the file's, the flags' as theirs, all at once."""
+    (tmp_path / "s.toml").write_text(
+        'cn = "a.example.com"\ncountry = "USA"\ncolour = "blue"\n'
+        'san = ["ok.example.com", "bad name"]\nou = 5\n'
+    )
+    result = cli("selfsigned", "--subject-file", "s.toml", "--san", "x y", "--email", "nobody")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 6 problems"
+    expected = [
+        "--subject-file: s.toml: unknown field 'colour' (known: cn, country, email, locality,",
+        "--subject-file: s.toml: ou: must be a string, not 5",
+        "--subject-file: s.toml: san: 'bad name' is not a valid host name",
+        "--san: 'x y' is not a valid host name",
+        "--subject-file: s.toml: country: 'USA' is not a two-letter country code",
+        "--email: 'nobody' is not an e-mail address",
+    ]
+    assert len(lines) == 1 + len(expected)
+    for start in expected:
+        assert sum(line.startswith(f"  {start}") for line in lines[1:]) == 1, start
+    assert listing(tmp_path) == ["s.toml"]
+
+
+def test_a_flag_over_a_bad_file_value_still_names_the_file(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A cn of the wrong type in the file is that file's problem, never '--cn is required'."""
+    (tmp_path / "s.toml").write_text("cn = 5\n")
+    result = cli("selfsigned", "--subject-file", "s.toml", "--print")
+    assert result.code == 2
+    assert result.err.strip() == "flow-ssl: --subject-file: s.toml: cn: must be a string, not 5"
 
 
 @requires_openssl
@@ -247,8 +302,6 @@ def test_debug_shows_where_and_keeps_the_exit_code(
 
 def test_json_errors_are_json_too(cli: Callable[..., Run], tmp_path: Path) -> None:
     """With --json a failure also prints {"error": {...}} on stdout; stderr keeps its line."""
-    import json
-
     result = cli("selfsigned", "--cn", "foo.*.x.com", "--json")
     assert result.code == 2
     error = json.loads(result.out)["error"]

@@ -26,6 +26,7 @@ from flow_ssl.core.errors import (
     CheckFailedError,
     ExitCode,
     FlowSSLError,
+    InputProblemsError,
     OutputExistsError,
     PromptError,
     ShellRefusalError,
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     if files is not None:
         files.new_run()
     problems: tuple[str, ...] = ()
+    usage_hint = ""
     failure: BaseException
     try:
         with stop_the_run():
@@ -155,9 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except FlowSSLError as exc:
-        failure, code, message = exc, int(exc.exit_code), _message(exc, _command_path(args))
+        path = _command_path(args)
+        failure, code, message = exc, int(exc.exit_code), _message(exc, path)
         if isinstance(exc, CheckFailedError):
             problems = exc.problems
+        elif isinstance(exc, InputProblemsError):
+            problems = tuple(_message(problem, path) for problem in exc.problems)
     except (typer.Abort, KeyboardInterrupt) as exc:
         failure, code = exc, int(ExitCode.INTERRUPTED)
         message = _stopped_message(signal.SIGINT)
@@ -173,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             context = getattr(exc, "ctx", None)
             where = context.command_path if context is not None else "flow-ssl"
             code, message = int(ExitCode.BAD_INPUT), usage
-            problems = (f"(run '{where} --help' for usage)",)
-    _report_failure(args, failure, code, message, problems)
+            usage_hint = f"(run '{where} --help' for usage)"
+    _report_failure(args, failure, code, message, problems, usage_hint)
     return code
 
 
@@ -199,19 +204,28 @@ def _stopped_message(signum: int) -> str:
 
 
 def _report_failure(
-    args: list[str], failure: BaseException, code: int, message: str, problems: tuple[str, ...]
+    args: list[str],
+    failure: BaseException,
+    code: int,
+    message: str,
+    problems: tuple[str, ...],
+    usage_hint: str = "",
 ) -> None:
-    """One line on stderr (the traceback first with --debug); JSON on stdout with --json."""
+    """
+    One line on stderr, or a short list: the first line says what (how many), then one
+    line each (the traceback first with --debug); JSON on stdout with --json.
+    """
     if "--debug" in args:
         say("".join(traceback.format_exception(failure)).rstrip(), err=True)
     message = _shortened(message)
+    problems = tuple(map(_shortened, problems))
     say(f"flow-ssl: {message}", err=True)
-    for problem in problems:
-        say(f"  {_shortened(problem)}", err=True)
+    for line in (*problems, usage_hint) if usage_hint else problems:
+        say(f"  {line}", err=True)
     if "--json" in args:
         from flow_ssl.output.json_data import error
 
-        emit_json(error(code, message))
+        emit_json(error(code, message, problems))
 
 
 def _shortened(line: str, head: int = 500, tail: int = 300) -> str:

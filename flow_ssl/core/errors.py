@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import signal
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class ExitCode(IntEnum):
@@ -74,6 +78,56 @@ class InvalidInputError(FlowSSLError):
 
     exit_code = ExitCode.BAD_INPUT
     reference = "invalid-input"
+
+    def each(self) -> tuple[InvalidInputError, ...]:
+        """The problems this error names: itself (a list of them names several)."""
+        return (self,)
+
+
+class InputProblemsError(InvalidInputError):
+    """
+    Several things wrong with one input (a command line, a subject file, a manifest).
+
+    All are named in one run, each with its own field, so the operator fixes them
+    together instead of one per run. The message is the count; ``problems`` the list.
+    """
+
+    reference = "invalid-inputs"
+
+    def __init__(self, problems: Sequence[InvalidInputError], *, where: str = "") -> None:
+        self.problems = tuple(problems)
+        count = f"{len(self.problems)} problems"
+        super().__init__(f"{where}: {count}" if where else count)
+
+    def each(self) -> tuple[InvalidInputError, ...]:
+        """Every problem in the list."""
+        return self.problems
+
+
+def all_of(problems: Sequence[InvalidInputError], *, where: str = "") -> InvalidInputError:
+    """
+    One error naming every problem: the problem itself, or a list.
+
+    One problem is itself (its message after ``where``, if given); several are one
+    ``InputProblemsError``. A list among ``problems`` gives its items; a problem
+    said twice is named once.
+    """
+    found = [single for problem in problems for single in problem.each()]
+    unique = list({str(problem): problem for problem in found}.values())
+    if len(unique) != 1:  # none: each was said already, by the caller that asked
+        return InputProblemsError(unique, where=where)
+    return InvalidInputError(f"{where}: {unique[0]}") if where else unique[0]
+
+
+def refuse_all(problems: Sequence[InvalidInputError], *, where: str = "") -> None:
+    """
+    Raise every problem at once (``all_of``), or nothing when there is none.
+
+    Raises:
+        InvalidInputError: when ``problems`` is not empty.
+    """
+    if problems:
+        raise all_of(problems, where=where)
 
 
 class OutputExistsError(InvalidInputError):
