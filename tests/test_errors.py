@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +16,6 @@ from tests.helpers import OPENSSL, Run, fake_openssl, listing, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
 
 def _assert_clean_failure(result: Run, code: int, folder: Path, before: list[str]) -> None:
@@ -425,3 +427,42 @@ def test_an_openssl_that_never_answers_is_no_answer_not_a_refusal(
         runner.run(build_pkcs7_der(), timeout=0.5)
     assert not isinstance(no.value, OpenSSLFailedError)
     assert no.value.exit_code == 3
+
+
+def _handles(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler of its own for ``signum`` (Linux's /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGTERM, 143, "stopped by SIGTERM"),
+        (signal.SIGHUP, 129, "stopped by SIGHUP"),
+        (signal.SIGINT, 130, "cancelled (Ctrl-C)"),
+    ],
+)
+def test_a_signal_at_start_up_still_gives_the_json_error(
+    tmp_path: Path, signum: int, code: int, words: str
+) -> None:
+    """A signal the moment flow-ssl handles signals (typer still loading): JSON error, 128+N."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flow_ssl", "selfsigned", "--cn", "a.example.com", "--json"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    # SIGHUP is the last handler flow-ssl installs (SIGINT has Python's own from the start).
+    while not _handles(process.pid, signal.SIGHUP):
+        assert process.poll() is None, "flow-ssl ended before it handled signals"
+        assert time.monotonic() < deadline, "flow-ssl never handled signals"
+        time.sleep(0.0005)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    message = f"{words}; nothing was left behind"
+    assert json.loads(out) == {"error": {"exit_code": code, "message": message}}
+    assert err.strip() == f"flow-ssl: {message}"
+    assert listing(tmp_path) == []

@@ -21,7 +21,7 @@ from flow_ssl import __version__
 from flow_ssl.cli import batch, ca, doctor, making, reading
 from flow_ssl.cli.console import emit_json, say
 from flow_ssl.cli.options import flag_for
-from flow_ssl.cli.stopping import stop_the_run
+from flow_ssl.cli.stopping import stop_the_run, what_stopped
 from flow_ssl.core.errors import (
     CheckFailedError,
     ExitCode,
@@ -141,14 +141,15 @@ def _hint_for(exc: FlowSSLError) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (for tests and the console script)."""
-    args = _debug_first(list(sys.argv[1:] if argv is None else argv))
-    files = sys.modules.get("flow_ssl.files")
-    if files is not None:
-        files.new_run()
+    args = list(sys.argv[1:] if argv is None else argv)
     problems: tuple[str, ...] = ()
     usage_hint = ""
     failure: BaseException
     try:
+        args = _debug_first(args)
+        files = sys.modules.get("flow_ssl.files")
+        if files is not None:
+            files.new_run()
         with stop_the_run():
             command = typer.main.get_command(_app_for(args))
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
@@ -192,9 +193,7 @@ def _debug_first(args: list[str]) -> list[str]:
 
 def _stopped_message(signum: int) -> str:
     """What a signal stopped, and the files already complete and in place (kept)."""
-    what = "cancelled (Ctrl-C)" if signum == signal.SIGINT else "stopped by "
-    if signum != signal.SIGINT:
-        what += signal.Signals(signum).name
+    what = what_stopped(signum)
     files = sys.modules.get("flow_ssl.files")
     placed = files.placed_in_this_run() if files is not None else []
     if not placed:
