@@ -215,7 +215,7 @@ def test_a_passphrase_of_the_wrong_type_is_not_repeated(
 def test_one_failing_entry_does_not_stop_the_others(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
-    """One entry failing leaves the others made and the failing one's files as they were."""
+    """One entry failing leaves the others made, its files as they were; the error says which."""
     hosts = _hosts(4)
     (tmp_path / "hosts.toml").write_text(_manifest(hosts))
     (tmp_path / "certs").mkdir()
@@ -229,6 +229,17 @@ def test_one_failing_entry_does_not_stop_the_others(
     assert (tmp_path / "certs" / "flow1.mycompany.com.key").read_text() == "an operator's old key\n"
     assert not (tmp_path / "certs" / "flow1.mycompany.com.crt").exists()
     assert (tmp_path / "certs" / "flow0.mycompany.com.crt").is_file()
+    assert result.err.strip().splitlines()[-1] == (
+        "flow-ssl: 1 of 4 entries failed: #2 flow1.mycompany.com"
+    )
+    again = cli("batch", "hosts.toml", "--json")
+    assert again.code == 1
+    data = json.loads(again.out)
+    assert [entry["status"] for entry in data["entries"]] == ["skipped", "failed", *["skipped"] * 2]
+    assert data["error"] == {
+        "exit_code": 1,
+        "message": "1 of 4 entries failed: #2 flow1.mycompany.com",
+    }
 
 
 def test_printed_script_makes_the_same_certificates(
