@@ -241,7 +241,11 @@ def read_subject_file(path: Path) -> tuple[Layer | None, list[InvalidInputError]
         return None, [exc]
     table, problems, refused = check_table(SubjectFile, data)
     layer = Layer(table.fields(), str(path), field="subject_file", refused=frozenset(refused))
-    return layer, [layer.said(problem) for problem in problems]
+    # Each key as the file spells it (organization stays organization).
+    return layer, [
+        InvalidInputError(f"{path}: {problem}", field="subject_file", joiner=": ")
+        for problem in problems
+    ]
 
 
 def build_request(

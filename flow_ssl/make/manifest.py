@@ -9,7 +9,7 @@ the keys that are good are kept, so each entry can still be checked for the rest
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 Mode = Literal["selfsigned", "csr", "ca"]
-MODES: tuple[Mode, ...] = get_args(Mode)
 # Where a problem is, as Read.problems groups them: the file's shape, [defaults], entry N.
 SHAPE, DEFAULTS = -1, 0
 # Keys whose value is never repeated in a message (it may be the passphrase itself).
@@ -121,12 +120,8 @@ def read(path: Path) -> Read:
             refused.setdefault(table, set()).add(name)
     if not salvageable:
         return Read(None, problems)
-    try:
-        manifest = Manifest.model_validate(kept)
-    except ValidationError:  # pragma: no cover - only good keys are left
-        return Read(None, problems)
     return Read(
-        manifest,
+        Manifest.model_validate(kept),  # only good keys are left
         problems,
         frozenset(refused.pop(DEFAULTS, set())),
         {number: frozenset(names) for number, names in refused.items()},
