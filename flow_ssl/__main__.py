@@ -16,19 +16,19 @@ def main() -> int:
     from flow_ssl.cli import stopping
     from flow_ssl.core.errors import ExitCode, Stopped
 
-    stopping.install()
     try:
-        from flow_ssl.cli.app import main as run
-    except ModuleNotFoundError as missing:  # a Python without flow-ssl's dependencies
-        sys.stderr.write(
-            f"flow-ssl: {missing.name} is not installed for {sys.executable}; install flow-ssl "
-            "first (make install, then .venv/bin/flow-ssl; or pipx install .)\n"
-        )
-        return int(ExitCode.INTERNAL)
-    except Stopped as stop:
-        sys.stderr.write("flow-ssl: stopped while starting; nothing was done\n")
-        return ExitCode.for_signal(stop.signum)
-    return run()
+        stopping.install()
+        try:
+            from flow_ssl.cli.app import main as run
+        except ModuleNotFoundError as missing:  # a Python without flow-ssl's dependencies
+            sys.stderr.write(
+                f"flow-ssl: {missing.name} is not installed for {sys.executable}; install "
+                "flow-ssl first (make install, then .venv/bin/flow-ssl; or pipx install .)\n"
+            )
+            return int(ExitCode.INTERNAL)
+        return run()
+    except Stopped as stop:  # before the CLI's own error boundary was reached
+        return stopping.report_early_stop(stop.signum, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -123,7 +123,12 @@ INVALID = [
         "[[cert]] #2 (b.example.com): san: ",
     ),
     (A + 'colour = "blue"\n', "#1 (a.example.com): unknown field 'colour'"),
-    (A + 'days = "ten"\n', "days must be a whole number"),
+    (A + 'days = "ten"\n', "#1 (a.example.com): days: must be a whole number, not 'ten'"),
+    (A + "ca_pass = 5\n", "#1 (a.example.com): ca_pass: must be a string"),
+    (A + 'subj = "yes"\n', "subj: must be true or false, not 'yes'"),
+    (A + 'mode = "self"\n', "mode: 'self': choose 'selfsigned', 'csr' or 'ca'"),
+    (A + 'org = "A"\norganization = "B"\n', "org and organization are one field"),
+    ('[defaults]\ncountry = "USA"\n' + A + A.replace("a.", "b."), "[defaults]: country: 'USA'"),
     (A + 'key = "dsa:1024"\n', "key 'dsa:1024' is not offered"),
     (A + 'mode = "ca"\n', "mode 'ca' needs ca_dir"),
     (A + 'mode = "ca"\nca_dir = "none"\n', "ca_dir none: there is no CA folder"),
@@ -132,7 +137,8 @@ INVALID = [
     (A + A, "#1 and #2 both write"),
     ("[[cert]]\ncn = a.example.com\n", "is not valid TOML"),
     ("[defaults]\n", "no [[cert]] entries"),
-    ('[hosts]\ncn = "a"\n', "unknown table 'hosts'"),
+    ('[hosts]\ncn = "a"\n' + A, "unknown table 'hosts'"),
+    ("cert = [1]\n", "cert must be [[cert]] tables"),
 ]
 
 
@@ -140,7 +146,7 @@ INVALID = [
 def test_invalid_manifest_writes_nothing(
     cli: Callable[..., Run], tmp_path: Path, manifest: str, expected: str
 ) -> None:
-    """Any invalid manifest is exit 2 with one line naming the entry and field."""
+    """Any invalid manifest is exit 2 with one line naming the entry and field (or table)."""
     (tmp_path / "hosts.toml").write_text(manifest)
     before = listing(tmp_path)
     result = cli("batch", "hosts.toml")
@@ -151,10 +157,65 @@ def test_invalid_manifest_writes_nothing(
     assert listing(tmp_path) == before
 
 
+def test_every_mistake_of_a_manifest_is_named_in_one_run(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """Three mistakes in two entries: exit 2, a count, then one line each; nothing written."""
+    (tmp_path / "hosts.toml").write_text(
+        '[defaults]\nkey = "ec:P-256"\n'
+        '[[cert]]\ncn = "a.example.com"\ndays = "ten"\ncolour = "blue"\n'
+        '[[cert]]\ncn = "b.example.com"\nsan = ["ok.example.com", "bad name"]\n'
+        '[[cert]]\ncn = "c.example.com"\n'
+    )
+    before = listing(tmp_path)
+    result = cli("batch", "hosts.toml", "--json")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: hosts.toml: 3 problems"
+    assert lines[1].startswith("  [[cert]] #1 (a.example.com): days: must be a whole number")
+    assert lines[2].startswith("  [[cert]] #1 (a.example.com): unknown field 'colour'")
+    assert lines[3].startswith("  [[cert]] #2 (b.example.com): san: 'bad name' is not a valid")
+    assert len(lines) == 4
+    error = json.loads(result.out)["error"]
+    assert error == {
+        "exit_code": 2,
+        "message": "hosts.toml: 3 problems",
+        "problems": [line.strip() for line in lines[1:]],
+    }
+    assert listing(tmp_path) == before
+
+
+def test_a_refused_value_is_named_once_not_followed_up(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A cn of the wrong type is that one problem, not also 'cn is required'; a default's once."""
+    (tmp_path / "hosts.toml").write_text(
+        '[defaults]\nca_dir = 5\nmode = "ca"\n[[cert]]\ncn = 7\n[[cert]]\ncn = "b.example.com"\n'
+    )
+    result = cli("batch", "hosts.toml")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "flow-ssl: hosts.toml: 2 problems",
+        "  [defaults]: ca_dir: must be a string, not 5",
+        "  [[cert]] #1: cn: must be a string, not 7",
+    ]
+
+
+def test_a_passphrase_of_the_wrong_type_is_not_repeated(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca_pass given as a list (the passphrase itself, by mistake): named, its value never shown."""
+    (tmp_path / "hosts.toml").write_text('[defaults]\nca_pass = ["hunter2"]\n' + A)
+    result = cli("batch", "hosts.toml", "--json")
+    assert result.code == 2
+    assert "[defaults]: ca_pass: must be a string" in result.err
+    assert "hunter2" not in result.err + result.out
+
+
 def test_one_failing_entry_does_not_stop_the_others(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
-    """One entry failing leaves the others made and the failing one's files as they were."""
+    """One entry failing leaves the others made, its files as they were; the error says which."""
     hosts = _hosts(4)
     (tmp_path / "hosts.toml").write_text(_manifest(hosts))
     (tmp_path / "certs").mkdir()
@@ -168,6 +229,17 @@ def test_one_failing_entry_does_not_stop_the_others(
     assert (tmp_path / "certs" / "flow1.mycompany.com.key").read_text() == "an operator's old key\n"
     assert not (tmp_path / "certs" / "flow1.mycompany.com.crt").exists()
     assert (tmp_path / "certs" / "flow0.mycompany.com.crt").is_file()
+    assert result.err.strip().splitlines()[-1] == (
+        "flow-ssl: 1 of 4 entries failed: #2 flow1.mycompany.com"
+    )
+    again = cli("batch", "hosts.toml", "--json")
+    assert again.code == 1
+    data = json.loads(again.out)
+    assert [entry["status"] for entry in data["entries"]] == ["skipped", "failed", *["skipped"] * 2]
+    assert data["error"] == {
+        "exit_code": 1,
+        "message": "1 of 4 entries failed: #2 flow1.mycompany.com",
+    }
 
 
 def test_printed_script_makes_the_same_certificates(

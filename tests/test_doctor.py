@@ -36,6 +36,7 @@ def test_doctor_is_green_and_cleans_up(cli: Callable[..., Run], tmp_path: Path) 
     assert found["openssl_path"] in {OPENSSL, os.path.realpath(str(OPENSSL))}
     assert found["openssl"] == _openssl_version(str(OPENSSL))
     assert found["self_test"].startswith("ok")
+    assert "error" not in found
     assert found["python"] == ".".join(map(str, sys.version_info[:3]))
     assert listing(tmp_path) == []
     human = cli("doctor")
@@ -70,6 +71,8 @@ def test_doctor_without_openssl_is_exit_3_with_the_diagnosis(
     assert any("openssl not found" in problem for problem in found["problems"])
     assert found["flow_ssl"]
     assert "openssl not found" in result.err
+    assert found["error"]["exit_code"] == 3
+    assert found["error"]["message"] == result.err.strip().removeprefix("flow-ssl: ")
 
 
 @requires_openssl

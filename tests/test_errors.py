@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,7 +16,6 @@ from tests.helpers import OPENSSL, Run, fake_openssl, listing, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
 
 def _assert_clean_failure(result: Run, code: int, folder: Path, before: list[str]) -> None:
@@ -72,6 +75,60 @@ def test_bad_subject_file_names_the_field(cli: Callable[..., Run], tmp_path: Pat
     result = cli("selfsigned", "--subject-file", "s.toml", "--org", "Flag Org", "--subj", "--print")
     assert result.code == 0, result.err
     assert "/C=DE/O=Flag Org/CN=a.example.com" in result.out
+
+
+def test_every_bad_flag_is_named_in_one_run(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """Five bad flags: exit 2, the count, then one line each naming its flag; nothing written."""
+    result = cli(
+        "selfsigned", "--cn", "foo.*.x.com", "--san", "ok.example.com", "--san", "bad name",
+        "--country", "USA", "--email", "nobody", "--days", "0", "--json",
+    )  # fmt: skip
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 5 problems"
+    flags = [line.split(":", 1)[0].strip() for line in lines[1:]]
+    assert flags == ["--cn", "--san", "--country", "--email", "--days"]
+    assert "'bad name'" in lines[2]
+    error = json.loads(result.out)["error"]
+    assert error["message"] == "5 problems"
+    assert error["problems"] == [line.strip() for line in lines[1:]]
+    assert listing(tmp_path) == []
+
+
+def test_every_mistake_of_a_subject_file_and_the_flags_is_named(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A subject file's mistakes are named as the file's, the flags' as theirs, all at once."""
+    (tmp_path / "s.toml").write_text(
+        'cn = "a.example.com"\ncountry = "USA"\ncolour = "blue"\n'
+        'san = ["ok.example.com", "bad name"]\nou = 5\n'
+    )
+    result = cli("selfsigned", "--subject-file", "s.toml", "--san", "x y", "--email", "nobody")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 6 problems"
+    expected = [
+        "--subject-file: s.toml: unknown field 'colour' (known: cn, country, email, locality,",
+        "--subject-file: s.toml: ou: must be a string, not 5",
+        "--subject-file: s.toml: san: 'bad name' is not a valid host name",
+        "--san: 'x y' is not a valid host name",
+        "--subject-file: s.toml: country: 'USA' is not a two-letter country code",
+        "--email: 'nobody' is not an e-mail address",
+    ]
+    assert len(lines) == 1 + len(expected)
+    for start in expected:
+        assert sum(line.startswith(f"  {start}") for line in lines[1:]) == 1, start
+    assert listing(tmp_path) == ["s.toml"]
+
+
+def test_a_flag_over_a_bad_file_value_still_names_the_file(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A cn of the wrong type in the file is that file's problem, never '--cn is required'."""
+    (tmp_path / "s.toml").write_text("cn = 5\n")
+    result = cli("selfsigned", "--subject-file", "s.toml", "--print")
+    assert result.code == 2
+    assert result.err.strip() == "flow-ssl: --subject-file: s.toml: cn: must be a string, not 5"
 
 
 @requires_openssl
@@ -247,8 +304,6 @@ def test_debug_shows_where_and_keeps_the_exit_code(
 
 def test_json_errors_are_json_too(cli: Callable[..., Run], tmp_path: Path) -> None:
     """With --json a failure also prints {"error": {...}} on stdout; stderr keeps its line."""
-    import json
-
     result = cli("selfsigned", "--cn", "foo.*.x.com", "--json")
     assert result.code == 2
     error = json.loads(result.out)["error"]
@@ -337,3 +392,77 @@ def test_openssl_killed_while_reading_is_not_bad_input(
     _assert_clean_failure(result, 3, tmp_path, before)
     assert "killed by SIGKILL" in result.err
     assert ".flow-ssl-" not in result.err
+
+
+@requires_openssl
+def test_openssl_killed_while_answering_prompts_is_named_so(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openssl killed mid-dialog (prompts, not --subj): exit 3 'killed by SIGKILL', no file."""
+    script = fake_openssl(
+        tmp_path,
+        f'case "$*" in *-keyout*) kill -9 $$;; esac\nexec "{OPENSSL}" "$@"\n',
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    before = listing(tmp_path)
+    result = cli("selfsigned", "--cn", "flow.mycompany.com", "--key", "ec:P-256")
+    _assert_clean_failure(result, 3, tmp_path, before)
+    assert "openssl req was killed by SIGKILL" in result.err
+
+
+@requires_openssl
+def test_an_openssl_that_never_answers_is_no_answer_not_a_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timeout raises OpenSSLNoAnswerError, which no handler of openssl's answers catches."""
+    from flow_ssl.core.errors import OpenSSLFailedError, OpenSSLNoAnswerError
+    from flow_ssl.openssl import runner
+    from flow_ssl.openssl.commands.read import build_pkcs7_der
+
+    script = fake_openssl(
+        tmp_path, f'case "$*" in *pkcs7*) exec sleep 30;; esac\nexec "{OPENSSL}" "$@"\n'
+    )
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
+    with pytest.raises(OpenSSLNoAnswerError, match=r"openssl pkcs7 gave no answer within") as no:
+        runner.run(build_pkcs7_der(), timeout=0.5)
+    assert not isinstance(no.value, OpenSSLFailedError)
+    assert no.value.exit_code == 3
+
+
+def _handles(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler of its own for ``signum`` (Linux's /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    ("signum", "code", "words"),
+    [
+        (signal.SIGTERM, 143, "stopped by SIGTERM"),
+        (signal.SIGHUP, 129, "stopped by SIGHUP"),
+        (signal.SIGINT, 130, "cancelled (Ctrl-C)"),
+    ],
+)
+def test_a_signal_at_start_up_still_gives_the_json_error(
+    tmp_path: Path, signum: int, code: int, words: str
+) -> None:
+    """A signal the moment flow-ssl handles signals (typer still loading): JSON error, 128+N."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flow_ssl", "selfsigned", "--cn", "a.example.com", "--json"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    # SIGHUP is the last handler flow-ssl installs (SIGINT has Python's own from the start).
+    while not _handles(process.pid, signal.SIGHUP):
+        assert process.poll() is None, "flow-ssl ended before it handled signals"
+        assert time.monotonic() < deadline, "flow-ssl never handled signals"
+        time.sleep(0.0005)
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    message = f"{words}; nothing was left behind"
+    assert json.loads(out) == {"error": {"exit_code": code, "message": message}}
+    assert err.strip() == f"flow-ssl: {message}"
+    assert listing(tmp_path) == []

@@ -83,3 +83,16 @@ def test_san_entry_kinds() -> None:
     """An IP becomes IP:, a name DNS:."""
     assert SanEntry.parse("::1").openssl() == "IP:::1"
     assert SanEntry.parse("*.x.example.com").openssl() == "DNS:*.x.example.com"
+
+
+def test_every_bad_name_is_refused_on_its_own() -> None:
+    """Each bad SAN is its own error, at its place in the list, so all are named in one run."""
+    with pytest.raises(ValidationError) as refused:
+        CertRequest(
+            subject=Subject(common_name="flow.mycompany.com"),
+            names=("bad name", "ok.mycompany.com", "*.*.mycompany.com"),
+        )
+    errors = refused.value.errors()
+    assert [error["loc"] for error in errors] == [("names", 0), ("names", 2)]
+    assert "'bad name'" in errors[0]["msg"]
+    assert "wildcard" in errors[1]["msg"]

@@ -20,7 +20,7 @@ from flow_ssl.core import names
 from flow_ssl.core.errors import (
     ConnectionFailedError,
     InvalidInputError,
-    OpenSSLFailedError,
+    OpenSSLNoAnswerError,
     openssl_reason,
 )
 from flow_ssl.openssl import runner
@@ -130,7 +130,7 @@ def fetch(where: Target, *, timeout: float = DEFAULT_TIMEOUT) -> str:
     """
     try:
         result = runner.run(s_client_command(where), timeout=timeout, check=False)
-    except OpenSSLFailedError:
+    except OpenSSLNoAnswerError:
         raise ConnectionFailedError(
             f"{where.shown}: no TLS answer within {timeout:g}s",
             hint="is the address right, and is a firewall dropping the connection?",

@@ -21,11 +21,12 @@ from flow_ssl import __version__
 from flow_ssl.cli import batch, ca, doctor, making, reading
 from flow_ssl.cli.console import emit_json, say
 from flow_ssl.cli.options import flag_for
-from flow_ssl.cli.stopping import stop_the_run
+from flow_ssl.cli.stopping import stop_the_run, what_stopped
 from flow_ssl.core.errors import (
     CheckFailedError,
     ExitCode,
     FlowSSLError,
+    InputProblemsError,
     OutputExistsError,
     PromptError,
     ShellRefusalError,
@@ -140,13 +141,15 @@ def _hint_for(exc: FlowSSLError) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (for tests and the console script)."""
-    args = _debug_first(list(sys.argv[1:] if argv is None else argv))
-    files = sys.modules.get("flow_ssl.files")
-    if files is not None:
-        files.new_run()
+    args = list(sys.argv[1:] if argv is None else argv)
     problems: tuple[str, ...] = ()
+    usage_hint = ""
     failure: BaseException
     try:
+        args = _debug_first(args)
+        files = sys.modules.get("flow_ssl.files")
+        if files is not None:
+            files.new_run()
         with stop_the_run():
             command = typer.main.get_command(_app_for(args))
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
@@ -155,9 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except FlowSSLError as exc:
-        failure, code, message = exc, int(exc.exit_code), _message(exc, _command_path(args))
+        path = _command_path(args)
+        failure, code, message = exc, int(exc.exit_code), _message(exc, path)
         if isinstance(exc, CheckFailedError):
             problems = exc.problems
+        elif isinstance(exc, InputProblemsError):
+            problems = tuple(_message(problem, path) for problem in exc.problems)
     except (typer.Abort, KeyboardInterrupt) as exc:
         failure, code = exc, int(ExitCode.INTERRUPTED)
         message = _stopped_message(signal.SIGINT)
@@ -173,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             context = getattr(exc, "ctx", None)
             where = context.command_path if context is not None else "flow-ssl"
             code, message = int(ExitCode.BAD_INPUT), usage
-            problems = (f"(run '{where} --help' for usage)",)
-    _report_failure(args, failure, code, message, problems)
+            usage_hint = f"(run '{where} --help' for usage)"
+    _report_failure(args, failure, code, message, problems, usage_hint)
     return code
 
 
@@ -187,9 +193,7 @@ def _debug_first(args: list[str]) -> list[str]:
 
 def _stopped_message(signum: int) -> str:
     """What a signal stopped, and the files already complete and in place (kept)."""
-    what = "cancelled (Ctrl-C)" if signum == signal.SIGINT else "stopped by "
-    if signum != signal.SIGINT:
-        what += signal.Signals(signum).name
+    what = what_stopped(signum)
     files = sys.modules.get("flow_ssl.files")
     placed = files.placed_in_this_run() if files is not None else []
     if not placed:
@@ -199,19 +203,28 @@ def _stopped_message(signum: int) -> str:
 
 
 def _report_failure(
-    args: list[str], failure: BaseException, code: int, message: str, problems: tuple[str, ...]
+    args: list[str],
+    failure: BaseException,
+    code: int,
+    message: str,
+    problems: tuple[str, ...],
+    usage_hint: str = "",
 ) -> None:
-    """One line on stderr (the traceback first with --debug); JSON on stdout with --json."""
+    """
+    One line on stderr, or a short list: the first line says what (how many), then one
+    line each (the traceback first with --debug); JSON on stdout with --json.
+    """
     if "--debug" in args:
         say("".join(traceback.format_exception(failure)).rstrip(), err=True)
     message = _shortened(message)
+    problems = tuple(map(_shortened, problems))
     say(f"flow-ssl: {message}", err=True)
-    for problem in problems:
-        say(f"  {_shortened(problem)}", err=True)
+    for line in (*problems, usage_hint) if usage_hint else problems:
+        say(f"  {line}", err=True)
     if "--json" in args:
         from flow_ssl.output.json_data import error
 
-        emit_json(error(code, message))
+        emit_json(error(code, message, problems))
 
 
 def _shortened(line: str, head: int = 500, tail: int = 300) -> str:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -61,28 +62,29 @@ def batch(
     for entry in entries:
         for line in console.warning_lines(entry.request.warnings()):
             console.warn(f"[[cert]] #{entry.number} ({entry.name}): {line}")
-    on_terminal = console.stderr_is_terminal() and not as_json
-    finished: list[int] = []
-
-    def report(outcome: Outcome) -> None:
-        finished.append(outcome.job.number)
-        if on_terminal:
-            line = text.progress_bar(len(finished), len(entries), outcome.job.name)
-            console.say(f"\r\033[K{line}", raw=True, err=True, nl=False)
-        elif not as_json:
-            console.say(
-                f"[{len(finished)}/{len(entries)}] {outcome.status} {outcome.job.name}", err=True
-            )
-
     started = time.monotonic()
-    outcomes = batching.run(
-        entries, workers=jobs or batching.default_workers(), force=force, report=report
-    )
-    if on_terminal:
-        console.say("\r\033[K", raw=True, err=True, nl=False)
+    with console.progress(len(entries)) if not as_json else nullcontext() as advance:
+        finished: list[int] = []
+
+        def report(outcome: Outcome) -> None:
+            finished.append(outcome.job.number)
+            if advance is not None:
+                advance(outcome.job.name)
+            elif not as_json:
+                done = f"[{len(finished)}/{len(entries)}] {outcome.status} {outcome.job.name}"
+                console.say(done, err=True)
+
+        outcomes = batching.run(
+            entries, workers=jobs or batching.default_workers(), force=force, report=report
+        )
+    failed = [o for o in outcomes if o.status == "failed"]
+    failure = text.batch_failure(failed, len(outcomes)) if failed else None
     if as_json:
-        console.emit_json(json_data.batch_result(outcomes))
+        result = json_data.batch_result(outcomes)
+        failing = json_data.error(int(ExitCode.CHECK_FAILED), failure) if failure else {}
+        console.emit_json({**result, **failing})
     else:
         console.say(text.batch_summary(outcomes, time.monotonic() - started))
-    if any(o.status == "failed" for o in outcomes):
+    if failure:
+        console.say(f"flow-ssl: {failure}", err=True)
         raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -27,7 +27,7 @@ from flow_ssl.cli.options import (
     subject_options,
 )
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.core.models import KEY_NAMES
+from flow_ssl.core.keys import KEY_NAMES
 
 if TYPE_CHECKING:
     from flow_ssl.ca.authority import CA, Announce, Issued

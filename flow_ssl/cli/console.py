@@ -2,37 +2,93 @@
 The CLI's one way to speak: stdout for results, stderr for warnings and errors, all made safe.
 
 Text for a person passes ``terminal_safe`` on its way out, so no value from a
-file or a server can act on the terminal; JSON goes out as JSON.
+file or a server can act on the terminal; JSON goes out as JSON. Colour and
+progress are rich's, only on a terminal (and colour not with NO_COLOR), and rich
+is imported only then: --version, --print and every pipe never load it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
 
 from flow_ssl.cli.options import flag_for
 from flow_ssl.output.json_data import dumps
-from flow_ssl.output.text import shown, terminal_safe
+from flow_ssl.output.text import ALERT, shown, terminal_safe
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from flow_ssl.core.models import Notice
     from flow_ssl.openssl.commands.base import Shell
     from flow_ssl.openssl.script.steps import Step
+    from flow_ssl.output.text import Styled
+
+# How a terminal shows each style of output/text.py (rich's names).
+_STYLES = {ALERT: "bold red"}
 
 
-def say(text: str, *, raw: bool = False, err: bool = False, nl: bool = True) -> None:
-    """Print for a person; ``raw`` only for text whose values were escaped already (colour)."""
-    typer.echo(text if raw else terminal_safe(text), err=err, nl=nl)
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print for a person, every control character escaped."""
+    typer.echo(terminal_safe(text), err=err, nl=nl)
 
 
-def stderr_is_terminal() -> bool:
-    """Whether stderr is a terminal (a progress bar can be redrawn there)."""
-    import sys
+def say_styled(text: Styled) -> None:
+    """
+    Print for a person, in colour on a terminal (rich), plain where there is none: a
+    pipe, a file, NO_COLOR set, or a terminal rich finds without colour.
+    """
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        say(text.plain())
+        return
+    from rich.console import Console
+    from rich.text import Text
 
-    return sys.stderr.isatty()
+    terminal = Console(highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if terminal.color_system is None:
+        say(text.plain())
+        return
+    parts = [(terminal_safe(part), _STYLES.get(style, "")) for part, style in text.parts]
+    terminal.print(Text.assemble(*parts))
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[str], None] | None]:
+    """
+    A progress bar on stderr for ``total`` steps: ``advance(label)`` as each ends; it is
+    cleared at the end. None where stderr cannot redraw (not a terminal): say lines then.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    terminal = Console(stderr=True, highlight=False, markup=False, emoji=False)
+    if not terminal.is_terminal or terminal.is_dumb_terminal:
+        yield None
+        return
+    bar = Progress(
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[label]}", markup=False),
+        console=terminal,
+        transient=True,
+        auto_refresh=False,  # redrawn as each step ends: no thread of its own
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    with bar:
+        task = bar.add_task("", total=total, label="")
+
+        def advance(label: str) -> None:
+            bar.update(task, advance=1, label=shown(label), refresh=True)
+
+        yield advance
 
 
 def say_script(script: str) -> None:

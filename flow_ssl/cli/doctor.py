@@ -18,13 +18,17 @@ def doctor(*, as_json: JsonFlag = False) -> None:
     from dataclasses import asdict
 
     from flow_ssl import doctor as diagnosis
-    from flow_ssl.output import text
+    from flow_ssl.output import json_data, text
 
     found = diagnosis.diagnose()
+    # A failing doctor still shows its whole report; with --json it carries the error
+    # object every --json failure has, so one JSON document says both.
+    failure = f"doctor: {found.problems[-1]}" if found.exit_code else None
     if as_json:
-        console.emit_json(asdict(found))
+        failed = json_data.error(found.exit_code, failure) if failure else {}
+        console.emit_json({**asdict(found), **failed})
     else:
         console.say(text.diagnosis_text(found))
-    if found.exit_code:
-        console.say(f"flow-ssl: doctor: {found.problems[-1]}", err=True)
+    if failure:
+        console.say(f"flow-ssl: {failure}", err=True)
         raise typer.Exit(found.exit_code)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from flow_ssl.core.models import KEY_NAMES
+from flow_ssl.core.keys import KEY_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -232,16 +232,26 @@ def request_from_flags(
     Flags (over a --subject-file) -> a validated request.
 
     Raises:
-        InvalidInputError: about the field at fault (the CLI names its flag).
+        InvalidInputError: every problem of the flags and the file at once, each about
+            its field (the CLI names its flag; the file's as the file's).
     """
+    from flow_ssl.core.errors import InvalidInputError, all_of
     from flow_ssl.make import inputs
 
-    fields_given: dict[str, Any] = {}
-    if flags.subject_file:
-        data = inputs.read_toml(flags.subject_file, "subject_file")
-        fields_given = inputs.subject_fields(data, str(flags.subject_file), field="subject_file")
-    fields_given.update(flags.fields())
-    if flags.cn is not None:
-        fields_given["common_name"] = flags.cn
-    fields_given["san"] = list(fields_given.get("san", [])) + list(flags.san or [])
-    return inputs.build_request(fields_given, days=days, key=flags.key, literal=literal)
+    under, problems = (
+        inputs.read_subject_file(flags.subject_file) if flags.subject_file else (None, [])
+    )
+    given = {
+        **flags.fields(),
+        "common_name": flags.cn,
+        "san": flags.san,
+        "key": flags.key,
+        "days": days,
+    }
+    try:
+        request = inputs.build_request(given, under=under, literal=literal)
+    except InvalidInputError as exc:
+        raise all_of([*problems, exc]) from None
+    if problems:
+        raise all_of(problems)
+    return request

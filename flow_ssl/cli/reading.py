@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -101,15 +100,7 @@ def inspect(
     if as_json:
         console.emit_json([json_data.parsed(cert) for found in per_file for cert in found])
         return
-    color = sys.stdout.isatty()
-    console.say(
-        "\n\n".join(
-            text.certificate_summary(cert, color=color, total=len(found))
-            for found in per_file
-            for cert in found
-        ),
-        raw=True,
-    )
+    console.say_styled(text.certificate_summaries(per_file))
 
 
 def check(

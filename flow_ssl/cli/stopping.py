@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from flow_ssl.core.errors import Stopped
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from types import FrameType
 
 SIGNALS = tuple(
@@ -42,6 +42,32 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         stop_all(signum)
     # Not KeyboardInterrupt for Ctrl-C: typer would turn that into a silent exit 130.
     raise Stopped(signum)
+
+
+def what_stopped(signum: int) -> str:
+    """How the one line names a stop: ``cancelled (Ctrl-C)`` or ``stopped by SIGTERM``."""
+    if signum == signal.SIGINT:
+        return "cancelled (Ctrl-C)"
+    return f"stopped by {signal.Signals(signum).name}"
+
+
+def report_early_stop(signum: int, args: Sequence[str]) -> int:
+    """
+    Say that a signal stopped the run before the CLI's error boundary did (at start-up,
+    while typer and the rest were still being imported); return the exit code.
+
+    The same line as the boundary's, and with ``--json`` the same JSON error on
+    stdout, however early the signal came; nothing was made yet.
+    """
+    from flow_ssl.core.errors import ExitCode
+    from flow_ssl.output.json_data import dumps, error
+
+    code = ExitCode.for_signal(signum)
+    message = f"{what_stopped(signum)}; nothing was left behind"
+    sys.stderr.write(f"flow-ssl: {message}\n")
+    if "--json" in args:
+        sys.stdout.write(dumps(error(code, message)) + "\n")
+    return code
 
 
 def install() -> None:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import signal
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class ExitCode(IntEnum):
@@ -75,6 +79,56 @@ class InvalidInputError(FlowSSLError):
     exit_code = ExitCode.BAD_INPUT
     reference = "invalid-input"
 
+    def each(self) -> tuple[InvalidInputError, ...]:
+        """The problems this error names: itself (a list of them names several)."""
+        return (self,)
+
+
+class InputProblemsError(InvalidInputError):
+    """
+    Several things wrong with one input (a command line, a subject file, a manifest).
+
+    All are named in one run, each with its own field, so the operator fixes them
+    together instead of one per run. The message is the count; ``problems`` the list.
+    """
+
+    reference = "invalid-inputs"
+
+    def __init__(self, problems: Sequence[InvalidInputError], *, where: str = "") -> None:
+        self.problems = tuple(problems)
+        count = f"{len(self.problems)} problems"
+        super().__init__(f"{where}: {count}" if where else count)
+
+    def each(self) -> tuple[InvalidInputError, ...]:
+        """Every problem in the list."""
+        return self.problems
+
+
+def all_of(problems: Sequence[InvalidInputError], *, where: str = "") -> InvalidInputError:
+    """
+    One error naming every problem: the problem itself, or a list.
+
+    One problem is itself (its message after ``where``, if given); several are one
+    ``InputProblemsError``. A list among ``problems`` gives its items; a problem
+    said twice is named once.
+    """
+    found = [single for problem in problems for single in problem.each()]
+    unique = list({str(problem): problem for problem in found}.values())
+    if len(unique) != 1:  # none: each was said already, by the caller that asked
+        return InputProblemsError(unique, where=where)
+    return InvalidInputError(f"{where}: {unique[0]}") if where else unique[0]
+
+
+def refuse_all(problems: Sequence[InvalidInputError], *, where: str = "") -> None:
+    """
+    Raise every problem at once (``all_of``), or nothing when there is none.
+
+    Raises:
+        InvalidInputError: when ``problems`` is not empty.
+    """
+    if problems:
+        raise all_of(problems, where=where)
+
 
 class OutputExistsError(InvalidInputError):
     """An output file exists and --force was not given."""
@@ -120,33 +174,59 @@ class OpenSSLTooOldError(OpenSSLError):
     reference = "openssl-too-old"
 
 
+def _openssl_command(argv: tuple[str, ...]) -> str:
+    """``openssl req`` for messages: the binary's role and its command, never its path."""
+    return f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
+
+
 class OpenSSLFailedError(OpenSSLError):
-    """openssl exited non-zero (or was killed); carries its own last words."""
+    """
+    openssl ran to its end and said no: it exited non-zero, with its own last words.
+
+    Its answer is about the input, so a caller may judge it (a wrong passphrase, an
+    unreadable certificate). An openssl that never gave an answer is not this error:
+    see ``OpenSSLNoAnswerError``.
+    """
 
     reference = "openssl-exited-with-error"
 
-    def __init__(self, argv: tuple[str, ...], returncode: int | None, output: str) -> None:
+    def __init__(self, argv: tuple[str, ...], returncode: int, output: str) -> None:
         self.argv = argv
         self.returncode = returncode
         self.output = output
         self.reason = openssl_reason(output)
-        status = "was stopped" if returncode is None else f"exited with {returncode}"
-        what = f"openssl {argv[1]}" if len(argv) > 1 else "openssl"
-        super().__init__(f"{what} {status}" + (f": {self.reason}" if self.reason else ""))
+        reason = f": {self.reason}" if self.reason else ""
+        super().__init__(f"{_openssl_command(argv)} exited with {returncode}{reason}")
+
+
+class OpenSSLNoAnswerError(OpenSSLError):
+    """
+    openssl gave no answer: it was killed, crashed, timed out, or flooded its pipes.
+
+    It says nothing of the input, so no caller turns it into "bad input" (exit 2):
+    it is not an ``OpenSSLFailedError`` and passes every handler of one (exit 3).
+    """
+
+    reference = "openssl-gave-no-answer"
+
+    def __init__(self, argv: tuple[str, ...], reason: str) -> None:
+        self.argv = argv
+        self.reason = reason
+        super().__init__(f"{_openssl_command(argv)} {reason}")
 
     @classmethod
-    def killed(cls, argv: tuple[str, ...], signum: int) -> OpenSSLFailedError:
-        """openssl ended by a signal (a crash, a kill): what it printed before is no reason."""
+    def killed(cls, argv: tuple[str, ...], signum: int) -> OpenSSLNoAnswerError:
+        """Ended by a signal not of flow-ssl's (a crash, a kill): what it printed is no reason."""
         try:
             name = signal.Signals(signum).name
         except ValueError:
             name = f"signal {signum}"
-        return cls(argv, None, f"killed by {name}")
+        return cls(argv, f"was killed by {name}")
 
-    @property
-    def stopped(self) -> bool:
-        """Killed, crashed or timed out: it says nothing of the input, so never exit 2."""
-        return self.returncode is None
+    @classmethod
+    def timed_out(cls, argv: tuple[str, ...], seconds: float) -> OpenSSLNoAnswerError:
+        """Still running after ``seconds`` (flow-ssl killed it)."""
+        return cls(argv, f"gave no answer within {seconds:.0f}s")
 
 
 class WriteFailedError(OpenSSLError):
@@ -181,10 +261,12 @@ class ParseError(OpenSSLError):
 
 class Stopped(BaseException):
     """
-    A signal (SIGTERM, SIGHUP) asked flow-ssl to stop.
+    A signal (Ctrl-C, SIGTERM, SIGHUP) stopped flow-ssl's run: exit 128 + its number.
 
-    A BaseException, like KeyboardInterrupt, so every ``finally`` cleans up on
-    the way out and no ``except Exception`` swallows it.
+    The one meaning of "stopped" in flow-ssl (an openssl that ends without an
+    answer is ``OpenSSLNoAnswerError``). A BaseException, like KeyboardInterrupt,
+    so every ``finally`` cleans up on the way out and no ``except Exception``
+    swallows it.
     """
 
     def __init__(self, signum: int) -> None:

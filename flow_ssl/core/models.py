@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -23,13 +24,11 @@ from pydantic import (
 )
 
 from flow_ssl.core import names
+from flow_ssl.core.keys import KeyName
 
 # Apple platforms refuse TLS server certificates valid for longer than this.
 APPLE_MAX_DAYS = 825
 DEFAULT_DAYS = 365
-
-KeyName = Literal["rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384"]
-KEY_NAMES: tuple[KeyName, ...] = ("rsa:2048", "rsa:3072", "rsa:4096", "ec:P-256", "ec:P-384")
 
 
 @dataclass(frozen=True)
@@ -274,6 +273,11 @@ class SanEntry(BaseModel):
         return f"{'IP' if self.kind == 'ip' else 'DNS'}:{self.value}"
 
 
+def _san_entry(value: object) -> object:
+    """A name as typed (a string) -> its entry; an entry as it is."""
+    return SanEntry.parse(value) if isinstance(value, str) else value
+
+
 class CertRequest(BaseModel):
     """
     Everything needed for one key and certificate (or CSR).
@@ -285,17 +289,11 @@ class CertRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     subject: Subject
-    names: tuple[SanEntry, ...] = ()
+    # Each name parsed on its own, so every bad one is named in one run.
+    names: tuple[Annotated[SanEntry, BeforeValidator(_san_entry)], ...] = ()
     key: KeySpec = KeySpec()
     days: int = Field(default=DEFAULT_DAYS, ge=1, le=36500)
     literal: bool = False
-
-    @field_validator("names", mode="before")
-    @classmethod
-    def _parse_names(cls, value: object) -> object:
-        if isinstance(value, (list, tuple)):
-            return tuple(SanEntry.parse(v) if isinstance(v, str) else v for v in value)
-        return value
 
     @model_validator(mode="after")
     def _cn_first_no_duplicates(self) -> CertRequest:

@@ -13,15 +13,16 @@ import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from flow_ssl import files
 from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
 from flow_ssl.ca.folder import format_serial, read_serial
 from flow_ssl.ca.issue import IssuePlan, issue
-from flow_ssl.core.errors import FlowSSLError, InvalidInputError
+from flow_ssl.core.errors import FlowSSLError, InvalidInputError, all_of, refuse_all
 from flow_ssl.core.names import default_file_stem
-from flow_ssl.make import generate, inputs
+from flow_ssl.make import generate, inputs, manifest
+from flow_ssl.make.manifest import Mode
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script.render import uses_folder
 from flow_ssl.openssl.script.steps import MakeDir, Note, Step
@@ -32,13 +33,9 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import CertRequest
     from flow_ssl.openssl.features import OpenSSL
 
-Mode = Literal["selfsigned", "csr", "ca"]
-MODES: tuple[Mode, ...] = ("selfsigned", "csr", "ca")
-# Keys besides the subject fields (inputs.FILE_KEYS) that [defaults] and [[cert]] take.
-OPTION_KEYS = ("key", "days", "mode", "ca_dir", "ca_pass", "out_dir", "subj")
 Status = Literal["made", "skipped", "failed"]
-# Keys whose value is never repeated in a message (it may be the passphrase itself).
-_SECRETS = frozenset({"ca_pass"})
+# The manifest keys that make the request (the rest say how and where).
+_REQUEST_KEYS = frozenset({*inputs.FIELDS, "san", "key", "days"})
 
 
 @dataclass(frozen=True)
@@ -96,95 +93,66 @@ class Outcome:
 
 def load(path: Path) -> list[Job]:
     """
-    Read and validate the whole manifest.
+    Read and validate the whole manifest, naming every problem of every entry at once.
 
     Raises:
-        InvalidInputError: a malformed file or any invalid entry, naming the entry and field.
+        InvalidInputError: a malformed file, or every invalid table, entry and key, each
+            naming where it is (an entry, or [defaults] when the value came from there).
     """
-    data = inputs.read_toml(path, "manifest")
-    unknown = sorted(set(data) - {"defaults", "cert"})
-    if unknown:
-        raise InvalidInputError(
-            f"{path}: unknown table {unknown[0]!r}; a manifest has [defaults] and [[cert]] entries"
-        )
-    defaults = data.get("defaults", {})
-    if not isinstance(defaults, dict):
-        raise InvalidInputError(f"{path}: defaults must be a table ([defaults])")
-    entries = data.get("cert", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise InvalidInputError(f"{path}: cert must be [[cert]] tables")
-    if not entries:
-        raise InvalidInputError(f"{path}: no [[cert]] entries")
-    for key in ("cn", "san"):
-        if key in defaults:
-            raise InvalidInputError(f"{path}: [defaults]: {key} belongs in each [[cert]] entry")
-    authorities: dict[tuple[Path, str | None], CA] = {}
-    jobs = []
-    for number, entry in enumerate(entries, 1):
-        cn = entry.get("cn")
-        where = f"{path}: [[cert]] #{number}" + (f" ({cn})" if isinstance(cn, str) else "")
-        try:
-            jobs.append(_job(number, {**defaults, **entry}, path.parent, authorities))
-        except InvalidInputError as exc:
-            named = inputs.FIELDS.get(exc.field, exc.field) if exc.field else None
-            raise InvalidInputError(f"{where}: {exc.about(named)}") from None
-    _refuse_shared_outputs(path, jobs)
+    read = manifest.read(path)
+    problems = {table: list(found) for table, found in read.problems.items()}
+    jobs: list[Job] = []
+    if read.manifest is not None:
+        authorities: dict[tuple[Path, str | None], CA] = {}
+        defaults = inputs.Layer(read.manifest.defaults.fields(), "[defaults]")
+        for number, entry in enumerate(read.manifest.cert, 1):
+            given = entry.fields()
+            refused = read.refused.get(number, frozenset())
+            refused |= read.refused_defaults - set(given)
+            try:
+                jobs.append(_job(number, given, defaults, refused, path.parent, authorities))
+            except InvalidInputError as exc:
+                label = manifest.entry_label(number, entry.common_name)
+                for problem in exc.each():
+                    if defaults.gave(problem, given):
+                        problems.setdefault(manifest.DEFAULTS, []).append(defaults.said(problem))
+                    else:
+                        said = problem.about(inputs.toml_key(problem.field))
+                        problems.setdefault(number, []).append(
+                            InvalidInputError(f"{label}: {said}")
+                        )
+    # In the file's order: its shape, [defaults], each entry; then entries that clash.
+    in_order = [problem for table in sorted(problems) for problem in problems[table]]
+    refuse_all([*in_order, *_shared_outputs(jobs)], where=str(path))
     return jobs
-
-
-def _text(values: dict[str, Any], key: str, default: str | None = None) -> str | None:
-    value = values.pop(key, default)
-    if value is not None and not isinstance(value, str):
-        shown = "" if key in _SECRETS else f", not {value!r}"
-        raise InvalidInputError(f"must be a string{shown}", field=key)
-    return value
-
-
-def _number(values: dict[str, Any], key: str) -> int | None:
-    value = values.pop(key, None)
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise InvalidInputError(f"must be a whole number, not {value!r}", field=key)
-    return value
-
-
-def _flag(values: dict[str, Any], key: str) -> bool:
-    value = values.pop(key, False)
-    if not isinstance(value, bool):
-        raise InvalidInputError(f"must be true or false, not {value!r}", field=key)
-    return value
 
 
 def _job(
     number: int,
-    values: dict[str, Any],
+    given: dict[str, Any],
+    defaults: inputs.Layer,
+    refused: frozenset[str],
     base: Path,
     authorities: dict[tuple[Path, str | None], CA],
 ) -> Job:
-    values = dict(values)
-    fields = inputs.subject_fields(values, also_known=OPTION_KEYS)
-    mode = _text(values, "mode", "selfsigned")
-    if mode not in MODES:
-        raise InvalidInputError(f"{mode!r}: choose {', '.join(MODES)}", field="mode")
-    key = _text(values, "key")
-    days = _number(values, "days")
-    use_subj = _flag(values, "subj")
-    out_dir = _usable_folder(base / (_text(values, "out_dir") or "."))
-    ca_dir = _text(values, "ca_dir")
-    ca_pass = _text(values, "ca_pass")
-    if mode == "ca" and days is None:
-        days = LEAF_DAYS
-    request = inputs.build_request(fields, days=None if mode == "csr" else days, key=key)
+    """
+    One entry (its ``given`` fields over the ``defaults``), as the single command takes it.
+
+    Raises:
+        InvalidInputError: every problem of the entry, each about its field.
+    """
+    options = {**defaults.fields, **given}
+    mode: Mode = options.get("mode") or "selfsigned"
+    problems: list[InvalidInputError] = []
+    request = _attempt(problems, lambda: _request(options, mode, refused))
+    out_dir = _attempt(problems, lambda: _usable_folder(base / (options.get("out_dir") or ".")))
     authority = None
     if mode == "ca":
-        if ca_dir is None:
-            raise InvalidInputError(
-                "'ca' needs ca_dir, the CA folder (made by ca init)", field="mode"
-            )
-        where = (base / ca_dir, ca_pass)
-        if where not in authorities:
-            authorities[where] = open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
-        authority = authorities[where]
-        check_days(request.days, authority)
+        authority = _attempt(problems, lambda: _authority(options, base, authorities, refused))
+    if authority is not None and request is not None:
+        _attempt(problems, lambda: check_days(request.days, authority))
+    if request is None or out_dir is None or problems:
+        raise all_of(problems)
     stem = default_file_stem(request.subject.common_name)
     suffix = "csr" if mode == "csr" else "crt"
     return Job(
@@ -195,8 +163,55 @@ def _job(
         out_path=out_dir / f"{stem}.{suffix}",
         fullchain=out_dir / f"{stem}.fullchain.pem" if mode == "ca" else None,
         authority=authority,
-        use_subj=use_subj,
+        use_subj=bool(options.get("subj")),
     )
+
+
+Made = TypeVar("Made")
+
+
+def _attempt(problems: list[InvalidInputError], make: Callable[[], Made]) -> Made | None:
+    """``make()``, or None with its problems added to ``problems``."""
+    try:
+        return make()
+    except InvalidInputError as exc:
+        problems.extend(exc.each())
+        return None
+
+
+def _request(options: dict[str, Any], mode: Mode, refused: frozenset[str]) -> CertRequest:
+    """The entry's request (a CSR has no days; a CA-issued one the CA's default)."""
+    asked = {name: options[name] for name in options.keys() & _REQUEST_KEYS}
+    if mode == "csr":
+        asked.pop("days", None)
+    elif mode == "ca":
+        asked.setdefault("days", LEAF_DAYS)
+    return inputs.build_request(asked, refused=refused)
+
+
+def _authority(
+    options: dict[str, Any],
+    base: Path,
+    authorities: dict[tuple[Path, str | None], CA],
+    refused: frozenset[str],
+) -> CA | None:
+    """
+    The CA folder a ``mode = "ca"`` entry names, opened once for all entries naming it.
+
+    None when its ca_dir was refused already (that problem is named).
+
+    Raises:
+        InvalidInputError: no ca_dir, or the folder holds no CA, or its pass source fails.
+    """
+    ca_dir, ca_pass = options.get("ca_dir"), options.get("ca_pass")
+    if ca_dir is None:
+        if "ca_dir" in refused:
+            return None
+        raise InvalidInputError("'ca' needs ca_dir, the CA folder (made by ca init)", field="mode")
+    where = (base / ca_dir, ca_pass)
+    if where not in authorities:
+        authorities[where] = open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
+    return authorities[where]
 
 
 def _usable_folder(folder: Path) -> Path:
@@ -218,16 +233,22 @@ def _usable_folder(folder: Path) -> Path:
     return folder
 
 
-def _refuse_shared_outputs(path: Path, jobs: list[Job]) -> None:
+def _shared_outputs(jobs: list[Job]) -> list[InvalidInputError]:
+    """Entries that would write the same file: each pair named once, with its first such file."""
     owners: dict[Path, Job] = {}
+    clashes: dict[tuple[int, int], Path] = {}
     for job in jobs:
         for output in job.outputs():
             other = owners.setdefault(output.resolve(), job)
             if other is not job:
-                raise InvalidInputError(
-                    f"{path}: [[cert]] #{other.number} and #{job.number} both write {output}; "
-                    "give them different names or out_dir"
-                )
+                clashes.setdefault((other.number, job.number), output)
+    return [
+        InvalidInputError(
+            f"[[cert]] #{first} and #{second} both write {output}; "
+            "give them different names or out_dir"
+        )
+        for (first, second), output in clashes.items()
+    ]
 
 
 def is_done(job: Job) -> bool:

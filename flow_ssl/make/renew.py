@@ -20,9 +20,9 @@ from flow_ssl.ca.authority import LEAF_DAYS, open_ca
 from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.check import keyfindings, readiness
 from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.keys import KEY_NAMES
 from flow_ssl.core.models import (
     DEFAULT_DAYS,
-    KEY_NAMES,
     CertRequest,
     KeySpec,
     Notice,

@@ -36,8 +36,6 @@ def public_key(key: KeyBlock, where: str, *, passin: str | None) -> str:
     try:
         printed = runner.run(commands.build_pubkey_of_key_stdin(passin=passin), stdin=key.text)
     except OpenSSLFailedError as exc:
-        if exc.stopped:
-            raise
         if key.encrypted and passin:
             raise InvalidInputError(
                 f"{passin} does not decrypt the key in {where}: the passphrase is wrong "

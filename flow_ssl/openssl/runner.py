@@ -5,6 +5,12 @@ Every process is started by ``_start`` (subprocess) or ``run_interactive``
 (pexpect), with one mapping of what can go wrong to flow-ssl's errors, and
 registered while it runs, so a signal can stop every openssl flow-ssl started
 (``stop_all``). argv lists only, never a shell.
+
+How a run ends decides the one error it raises, here and nowhere else:
+openssl's answer "no" (a non-zero exit) is ``OpenSSLFailedError``, which callers
+may judge; no answer at all (killed, crashed, timed out) is
+``OpenSSLNoAnswerError``; a signal to flow-ssl is ``Stopped``. So no caller that
+judges an answer ever sees a stop or a kill dressed as one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import (
     OpenSSLFailedError,
+    OpenSSLNoAnswerError,
     OpenSSLNotFoundError,
     PromptError,
     Stopped,
@@ -126,7 +133,7 @@ def _probe(path: str) -> features.OpenSSL:
     """
     try:
         result = _probe_run([path, "version"])
-    except OpenSSLFailedError as exc:
+    except OpenSSLNoAnswerError as exc:
         raise OpenSSLNotFoundError(f"cannot run {path}: {exc.reason}") from None
     text = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
     if len(text) > _VERSION_MAX:
@@ -144,7 +151,7 @@ def _help_text(path: str, command: str) -> str:
     """``openssl COMMAND -help``, stdout and stderr together, whatever its exit code."""
     try:
         result = _probe_run([path, command, "-help"])
-    except OpenSSLFailedError:
+    except OpenSSLNoAnswerError:
         return ""
     return result.stdout + "\n" + result.stderr
 
@@ -154,19 +161,15 @@ def _probe_run(argv: list[str]) -> Result:
     A probe's output, whatever its exit code, read with a ceiling (``bounded``).
 
     Raises:
-        OpenSSLFailedError: no answer in time, or far more output than any openssl prints.
+        OpenSSLNoAnswerError: no answer in time, or far more output than any openssl prints.
     """
     process = _start(argv)
     try:
         out, err = bounded.read_all(process, timeout=PROBE_TIMEOUT)
     except TimeoutError:
-        raise OpenSSLFailedError(
-            tuple(argv), None, f"no answer within {PROBE_TIMEOUT:.0f}s"
-        ) from None
+        raise OpenSSLNoAnswerError.timed_out(tuple(argv), PROBE_TIMEOUT) from None
     except bounded.FloodError:
-        raise OpenSSLFailedError(
-            tuple(argv), None, "it printed more than any openssl does"
-        ) from None
+        raise OpenSSLNoAnswerError(tuple(argv), "printed more than any openssl does") from None
     finally:
         _reap(process)
     return Result(data=out, stderr=err.decode("utf-8", errors="replace"))
@@ -215,17 +218,18 @@ def _finish(
     try:
         out, err = process.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise OpenSSLFailedError(tuple(argv), None, f"no answer within {timeout:.0f}s") from None
+        raise OpenSSLNoAnswerError.timed_out(tuple(argv), timeout) from None
     except OSError as exc:  # a broken pipe: openssl exited before reading stdin
         process.kill()
         out, err = process.communicate()
         if process.returncode == 0:
-            raise OpenSSLFailedError(tuple(argv), None, str(exc)) from None
+            reason = f"ended before reading its input ({exc.strerror or exc})"
+            raise OpenSSLNoAnswerError(tuple(argv), reason) from None
     result = Result(data=out, stderr=err.decode("utf-8", errors="replace"))
     if process.returncode < 0 and _children.stopping is not None:
         raise Stopped(_children.stopping)
     if check and process.returncode < 0:  # what it printed before is no reason
-        raise OpenSSLFailedError.killed(tuple(argv), -process.returncode)
+        raise OpenSSLNoAnswerError.killed(tuple(argv), -process.returncode)
     if check and process.returncode != 0:
         raise OpenSSLFailedError(tuple(argv), process.returncode, result.stderr or result.stdout)
     return result
@@ -273,7 +277,9 @@ def run(
     Run one non-interactive command.
 
     Raises:
-        OpenSSLFailedError: a non-zero exit (when ``check``), a timeout, or a kill.
+        OpenSSLFailedError: a non-zero exit (when ``check``): openssl's answer.
+        OpenSSLNoAnswerError: a timeout, or killed (by a crash or a signal not to flow-ssl),
+            whether or not ``check``.
         OpenSSLNotFoundError: the binary cannot be started.
         Stopped: a signal stopped the run.
     """
@@ -302,6 +308,7 @@ def run_interactive(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> st
     Raises:
         PromptError: an unknown prompt, a re-prompt, a field never asked, or a timeout.
         OpenSSLFailedError: openssl exited non-zero.
+        OpenSSLNoAnswerError: openssl was killed (a crash, a signal not to flow-ssl).
         Stopped: a signal stopped the run.
     """
     import pexpect
@@ -337,6 +344,8 @@ def run_interactive(command: Command, *, timeout: float = DEFAULT_TIMEOUT) -> st
         _children.discard(pid)
     if _children.stopping is not None:
         raise Stopped(_children.stopping)
+    if child.exitstatus is None:  # ended by a signal: what it printed before is no reason
+        raise OpenSSLNoAnswerError.killed(tuple(argv), int(child.signalstatus or 0))
     if child.exitstatus != 0:
         raise OpenSSLFailedError(tuple(argv), child.exitstatus, transcript)
     unasked = [

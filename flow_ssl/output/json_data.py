@@ -193,6 +193,9 @@ def batch_result(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     }
 
 
-def error(exit_code: int, message: str) -> dict[str, Any]:
-    """What stdout carries when a ``--json`` run fails."""
-    return {"error": {"exit_code": exit_code, "message": message}}
+def error(exit_code: int, message: str, problems: Sequence[str] = ()) -> dict[str, Any]:
+    """What stdout carries when a ``--json`` run fails (``problems``: each, when several)."""
+    said: dict[str, Any] = {"exit_code": exit_code, "message": message}
+    if problems:
+        said["problems"] = list(problems)
+    return {"error": said}

@@ -9,6 +9,7 @@ nor rewrite a FAIL line. JSON (json_data.py) carries the exact values.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from flow_ssl.openssl.script.steps import Step
 
 EXPIRY_HIGHLIGHT_DAYS = 30
+# A part worth a colour on a terminal (red); plain text marks it " (!)" instead.
+ALERT = "alert"
 _MARKS = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -51,6 +54,22 @@ def _escape(char: str) -> str:
 def terminal_safe(text: str) -> str:
     """A whole block for a terminal: every control character but the line breaks escaped."""
     return "\n".join(map(shown, text.split("\n")))
+
+
+@dataclass(frozen=True)
+class Styled:
+    """
+    Text for a person, with the parts a terminal may colour marked by a style.
+
+    Every part's values went through ``shown`` already. The console colours it (rich,
+    on a terminal) or prints ``plain``: the style decides nothing else.
+    """
+
+    parts: tuple[tuple[str, str], ...]
+
+    def plain(self) -> str:
+        """The text without colour: an ALERT part followed by " (!)"."""
+        return "".join(text + (" (!)" if style == ALERT else "") for text, style in self.parts)
 
 
 def findings_table(findings: Iterable[Finding]) -> str:
@@ -132,9 +151,20 @@ def _days(count: int) -> str:
     return "1 day" if count == 1 else f"{count} days"
 
 
-def certificate_summary(cert: ParsedCertificate, *, color: bool = False, total: int = 1) -> str:
+def certificate_summaries(found: Sequence[Sequence[ParsedCertificate]]) -> Styled:
+    """``inspect``: a block for each certificate or CSR of each file, a blank line between."""
+    parts: list[tuple[str, str]] = []
+    for certs in found:
+        for cert in certs:
+            if parts:
+                parts.append(("\n\n", ""))
+            parts += certificate_summary(cert, total=len(certs)).parts
+    return Styled(tuple(parts))
+
+
+def certificate_summary(cert: ParsedCertificate, *, total: int = 1) -> Styled:
     """A short aligned block for one certificate or CSR (``total``: how many in its file)."""
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     title = "Certificate request" if cert.kind == "csr" else "Certificate"
     tags = []
     if cert.basic_constraints and cert.basic_constraints.ca:
@@ -145,36 +175,44 @@ def certificate_summary(cert: ParsedCertificate, *, color: bool = False, total: 
     header = f"{title}{number}: {shown(cert.source)}"
     if tags:
         header += f"  [{', '.join(tags)}]"
-    rows.append(("Subject", name_text(cert.subject)))
+
+    def row(label: str, value: str) -> None:
+        rows.append((label, ((value, ""),)))
+
+    row("Subject", name_text(cert.subject))
     if cert.issuer is not None and not cert.self_signed:
-        rows.append(("Issuer", name_text(cert.issuer)))
+        row("Issuer", name_text(cert.issuer))
     san = cert.subject_alt_names
     names = san.dns + san.ip + san.email + san.uri
     is_ca = bool(cert.basic_constraints and cert.basic_constraints.ca)
     no_names = "none" if is_ca else "none (modern clients will refuse it)"
-    rows.append(("Names (SAN)", ", ".join(map(shown, names)) if names else no_names))
+    row("Names (SAN)", ", ".join(map(shown, names)) if names else no_names)
     if cert.not_before and cert.not_after:
-        rows.append(("Valid", _validity(cert.not_before, cert.not_after, color=color)))
+        rows.append(("Valid", _validity(cert.not_before, cert.not_after)))
     key = cert.public_key
     key_text = key.algorithm.upper()
     if key.curve:
         key_text += f" {key.curve}"
     elif key.bits:
         key_text += f" {key.bits} bits"
-    rows.append(("Key", shown(key_text)))
+    row("Key", shown(key_text))
     if cert.extended_key_usage:
-        rows.append(("Usage", shown(", ".join(cert.extended_key_usage))))
+        row("Usage", shown(", ".join(cert.extended_key_usage)))
     if cert.signature_algorithm:
-        rows.append(("Signature", shown(cert.signature_algorithm)))
+        row("Signature", shown(cert.signature_algorithm))
     if cert.serial:
-        rows.append(("Serial", cert.serial))
+        row("Serial", cert.serial)
     if cert.sha256_fingerprint:
-        rows.append(("SHA-256", cert.sha256_fingerprint))
+        row("SHA-256", cert.sha256_fingerprint)
     width = max(len(label) for label, _ in rows)
-    return header + "\n" + "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
+    parts = [(header, "")]
+    for label, value in rows:
+        parts += [(f"\n  {label:<{width}}  ", ""), *value]
+    return Styled(tuple(parts))
 
 
-def _validity(not_before: datetime, not_after: datetime, *, color: bool) -> str:
+def _validity(not_before: datetime, not_after: datetime) -> tuple[tuple[str, str], ...]:
+    """The dates, then how long is left: an ALERT within EXPIRY_HIGHLIGHT_DAYS or past."""
     now = datetime.now(timezone.utc)
     left = days_left(not_after, now)
     if not_after <= now:
@@ -184,11 +222,8 @@ def _validity(not_before: datetime, not_after: datetime, *, color: bool) -> str:
         status = "NOT YET VALID"
     else:
         status = f"{_days(left)} left" if left else "less than a day left"
-    if color and left < EXPIRY_HIGHLIGHT_DAYS:
-        status = f"\033[1;31m{status}\033[0m"
-    elif left < EXPIRY_HIGHLIGHT_DAYS:
-        status = f"{status} (!)"
-    return f"{not_before:%Y-%m-%d %H:%M} to {not_after:%Y-%m-%d %H:%M} UTC, {status}"
+    dates = f"{not_before:%Y-%m-%d %H:%M} to {not_after:%Y-%m-%d %H:%M} UTC, "
+    return (dates, ""), (status, ALERT if left < EXPIRY_HIGHLIGHT_DAYS else "")
 
 
 def certificate_list(certificates: Sequence[ParsedCertificate]) -> str:
@@ -305,16 +340,6 @@ def diagnosis_text(found: Diagnosis) -> str:
     return "\n".join(lines)
 
 
-_BAR_WIDTH = 24
-
-
-def progress_bar(done: int, total: int, label: str) -> str:
-    """``[#######.....]  7/24  flow.mycompany.com`` (one terminal line, redrawn)."""
-    filled = _BAR_WIDTH * done // max(total, 1)
-    bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-    return f"[{bar}] {done:>{len(str(total))}}/{total}  {shown(label)}"
-
-
 def batch_summary(outcomes: Sequence[Outcome], seconds: float) -> str:
     """One line per manifest entry (number, result, mode, name, detail), then the counts."""
     name_width = max((len(shown(o.job.name)) for o in outcomes), default=0)
@@ -331,6 +356,12 @@ def batch_summary(outcomes: Sequence[Outcome], seconds: float) -> str:
         f"in {seconds:.1f}s{tail}"
     )
     return "\n".join(lines)
+
+
+def batch_failure(failed: Sequence[Outcome], total: int) -> str:
+    """The one line a batch with failed entries ends with (each failed entry named)."""
+    named = ", ".join(f"#{o.job.number} {shown(o.job.name)}" for o in failed)
+    return f"{len(failed)} of {total} entries failed: {named}"
 
 
 def batch_script(manifest: Path, jobs: Sequence[Job], steps: list[Step], shell: Shell) -> str:

@@ -97,8 +97,6 @@ def _attempt(
     try:
         return runner.run(command, stdin=data)
     except OpenSSLFailedError as exc:
-        if exc.stopped:
-            raise
         return _Failed(_classify(exc.output, binary), exc.reason)
 
 
@@ -277,8 +275,6 @@ def _cross_check(
         try:
             listed = runner.run(command)
         except OpenSSLFailedError as exc:
-            if exc.stopped:
-                raise
             _unopened(exc.reason.replace(str(copy), source), result, source)
     if Counter(found) != Counter(_listed(listed.data, source)):
         raise _imitation(source)
