@@ -45,14 +45,39 @@ def test_issue_never_writes_over_the_cas_own_files(
     assert _state(ca) == before
 
 
-def test_no_command_writes_over_any_cas_files(cli: Callable[..., Run], ca: Path) -> None:
-    """Another command's --out onto some CA folder's ca.crt, even with --force: exit 2."""
-    assert cli("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj").code == 0
-    before = _state(ca)
-    result = cli("bundle", "--cert", f"{HOST}.crt", "--out", str(ca / "ca.crt"), "--force")
-    assert result.code == 2, result.err
-    assert "a CA's own" in result.err
+# Every command that writes, aimed at a CA folder's own files (with --force).
+WRITERS = {
+    "selfsigned": ("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj",
+                   "--keyout", "ca/ca.key", "--out", "mine.crt"),
+    "csr": ("csr", "--cn", HOST, "--key", "ec:P-256", "--subj", "--out", "ca/ca.crt"),
+    "renew": ("renew", "old.crt", "--key", "old.key", "--out", "ca/ca.crt"),
+    "ca sign": ("ca", "sign", "old.csr", "--dir", "ca", "--fullchain", "ca/serial"),
+    "bundle": ("bundle", "--cert", "old.crt", "--out", "ca/ca.crt"),
+    "batch": ("batch", "into-the-ca.toml"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_no_command_writes_over_any_cas_files(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path, command: str
+) -> None:
+    """Each command's output onto a CA folder's ca.key, ca.crt or serial, even with --force."""
+    made = ("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj", "--keyout", "old.key",
+            "--out", "old.crt")  # fmt: skip
+    assert cli(*made).code == 0
+    csr = ("csr", "--cn", HOST, "--key", "ec:P-256", "--subj", "--keyout", "old-csr.key",
+           "--out", "old.csr")  # fmt: skip
+    assert cli(*csr).code == 0
+    # A batch entry named like the CA, made in its folder: ca/ca.key and ca/ca.crt.
+    (tmp_path / "into-the-ca.toml").write_text(
+        '[[cert]]\ncn = "ca"\nout_dir = "ca"\nkey = "ec:P-256"\nsubj = true\n'
+    )
+    before, others = _state(ca), listing(tmp_path)
+    result = cli(*WRITERS[command], "--force")
+    assert result.code == (1 if command == "batch" else 2), result.err
+    assert "a CA's own" in result.err + result.out
     assert _state(ca) == before
+    assert listing(tmp_path) == others
 
 
 def test_a_folder_that_cannot_be_locked_is_bad_input(cli: Callable[..., Run], ca: Path) -> None:

@@ -6,17 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from flow_ssl import files
 from tests.helpers import OPENSSL, fake_openssl, listing, load_cert, openssl, requires_openssl
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-    from pathlib import Path
+    from collections.abc import Callable
 
     from tests.helpers import Run
 
@@ -171,24 +169,25 @@ def test_a_ca_file_that_is_a_symlink_is_refused(
 def test_the_log_lists_only_what_was_put_in_place(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the certificate cannot be put in place, issued.log gets no line for it."""
-    real = files.staged
+    """ca sign whose full chain cannot be put in place: exit 3, no file, no log line."""
+    real_replace = Path.replace
 
-    @contextmanager
-    def failing_rename(outputs: list[files.Output]) -> Iterator[list[Path]]:
-        with real(outputs) as paths:
-            yield paths
-            msg = "disk full"
-            raise OSError(28, msg)
+    def full_at_the_chain(self: Path, target: str | os.PathLike[str]) -> Path:
+        into_place = ".flow-ssl-" in str(self) and ".flow-ssl-" not in str(target)
+        if into_place and str(target).endswith("fullchain.pem"):
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(self, target)
 
-    monkeypatch.setattr(files, "staged", failing_rename)
     _csr(tmp_path, "p.example.com")
+    # A rename refused half way cannot be produced on demand; the filesystem call is faked.
+    monkeypatch.setattr(Path, "replace", full_at_the_chain)
     result = cli("ca", "sign", "p.example.com.csr", "--dir", "ca")
-    assert result.code != 0
+    assert result.code == 3, result.err
+    assert "could not put p.example.com.fullchain.pem in place" in result.err
     assert not (tmp_path / "p.example.com.crt").exists()
     assert _logged(root) == []
-    monkeypatch.setattr(files, "staged", real)
-    made = cli("ca", "sign", "p.example.com.csr", "--dir", "ca", "--force")
+    monkeypatch.setattr(Path, "replace", real_replace)
+    made = cli("ca", "sign", "p.example.com.csr", "--dir", "ca")
     assert made.code == 0, made.err
     assert _logged(root) == [load_cert(tmp_path / "p.example.com.crt").serial_number]
 
