@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from flow_ssl import files
-from tests.helpers import key_spki, listing, load_cert, load_csr, requires_openssl, spki
+from tests.helpers import (
+    key_spki,
+    listing,
+    load_cert,
+    load_csr,
+    requires_openssl,
+    small_filesystem,
+    spki,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -105,20 +112,9 @@ def _fill(path: Path, *, leave: int) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs, nearly full: writes there fail with 'No space left on device'."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
-    try:
+    with small_filesystem(tmp_path / "tiny", "256k") as mount:
         _fill(mount / "filler", leave=4096)  # room for a key, not for its certificate too
         yield mount
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
 
 
 def test_a_full_disk_is_exit_3_and_leaves_nothing(cli: Callable[..., Run], tiny_disk: Path) -> None:
