@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import tempfile
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.ca.folder import is_ca_file
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
+from flow_ssl.core.placed import record_placed
 from flow_ssl.openssl.script.steps import Guard
 
 if TYPE_CHECKING:
@@ -146,22 +146,6 @@ def uninterrupted() -> Iterator[None]:
         mask(signal.SIG_SETMASK, before)
 
 
-_placed: list[Path] = []
-_placed_lock = threading.Lock()
-
-
-def placed_in_this_run() -> list[Path]:
-    """Every file put in place since the run began (a signal's message names them)."""
-    with _placed_lock:
-        return list(_placed)
-
-
-def new_run() -> None:
-    """Forget what earlier runs in this process placed (tests run many in one)."""
-    with _placed_lock:
-        _placed.clear()
-
-
 @contextmanager
 def staged(
     outputs: Sequence[Output],
@@ -198,8 +182,7 @@ def staged(
                 temporary.chmod(KEY_MODE)
         with uninterrupted():
             kept = _put_in_place(list(zip(staged_paths, outputs, strict=True)))
-            with _placed_lock:
-                _placed.extend(output.path for output in outputs)
+            record_placed(output.path for output in outputs)
             if on_placed is not None:
                 on_placed()
         if backups is not None:

@@ -265,3 +265,21 @@ def test_an_empty_passphrase_never_protects_a_new_file(
         assert result.code == 2, (source, result.err)
         assert words in result.err
     assert listing(tmp_path) == ["empty.txt"]
+
+
+def test_a_run_names_only_what_it_put_in_place(tmp_path: Path) -> None:
+    """Each run's record holds its own files: not an earlier run's, nor one outside any run."""
+    from flow_ssl.core.placed import Placed
+
+    def write(name: str) -> None:
+        files.write_text(files.Output(tmp_path / name), "text\n", force=False)
+
+    first, second = Placed(), Placed()
+    with first.recording():
+        write("a.txt")
+    write("outside.txt")
+    with second.recording():
+        write("b.txt")
+    assert first.paths() == [tmp_path / "a.txt"]
+    assert second.paths() == [tmp_path / "b.txt"]
+    assert (tmp_path / "outside.txt").read_text() == "text\n"

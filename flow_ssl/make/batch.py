@@ -9,6 +9,7 @@ stop the others.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -264,7 +265,10 @@ def run(
             raise InvalidInputError(message, field="out_dir", joiner=": ") from None
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
-        futures = [pool.submit(_make, job, force=force) for job in pending]
+        # Each entry runs in a copy of this context: what it puts in place is the run's.
+        futures = [
+            pool.submit(contextvars.copy_context().run, _make, job, force=force) for job in pending
+        ]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.job.number] = outcome
