@@ -161,6 +161,8 @@ def test_a_full_disk_at_the_last_file_is_exit_3(
                  "--fullchain", outputs[2])  # fmt: skip
     assert result.code == 3, result.err
     assert "space" in result.err.lower()
+    assert outputs[2] in result.err  # the real file, never its staging path
+    assert ".flow-ssl-" not in result.err
     assert listing(tiny_disk) == ["filler"]
     assert not (tmp_path / "ca" / "issued.log").exists()
     assert (tmp_path / "ca" / "serial").read_text() != serial  # spent, never reused
@@ -272,7 +274,7 @@ def test_a_run_names_only_what_it_put_in_place(tmp_path: Path) -> None:
     from flow_ssl.core.placed import Placed
 
     def write(name: str) -> None:
-        files.write_text(files.Output(tmp_path / name), "text\n", force=False)
+        files.write_text(files.Output(tmp_path / name), "text\n")
 
     first, second = Placed(), Placed()
     with first.recording():

@@ -266,33 +266,44 @@ def test_ca_init_through_a_symlinked_folder(
     assert issued.code == 0, issued.err
 
 
-def _short_once(monkeypatch: pytest.MonkeyPatch, module: object) -> list[Path]:
+def _short_once(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Make the first key flow-ssl checks look short (as LibreSSL 3.3.6 writes 1 in 256)."""
+    from flow_ssl.make import run
+
     checked: list[Path] = []
 
     def short_first(path: Path) -> bool:
         checked.append(path)
         return len(checked) == 1
 
-    monkeypatch.setattr(module, "short_key_file", short_first)
+    monkeypatch.setattr(run, "short_key_file", short_first)
     return checked
 
 
-def test_a_short_ec_key_is_made_again_with_a_new_serial(
+def _signs_as_it_makes_the_key() -> bool:
+    """req -CA makes the key and signs at once; else x509 -req signs once the key is made."""
+    from flow_ssl.openssl import runner
+
+    return runner.find_openssl().supports("-CA")
+
+
+def test_a_short_ec_key_is_made_again_with_a_new_serial_once_signed(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ca issue: a short key's certificate is dropped, its serial spent; the next one is used."""
-    from flow_ssl.ca import issue as ca_issue
-
-    checked = _short_once(monkeypatch, ca_issue)
+    """ca issue: a short key is made again; a certificate signed with it takes its serial along."""
+    checked = _short_once(monkeypatch)
     serial = _serial(root)
     result = cli(
         "ca", "issue", "--dir", "ca", "--cn", "k.example.com", "--subj", "--key", "ec:P-256"
     )
     assert result.code == 0, result.err
     assert len(checked) == 2
-    assert load_cert(tmp_path / "k.example.com.crt").serial_number == serial + 1
-    assert _logged(root) == [serial + 1]
+    # Signed together with the short key (req -CA): that serial is spent, never given again.
+    # Signed after the key was checked (x509 -req): no certificate carried it, so it is used.
+    used = serial + 1 if _signs_as_it_makes_the_key() else serial
+    assert load_cert(tmp_path / "k.example.com.crt").serial_number == used
+    assert _serial(root) == used + 1
+    assert _logged(root) == [used]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ca",
         "k.example.com.crt",
@@ -301,13 +312,28 @@ def test_a_short_ec_key_is_made_again_with_a_new_serial(
     ]
 
 
+def test_a_short_key_of_an_issuing_ca_spends_no_serial_of_its_root(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ca init --parent: the CA key is made again before the root signs: one serial, one line."""
+    checked = _short_once(monkeypatch)
+    serial = _serial(root)
+    result = cli("ca", "init", "--dir", "sub", "--name", "Short Sub", "--parent", "ca")
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    issuing = load_cert(tmp_path / "sub" / "ca.crt")
+    issuing.verify_directly_issued_by(load_cert(root / "ca.crt"))
+    assert issuing.serial_number == serial
+    assert _serial(root) == serial + 1
+    assert _logged(root) == [serial]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca", "sub"]
+
+
 def test_a_short_ec_key_is_made_again_by_selfsigned(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """selfsigned: a short key is made again, with its certificate, before anything is written."""
-    from flow_ssl.make import generate
-
-    checked = _short_once(monkeypatch, generate)
+    checked = _short_once(monkeypatch)
     result = cli("selfsigned", "--cn", "k.example.com", "--subj", "--key", "ec:P-256")
     assert result.code == 0, result.err
     assert len(checked) == 2

@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.openssl.commands.config import SUBJECT_SECTION
-from flow_ssl.openssl.script.render import write_atomically
 from flow_ssl.openssl.script.steps import TakeSerial
 
 if TYPE_CHECKING:
@@ -132,11 +132,16 @@ class Folder:
         return self.root if self.root.exists() else self.cert
 
 
-def is_ca_file(path: Path) -> bool:
-    """Whether ``path`` is one of a flow-ssl CA folder's own files (any CA's, not just one)."""
+def own_file(path: Path) -> str | None:
+    """
+    ``a CA's own ca.key`` when ``path`` is one of a flow-ssl CA folder's own files (any
+    CA's, not just one): what no certificate it issues, nor any other output, may land on.
+    """
     folder = Folder(path.parent)
     looks_like_a_ca = folder.key.is_file() and folder.cert.is_file() and folder.serial.is_file()
-    return looks_like_a_ca and path.name in {own.name for own in folder.own_files()}
+    if looks_like_a_ca and path.name in {own.name for own in folder.own_files()}:
+        return f"a CA's own {path.name}"
+    return None
 
 
 def random_serial() -> str:
@@ -236,7 +241,7 @@ def reserve_serial(folder: Folder) -> str:
     refuse_links(folder)
     serial = read_serial(folder)
     try:
-        write_atomically(folder.serial, _next(serial))
+        files.replace_text(folder.serial, _next(serial))
     except OSError as exc:
         raise WriteFailedError(
             f"cannot reserve a serial in {folder.serial}: {exc.strerror or exc}"
@@ -257,8 +262,7 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
     }
     line = json.dumps(entry, ensure_ascii=False)
     try:
-        with folder.log.open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
+        files.append_line(folder.log, line)
     except OSError as exc:
         raise WriteFailedError(
             f"{written_to} is written, but {folder.log} could not record it "

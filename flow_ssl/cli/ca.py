@@ -30,10 +30,11 @@ from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import KEY_NAMES
 
 if TYPE_CHECKING:
-    from flow_ssl.ca.authority import CA, Announce, Issued
+    from flow_ssl.ca.authority import CA
     from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.ca.sign import SignPlan
     from flow_ssl.core.models import Notice
+    from flow_ssl.make.run import Announce, Made
     from flow_ssl.openssl.commands.base import Shell
     from flow_ssl.openssl.script.steps import Step
 
@@ -121,6 +122,7 @@ def ca_init(
     from flow_ssl.ca.folder import Folder, read_serial
     from flow_ssl.core.models import CASubject, KeySpec
     from flow_ssl.make import inputs
+    from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
     inputs.check_key_name(key)
@@ -155,12 +157,12 @@ def ca_init(
         openssl = openssl_for_print()
         serial = read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
-        steps = for_print(openssl, plan.steps(openssl, parent_serial=serial))
+        steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
             steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
         )
         return
-    cert = ca_init.init(plan, announce=_announcer(shell.shell, quiet=as_json))
+    cert = run(plan, force=False, announce=_announcer(shell.shell, quiet=as_json)).cert
     made = Folder(folder)
     files = {
         "key": str(made.key),
@@ -287,8 +289,8 @@ def run_ca_plan(
     """Warn, then print the steps, or run them and report what was issued."""
     from flow_ssl import files
     from flow_ssl.ca import issue as ca_issue
-    from flow_ssl.ca import sign as ca_sign
     from flow_ssl.ca.folder import read_serial
+    from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data
 
     console.warn_all(notices)
@@ -297,7 +299,7 @@ def run_ca_plan(
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        steps = plan.steps(openssl, serial=read_serial(authority.folder))
+        steps = plan.steps(openssl, Where(serial=read_serial(authority.folder)))
         console.print_steps(
             [files.script_guard(plan.outputs(), force=force), *for_print(openssl, steps)],
             shell,
@@ -308,12 +310,9 @@ def run_ca_plan(
         return
     announce = _announcer(shell, quiet=as_json)
     written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}
-    if isinstance(plan, ca_issue.IssuePlan):
-        issued = ca_issue.issue(plan, force=force, announce=announce)
-        if plan.existing_key is None:  # renew --same-key: the key is kept, not written
-            written = {"key": str(plan.key_path), **written}
-    else:
-        issued = ca_sign.sign(plan, force=force, announce=announce)
+    issued = run(plan, force=force, announce=announce)
+    if isinstance(plan, ca_issue.IssuePlan) and plan.existing_key is None:
+        written = {"key": str(plan.key_path), **written}  # renew --same-key keeps the key
     if as_json:
         console.emit_json(
             json_data.issued(
@@ -329,7 +328,7 @@ def run_ca_plan(
     _report_issued(issued, written, authority)
 
 
-def _report_issued(issued: Issued, written: dict[str, str], authority: CA) -> None:
+def _report_issued(issued: Made, written: dict[str, str], authority: CA) -> None:
     from flow_ssl.output import text
 
     folder = authority.folder

@@ -132,39 +132,38 @@ def _make(
 
 def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
     """Print the plan (--print), or run it and report what was written."""
-    from flow_ssl.make import generate
+    from flow_ssl.make.run import run
+    from flow_ssl.openssl import runner
     from flow_ssl.output import json_data, text
 
     shell = asked.shell.shell
     if asked.print_only:
         _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json, force=asked.force)
         return
-    outcome = generate.execute(
-        plan, force=asked.force, announce=None if asked.as_json else _announce
-    )
+    made = run(plan, force=asked.force, announce=None if asked.as_json else _announce)
     x509 = plan.x509
     what = "certificate" if x509 else "csr"
     if asked.as_json:
         key = {} if plan.existing_key else {"key": str(plan.key_path)}
         console.emit_json(
             json_data.made(
-                outcome.command,
+                plan.command(runner.find_openssl()),
                 subj=asked.subj,
                 files={**key, what: str(plan.out_path)},
-                result=outcome.result,
-                found=outcome.findings,
+                result=made.cert,
+                found=made.findings,
                 warned=console.warning_lines(warned),
-                backups={str(old): str(kept) for old, kept in outcome.backups},
+                backups={str(old): str(kept) for old, kept in made.backups},
             )
         )
         return
     console.say(
         text.made_summary(plan.key_path, plan.out_path, x509=x509, kept=bool(plan.existing_key))
     )
-    if outcome.backups:
-        console.say(text.backups_text(outcome.backups))
+    if made.backups:
+        console.say(text.backups_text(made.backups))
     console.say(f"Read back with: {plan.readback().render()}")
-    console.say(text.findings_table(outcome.findings))
+    console.say(text.findings_table(made.findings))
 
 
 def _announce(steps: list[Step]) -> None:
@@ -252,6 +251,7 @@ def renew(
     from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.cli.ca import run_ca_plan
     from flow_ssl.make import renew as renewing
+    from flow_ssl.make.run import check_outputs
 
     asked = renewing.Asked(
         cert=cert,
@@ -270,7 +270,7 @@ def renew(
     plan = renewal.plan
     # The files being renewed are replaced (and kept as backups); any other needs --force.
     explicit = [files.Output(path) for path in (keyout, out) if path is not None]
-    files.check_outputs(explicit, force=force)
+    check_outputs(explicit, force=force)
     warned = [*renewal.notices, *renewal.request.warnings()]
     if isinstance(plan, IssuePlan):
         run_ca_plan(

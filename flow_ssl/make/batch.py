@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from flow_ssl import files
 from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
 from flow_ssl.ca.folder import format_serial, read_serial
-from flow_ssl.ca.issue import IssuePlan, issue
+from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.make import generate, inputs
+from flow_ssl.make.run import Where
+from flow_ssl.make.run import run as run_plan
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script.render import uses_folder
 from flow_ssl.openssl.script.steps import MakeDir, Note, Step
@@ -282,18 +284,14 @@ def run(
 
 def _make(job: Job, *, force: bool) -> Outcome:
     try:
-        plan = job.plan()
-        if isinstance(plan, IssuePlan):
-            issued = issue(plan, force=force)
-            message = f"serial {issued.serial}"
-        else:
-            generate.execute(plan, force=force)
-            message = ", ".join(entry.value for entry in job.request.names)
+        made = run_plan(job.plan(), force=force)
     except FlowSSLError as exc:
         return Outcome(job, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry's bug must not stop the others
         return Outcome(job, "failed", f"unexpected: {type(exc).__name__}: {exc}")
-    return Outcome(job, "made", message)
+    if made.serial:
+        return Outcome(job, "made", f"serial {made.serial}")
+    return Outcome(job, "made", ", ".join(entry.value for entry in job.request.names))
 
 
 def default_workers() -> int:
@@ -324,15 +322,14 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step
         steps.append(files.script_guard([files.Output(p) for p in job.outputs()], force=force))
         work = scratch(str(job.number))
         plan = job.plan()
+        serial = ""
         if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
                 serials[ca_folder.path] = int(read_serial(ca_folder), 16)
             serial = format_serial(serials[ca_folder.path])
             serials[ca_folder.path] += 1
-            entry = plan.steps(openssl, serial=serial, work=work)
-        else:
-            entry = plan.steps(openssl, work=work)
+        entry = plan.steps(openssl, Where(work=work, serial=serial))
         if uses_folder(entry, work):
             steps.append(MakeDir(work))
         steps += entry
