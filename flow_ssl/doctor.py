@@ -20,6 +20,7 @@ from flow_ssl import __version__
 from flow_ssl.core.errors import FlowSSLError, OpenSSLError
 from flow_ssl.core.models import CertRequest, KeySpec, Subject
 from flow_ssl.make import generate
+from flow_ssl.make.run import run
 from flow_ssl.openssl import features, runner, truststore
 
 SELF_TEST_NAME = "doctor.flow-ssl.test"
@@ -109,7 +110,7 @@ def _self_test(found: Diagnosis) -> None:
             use_subj=False,
         )
         try:
-            outcome = generate.execute(plan, force=False)
+            outcome = run(plan, force=False)
         except FlowSSLError as exc:
             details = "; ".join(getattr(exc, "problems", ()))
             found.self_test = f"failed: {exc}" + (f" ({details})" if details else "")

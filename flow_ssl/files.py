@@ -1,10 +1,15 @@
 """
-Safe output: nothing lost, nothing half-written, keys 0600.
+Safe output: nothing lost, nothing half-written, keys 0600. The only writer.
 
-The files of one result (key, certificate, chain, CSR) are written into a 0700
-staging folder beside their targets and put in place together, or not at all.
-A file replaced with --force is kept beside it as a backup first (a hard link:
-same bytes, same mode), and a failed put-in-place is rolled back.
+The files of one result (key, certificate, chain, CSR), or one new folder (a CA's),
+are written into a 0700 staging folder beside their targets and put in place
+together, or not at all. A file replaced with --force is kept beside it as a
+backup first (a hard link: same bytes, same mode), and a failed put-in-place is
+rolled back. Small files that change in place (a CA's serial) are replaced whole;
+a log gains whole lines.
+
+What may never be written, even with --force (a CA's own files), is the caller's
+rule, given to ``check_outputs``: this module knows files, not what they are for.
 """
 
 from __future__ import annotations
@@ -15,20 +20,22 @@ import re
 import shutil
 import signal
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.ca.folder import is_ca_file
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
+from flow_ssl.core.placed import record_placed
 from flow_ssl.openssl.script.steps import Guard
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
 
+# What a path is, when flow-ssl must never write it (even with --force); None: it may.
+Forbidden = Callable[[Path], "str | None"]
 KEY_MODE = 0o600
 STAGING_PREFIX = ".flow-ssl-"
 # The first PEM label of a file flow-ssl would replace says what it is.
@@ -37,11 +44,16 @@ _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 
 @dataclass(frozen=True)
 class Output:
-    """One file to write: where it goes, whether it is a private key, its option's field."""
+    """
+    One file to write: where it goes, whether it is a private key, its option's field.
+    ``folder``: a new folder the steps make whole (a CA's), put in place over nothing or
+    an empty folder, never over files.
+    """
 
     path: Path
     secret: bool = False
     field: str = ""
+    folder: bool = False
 
 
 def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
@@ -58,12 +70,15 @@ def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
     )
 
 
-def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
+def check_outputs(outputs: Sequence[Output], *, force: bool, forbidden: Forbidden) -> None:
     """
     Refuse outputs that would clobber or cannot be written, before anything runs.
 
+    ``forbidden`` names the files no output may land on, even with ``force``.
+
     Raises:
-        InvalidInputError: a missing folder, a folder in the way, or the same path twice.
+        InvalidInputError: a missing folder, a folder in the way, the same path twice, a
+            forbidden file, or a folder output that holds files.
         OutputExistsError: a file exists and ``force`` is false (saying what it is).
     """
     seen: set[Path] = set()
@@ -82,12 +97,16 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
             )
         if not os.access(path.parent, os.W_OK):
             raise InvalidInputError(f"folder {path.parent} is not writable")
+        if output.folder:
+            _check_new_folder(output)
+            continue
         if path.is_dir():
             raise InvalidInputError(f"{path} is a folder; give a file name")
-        if is_ca_file(path):
+        never = forbidden(path)
+        if never is not None:
             raise InvalidInputError(
-                f"{path} is a CA's own {path.name}; flow-ssl never writes over one "
-                "(even with --force): give another file name"
+                f"{path} is {never}; flow-ssl never writes over one (even with --force): "
+                "give another file name"
             )
         if path.exists() and not path.is_file():
             raise InvalidInputError(
@@ -98,6 +117,20 @@ def check_outputs(outputs: Sequence[Output], *, force: bool) -> None:
             raise OutputExistsError(
                 f"{path} already exists ({describe(path)}); nothing was changed"
             )
+
+
+def _check_new_folder(output: Output) -> None:
+    """A new folder goes where nothing is, or into an empty folder; never over files."""
+    path = output.path
+    if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+        return
+    if path.exists() or path.is_symlink():
+        held = "is not empty" if path.is_dir() else "is a file, not a folder"
+        raise InvalidInputError(
+            f"{path} {held}; nothing was changed",
+            field=output.field or None,
+            hint="give a new or empty folder: flow-ssl never writes into one that holds files",
+        )
 
 
 def describe(path: Path) -> str:
@@ -146,22 +179,6 @@ def uninterrupted() -> Iterator[None]:
         mask(signal.SIG_SETMASK, before)
 
 
-_placed: list[Path] = []
-_placed_lock = threading.Lock()
-
-
-def placed_in_this_run() -> list[Path]:
-    """Every file put in place since the run began (a signal's message names them)."""
-    with _placed_lock:
-        return list(_placed)
-
-
-def new_run() -> None:
-    """Forget what earlier runs in this process placed (tests run many in one)."""
-    with _placed_lock:
-        _placed.clear()
-
-
 @contextmanager
 def staged(
     outputs: Sequence[Output],
@@ -172,11 +189,12 @@ def staged(
     Give temporary paths beside each output; once the body succeeds, put them all in place.
 
     The staging folder is made 0700 in each output's own folder, so the final
-    rename is atomic and a half-written key is never readable by others. If the
-    body raises (or a signal stops the run), every staged file is removed and no
-    output is touched. Each file replaced is kept first as a backup, appended to
-    ``backups`` as (file, backup). ``on_placed`` (a log line, say) runs right after,
-    and no signal comes between the two.
+    rename is atomic and a half-written key is never readable by others. A folder
+    output's path is left for the body to make. If the body raises (or a signal
+    stops the run), every staged file is removed and no output is touched. Each
+    file replaced is kept first as a backup, appended to ``backups`` as (file,
+    backup). ``on_placed`` (a log line, say) runs right after, and no signal comes
+    between the two.
 
     Raises:
         WriteFailedError: a file could not be put in place; everything was rolled back.
@@ -191,15 +209,14 @@ def staged(
             staged_paths.append(folders[parent] / output.path.name)
         yield staged_paths
         for output, temporary in zip(outputs, staged_paths, strict=True):
-            if not temporary.is_file():
+            if not (temporary.is_dir() if output.folder else temporary.is_file()):
                 raise WriteFailedError(f"{output.path} was not written; nothing was changed")
             if output.secret:
                 # openssl 1.0.2 and LibreSSL write keys with the umask: fix it here.
                 temporary.chmod(KEY_MODE)
         with uninterrupted():
             kept = _put_in_place(list(zip(staged_paths, outputs, strict=True)))
-            with _placed_lock:
-                _placed.extend(output.path for output in outputs)
+            record_placed(output.path for output in outputs)
             if on_placed is not None:
                 on_placed()
         if backups is not None:
@@ -213,19 +230,21 @@ def staged(
 def _put_in_place(moves: list[tuple[Path, Output]]) -> list[tuple[Path, Path]]:
     """Rename each staged file over its target, after backing up the ones that exist; or none."""
     kept: list[tuple[Path, Path]] = []
-    placed: list[Path] = []
+    placed: list[Output] = []
     current = moves[0][1].path
     try:
         for _, output in moves:
             current = output.path
-            if current.exists() or current.is_symlink():
+            if not output.folder and (current.exists() or current.is_symlink()):
                 backup = backup_name(current)
                 _keep(current, backup)
                 kept.append((current, backup))
         for temporary, output in moves:
             current = output.path
+            if output.folder and current.is_dir():
+                current.rmdir()  # empty (check_outputs): a folder is renamed over nothing
             temporary.replace(current)
-            placed.append(current)
+            placed.append(output)
     except OSError as exc:
         _roll_back(placed, kept)
         raise WriteFailedError(
@@ -248,12 +267,15 @@ def _keep(target: Path, backup: Path) -> None:
         shutil.copy2(target, backup, follow_symlinks=False)
 
 
-def _roll_back(placed: list[Path], kept: list[tuple[Path, Path]]) -> None:
+def _roll_back(placed: list[Output], kept: list[tuple[Path, Path]]) -> None:
     """Undo a partial put-in-place: the old files back where they were, new ones gone."""
     backed_up = dict(kept)
-    for target in placed:
+    for output in placed:
+        target = output.path
         if target in backed_up:
             backed_up.pop(target).replace(target)
+        elif output.folder:
+            shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
     for backup in backed_up.values():
@@ -273,7 +295,8 @@ def backup_name(target: Path) -> Path:
 
 def require_written(made: Sequence[tuple[Path, Path]]) -> None:
     """
-    openssl said it succeeded: each (staged, final) file must exist and hold something.
+    openssl said it succeeded: each (staged, final) file must exist and hold something
+    (a folder output: exist; what is in it is read back).
 
     openssl can exit 0 having written a truncated or empty file when the disk fills
     (3.0 does), so a full filesystem is checked for first.
@@ -288,22 +311,21 @@ def require_written(made: Sequence[tuple[Path, Path]]) -> None:
             raise WriteFailedError(
                 f"could not write {final}: no space left on device; nothing was changed"
             )
+        if staged_path.is_dir():
+            continue
         if not staged_path.is_file() or staged_path.stat().st_size == 0:
             raise WriteFailedError(
                 f"openssl reported success but wrote no {final}; nothing was changed"
             )
 
 
-def write_text(
-    output: Output, text: str, *, force: bool, backups: list[tuple[Path, Path]] | None = None
-) -> None:
+def write_text(output: Output, text: str, backups: list[tuple[Path, Path]] | None = None) -> None:
     """
-    Write one text file all-or-nothing (staged, put in place), never clobbering without force.
+    Write one text file all-or-nothing (staged, put in place): ``check_outputs`` it first.
 
     Raises:
         WriteFailedError: the disk is full or the folder refuses the file; nothing was changed.
     """
-    check_outputs([output], force=force)
     with staged([output], backups) as (temporary,):
         write_staged(temporary, text.encode())
 
@@ -322,3 +344,36 @@ def write_staged(path: Path, data: bytes) -> None:
             os.fsync(handle.fileno())
     except OSError as exc:
         raise WriteFailedError(f"could not write {path.name}: {exc.strerror or exc}") from None
+
+
+def replace_text(target: Path, text: str) -> None:
+    """
+    Replace a small ASCII file whole: a reader (or a crash) sees the old text or the new,
+    never half. For files that change in place (a CA's serial) and scratch files a step
+    writes again.
+
+    Raises:
+        OSError: the file could not be written (the caller says what it was for).
+    """
+    staged_path = target.with_name(f".{target.name}.new")
+    try:
+        with staged_path.open("w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        staged_path.replace(target)
+    finally:
+        staged_path.unlink(missing_ok=True)  # gone already once it replaced the target
+
+
+def append_line(target: Path, line: str) -> None:
+    """
+    Add one line to a log in one write, so lines written at once never interleave.
+
+    Raises:
+        OSError: the log could not be written (the caller says what it was for).
+    """
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())

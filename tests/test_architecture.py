@@ -115,12 +115,7 @@ def test_imports_point_down_the_layers(module: Module) -> None:
         for imported in module.imports()
         if (layer := _layer_of(imported)) is not None and layer not in ALLOWED[module.layer]
     )
-    upward = [name for name in upward if (module.name, name.rsplit(".", 1)[0]) not in _PENDING]
     assert upward == [], f"{module.name} ({module.layer}) imports upward"
-
-
-# Being removed: files.py still asks the CA folder which files are its own.
-_PENDING = {("flow_ssl.files", "flow_ssl.ca.folder"), ("flow_ssl.files", "flow_ssl.ca")}
 
 
 @pytest.mark.parametrize(

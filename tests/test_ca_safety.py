@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from cryptography import x509
 
-from tests.helpers import listing, requires_openssl
+from tests.helpers import listing, requires_openssl, small_filesystem
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from tests.helpers import Run
 
@@ -45,14 +49,39 @@ def test_issue_never_writes_over_the_cas_own_files(
     assert _state(ca) == before
 
 
-def test_no_command_writes_over_any_cas_files(cli: Callable[..., Run], ca: Path) -> None:
-    """Another command's --out onto some CA folder's ca.crt, even with --force: exit 2."""
-    assert cli("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj").code == 0
-    before = _state(ca)
-    result = cli("bundle", "--cert", f"{HOST}.crt", "--out", str(ca / "ca.crt"), "--force")
-    assert result.code == 2, result.err
-    assert "a CA's own" in result.err
+# Every command that writes, aimed at a CA folder's own files (with --force).
+WRITERS = {
+    "selfsigned": ("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj",
+                   "--keyout", "ca/ca.key", "--out", "mine.crt"),
+    "csr": ("csr", "--cn", HOST, "--key", "ec:P-256", "--subj", "--out", "ca/ca.crt"),
+    "renew": ("renew", "old.crt", "--key", "old.key", "--out", "ca/ca.crt"),
+    "ca sign": ("ca", "sign", "old.csr", "--dir", "ca", "--fullchain", "ca/serial"),
+    "bundle": ("bundle", "--cert", "old.crt", "--out", "ca/ca.crt"),
+    "batch": ("batch", "into-the-ca.toml"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_no_command_writes_over_any_cas_files(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path, command: str
+) -> None:
+    """Each command's output onto a CA folder's ca.key, ca.crt or serial, even with --force."""
+    made = ("selfsigned", "--cn", HOST, "--key", "ec:P-256", "--subj", "--keyout", "old.key",
+            "--out", "old.crt")  # fmt: skip
+    assert cli(*made).code == 0
+    csr = ("csr", "--cn", HOST, "--key", "ec:P-256", "--subj", "--keyout", "old-csr.key",
+           "--out", "old.csr")  # fmt: skip
+    assert cli(*csr).code == 0
+    # A batch entry named like the CA, made in its folder: ca/ca.key and ca/ca.crt.
+    (tmp_path / "into-the-ca.toml").write_text(
+        '[[cert]]\ncn = "ca"\nout_dir = "ca"\nkey = "ec:P-256"\nsubj = true\n'
+    )
+    before, others = _state(ca), listing(tmp_path)
+    result = cli(*WRITERS[command], "--force")
+    assert result.code == (1 if command == "batch" else 2), result.err
+    assert "a CA's own" in result.err + result.out
     assert _state(ca) == before
+    assert listing(tmp_path) == others
 
 
 def test_a_folder_that_cannot_be_locked_is_bad_input(cli: Callable[..., Run], ca: Path) -> None:
@@ -65,6 +94,109 @@ def test_a_folder_that_cannot_be_locked_is_bad_input(cli: Callable[..., Run], ca
     assert "cannot lock the CA folder" in result.err
     assert _state(ca) == before
     assert not Path(f"{HOST}.crt").exists()
+
+
+# Another flow-ssl process: it holds the CA folder's lock until told to go on, then takes
+# the next serial (as a run signing with it would) and lets go.
+HOLDER = """
+import sys
+from pathlib import Path
+from flow_ssl.ca.folder import Folder, locked, reserve_serial
+folder = Folder(Path(sys.argv[1]))
+with locked(folder):
+    print("held", flush=True)
+    sys.stdin.readline()
+    reserve_serial(folder)
+"""
+
+
+@contextmanager
+def _held(ca: Path) -> Iterator[subprocess.Popen[str]]:
+    """The CA's lock, held by another process until a line is written to its stdin."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(ca)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield holder
+    finally:
+        holder.communicate("go\n", timeout=30)
+
+
+def _serial(ca: Path) -> int:
+    return int((ca / "serial").read_text(), 16)
+
+
+def test_a_second_process_waits_for_the_lock_and_takes_the_next_serial(
+    ca: Path, tmp_path: Path
+) -> None:
+    """ca issue while another process holds the lock: it waits, then signs with the next serial."""
+    serial = _serial(ca)
+    with _held(ca) as holder:
+        issuing = subprocess.Popen(
+            [sys.executable, "-m", "flow_ssl", "ca", "issue", "--dir", "ca", "--cn", HOST,
+             "--key", "ec:P-256", "--subj"],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        with pytest.raises(subprocess.TimeoutExpired):
+            issuing.wait(timeout=3)  # unlocked, it would be done long before
+        assert not (tmp_path / f"{HOST}.crt").exists()
+        assert holder.stdin is not None
+    _, err = issuing.communicate(timeout=60)
+    assert issuing.returncode == 0, err
+    assert (
+        x509.load_pem_x509_certificate((tmp_path / f"{HOST}.crt").read_bytes()).serial_number
+        == serial + 1
+    )  # the holder took ``serial`` while it held the lock
+    assert _serial(ca) == serial + 2
+
+
+def test_a_busy_ca_folder_is_refused_after_the_timeout(
+    cli: Callable[..., Run], ca: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the lock past the wait: exit 2, 'busy', no serial, no file."""
+    from flow_ssl.ca import folder
+
+    monkeypatch.setattr(folder, "LOCK_TIMEOUT", 0.3)
+    with _held(ca):
+        before, others = _state(ca), listing(tmp_path)
+        result = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj", "--key", "ec:P-256")
+        assert result.code == 2, result.err
+        assert "the CA folder ca is busy: another flow-ssl has held its lock" in result.err
+        assert "try again when it has finished" in result.err
+        assert _state(ca) == before
+        assert listing(tmp_path) == others
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Path]:
+    """A small filesystem to make a CA in, then mount read-only (root is not stopped by modes)."""
+    with small_filesystem(tmp_path / "ro", "1m") as mount:
+        yield mount
+
+
+@pytest.mark.parametrize("used", [False, True], ids=["new", "used-before"])
+def test_a_read_only_ca_folder_is_bad_input_with_the_reason(
+    cli: Callable[..., Run], read_only: Path, tmp_path: Path, used: bool
+) -> None:
+    """A CA on a read-only filesystem (its lock file made earlier or not): exit 2, the reason."""
+    made = cli("ca", "init", "--dir", "ro/ca", "--name", "Read-only Root", "--key", "ec:P-256")
+    assert made.code == 0, made.err
+    if used:
+        assert cli("ca", "issue", "--dir", "ro/ca", "--cn", "a.example.com", "--subj").code == 0
+    remount = ["mount", "-o", "remount,ro", str(read_only)]
+    subprocess.run(remount, capture_output=True, check=True)
+    before, others = _state(read_only / "ca"), listing(tmp_path)
+    result = cli("ca", "issue", "--dir", "ro/ca", "--cn", HOST, "--subj", "--key", "ec:P-256")
+    assert result.code == 2, result.err
+    assert "cannot lock the CA folder ro/ca: Read-only file system" in result.err
+    assert "must be writable by whoever signs with it" in result.err
+    assert _state(read_only / "ca") == before
+    assert listing(tmp_path) == others
 
 
 def test_a_failed_put_in_place_logs_nothing(

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from flow_ssl import files
-from tests.helpers import key_spki, listing, load_cert, load_csr, requires_openssl, spki
+from tests.helpers import (
+    key_spki,
+    listing,
+    load_cert,
+    load_csr,
+    requires_openssl,
+    small_filesystem,
+    spki,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -105,20 +112,9 @@ def _fill(path: Path, *, leave: int) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs, nearly full: writes there fail with 'No space left on device'."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.decode().strip()}")
-    try:
+    with small_filesystem(tmp_path / "tiny", "256k") as mount:
         _fill(mount / "filler", leave=4096)  # room for a key, not for its certificate too
         yield mount
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
 
 
 def test_a_full_disk_is_exit_3_and_leaves_nothing(cli: Callable[..., Run], tiny_disk: Path) -> None:
@@ -165,6 +161,8 @@ def test_a_full_disk_at_the_last_file_is_exit_3(
                  "--fullchain", outputs[2])  # fmt: skip
     assert result.code == 3, result.err
     assert "space" in result.err.lower()
+    assert outputs[2] in result.err  # the real file, never its staging path
+    assert ".flow-ssl-" not in result.err
     assert listing(tiny_disk) == ["filler"]
     assert not (tmp_path / "ca" / "issued.log").exists()
     assert (tmp_path / "ca" / "serial").read_text() != serial  # spent, never reused
@@ -269,3 +267,21 @@ def test_an_empty_passphrase_never_protects_a_new_file(
         assert result.code == 2, (source, result.err)
         assert words in result.err
     assert listing(tmp_path) == ["empty.txt"]
+
+
+def test_a_run_names_only_what_it_put_in_place(tmp_path: Path) -> None:
+    """Each run's record holds its own files: not an earlier run's, nor one outside any run."""
+    from flow_ssl.core.placed import Placed
+
+    def write(name: str) -> None:
+        files.write_text(files.Output(tmp_path / name), "text\n")
+
+    first, second = Placed(), Placed()
+    with first.recording():
+        write("a.txt")
+    write("outside.txt")
+    with second.recording():
+        write("b.txt")
+    assert first.paths() == [tmp_path / "a.txt"]
+    assert second.paths() == [tmp_path / "b.txt"]
+    assert (tmp_path / "outside.txt").read_text() == "text\n"

@@ -6,17 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from flow_ssl import files
 from tests.helpers import OPENSSL, fake_openssl, listing, load_cert, openssl, requires_openssl
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-    from pathlib import Path
+    from collections.abc import Callable
 
     from tests.helpers import Run
 
@@ -171,24 +169,25 @@ def test_a_ca_file_that_is_a_symlink_is_refused(
 def test_the_log_lists_only_what_was_put_in_place(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the certificate cannot be put in place, issued.log gets no line for it."""
-    real = files.staged
+    """ca sign whose full chain cannot be put in place: exit 3, no file, no log line."""
+    real_replace = Path.replace
 
-    @contextmanager
-    def failing_rename(outputs: list[files.Output]) -> Iterator[list[Path]]:
-        with real(outputs) as paths:
-            yield paths
-            msg = "disk full"
-            raise OSError(28, msg)
+    def full_at_the_chain(self: Path, target: str | os.PathLike[str]) -> Path:
+        into_place = ".flow-ssl-" in str(self) and ".flow-ssl-" not in str(target)
+        if into_place and str(target).endswith("fullchain.pem"):
+            raise OSError(28, "No space left on device", str(target))
+        return real_replace(self, target)
 
-    monkeypatch.setattr(files, "staged", failing_rename)
     _csr(tmp_path, "p.example.com")
+    # A rename refused half way cannot be produced on demand; the filesystem call is faked.
+    monkeypatch.setattr(Path, "replace", full_at_the_chain)
     result = cli("ca", "sign", "p.example.com.csr", "--dir", "ca")
-    assert result.code != 0
+    assert result.code == 3, result.err
+    assert "could not put p.example.com.fullchain.pem in place" in result.err
     assert not (tmp_path / "p.example.com.crt").exists()
     assert _logged(root) == []
-    monkeypatch.setattr(files, "staged", real)
-    made = cli("ca", "sign", "p.example.com.csr", "--dir", "ca", "--force")
+    monkeypatch.setattr(Path, "replace", real_replace)
+    made = cli("ca", "sign", "p.example.com.csr", "--dir", "ca")
     assert made.code == 0, made.err
     assert _logged(root) == [load_cert(tmp_path / "p.example.com.crt").serial_number]
 
@@ -267,33 +266,44 @@ def test_ca_init_through_a_symlinked_folder(
     assert issued.code == 0, issued.err
 
 
-def _short_once(monkeypatch: pytest.MonkeyPatch, module: object) -> list[Path]:
+def _short_once(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Make the first key flow-ssl checks look short (as LibreSSL 3.3.6 writes 1 in 256)."""
+    from flow_ssl.make import run
+
     checked: list[Path] = []
 
     def short_first(path: Path) -> bool:
         checked.append(path)
         return len(checked) == 1
 
-    monkeypatch.setattr(module, "short_key_file", short_first)
+    monkeypatch.setattr(run, "short_key_file", short_first)
     return checked
 
 
-def test_a_short_ec_key_is_made_again_with_a_new_serial(
+def _signs_as_it_makes_the_key() -> bool:
+    """req -CA makes the key and signs at once; else x509 -req signs once the key is made."""
+    from flow_ssl.openssl import runner
+
+    return runner.find_openssl().supports("-CA")
+
+
+def test_a_short_ec_key_is_made_again_with_a_new_serial_once_signed(
     cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ca issue: a short key's certificate is dropped, its serial spent; the next one is used."""
-    from flow_ssl.ca import issue as ca_issue
-
-    checked = _short_once(monkeypatch, ca_issue)
+    """ca issue: a short key is made again; a certificate signed with it takes its serial along."""
+    checked = _short_once(monkeypatch)
     serial = _serial(root)
     result = cli(
         "ca", "issue", "--dir", "ca", "--cn", "k.example.com", "--subj", "--key", "ec:P-256"
     )
     assert result.code == 0, result.err
     assert len(checked) == 2
-    assert load_cert(tmp_path / "k.example.com.crt").serial_number == serial + 1
-    assert _logged(root) == [serial + 1]
+    # Signed together with the short key (req -CA): that serial is spent, never given again.
+    # Signed after the key was checked (x509 -req): no certificate carried it, so it is used.
+    used = serial + 1 if _signs_as_it_makes_the_key() else serial
+    assert load_cert(tmp_path / "k.example.com.crt").serial_number == used
+    assert _serial(root) == used + 1
+    assert _logged(root) == [used]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "ca",
         "k.example.com.crt",
@@ -302,13 +312,28 @@ def test_a_short_ec_key_is_made_again_with_a_new_serial(
     ]
 
 
+def test_a_short_key_of_an_issuing_ca_spends_no_serial_of_its_root(
+    cli: Callable[..., Run], root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ca init --parent: the CA key is made again before the root signs: one serial, one line."""
+    checked = _short_once(monkeypatch)
+    serial = _serial(root)
+    result = cli("ca", "init", "--dir", "sub", "--name", "Short Sub", "--parent", "ca")
+    assert result.code == 0, result.err
+    assert len(checked) == 2
+    issuing = load_cert(tmp_path / "sub" / "ca.crt")
+    issuing.verify_directly_issued_by(load_cert(root / "ca.crt"))
+    assert issuing.serial_number == serial
+    assert _serial(root) == serial + 1
+    assert _logged(root) == [serial]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca", "sub"]
+
+
 def test_a_short_ec_key_is_made_again_by_selfsigned(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """selfsigned: a short key is made again, with its certificate, before anything is written."""
-    from flow_ssl.make import generate
-
-    checked = _short_once(monkeypatch, generate)
+    checked = _short_once(monkeypatch)
     result = cli("selfsigned", "--cn", "k.example.com", "--subj", "--key", "ec:P-256")
     assert result.code == 0, result.err
     assert len(checked) == 2

@@ -20,11 +20,13 @@ pytestmark = requires_openssl
 
 # openssl itself finishes in milliseconds; this stand-in runs the real one, then lingers
 # (as a slow RSA-4096 or a stalled disk would), so a signal lands while it is running.
+# $LINGER_ON: only a key request one of whose arguments holds it lingers.
 LINGERING_OPENSSL = f"""#!{sys.executable}
 import os, subprocess, sys, time
 args = sys.argv[1:]
 code = subprocess.call([{str(OPENSSL)!r}, *args])
-if args[:1] == ["req"] and "-keyout" in args:
+named = any(os.environ.get("LINGER_ON", "") in arg for arg in args)
+if args[:1] == ["req"] and "-keyout" in args and named:
     with open(os.environ["LINGER_PIDS"], "a") as pids:
         pids.write(f"{{os.getpid()}}\\n")
     time.sleep(120)
@@ -39,12 +41,15 @@ def _lingering_openssl(folder: Path) -> Path:
     return script
 
 
-def _start(args: list[str], work: Path, tools: Path) -> tuple[subprocess.Popen[str], Path]:
+def _start(
+    args: list[str], work: Path, tools: Path, linger_on: str = ""
+) -> tuple[subprocess.Popen[str], Path]:
     pids = tools / "pids"
     env = {
         **os.environ,
         "FLOW_SSL_OPENSSL": str(_lingering_openssl(tools)),
         "LINGER_PIDS": str(pids),
+        "LINGER_ON": linger_on,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "flow_ssl", *args],
@@ -120,6 +125,26 @@ def test_a_signal_stops_every_entry_of_a_batch(tmp_path: Path) -> None:
     assert listing(work) == ["hosts.toml"]
     assert not any(map(_alive, children))
     assert len(pids.read_text().split()) == 2, "no entry started after the signal"
+
+
+def test_a_signal_names_what_earlier_entries_put_in_place(tmp_path: Path) -> None:
+    """SIGTERM while a batch's second entry runs: the first's files stay and the line names them."""
+    work, tools = tmp_path / "work", tmp_path / "tools"
+    work.mkdir()
+    tools.mkdir()
+    hosts = '[[cert]]\ncn = "done.example.com"\n[[cert]]\ncn = "slow.example.com"\n'
+    (work / "hosts.toml").write_text('[defaults]\nkey = "ec:P-256"\nsubj = true\n' + hosts)
+    process, pids = _start(["batch", "hosts.toml", "--jobs", "1"], work, tools, "slow.example")
+    (child,) = _wait_for(pids, 1)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1] == (
+        "flow-ssl: stopped by SIGTERM after these were complete and in place (kept): "
+        "done.example.com.key, done.example.com.crt; nothing else was left"
+    )
+    assert listing(work) == ["done.example.com.crt", "done.example.com.key", "hosts.toml"]
+    assert not _alive(child)
 
 
 def test_a_second_signal_never_cuts_the_clean_up_short(tmp_path: Path) -> None:

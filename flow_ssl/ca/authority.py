@@ -1,28 +1,33 @@
 """
-A company CA: its folder opened and vetted, and the rules every signing by it follows.
+A company CA: its folder opened and vetted, the rules every signing by it follows, and
+its part in a run (its lock, its serial, its log: the run loop's CA hooks).
 
-``ca init`` (ca_init.py) makes one; ``ca sign`` (ca_sign.py) and ``ca issue``
-(ca_issue.py) sign with one. Each operation is a list of steps (openssl
-commands plus the small files between them), so ``--print`` shows the very
-sequence that runs, and results are read back and checked before anything is
-put in place.
+``ca init`` (init.py) makes one; ``ca sign`` (sign.py) and ``ca issue`` (issue.py)
+sign with one. Each operation is a list of steps (openssl commands plus the small
+files between them), so ``--print`` shows the very sequence that runs, and results
+are read back and checked before anything is put in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.ca.folder import Folder, refuse_links
+from flow_ssl.ca.folder import (
+    Folder,
+    locked,
+    log_issued,
+    read_serial,
+    refuse_links,
+    reserve_serial,
+)
 from flow_ssl.check import readiness
 from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
-from flow_ssl.core.findings import finding
 from flow_ssl.make import inputs
 from flow_ssl.openssl import runner
-from flow_ssl.openssl.commands.base import WORK, scratch
+from flow_ssl.openssl.commands.base import WORK, Command, scratch
 from flow_ssl.openssl.commands.ca import (
     Signer,
     build_key_check,
@@ -36,6 +41,8 @@ from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.script.steps import Note, WriteFile
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from flow_ssl.core.models import Finding, ParsedCertificate, SanEntry
     from flow_ssl.openssl.features import OpenSSL
     from flow_ssl.openssl.script.steps import Step
@@ -58,8 +65,6 @@ _READINESS_KEPT = frozenset(
         "signature-hash",
     }
 )
-# Called with the exact steps (final paths, the serial taken) before they run.
-Announce = Callable[[list["Step"]], None]
 
 
 def digest_for(algorithm: str, size: int | None) -> str:
@@ -71,11 +76,18 @@ def digest_for(algorithm: str, size: int | None) -> str:
 
 @dataclass(frozen=True)
 class CA:
-    """An existing CA folder, its certificate, and how to unlock its key."""
+    """
+    An existing CA folder, its certificate, and how to unlock its key (``passin``, given
+    with the option ``source_field`` names).
+
+    A run signed by it calls its hooks (make/run.py's ``Issuer``): vet, lock, reserve,
+    and record once in place.
+    """
 
     folder: Folder
     cert: ParsedCertificate
     passin: str | None = None
+    source_field: str = "ca_pass"
 
     @property
     def is_root(self) -> bool:
@@ -103,12 +115,42 @@ class CA:
         assert self.cert.not_after is not None  # noqa: S101 - a parsed certificate has one
         return (self.cert.not_after - now) // timedelta(days=1)
 
+    def vet(self) -> None:
+        """
+        Before the lock: a damaged serial file, or a key its pass source does not open,
+        stops the run with no serial taken.
 
-def unlock(ca: CA, *, field: str = "ca_pass") -> None:
+        Raises:
+            InvalidInputError: a damaged serial file, or a pass source that gives nothing.
+            OpenSSLError: the passphrase is wrong.
+        """
+        read_serial(self.folder)
+        unlock(self)
+
+    def locked(self) -> AbstractContextManager[None]:
+        """The folder's lock (see ``folder.locked``)."""
+        return locked(self.folder)
+
+    def reserve(self) -> str:
+        """The next serial, the serial file moved past it (under the lock, before signing)."""
+        return reserve_serial(self.folder)
+
+    def reserved_note(self, serial: str) -> Note:
+        """What ``reserve`` did, for the steps shown before a run."""
+        return Note(f"serial {serial} reserved: {self.folder.serial} now holds the next one")
+
+    def signs(self, step: Step) -> bool:
+        """A step signs with this CA when it reads the CA's key (``-CAkey``)."""
+        return isinstance(step, Command) and str(self.folder.key) in step.argv
+
+    def record(self, cert: ParsedCertificate) -> None:
+        """Log the certificate as issued, in place at its ``source``."""
+        log_issued(self.folder, cert, Path(cert.source))
+
+
+def unlock(ca: CA) -> None:
     """
     Make sure the CA's key opens with its pass source, before a serial is taken.
-
-    ``field`` names the option that gave the pass source.
 
     Raises:
         InvalidInputError: the pass source gives no passphrase (an unset variable, a
@@ -127,7 +169,7 @@ def unlock(ca: CA, *, field: str = "ca_pass") -> None:
         raise InvalidInputError(
             f"{ca.passin} gives no passphrase (openssl: "
             f"{said.strip().splitlines()[0] if said.strip() else 'no answer'})",
-            field=field,
+            field=ca.source_field,
             joiner=": ",
         )
     raise OpenSSLError(
@@ -139,11 +181,6 @@ def unlock(ca: CA, *, field: str = "ca_pass") -> None:
 # The key identifiers every certificate a CA signs gets (as its config's sections say).
 _KEY_IDS = [("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid:always")]
 SERVER_EXTENSIONS = "server.cnf"
-
-
-def reserved_note(ca: CA, serial: str) -> Note:
-    """What ``reserve_serial`` did, for the steps shown before a run."""
-    return Note(f"serial {serial} reserved: {ca.folder.serial} now holds the next one")
 
 
 def no_req_ca_note(openssl: OpenSSL) -> Note:
@@ -226,7 +263,7 @@ def open_ca(
     cert = reader.read_file(folder.cert)[0]
     if cert.kind != "certificate" or not (cert.basic_constraints and cert.basic_constraints.ca):
         raise InvalidInputError(f"{folder.cert} is not a CA certificate")
-    return CA(folder=folder, cert=cert, passin=passin)
+    return CA(folder=folder, cert=cert, passin=passin, source_field=source_field)
 
 
 def check_days(days: int, issuer: CA | None) -> None:
@@ -247,26 +284,6 @@ def check_days(days: int, issuer: CA | None) -> None:
             f"it signs may outlive it; give {most} or less",
             field="days",
         )
-
-
-@dataclass
-class Issued:
-    """What a signing made, and the findings that accepted it."""
-
-    cert: ParsedCertificate
-    serial: str
-    findings: list[Finding]
-    backups: list[tuple[Path, Path]] = field(default_factory=list)
-
-
-def serial_finding(serial: str, cert: ParsedCertificate) -> Finding:
-    """``serial``: the certificate carries the serial reserved for it."""
-    return finding(
-        "serial",
-        int(serial, 16) == int(cert.serial or "0", 16),
-        f"serial {serial}",
-        f"serial is {cert.serial}, expected {serial}",
-    )
 
 
 def read_back(

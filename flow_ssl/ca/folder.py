@@ -11,20 +11,17 @@ so two runs at once never give out the same serial.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
 from flow_ssl.openssl.commands.config import SUBJECT_SECTION
-from flow_ssl.openssl.script.render import write_atomically
 from flow_ssl.openssl.script.steps import TakeSerial
 
 if TYPE_CHECKING:
@@ -135,11 +132,16 @@ class Folder:
         return self.root if self.root.exists() else self.cert
 
 
-def is_ca_file(path: Path) -> bool:
-    """Whether ``path`` is one of a flow-ssl CA folder's own files (any CA's, not just one)."""
+def own_file(path: Path) -> str | None:
+    """
+    ``a CA's own ca.key`` when ``path`` is one of a flow-ssl CA folder's own files (any
+    CA's, not just one): what no certificate it issues, nor any other output, may land on.
+    """
     folder = Folder(path.parent)
     looks_like_a_ca = folder.key.is_file() and folder.cert.is_file() and folder.serial.is_file()
-    return looks_like_a_ca and path.name in {own.name for own in folder.own_files()}
+    if looks_like_a_ca and path.name in {own.name for own in folder.own_files()}:
+        return f"a CA's own {path.name}"
+    return None
 
 
 def random_serial() -> str:
@@ -239,7 +241,7 @@ def reserve_serial(folder: Folder) -> str:
     refuse_links(folder)
     serial = read_serial(folder)
     try:
-        write_atomically(folder.serial, _next(serial))
+        files.replace_text(folder.serial, _next(serial))
     except OSError as exc:
         raise WriteFailedError(
             f"cannot reserve a serial in {folder.serial}: {exc.strerror or exc}"
@@ -260,8 +262,7 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
     }
     line = json.dumps(entry, ensure_ascii=False)
     try:
-        with folder.log.open("a", encoding="utf-8") as log:
-            log.write(line + "\n")
+        files.append_line(folder.log, line)
     except OSError as exc:
         raise WriteFailedError(
             f"{written_to} is written, but {folder.log} could not record it "
@@ -270,61 +271,32 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
 
 
 @contextmanager
-def locked(folder: Folder, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+def locked(folder: Folder) -> Iterator[None]:
     """
-    Hold the folder's lock (an OS file lock, released even if the process dies).
+    Hold the folder's lock (an OS file lock, released even if the process dies), waiting
+    up to ``LOCK_TIMEOUT`` seconds for another run to let go.
 
     Raises:
-        InvalidInputError: another run held it for longer than ``timeout``, or the
-            folder will not let flow-ssl lock it (read-only, not ours).
+        InvalidInputError: another run held it for longer than that, or the folder will
+            not let flow-ssl lock it (read-only, not ours).
     """
+    from filelock import FileLock, Timeout  # 50 ms to import: only runs that lock pay it
+
+    lock = FileLock(folder.lock, timeout=LOCK_TIMEOUT, mode=0o600, poll_interval=0.02)
     try:
-        descriptor = os.open(folder.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        lock.acquire()
+    except Timeout:
+        raise InvalidInputError(
+            f"the CA folder {folder.path} is busy: another flow-ssl has held its "
+            f"lock for {LOCK_TIMEOUT:.0f}s",
+            hint="try again when it has finished",
+        ) from None
     except OSError as exc:
         raise InvalidInputError(
             f"cannot lock the CA folder {folder.path}: {exc.strerror or exc}",
             hint="a CA folder must be writable by whoever signs with it",
         ) from None
     try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(descriptor):
-            if time.monotonic() > deadline:
-                raise InvalidInputError(
-                    f"the CA folder {folder.path} is busy: another flow-ssl has held its "
-                    f"lock for {timeout:.0f}s",
-                    hint="try again when it has finished",
-                )
-            time.sleep(0.02)
-        try:
-            yield
-        finally:
-            _unlock(descriptor)
+        yield
     finally:
-        os.close(descriptor)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(descriptor: int) -> bool:
-        try:
-            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(descriptor: int) -> None:
-        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(descriptor: int) -> bool:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(descriptor: int) -> None:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        lock.release()

@@ -2,42 +2,28 @@
 ``ca issue``: a new key and a server certificate signed by the CA, in one openssl run.
 
 Like mkcert, but every openssl command is shown, and the result is read back and
-checked before the key, certificate and full chain are put in place together.
+checked before the key, certificate and full chain are put in place together
+(the run loop, make/run.py, with the CA's hooks).
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.ca.authority import (
-    CA,
-    Issued,
-    check_days,
-    no_req_ca_note,
-    read_back,
-    reserved_note,
-    serial_finding,
-    signing_steps,
-    unlock,
-)
-from flow_ssl.ca.folder import locked, log_issued, read_serial, reserve_serial, serial_claim
-from flow_ssl.core.findings import refuse_failures
+from flow_ssl.ca.authority import CA, check_days, no_req_ca_note, read_back, signing_steps
+from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core.request_checks import compare_request
-from flow_ssl.openssl import runner
-from flow_ssl.openssl.commands.base import WORK, scratch
+from flow_ssl.make.run import PRINTED, Checked, Where
+from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script.render import perform, require_all
 from flow_ssl.openssl.script.steps import Chmod, Concat, Step
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from flow_ssl.ca.authority import Announce
-    from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
+    from flow_ssl.core.models import CertRequest
     from flow_ssl.openssl.features import OpenSSL
 
 REQUEST = "request.csr"
@@ -55,26 +41,30 @@ class IssuePlan:
     use_subj: bool
     existing_key: Path | None = None  # renew --same-key: certify this key again
 
-    def steps(
-        self,
-        openssl: OpenSSL,
-        *,
-        serial: str,
-        keyout: Path | None = None,
-        out: Path | None = None,
-        fullchain: Path | None = None,
-        reserved: bool = False,
-        work: str = WORK,
-    ) -> list[Step]:
+    def __post_init__(self) -> None:
+        """
+        Refuse a validity the CA cannot give, before anything is printed or run.
+
+        Raises:
+            InvalidInputError: about ``days``.
+        """
+        check_days(self.request.days, self.ca)
+
+    @property
+    def issuer(self) -> CA:
+        """The CA that signs it."""
+        return self.ca
+
+    def steps(self, openssl: OpenSSL, where: Where = PRINTED) -> list[Step]:
         """
         Make the key and have the CA sign it, then join the full chain.
 
         One ``req -x509 -CA`` where this openssl has it; else a request signed with
-        ``x509 -req``. The script takes the serial first (checked, then the serial file
-        moved on), unless flow-ssl ``reserved`` it (as it does when it runs the steps).
+        ``x509 -req``. A script takes the serial first (checked, then the serial file
+        moved on); a run has reserved it already.
         """
-        key, cert = str(keyout or self.key_path), str(out or self.out)
-        signer = self.ca.signer(serial)
+        key, cert = str(where.at(self.key_path)), str(where.at(self.out))
+        signer = self.ca.signer(where.serial)
         steps: list[Step]
         if openssl.supports("-CA"):
             steps = [
@@ -89,7 +79,7 @@ class IssuePlan:
                 )
             ]
         else:
-            request = scratch(REQUEST, work)
+            request = scratch(REQUEST, where.work)
             steps = [
                 no_req_ca_note(openssl),
                 build_req(
@@ -110,16 +100,15 @@ class IssuePlan:
                     days=self.request.days,
                     section="server",
                     server=(self.request.names, self.request.key.algorithm),
-                    work=work,
+                    work=where.work,
                 ),
             ]
         if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(key, field="keyout"))
-        if not reserved:
-            steps.insert(0, serial_claim(self.ca.folder, serial))
-        steps.append(
-            Concat(str(fullchain or self.fullchain), (cert, *self.ca.chain()), "fullchain")
-        )
+        if where.scripted:
+            steps.insert(0, serial_claim(self.ca.folder, where.serial))
+        fullchain = str(where.at(self.fullchain))
+        steps.append(Concat(fullchain, (cert, *self.ca.chain()), "fullchain"))
         return steps
 
     def _key_file(self) -> str | None:
@@ -135,81 +124,15 @@ class IssuePlan:
             return [files.Output(self.key_path, secret=True, field="keyout"), *made]
         return made
 
+    def new_key(self, where: Where) -> Path | None:
+        """The key ``req`` makes (none when renew --same-key certifies the old one)."""
+        return None if self.existing_key else where.at(self.key_path)
 
-def issue(plan: IssuePlan, *, force: bool, announce: Announce | None = None) -> Issued:
-    """
-    Make key + certificate under the CA's lock; write them once they check out.
-
-    The serial is reserved (the serial file moved past it) before openssl signs; the
-    issued log gets a line once the files are in place.
-
-    Raises:
-        InvalidInputError: outputs exist (without force), the CA is busy, or bad days.
-        OpenSSLError: openssl failed or asked what it was not expected to, or the CA
-            key's passphrase is wrong.
-        CheckFailedError: the certificate is not what was asked (nothing written).
-    """
-    check_days(plan.request.days, plan.ca)
-    outputs = plan.outputs()
-    files.check_outputs(outputs, force=force)
-    ca = plan.ca
-    openssl = runner.find_openssl()
-    require_all(openssl, plan.steps(openssl, serial="01"))
-    read_serial(ca.folder)  # a damaged serial file stops us before the lock
-    unlock(ca)
-    with locked(ca.folder):
-        for attempt in range(KEY_ATTEMPTS):
-            serial = reserve_serial(ca.folder)
-            if announce and attempt == 0:
-                shown = plan.steps(openssl, serial=serial, reserved=True)
-                announce([reserved_note(ca, serial), *shown])
-            kept: list[tuple[Path, Path]] = []
-            try:
-                cert, findings = _issue_once(plan, openssl, serial, outputs, kept)
-            except _ShortKeyError:
-                continue  # that certificate was removed with its key; its serial stays spent
-            return Issued(cert=cert, serial=serial, findings=findings, backups=kept)
-    raise short_key_error(openssl)
-
-
-class _ShortKeyError(Exception):
-    """openssl wrote an EC key with a short private value (LibreSSL 3.3.6): make another."""
-
-
-def _issue_once(
-    plan: IssuePlan,
-    openssl: OpenSSL,
-    serial: str,
-    outputs: list[files.Output],
-    kept: list[tuple[Path, Path]],
-) -> tuple[ParsedCertificate, list[Finding]]:
-    """Make, read back and check one key and certificate; put them in place if they pass."""
-    made: list[ParsedCertificate] = []
-
-    def log() -> None:
-        log_issued(plan.ca.folder, made[0], plan.out)
-
-    with (
-        files.staged(outputs, kept, on_placed=log) as staged,
-        tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
-    ):
-        *made_key, out, fullchain = staged
-        key = made_key[0] if made_key else plan.existing_key
-        assert key is not None  # noqa: S101 - a new key is staged, or an existing one kept
-        steps = plan.steps(
-            openssl,
-            serial=serial,
-            keyout=key,
-            out=out,
-            fullchain=fullchain,
-            reserved=True,
-            work=work,
+    def read_back(self, where: Where) -> Checked:
+        """The leaf as asked, and its full chain ready to install (only this CA trusted)."""
+        key = self.existing_key or where.at(self.key_path)
+        fullchain = where.at(self.fullchain)
+        cert, ready = read_back(fullchain, self.ca, self.request.names, key=key, shown_as=self.out)
+        return Checked(
+            cert, [*compare_request(self.request, cert), *ready], "the issued certificate"
         )
-        perform(steps)
-        if made_key and short_key_file(key):
-            raise _ShortKeyError
-        cert, ready = read_back(fullchain, plan.ca, plan.request.names, key=key, shown_as=plan.out)
-        findings = [*compare_request(plan.request, cert), serial_finding(serial, cert), *ready]
-        refuse_failures(findings, "the issued certificate")
-        made.append(cert)
-    return cert, findings

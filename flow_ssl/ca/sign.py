@@ -3,7 +3,7 @@
 
 The CSR is vetted first (its self-signature, its names, its key), then signed
 under the CA folder's lock, read back, checked like ``check`` does, and only
-then written.
+then written (the run loop, make/run.py, with the CA's hooks).
 """
 
 from __future__ import annotations
@@ -14,32 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.ca.authority import (
-    CA,
-    Issued,
-    check_days,
-    no_req_ca_note,
-    read_back,
-    reserved_note,
-    serial_finding,
-    signing_steps,
-    unlock,
-)
-from flow_ssl.ca.folder import locked, log_issued, read_serial, reserve_serial, serial_claim
+from flow_ssl.ca.authority import CA, check_days, no_req_ca_note, read_back, signing_steps
+from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import SanEntry
-from flow_ssl.openssl import runner, verify
-from flow_ssl.openssl.commands.base import WORK, scratch
+from flow_ssl.make.run import PRINTED, Checked, Where
+from flow_ssl.openssl import verify
+from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.read import build_req_verify
 from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
-from flow_ssl.openssl.script.render import perform, require_all
 from flow_ssl.openssl.script.steps import Concat, Note, Step, WriteFile
 
 if TYPE_CHECKING:
-    from flow_ssl.ca.authority import Announce
     from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.openssl.features import OpenSSL
 
@@ -65,33 +53,29 @@ class SignPlan:
     # req reads PEM only, so the steps write this copy to the scratch folder.
     request_pem: str | None = None
 
-    def request_path(self, work: str = WORK) -> str:
-        """Where openssl reads the CSR: its own file, or the PEM copy in ``work``."""
-        return scratch(REQUEST_COPY, work) if self.request_pem else str(self.csr)
+    @property
+    def issuer(self) -> CA:
+        """The CA that signs it."""
+        return self.ca
 
-    def steps(
-        self,
-        openssl: OpenSSL,
-        *,
-        serial: str,
-        out: Path | None = None,
-        fullchain: Path | None = None,
-        check_signature: bool = True,
-        reserved: bool = False,
-        work: str = WORK,
-    ) -> list[Step]:
-        """
-        Check the CSR's signature (unless done already), sign it, join the full chain.
+    def request_path(self, where: Where = PRINTED) -> str:
+        """Where openssl reads the CSR: its own file, or the PEM copy in the scratch folder."""
+        return scratch(REQUEST_COPY, where.work) if self.request_pem else str(self.csr)
 
-        The script takes the serial just before it signs (checked, then the serial file
-        moved on), unless flow-ssl ``reserved`` it (as it does when it runs the steps).
+    def steps(self, openssl: OpenSSL, where: Where = PRINTED) -> list[Step]:
         """
-        out = out or self.out
-        csr = self.request_path(work)
+        Check the CSR's signature, sign it, join the full chain.
+
+        A script checks the signature and takes the serial just before it signs (checked,
+        then the serial file moved on); a run has done both already (plan_sign checked
+        the signature, the run loop reserved the serial).
+        """
+        out = str(where.at(self.out))
+        csr = self.request_path(where)
         steps: list[Step] = []
         if self.request_pem:
             steps.append(WriteFile(csr, self.request_pem, "csr"))
-        if check_signature:
+        if where.scripted:
             steps += [
                 Note(
                     "the request must be signed by its own key: look for 'verify OK' "
@@ -101,8 +85,8 @@ class SignPlan:
             ]
         if not openssl.supports("-CA"):
             steps.append(no_req_ca_note(openssl))
-        if not reserved:
-            steps.append(serial_claim(self.ca.folder, serial))
+        if where.scripted:
+            steps.append(serial_claim(self.ca.folder, where.serial))
         steps.append(
             Note(
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
@@ -110,17 +94,15 @@ class SignPlan:
         )
         steps += signing_steps(
             openssl,
-            self.ca.signer(serial),
+            self.ca.signer(where.serial),
             csr=csr,
-            out=str(out),
+            out=out,
             days=self.days,
             section="server",
             server=(self.names, self.request.public_key.algorithm),
-            work=work,
+            work=where.work,
         )
-        steps.append(
-            Concat(str(fullchain or self.fullchain), (str(out), *self.ca.chain()), "fullchain")
-        )
+        steps.append(Concat(str(where.at(self.fullchain)), (out, *self.ca.chain()), "fullchain"))
         return steps
 
     def outputs(self) -> list[files.Output]:
@@ -129,6 +111,24 @@ class SignPlan:
             files.Output(self.out, field="out"),
             files.Output(self.fullchain, field="fullchain"),
         ]
+
+    def new_key(self, where: Where) -> None:
+        """No key: the CSR's stays where it was made."""
+
+    def read_back(self, where: Where) -> Checked:
+        """The certificate: the CSR's subject, names and key, and a chain ready to install."""
+        cert, ready = read_back(
+            where.at(self.fullchain), self.ca, self.names, key=None, shown_as=self.out
+        )
+        findings = [
+            request_checks.subject_matches([(a.type, a.value) for a in self.request.subject], cert),
+            request_checks.names_match(self.names, cert),
+            request_checks.validity_matches(self.days, cert),
+            request_checks.server_extensions(cert),
+            verify.csr_key_in_cert(Path(self.request_path(where)), where.at(self.out)),
+            *ready,
+        ]
+        return Checked(cert, findings, "the signed certificate")
 
 
 def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> SignPlan:
@@ -175,7 +175,7 @@ def _signature_fails(csr: Path, request_pem: str | None) -> bool:
         return verify.csr_signature(csr).status == "fail"
     with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
         copy = Path(work) / REQUEST_COPY
-        copy.write_text(request_pem, encoding="ascii")
+        files.write_staged(copy, request_pem.encode("ascii"))
         return verify.csr_signature(copy).status == "fail"
 
 
@@ -228,66 +228,3 @@ def _check_request_key(csr: Path, request: ParsedCertificate) -> None:
             f"{csr} has a {key.algorithm} key, which browsers do not accept for TLS servers; "
             "use RSA or EC (P-256, P-384)"
         )
-
-
-def sign(plan: SignPlan, *, force: bool, announce: Announce | None = None) -> Issued:
-    """
-    Sign under the CA's lock; write the certificate and chain once they check out.
-
-    The serial is reserved (the serial file moved past it) before openssl signs; the
-    issued log gets a line once the files are in place.
-
-    Raises:
-        InvalidInputError: outputs exist (without force), or the CA is busy.
-        OpenSSLError: openssl failed, or the CA key's passphrase is wrong.
-        CheckFailedError: the certificate is not what was asked (nothing written).
-    """
-    outputs = plan.outputs()
-    files.check_outputs(outputs, force=force)
-    ca = plan.ca
-    kept: list[tuple[Path, Path]] = []
-    openssl = runner.find_openssl()
-    require_all(openssl, plan.steps(openssl, serial="01"))
-    read_serial(ca.folder)  # a damaged serial file stops us before the lock
-    unlock(ca)
-    with locked(ca.folder):
-        serial = reserve_serial(ca.folder)
-        if announce:
-            announce(
-                [reserved_note(ca, serial), *plan.steps(openssl, serial=serial, reserved=True)]
-            )
-        made: list[ParsedCertificate] = []
-
-        def log() -> None:
-            log_issued(ca.folder, made[0], plan.out)
-
-        with (
-            files.staged(outputs, kept, on_placed=log) as (out, fullchain),
-            tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
-        ):
-            # plan_sign has checked the CSR's signature (and refused a bad one) already.
-            steps = plan.steps(
-                openssl,
-                serial=serial,
-                out=out,
-                fullchain=fullchain,
-                check_signature=False,
-                reserved=True,
-                work=work,
-            )
-            perform(steps)
-            cert, ready = read_back(fullchain, ca, plan.names, key=None, shown_as=plan.out)
-            findings = [
-                request_checks.subject_matches(
-                    [(a.type, a.value) for a in plan.request.subject], cert
-                ),
-                request_checks.names_match(plan.names, cert),
-                request_checks.validity_matches(plan.days, cert),
-                request_checks.server_extensions(cert),
-                verify.csr_key_in_cert(Path(plan.request_path(work)), out),
-                serial_finding(serial, cert),
-                *ready,
-            ]
-            refuse_failures(findings, "the signed certificate")
-            made.append(cert)
-    return Issued(cert=cert, serial=serial, findings=findings, backups=kept)

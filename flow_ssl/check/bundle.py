@@ -19,11 +19,12 @@ from flow_ssl import files
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
+from flow_ssl.make.perform import perform
+from flow_ssl.make.run import check_outputs
 from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.read import p12, pem, reader
-from flow_ssl.openssl.script.render import perform
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ def write_bundle(
     """The combined PEM file, leaf first; returns the backup kept of a replaced file."""
     kept: list[tuple[Path, Path]] = []
     text = "".join(reader.to_pem(c.der) for c in bundle)
-    files.write_text(files.Output(out), text, force=force, backups=kept)
+    check_outputs([files.Output(out)], force=force)
+    files.write_text(files.Output(out), text, backups=kept)
     return kept
 
 
@@ -201,7 +203,7 @@ def write_p12(
     if isinstance(key, Path):
         _check_key(key, field=None if str(key) == bundle[0].source else "key")
     kept: list[tuple[Path, Path]] = []
-    files.check_outputs([files.Output(out, secret=True)], force=force)
+    check_outputs([files.Output(out, secret=True)], force=force)
     with files.staged([files.Output(out, secret=True)], kept) as (staged,):
         *prepare, export = p12_steps(
             bundle, key=key, out=staged, passout=passout, legacy=legacy, folder=staged.parent

@@ -13,7 +13,7 @@ import copy
 import signal
 import sys
 import traceback
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,6 +32,10 @@ from flow_ssl.core.errors import (
     ShellRefusalError,
     Stopped,
 )
+from flow_ssl.core.placed import Placed
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 app = typer.Typer(
     name="flow-ssl",
@@ -142,15 +146,13 @@ def _hint_for(exc: FlowSSLError) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (for tests and the console script)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    placed = Placed()  # what this run puts in place: named if a signal stops it
     problems: tuple[str, ...] = ()
     usage_hint = ""
     failure: BaseException
     try:
         args = _debug_first(args)
-        files = sys.modules.get("flow_ssl.files")
-        if files is not None:
-            files.new_run()
-        with stop_the_run():
+        with stop_the_run(), placed.recording():
             command = typer.main.get_command(_app_for(args))
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
             returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
@@ -166,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
             problems = tuple(_message(problem, path) for problem in exc.problems)
     except (typer.Abort, KeyboardInterrupt) as exc:
         failure, code = exc, int(ExitCode.INTERRUPTED)
-        message = _stopped_message(signal.SIGINT)
+        message = _stopped_message(signal.SIGINT, placed.paths())
     except Stopped as exc:
         failure, code = exc, ExitCode.for_signal(exc.signum)
-        message = _stopped_message(exc.signum)
+        message = _stopped_message(exc.signum, placed.paths())
     except Exception as exc:  # noqa: BLE001 - the one boundary: every error becomes a line
         failure, usage = exc, _usage_error(exc)
         if usage is None:
@@ -191,11 +193,9 @@ def _debug_first(args: list[str]) -> list[str]:
     return ["--debug", *(arg for arg in args if arg != "--debug")]
 
 
-def _stopped_message(signum: int) -> str:
+def _stopped_message(signum: int, placed: list[Path]) -> str:
     """What a signal stopped, and the files already complete and in place (kept)."""
     what = what_stopped(signum)
-    files = sys.modules.get("flow_ssl.files")
-    placed = files.placed_in_this_run() if files is not None else []
     if not placed:
         return f"{what}; nothing was left behind"
     names = ", ".join(str(path) for path in placed)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -26,16 +26,9 @@ from flow_ssl.cli.options import (
     request_options,
     subject_options,
 )
+from flow_ssl.cli.running import Asked, announcer, run_issued
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.keys import KEY_NAMES
-
-if TYPE_CHECKING:
-    from flow_ssl.ca.authority import CA, Announce, Issued
-    from flow_ssl.ca.issue import IssuePlan
-    from flow_ssl.ca.sign import SignPlan
-    from flow_ssl.core.models import Notice
-    from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script.steps import Step
 
 ca_app = typer.Typer(
     help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
@@ -121,6 +114,7 @@ def ca_init(
     from flow_ssl.ca.folder import Folder, read_serial
     from flow_ssl.core.models import CASubject, KeySpec
     from flow_ssl.make import inputs
+    from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
     inputs.check_key_name(key)
@@ -155,12 +149,13 @@ def ca_init(
         openssl = openssl_for_print()
         serial = read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
-        steps = for_print(openssl, plan.steps(openssl, parent_serial=serial))
+        steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
             steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
         )
         return
-    cert = ca_init.init(plan, announce=_announcer(shell.shell, quiet=as_json))
+    asked = Asked(print_only, shell.shell, force=False, as_json=as_json)
+    cert = run(plan, force=False, announce=announcer(asked)).cert
     made = Folder(folder)
     files = {
         "key": str(made.key),
@@ -214,14 +209,11 @@ def ca_sign(
     plan = ca_sign.plan_sign(
         authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
     )
-    run_ca_plan(
+    run_issued(
         plan,
+        Asked(print_only, shell.shell, force, as_json),
         notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
         heading=f"sign {csr_file} with the CA in {folder}",
-        print_only=print_only,
-        shell=shell.shell,
-        force=force,
-        as_json=as_json,
     )
 
 
@@ -263,88 +255,12 @@ def ca_issue(
         fullchain=fullchain or default_chain,
         use_subj=subj,
     )
-    run_ca_plan(
+    run_issued(
         plan,
+        Asked(print_only, shell.shell, force, as_json),
         notices=leaf.warnings(),
         heading=f"a key and certificate from the CA in {folder}",
-        print_only=print_only,
-        shell=shell.shell,
-        force=force,
-        as_json=as_json,
     )
-
-
-def run_ca_plan(
-    plan: SignPlan | IssuePlan,
-    *,
-    notices: list[Notice],
-    heading: str,
-    print_only: bool,
-    shell: Shell,
-    force: bool,
-    as_json: bool,
-) -> None:
-    """Warn, then print the steps, or run them and report what was issued."""
-    from flow_ssl import files
-    from flow_ssl.ca import issue as ca_issue
-    from flow_ssl.ca import sign as ca_sign
-    from flow_ssl.ca.folder import read_serial
-    from flow_ssl.output import json_data
-
-    console.warn_all(notices)
-    authority = plan.ca
-    if print_only:
-        from flow_ssl.openssl.script.render import for_print, openssl_for_print
-
-        openssl = openssl_for_print()
-        steps = plan.steps(openssl, serial=read_serial(authority.folder))
-        console.print_steps(
-            [files.script_guard(plan.outputs(), force=force), *for_print(openssl, steps)],
-            shell,
-            as_json=as_json,
-            heading=heading,
-            runnable=True,
-        )
-        return
-    announce = _announcer(shell, quiet=as_json)
-    written = {"certificate": str(plan.out), "fullchain": str(plan.fullchain)}
-    if isinstance(plan, ca_issue.IssuePlan):
-        issued = ca_issue.issue(plan, force=force, announce=announce)
-        if plan.existing_key is None:  # renew --same-key: the key is kept, not written
-            written = {"key": str(plan.key_path), **written}
-    else:
-        issued = ca_sign.sign(plan, force=force, announce=announce)
-    if as_json:
-        console.emit_json(
-            json_data.issued(
-                issued.serial,
-                written,
-                issued.cert,
-                issued.findings,
-                console.warning_lines(notices),
-                {str(old): str(kept) for old, kept in issued.backups},
-            )
-        )
-        return
-    _report_issued(issued, written, authority)
-
-
-def _report_issued(issued: Issued, written: dict[str, str], authority: CA) -> None:
-    from flow_ssl.output import text
-
-    folder = authority.folder
-    console.say(text.issued_summary(issued, written, folder.root_cert(), folder.path))
-
-
-def _announcer(shell: Shell, *, quiet: bool) -> Announce:
-    """Show the exact steps (final paths, the serial taken) just before they run."""
-    from flow_ssl.openssl.script.render import render_script
-
-    def announce(steps: list[Step]) -> None:
-        if not quiet:
-            console.say(render_script(steps, shell, brief=True))
-
-    return announce
 
 
 @ca_app.command("trust", short_help="Print how to trust the CA's root on clients.")

@@ -4,9 +4,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -27,27 +26,8 @@ from flow_ssl.cli.options import (
     request_from_flags,
     request_options,
 )
+from flow_ssl.cli.running import Asked, run_issued, run_made
 from flow_ssl.core.errors import InvalidInputError
-
-if TYPE_CHECKING:
-    from flow_ssl.core.models import Notice
-    from flow_ssl.make.generate import Plan
-    from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script.steps import Step
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """How the operator asked for the result: where it goes and how it is shown."""
-
-    keyout: Path | None
-    out: Path | None
-    subj: bool
-    print_only: bool
-    explain: bool
-    shell: ShellChoice
-    force: bool
-    as_json: bool
 
 
 @request_options
@@ -77,8 +57,8 @@ def selfsigned(
     The vendor page's "create your own" certificate: openssl's questions are
     answered for you (or given with --subj), and the result is read back.
     """
-    asked = _Asked(keyout, out, subj, print_only, explain, shell, force, as_json)
-    _make(request, asked, x509=True, days=days, literal=literal)
+    asked = Asked(print_only, shell.shell, force, as_json, explain=explain, subj=subj)
+    _make(request, asked, keyout=keyout, out=out, x509=True, days=days, literal=literal)
 
 
 @request_options
@@ -105,12 +85,19 @@ def csr(
 
     The key stays on the server; the CSR carries the names to the CA.
     """
-    asked = _Asked(keyout, out, subj, print_only, explain, shell, force, as_json)
-    _make(request, asked, x509=False, days=None, literal=literal)
+    asked = Asked(print_only, shell.shell, force, as_json, explain=explain, subj=subj)
+    _make(request, asked, keyout=keyout, out=out, x509=False, days=None, literal=literal)
 
 
 def _make(
-    flags: RequestFlags, asked: _Asked, *, x509: bool, days: int | None, literal: bool
+    flags: RequestFlags,
+    asked: Asked,
+    *,
+    keyout: Path | None,
+    out: Path | None,
+    x509: bool,
+    days: int | None,
+    literal: bool,
 ) -> None:
     from flow_ssl.make import generate
 
@@ -120,86 +107,14 @@ def _make(
     default_key, default_out = generate.default_paths(request, x509=x509)
     plan = generate.Plan(
         request=request,
-        key_path=asked.keyout or default_key,
-        out_path=asked.out or default_out,
+        key_path=keyout or default_key,
+        out_path=out or default_out,
         x509=x509,
         use_subj=asked.subj,
     )
     warned = [*request.warnings(), *generate.name_notices(plan)]
     console.warn_all(warned)
-    run_plan(plan, asked, warned=warned)
-
-
-def run_plan(plan: Plan, asked: _Asked, *, warned: list[Notice]) -> None:
-    """Print the plan (--print), or run it and report what was written."""
-    from flow_ssl.make import generate
-    from flow_ssl.output import json_data, text
-
-    shell = asked.shell.shell
-    if asked.print_only:
-        _print_plan(plan, shell, explain=asked.explain, as_json=asked.as_json, force=asked.force)
-        return
-    outcome = generate.execute(
-        plan, force=asked.force, announce=None if asked.as_json else _announce
-    )
-    x509 = plan.x509
-    what = "certificate" if x509 else "csr"
-    if asked.as_json:
-        key = {} if plan.existing_key else {"key": str(plan.key_path)}
-        console.emit_json(
-            json_data.made(
-                outcome.command,
-                subj=asked.subj,
-                files={**key, what: str(plan.out_path)},
-                result=outcome.result,
-                found=outcome.findings,
-                warned=console.warning_lines(warned),
-                backups={str(old): str(kept) for old, kept in outcome.backups},
-            )
-        )
-        return
-    console.say(
-        text.made_summary(plan.key_path, plan.out_path, x509=x509, kept=bool(plan.existing_key))
-    )
-    if outcome.backups:
-        console.say(text.backups_text(outcome.backups))
-    console.say(f"Read back with: {plan.readback().render()}")
-    console.say(text.findings_table(outcome.findings))
-
-
-def _announce(steps: list[Step]) -> None:
-    """Show the exact steps (final paths) just before they run, and the answers given."""
-    from flow_ssl.openssl.script.render import prompts_of, render_script
-    from flow_ssl.output import text
-
-    console.say(render_script(steps, brief=True))
-    prompts = prompts_of(steps)
-    if prompts:
-        console.say("# answering openssl's questions:\n" + text.answers_text(prompts))
-
-
-def _print_plan(plan: Plan, shell: Shell, *, explain: bool, as_json: bool, force: bool) -> None:
-    from flow_ssl import files
-    from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
-    from flow_ssl.output import json_data, text
-
-    openssl = openssl_for_print()
-    steps = [
-        files.script_guard(plan.outputs(), force=force),
-        *for_print(openssl, plan.steps(openssl)),
-    ]
-    command = next(step for step in steps if isinstance(step, Command))
-    readback = plan.readback()
-    script = render_script(steps, shell)
-    if as_json:
-        console.emit_json(json_data.planned(command, readback, shell, script=script))
-        return
-    if explain:
-        console.say(text.explanation(command, shell))
-    console.say_script(script)
-    console.say("# then reads the result back with:")
-    console.say(f"# {readback.render(shell)}")
+    run_made(plan, asked, warned=warned)
 
 
 def renew(
@@ -249,9 +164,9 @@ def renew(
     company CA issue it. The old files are replaced and kept as backups beside them.
     """
     from flow_ssl import files
-    from flow_ssl.ca.issue import IssuePlan
-    from flow_ssl.cli.ca import run_ca_plan
+    from flow_ssl.make import generate
     from flow_ssl.make import renew as renewing
+    from flow_ssl.make.run import check_outputs
 
     asked = renewing.Asked(
         cert=cert,
@@ -269,29 +184,12 @@ def renew(
     renewal = renewing.plan_renewal(asked)
     plan = renewal.plan
     # The files being renewed are replaced (and kept as backups); any other needs --force.
-    explicit = [files.Output(path) for path in (keyout, out) if path is not None]
-    files.check_outputs(explicit, force=force)
+    check_outputs([files.Output(path) for path in (keyout, out) if path is not None], force=force)
     warned = [*renewal.notices, *renewal.request.warnings()]
-    if isinstance(plan, IssuePlan):
-        run_ca_plan(
-            plan,
-            notices=warned,
-            heading=f"renew {cert} from the CA in {ca_dir}",
-            print_only=print_only,
-            shell=shell.shell,
-            force=True,
-            as_json=as_json,
-        )
+    shown = Asked(print_only, shell.shell, force=True, as_json=as_json, subj=subj)
+    if isinstance(plan, generate.Plan):
+        console.warn_all(warned)
+        run_made(plan, shown, warned=warned)
         return
-    console.warn_all(warned)
-    shown = _Asked(
-        keyout=plan.key_path,
-        out=plan.out_path,
-        subj=subj,
-        print_only=print_only,
-        explain=False,
-        shell=shell,
-        force=True,
-        as_json=as_json,
-    )
-    run_plan(plan, shown, warned=warned)
+    heading = f"renew {cert} from the CA in {ca_dir}"
+    run_issued(plan, shown, notices=warned, heading=heading)

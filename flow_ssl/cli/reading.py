@@ -238,6 +238,7 @@ def bundle(
     from flow_ssl.check import bundle as bundling
     from flow_ssl.check import readiness
     from flow_ssl.make import inputs
+    from flow_ssl.make.run import check_outputs
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
@@ -263,7 +264,7 @@ def bundle(
             runnable=True,
         )
         return
-    files.check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
+    check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
     main = readiness.read_certificates(cert, passin=passout)
     source = bundling.key_source(main, key) if p12 is not None else None
     ordered, left_out = bundling.build_bundle(

@@ -9,6 +9,7 @@ stop the others.
 
 from __future__ import annotations
 
+import contextvars
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from flow_ssl import files
 from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
 from flow_ssl.ca.folder import format_serial, read_serial
-from flow_ssl.ca.issue import IssuePlan, issue
+from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError, all_of, refuse_all
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.make import generate, inputs, manifest
 from flow_ssl.make.manifest import Mode
+from flow_ssl.make.run import Where
+from flow_ssl.make.run import run as run_plan
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script.render import uses_folder
 from flow_ssl.openssl.script.steps import MakeDir, Note, Step
@@ -285,7 +288,10 @@ def run(
             raise InvalidInputError(message, field="out_dir", joiner=": ") from None
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
-        futures = [pool.submit(_make, job, force=force) for job in pending]
+        # Each entry runs in a copy of this context: what it puts in place is the run's.
+        futures = [
+            pool.submit(contextvars.copy_context().run, _make, job, force=force) for job in pending
+        ]
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.job.number] = outcome
@@ -299,18 +305,14 @@ def run(
 
 def _make(job: Job, *, force: bool) -> Outcome:
     try:
-        plan = job.plan()
-        if isinstance(plan, IssuePlan):
-            issued = issue(plan, force=force)
-            message = f"serial {issued.serial}"
-        else:
-            generate.execute(plan, force=force)
-            message = ", ".join(entry.value for entry in job.request.names)
+        made = run_plan(job.plan(), force=force)
     except FlowSSLError as exc:
         return Outcome(job, "failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - one entry's bug must not stop the others
         return Outcome(job, "failed", f"unexpected: {type(exc).__name__}: {exc}")
-    return Outcome(job, "made", message)
+    if made.serial:
+        return Outcome(job, "made", f"serial {made.serial}")
+    return Outcome(job, "made", ", ".join(entry.value for entry in job.request.names))
 
 
 def default_workers() -> int:
@@ -341,15 +343,14 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step
         steps.append(files.script_guard([files.Output(p) for p in job.outputs()], force=force))
         work = scratch(str(job.number))
         plan = job.plan()
+        serial = ""
         if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
                 serials[ca_folder.path] = int(read_serial(ca_folder), 16)
             serial = format_serial(serials[ca_folder.path])
             serials[ca_folder.path] += 1
-            entry = plan.steps(openssl, serial=serial, work=work)
-        else:
-            entry = plan.steps(openssl, work=work)
+        entry = plan.steps(openssl, Where(work=work, serial=serial))
         if uses_folder(entry, work):
             steps.append(MakeDir(work))
         steps += entry

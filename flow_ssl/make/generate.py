@@ -1,5 +1,6 @@
 """
-Make a key with a self-signed certificate or a CSR: plan, run, read back, check, commit.
+A key with a self-signed certificate or a CSR: the plan ``selfsigned``, ``csr`` and
+``renew`` run on the run loop (make/run.py).
 
 The command shown is built by the same builder as the one run; the only
 difference is where openssl writes (staging paths beside the targets, renamed
@@ -8,32 +9,27 @@ into place once the result is checked).
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.core.findings import refuse_failures
 from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
-from flow_ssl.openssl import runner, verify
-from flow_ssl.openssl.commands.base import WORK, Command, scratch
+from flow_ssl.make.run import PRINTED, Checked, Where
+from flow_ssl.openssl import verify
+from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
 from flow_ssl.openssl.read import reader
-from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
-from flow_ssl.openssl.script.render import perform
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
-    from flow_ssl.core.models import CertRequest, Finding, ParsedCertificate
+    from flow_ssl.core.models import CertRequest
+    from flow_ssl.openssl.commands.base import Command
     from flow_ssl.openssl.features import OpenSSL
 
-# Called with the exact steps (final paths) just before they run.
-Announce = Callable[[list[Step]], None]
 REQUEST_CONFIG = "request.cnf"
 
 
@@ -66,44 +62,53 @@ class Plan:
     use_subj: bool
     existing_key: Path | None = None  # renew --same-key: certify this key again
 
-    def command(
-        self,
-        openssl: OpenSSL,
-        *,
-        keyout: str | None = None,
-        out: str | None = None,
-        work: str = WORK,
-    ) -> Command:
-        """The openssl req command; paths default to the final ones."""
+    @property
+    def issuer(self) -> None:
+        """No CA signs it: self-signed, or a request for one."""
+
+    def command(self, openssl: OpenSSL, where: Where = PRINTED) -> Command:
+        """The openssl req command; paths the final ones unless ``where`` stages them."""
         own = needs_own_config(openssl, self.request)
         return build_req(
             self.request,
-            keyout=keyout or str(self.key_path),
-            out=out or str(self.out_path),
+            keyout=str(where.at(self.key_path)),
+            out=str(where.at(self.out_path)),
             x509=self.x509,
             use_subj=self.use_subj,
-            config=scratch(REQUEST_CONFIG, work) if own else None,
+            config=scratch(REQUEST_CONFIG, where.work) if own else None,
             key_file=str(self.existing_key) if self.existing_key else None,
         )
 
-    def steps(
-        self,
-        openssl: OpenSSL,
-        *,
-        keyout: str | None = None,
-        out: str | None = None,
-        work: str = WORK,
-    ) -> list[Step]:
+    def steps(self, openssl: OpenSSL, where: Where = PRINTED) -> list[Step]:
         """The command, with the config it needs first and the key made private after."""
-        keyout = keyout or str(self.key_path)
         steps: list[Step] = []
         if needs_own_config(openssl, self.request):
             text = request_config(self_signed=self.x509)
-            steps += [own_config_note(openssl), WriteFile(scratch(REQUEST_CONFIG, work), text)]
-        steps.append(self.command(openssl, keyout=keyout, out=out, work=work))
+            steps += [
+                own_config_note(openssl),
+                WriteFile(scratch(REQUEST_CONFIG, where.work), text),
+            ]
+        steps.append(self.command(openssl, where))
         if not openssl.supports("private-keyout") and self.existing_key is None:
-            steps.append(Chmod(keyout, field="keyout"))
+            steps.append(Chmod(str(where.at(self.key_path)), field="keyout"))
         return steps
+
+    def new_key(self, where: Where) -> Path | None:
+        """The key ``req`` makes (none when renew --same-key certifies the old one)."""
+        return None if self.existing_key else where.at(self.key_path)
+
+    def read_back(self, where: Where) -> Checked:
+        """The certificate or CSR, compared with the request; its key or self-signature."""
+        out = where.at(self.out_path)
+        (result,) = reader.read_file(out)
+        result.source = str(self.out_path)
+        findings = compare_request(self.request, result)
+        if self.x509:
+            key = self.existing_key or where.at(self.key_path)
+            findings.append(verify.key_matches_cert(key, out))
+        else:
+            findings.append(verify.csr_signature(out))
+        return Checked(result, findings, "openssl's result")
 
     def readback(self) -> Command:
         """The vendor page's check of the result."""
@@ -138,64 +143,3 @@ def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:
     """``<name>.key`` and ``<name>.crt``/``.csr`` in the current folder."""
     stem = default_file_stem(request.subject.common_name)
     return Path(f"{stem}.key"), Path(f"{stem}.{'crt' if x509 else 'csr'}")
-
-
-@dataclass
-class Outcome:
-    """What was made and what the read-back found."""
-
-    plan: Plan
-    result: ParsedCertificate
-    command: Command
-    findings: list[Finding] = field(default_factory=list)
-    backups: list[tuple[Path, Path]] = field(default_factory=list)
-
-
-def execute(plan: Plan, *, force: bool, announce: Announce | None = None) -> Outcome:
-    """
-    Run the plan; write the files only if openssl succeeded and the result matches.
-
-    Raises:
-        InvalidInputError: outputs exist (without force) or cannot be written.
-        OpenSSLError: openssl missing, too old, failing, or asking the unexpected.
-        CheckFailedError: openssl's result does not match the request.
-    """
-    outputs = plan.outputs()
-    files.check_outputs(outputs, force=force)
-    openssl = runner.find_openssl()
-    for step in plan.steps(openssl):
-        if isinstance(step, Command):
-            openssl.require(step.needs)
-    if announce:
-        announce(plan.steps(openssl))
-    kept: list[tuple[Path, Path]] = []
-    with (
-        files.staged(outputs, kept) as staged,
-        tempfile.TemporaryDirectory(prefix="flow-ssl-") as work,
-    ):
-        *made_key, staged_out = staged
-        staged_key = made_key[0] if made_key else plan.existing_key
-        assert staged_key is not None  # noqa: S101 - a new key is staged, or an existing one kept
-        steps = plan.steps(openssl, keyout=str(staged_key), out=str(staged_out), work=work)
-        for _ in range(KEY_ATTEMPTS):
-            perform(steps)
-            files.require_written([*zip(staged, (o.path for o in outputs), strict=True)])
-            if not made_key or not short_key_file(staged_key):
-                break
-        else:
-            raise short_key_error(openssl)
-        (result,) = reader.read_file(staged_out)
-        result.source = str(plan.out_path)
-        findings = compare_request(plan.request, result)
-        if plan.x509:
-            findings.append(verify.key_matches_cert(staged_key, staged_out))
-        else:
-            findings.append(verify.csr_signature(staged_out))
-        refuse_failures(findings, "openssl's result")
-    return Outcome(
-        plan=plan,
-        result=result,
-        command=plan.command(openssl),
-        findings=findings,
-        backups=kept,
-    )

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-    from flow_ssl.ca.authority import Issued
     from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
     from flow_ssl.doctor import Diagnosis
     from flow_ssl.make.batch import Job, Outcome
+    from flow_ssl.make.run import Made
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
     from flow_ssl.openssl.script.steps import Step
 
@@ -264,7 +264,7 @@ def ca_made_summary(folder: Path, name: str, cert: ParsedCertificate, *, root: b
     return "\n".join(lines)
 
 
-def issued_summary(issued: Issued, written: dict[str, str], root: Path, folder: Path) -> str:
+def issued_summary(issued: Made, written: dict[str, str], root: Path, folder: Path) -> str:
     """What ``ca sign`` / ``ca issue`` wrote, and what clients must trust."""
     san = issued.cert.subject_alt_names
     lines = []

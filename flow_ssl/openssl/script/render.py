@@ -1,27 +1,20 @@
 """
-A sequence of steps (openssl commands, and the small file steps between them): shown as a
-script, or performed.
+A sequence of steps (openssl commands, and the small file steps between them), shown as a
+script (the run loop performs the very same steps: make/perform.py).
 
 ``--print`` shows the script: the operator can read it, or run it with
 ``flow-ssl ... --print | sh``, and get what flow-ssl would make. openssl's
 questions are answered from a here-document on its own stdin (never from the
 script's stdin, which is the script itself when piped into sh); ``set -eu``
 stops at the first failure; scratch files live in a folder the script makes and
-removes. ``perform`` runs the very same steps.
+removes.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flow_ssl.core.errors import (
-    InvalidInputError,
-    OpenSSLNotFoundError,
-    ShellRefusalError,
-    WriteFailedError,
-)
+from flow_ssl.core.errors import OpenSSLNotFoundError, ShellRefusalError
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands.base import (
     PS_WRITE,
@@ -47,7 +40,6 @@ if TYPE_CHECKING:
 
 # Here-document terminator; one that a line of the text holds gets a number added.
 _END = "FLOW_SSL_EOF"
-_KEY_MODE = 0o600
 # PowerShell: a private scratch folder, and a stop after a failing openssl (a native
 # program's exit code stops nothing by itself, whatever $ErrorActionPreference says).
 _PS_WORK = (
@@ -267,19 +259,6 @@ def prompts_of(steps: list[Step]) -> list[Prompt]:
     return [prompt for step in steps if isinstance(step, Command) for prompt in step.prompts]
 
 
-def perform(steps: list[Step]) -> None:
-    """
-    Do each step for real, once this openssl is known to run every command.
-
-    Raises:
-        OpenSSLTooOldError: before anything runs, when a command needs what it lacks.
-        OpenSSLError: a command failed.
-    """
-    require_all(runner.find_openssl(), steps)
-    for step in steps:
-        _perform(step)
-
-
 def require_all(openssl: features.OpenSSL, steps: list[Step]) -> None:
     """
     Refuse, before anything runs, steps this openssl cannot run.
@@ -290,45 +269,3 @@ def require_all(openssl: features.OpenSSL, steps: list[Step]) -> None:
     for step in steps:
         if isinstance(step, Command):
             openssl.require(step.needs)
-
-
-def _perform(step: Step) -> None:
-    if isinstance(step, Command):
-        if step.prompts:
-            runner.run_interactive(step)
-        else:
-            runner.run(step)
-    elif isinstance(step, MakeDir):
-        Path(step.path).mkdir(mode=0o700, parents=step.parents)
-    elif isinstance(step, Chmod):
-        Path(step.path).chmod(_KEY_MODE)
-    elif isinstance(step, WriteFile):
-        write_atomically(Path(step.path), step.text)
-    elif isinstance(step, TakeSerial):
-        _take_serial(step)
-    elif isinstance(step, Concat):  # (a Guard is for scripts: a run checks its outputs itself)
-        text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
-        try:
-            Path(step.out).write_text(text, encoding="ascii")
-        except OSError as exc:
-            raise WriteFailedError(f"could not write {step.out}: {exc.strerror or exc}") from None
-
-
-def _take_serial(take: TakeSerial) -> None:
-    held = Path(take.path).read_text(encoding="ascii").strip()
-    if held != take.serial:
-        raise InvalidInputError(f"{take.path} no longer holds {take.serial}: another run took it")
-    write_atomically(Path(take.path), take.following + "\n")
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """Write a small text file so a reader (or a crash) sees the old text or the new, never half."""
-    staged = target.with_name(f".{target.name}.new")
-    try:
-        with staged.open("w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        staged.replace(target)
-    finally:
-        staged.unlink(missing_ok=True)  # gone already once it replaced the target

@@ -1,7 +1,8 @@
 """
 The small file steps a plan has between its openssl commands, and ``Step``, any of them.
 
-Plans list them; ``script`` shows them as a script or performs them.
+Plans list them; ``render`` shows them as a script, and the run loop performs them
+(make/perform.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,160 @@
+"""
+The commands that make files, printed (``--print``) or run on the run loop, and what they
+made said: ``selfsigned``, ``csr``, ``renew``, ``ca init``, ``ca sign`` and ``ca issue``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flow_ssl.cli import console
+
+if TYPE_CHECKING:
+    from flow_ssl import files
+    from flow_ssl.ca.issue import IssuePlan
+    from flow_ssl.ca.sign import SignPlan
+    from flow_ssl.core.models import Notice
+    from flow_ssl.make.generate import Plan
+    from flow_ssl.make.run import Announce
+    from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.script.steps import Step
+
+# What each output is called in the reports (the JSON "files" keys).
+_WRITTEN = {"keyout": "key", "out": "certificate", "fullchain": "fullchain"}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """How a command was asked to run: printed or run, in which shell, what it may replace."""
+
+    print_only: bool
+    shell: Shell
+    force: bool
+    as_json: bool
+    explain: bool = False  # --print --explain: each option in plain words
+    subj: bool = False  # --subj (said in a made key's JSON)
+
+
+def announcer(asked: Asked) -> Announce | None:
+    """Show the exact steps (final paths, a serial taken) just before they run, with answers."""
+    if asked.as_json:
+        return None
+
+    def announce(steps: list[Step]) -> None:
+        from flow_ssl.openssl.script.render import prompts_of, render_script
+        from flow_ssl.output import text
+
+        console.say(render_script(steps, asked.shell, brief=True))
+        prompts = prompts_of(steps)
+        if prompts:
+            console.say("# answering openssl's questions:\n" + text.answers_text(prompts))
+
+    return announce
+
+
+def written(outputs: list[files.Output], *, out: str = "certificate") -> dict[str, str]:
+    """Each file written, by what it is (``out`` names the --out file: certificate or csr)."""
+    return {
+        out if output.field == "out" else _WRITTEN[output.field]: str(output.path)
+        for output in outputs
+    }
+
+
+def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
+    """Print the plan (--print), or run it and say what was written: a key, a certificate or CSR."""
+    from flow_ssl.make.run import run
+    from flow_ssl.openssl import runner
+    from flow_ssl.output import json_data, text
+
+    if asked.print_only:
+        _print_made(plan, asked)
+        return
+    made = run(plan, force=asked.force, announce=announcer(asked))
+    if asked.as_json:
+        console.emit_json(
+            json_data.made(
+                plan.command(runner.find_openssl()),
+                subj=asked.subj,
+                files=written(plan.outputs(), out="certificate" if plan.x509 else "csr"),
+                result=made.cert,
+                found=made.findings,
+                warned=console.warning_lines(warned),
+                backups={str(old): str(kept) for old, kept in made.backups},
+            )
+        )
+        return
+    console.say(
+        text.made_summary(
+            plan.key_path, plan.out_path, x509=plan.x509, kept=bool(plan.existing_key)
+        )
+    )
+    if made.backups:
+        console.say(text.backups_text(made.backups))
+    console.say(f"Read back with: {plan.readback().render()}")
+    console.say(text.findings_table(made.findings))
+
+
+def _print_made(plan: Plan, asked: Asked) -> None:
+    from flow_ssl import files
+    from flow_ssl.openssl.commands.base import Command
+    from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
+    from flow_ssl.output import json_data, text
+
+    openssl = openssl_for_print()
+    steps = [
+        files.script_guard(plan.outputs(), force=asked.force),
+        *for_print(openssl, plan.steps(openssl)),
+    ]
+    command = next(step for step in steps if isinstance(step, Command))
+    readback = plan.readback()
+    script = render_script(steps, asked.shell)
+    if asked.as_json:
+        console.emit_json(json_data.planned(command, readback, asked.shell, script=script))
+        return
+    if asked.explain:
+        console.say(text.explanation(command, asked.shell))
+    console.say_script(script)
+    console.say("# then reads the result back with:")
+    console.say(f"# {readback.render(asked.shell)}")
+
+
+def run_issued(
+    plan: SignPlan | IssuePlan, asked: Asked, *, notices: list[Notice], heading: str
+) -> None:
+    """Warn, then print the steps, or run them and say what the CA issued."""
+    from flow_ssl import files
+    from flow_ssl.ca.folder import read_serial
+    from flow_ssl.make.run import Where, run
+    from flow_ssl.output import json_data, text
+
+    console.warn_all(notices)
+    folder = plan.ca.folder
+    if asked.print_only:
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print
+
+        openssl = openssl_for_print()
+        steps = plan.steps(openssl, Where(serial=read_serial(folder)))
+        console.print_steps(
+            [files.script_guard(plan.outputs(), force=asked.force), *for_print(openssl, steps)],
+            asked.shell,
+            as_json=asked.as_json,
+            heading=heading,
+            runnable=True,
+        )
+        return
+    made = run(plan, force=asked.force, announce=announcer(asked))
+    files_written = written(plan.outputs())
+    if asked.as_json:
+        console.emit_json(
+            json_data.issued(
+                made.serial,
+                files_written,
+                made.cert,
+                made.findings,
+                console.warning_lines(notices),
+                {str(old): str(kept) for old, kept in made.backups},
+            )
+        )
+        return
+    console.say(text.issued_summary(made, files_written, folder.root_cert(), folder.path))
