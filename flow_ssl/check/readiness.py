@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.check import keyfindings
 from flow_ssl.core import install_checks as checks
+from flow_ssl.core import name_constraints
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.openssl import verify
@@ -273,7 +274,7 @@ def _trust_findings(
     # Judged by flow-ssl too: LibreSSL ignores a root's pathlen, and says only error 20
     # where OpenSSL names an intermediate's fault; no openssl looks past an unknown root.
     path, anchored = _issuers_on_every_path(chained, roots, verified=verdict.ok)
-    broken = checks.unusable_issuer(path, now)
+    broken = checks.unusable_issuer(path, now) or name_constraints.violation(leaf, path)
     on_path = {c.sha256_fingerprint for c in path}
     unused = [c for c in sent[1:] if c.sha256_fingerprint not in on_path] if anchored else []
     if not verdict.ok and broken is None and unused:

@@ -187,6 +187,13 @@ def certificate_summary(cert: ParsedCertificate, *, total: int = 1) -> Styled:
     is_ca = bool(cert.basic_constraints and cert.basic_constraints.ca)
     no_names = "none" if is_ca else "none (modern clients will refuse it)"
     row("Names (SAN)", ", ".join(map(shown, names)) if names else no_names)
+    if cert.name_constraints is not None:
+        from flow_ssl.core.name_constraints import describe
+
+        critical = (
+            "" if cert.name_constraints.critical else " (not critical: clients may ignore it)"
+        )
+        row("Constraints", shown(describe(cert.name_constraints)) + critical)
     if cert.not_before and cert.not_after:
         rows.append(("Valid", _validity(cert.not_before, cert.not_after)))
     key = cert.public_key

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from flow_ssl.core.models import BasicConstraints, NameAttribute, SubjectAltNames
+from flow_ssl.core.models import (
+    BasicConstraints,
+    NameAttribute,
+    NameConstraints,
+    NameSubtrees,
+    SubjectAltNames,
+)
 from flow_ssl.openssl.read import oids
 
 _SEQUENCE, _SET, _INTEGER, _BOOLEAN, _OID, _OCTETS, _BITS = 0x30, 0x31, 0x02, 0x01, 0x06, 0x04, 0x03
@@ -301,6 +307,43 @@ def _ip(content: bytes) -> str:
     if len(content) in {4, 16}:
         return str(ipaddress.ip_address(content))
     return "<invalid>:" + content.hex()
+
+
+def name_constraints(value: bytes, *, critical: bool) -> NameConstraints:
+    """NameConstraints: the permitted and excluded subtrees, by kind of name."""
+    top = _expect(_node(value, 0, len(value)), _SEQUENCE, "nameConstraints")
+    found = NameConstraints(critical=critical)
+    for part in _children(value, top):
+        if part.tag not in {0xA0, 0xA1}:  # [0] permitted, [1] excluded
+            raise DERError("nameConstraints holds neither permitted nor excluded subtrees")
+        subtrees = found.permitted if part.tag == 0xA0 else found.excluded
+        for subtree in _children(value, part):
+            base = _children(value, _expect(subtree, _SEQUENCE, "subtree"))
+            if not base:
+                raise DERError("a subtree without a name")
+            _add_subtree(subtrees, value, base[0])
+    return found
+
+
+def _add_subtree(subtrees: NameSubtrees, value: bytes, name: _Node) -> None:
+    content = value[name.begin : name.end]
+    kind = name.tag & 0x1F
+    if name.tag == 0x82:
+        subtrees.dns.append(_ia5(content))
+    elif name.tag == 0x81:
+        subtrees.email.append(_ia5(content))
+    elif name.tag == 0x86:
+        subtrees.uri.append(_ia5(content))
+    elif name.tag == 0x87 and len(content) in {8, 32}:
+        half = len(content) // 2
+        address = ipaddress.ip_address(content[:half])
+        mask = int.from_bytes(content[half:], "big")
+        prefix = mask.bit_count()
+        contiguous = mask == ((1 << prefix) - 1) << (half * 8 - prefix)
+        shown_mask = prefix if contiguous else ipaddress.ip_address(content[half:])
+        subtrees.ip.append(f"{address}/{shown_mask}")
+    else:
+        subtrees.other.append(f"[{kind}] {content.hex()}")
 
 
 def basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:

@@ -330,6 +330,10 @@ def _apply_exact(parsed: ParsedCertificate, exact: der.Exact) -> None:
         if constraints
         else None
     )
+    limits = der.find(exact, oids.NAME_CONSTRAINTS)
+    parsed.name_constraints = (
+        der.name_constraints(limits.value, critical=limits.critical) if limits else None
+    )
     usage = der.find(exact, oids.KEY_USAGE)
     parsed.key_usage = der.key_usage(usage.value) if usage else []
     extended = der.find(exact, oids.EXTENDED_KEY_USAGE)
