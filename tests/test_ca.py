@@ -23,6 +23,7 @@ from flow_ssl.openssl import verify
 from tests.golang import go_client_fixture, need_gnutls  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
+    contents,
     fake_openssl,
     listing,
     load_cert,
@@ -472,16 +473,14 @@ def test_openssl_failing_at_the_signing_step_writes_nothing_and_spends_one_seria
     )
     _csr(tmp_path, "mid.example.com")
     ca_dir = cas / "issuing"
-    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}}
+    state = {k: v for k, v in contents(ca_dir).items() if k not in {"serial", ".lock"}}
     serial = int(_serial_state(ca_dir), 16)
     before = listing(tmp_path)
     result = cli("ca", "sign", "mid.example.com.csr", "--dir", str(ca_dir))
     assert result.code == 3
     assert "disk full" in result.err
     assert listing(tmp_path) == before
-    assert {
-        p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}
-    } == state
+    assert {k: v for k, v in contents(ca_dir).items() if k not in {"serial", ".lock"}} == state
     assert int(_serial_state(ca_dir), 16) == serial + 1
 
 

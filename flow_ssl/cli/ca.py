@@ -26,7 +26,13 @@ from flow_ssl.cli.options import (
     request_options,
     subject_options,
 )
-from flow_ssl.cli.running import Asked, announcer, run_issued
+from flow_ssl.cli.running import (
+    Asked,
+    announcer,
+    run_issued,
+    say_records,
+    warn_serial_behind,
+)
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.keys import KEY_NAMES
 
@@ -48,6 +54,15 @@ FullchainOpt = Annotated[
         "--fullchain",
         metavar="FILE",
         help="Certificate + issuing CA file [default: NAME.fullchain.pem].",
+    ),
+]
+CrlUrlOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--crl-url",
+        metavar="URL",
+        help="Where clients fetch the CA's CRL (a CRL Distribution Point) [default: the "
+        "one given to ca init].",
     ),
 ]
 # ca init names the CA with --name, where the other commands take --cn.
@@ -98,6 +113,23 @@ def ca_init(
             "--parent-pass", metavar="SRC", help="The parent key's passphrase source, if any."
         ),
     ] = None,
+    permit: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--permit",
+            metavar="DOMAIN|CIDR",
+            help="The only names it may sign for: a domain (and every name below it) or an "
+            "IP network; repeat for several (a critical nameConstraints extension).",
+        ),
+    ] = None,
+    crl_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--crl-url",
+            metavar="URL",
+            help="Where this CA's CRL will be published: put in everything it signs.",
+        ),
+    ] = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
@@ -110,8 +142,14 @@ def ca_init(
     from pydantic import ValidationError
 
     from flow_ssl.ca import init as ca_init
-    from flow_ssl.ca.authority import DEFAULT_CA_KEY, ISSUING_DAYS, ROOT_DAYS, open_ca
-    from flow_ssl.ca.folder import Folder, read_serial
+    from flow_ssl.ca.authority import (
+        DEFAULT_CA_KEY,
+        ISSUING_DAYS,
+        ROOT_DAYS,
+        check_crl_url,
+        open_ca,
+    )
+    from flow_ssl.ca.folder import Folder
     from flow_ssl.core.models import CASubject, KeySpec
     from flow_ssl.make import inputs
     from flow_ssl.make.run import Where, run
@@ -119,6 +157,8 @@ def ca_init(
 
     inputs.check_key_name(key)
     inputs.check_pass_source(ca_pass, "ca_pass", new=True)
+    permits = ca_init.parse_permits(permit or [])
+    crl_url = check_crl_url(crl_url)
     parent_ca = (
         open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent
@@ -142,12 +182,15 @@ def ca_init(
         days=days or (ISSUING_DAYS if parent_ca else ROOT_DAYS),
         passout=ca_pass,
         parent=parent_ca,
+        permits=permits,
+        crl_url=crl_url,
     )
     if print_only:
+        from flow_ssl.cli.running import printed_serial
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        serial = read_serial(parent_ca.folder) if parent_ca else ""
+        serial = printed_serial(parent_ca) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
@@ -155,8 +198,15 @@ def ca_init(
         )
         return
     asked = Asked(print_only, shell.shell, force=False, as_json=as_json)
+    if parent_ca is not None:
+        warn_serial_behind(parent_ca)
     cert = run(plan, force=False, announce=announcer(asked)).cert
+    if parent_ca is not None:
+        say_records(parent_ca)
     made = Folder(folder)
+    # Its records from the start (index, CRL number): openssl ca can read the folder now.
+    with open_ca(folder, passin=ca_pass).locked():
+        pass
     files = {
         "key": str(made.key),
         "certificate": str(made.cert),
@@ -188,6 +238,7 @@ def ca_sign(
     fullchain: FullchainOpt = None,
     days: LeafDaysOpt = None,
     ca_pass: CaPassOpt = None,
+    crl_url: CrlUrlOpt = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
@@ -199,15 +250,21 @@ def ca_sign(
     The CSR's self-signature, names and key are checked before anything is signed.
     """
     from flow_ssl.ca import sign as ca_sign
-    from flow_ssl.ca.authority import LEAF_DAYS, default_outputs, open_ca
+    from flow_ssl.ca.authority import LEAF_DAYS, check_crl_url, default_outputs, open_ca
     from flow_ssl.core.models import APPLE_MAX_DAYS, days_notice
 
+    crl_url = check_crl_url(crl_url)
     authority = open_ca(folder, passin=ca_pass)
     stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
     default_out, default_chain = default_outputs(stem)
     days = days if days is not None else LEAF_DAYS
     plan = ca_sign.plan_sign(
-        authority, csr_file, days=days, out=out or default_out, fullchain=fullchain or default_chain
+        authority,
+        csr_file,
+        days=days,
+        out=out or default_out,
+        fullchain=fullchain or default_chain,
+        crl_url=crl_url,
     )
     run_issued(
         plan,
@@ -229,6 +286,7 @@ def ca_issue(
     fullchain: FullchainOpt = None,
     subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
+    crl_url: CrlUrlOpt = None,
     print_only: PrintFlag = False,
     shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
@@ -240,9 +298,10 @@ def ca_issue(
     Takes the same name and subject options as selfsigned.
     """
     from flow_ssl.ca import issue as ca_issue
-    from flow_ssl.ca.authority import LEAF_DAYS, default_outputs, open_ca
+    from flow_ssl.ca.authority import LEAF_DAYS, check_crl_url, default_outputs, open_ca
     from flow_ssl.make import generate
 
+    crl_url = check_crl_url(crl_url)
     leaf = request_from_flags(request, days=days if days is not None else LEAF_DAYS)
     authority = open_ca(folder, passin=ca_pass)
     default_key, default_out = generate.default_paths(leaf, x509=True)
@@ -254,6 +313,7 @@ def ca_issue(
         out=out or default_out,
         fullchain=fullchain or default_chain,
         use_subj=subj,
+        crl_url=crl_url,
     )
     run_issued(
         plan,
