@@ -228,7 +228,7 @@ def test_a_restored_serial_file_can_no_longer_reissue_a_serial(
     assert result.code == 0, result.err
     third = load_cert(tmp_path / "c.mycompany.com.crt").serial_number
     assert third == second + 1
-    assert f"holds {backup.strip()}, but" in result.err
+    assert f"held {backup.strip()}, but" in result.err
     assert [int(line[3], 16) for line in index_lines(root)] == [first, second, third]
     assert int((root / "serial").read_text(), 16) == third + 1
     logged = [json.loads(line)["serial"] for line in (root / "issued.log").read_text().splitlines()]

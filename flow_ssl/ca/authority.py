@@ -292,10 +292,16 @@ def server_base(ca: CA) -> config.Values:
 
 
 def open_ca(
-    path: Path, *, passin: str | None, field: str = "dir", source_field: str = "ca_pass"
+    path: Path,
+    *,
+    passin: str | None,
+    field: str = "dir",
+    source_field: str = "ca_pass",
+    key_needed: bool = True,
 ) -> CA:
     """
-    Load a CA folder made by ``ca init``.
+    Load a CA folder made by ``ca init`` (``key_needed``: it will sign, so a locked key
+    needs its pass source).
 
     Raises:
         InvalidInputError: no CA there, a file missing, not a CA, or a locked key without
@@ -317,7 +323,7 @@ def open_ca(
         )
     inputs.check_pass_source(passin, source_field)
     key_text = folder.key.read_text(encoding="ascii", errors="replace")
-    if passin is None and reader.is_encrypted_key(key_text):
+    if key_needed and passin is None and reader.is_encrypted_key(key_text):
         raise InvalidInputError(
             f"{folder.key} is passphrase-protected: give its pass source "
             "(env:VARIABLE or file:PATH)",

@@ -270,9 +270,10 @@ def next_serial(folder: Folder) -> str:
     return format_serial(above)
 
 
-def serial_behind(folder: Folder) -> str | None:
+def serial_behind(folder: Folder, *, moved: bool = False) -> str | None:
     """
-    What to tell the operator when the serial file is behind the index, if it is.
+    What to tell the operator when the serial file is behind the index, if it is
+    (``moved``: flow-ssl has just moved it on).
 
     Raises:
         InvalidInputError: the serial file or the index is damaged.
@@ -280,11 +281,31 @@ def serial_behind(folder: Folder) -> str | None:
     in_file, taken = read_serial(folder), next_serial(folder)
     if in_file == taken:
         return None
+    done = "it now holds" if moved else "the next serial is"
     return (
-        f"{folder.serial} holds {in_file}, but {folder.index} lists serials up to "
+        f"{folder.serial} held {in_file}, but {folder.index} lists serials up to "
         f"{format_serial(int(taken, 16) - 1)} (a serial file restored from a backup?): "
-        f"the next serial is {taken}, and the serial file moves on with it"
+        f"{done} {taken}"
     )
+
+
+def repair_serial(folder: Folder) -> str | None:
+    """
+    Under the lock: move a serial file that is behind the index on (past the index), and
+    say what was done; None when it was not behind.
+
+    Raises:
+        InvalidInputError: the serial file or the index is damaged.
+        WriteFailedError: the serial file cannot be written.
+    """
+    said = serial_behind(folder, moved=True)
+    if said is None:
+        return None
+    try:
+        files.replace_text(folder.serial, next_serial(folder) + "\n")
+    except OSError as exc:
+        raise WriteFailedError(f"cannot move {folder.serial} on: {exc.strerror or exc}") from None
+    return said
 
 
 def script_serial(folder: Folder) -> str:

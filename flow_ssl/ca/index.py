@@ -74,10 +74,8 @@ class Entry:
 
     def line(self) -> str:
         """The entry as openssl writes it (no newline)."""
-        return "\t".join(
-            (self.status, format_time(self.expires), self.revoked, self.serial, "unknown",
-             self.subject)
-        )  # fmt: skip
+        fields = (self.status, format_time(self.expires), self.revoked, self.serial)
+        return "\t".join((*fields, "unknown", self.subject))
 
 
 def serial_text(number: int) -> str:

@@ -163,8 +163,8 @@ def _entry(
         raise _damaged(folder, number, "without a hex serial") from None
     cert = _certificate(logged.get("file"), serial, ca_cert)
     if cert is not None and cert.not_after is not None:
-        entry = index.Entry("V", cert.not_after, "", index.serial_text(serial),
-                            index.oneline(cert.subject))  # fmt: skip
+        subject = index.oneline(cert.subject)
+        entry = index.Entry("V", cert.not_after, "", index.serial_text(serial), subject)
         return entry, to_pem(cert.der, "CERTIFICATE")
     try:
         expires = datetime.strptime(str(logged["not_after"]), "%Y-%m-%dT%H:%M:%S%z")

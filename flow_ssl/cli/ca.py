@@ -1,11 +1,12 @@
 """
-``ca init``, ``ca sign``, ``ca issue`` and ``ca trust``: a company CA in a folder.
+``ca init``, ``ca sign``, ``ca issue``, ``ca revoke``, ``ca crl``, ``ca list`` and ``ca trust``:
+a company CA in a folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -35,6 +36,9 @@ from flow_ssl.cli.running import (
 )
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.keys import KEY_NAMES
+
+if TYPE_CHECKING:
+    from flow_ssl.ca.crl import CrlPlan
 
 ca_app = typer.Typer(
     help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
@@ -323,6 +327,53 @@ def ca_issue(
     )
 
 
+@ca_app.command("list", short_help="List what the CA issued: status, names, expiry.")
+def ca_list(
+    *,
+    folder: CaDirOpt,
+    expiring: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--expiring",
+            metavar="DAYS",
+            help="Fail (exit 1) when a valid certificate expires within DAYS (for cron).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    List every certificate the CA issued (from its index.txt): serial, status (valid,
+    revoked, expired), expiry and names; then its CRL.
+
+    Warns when the CRL is past or near its nextUpdate, or misses a revocation.
+    """
+    from flow_ssl.ca import inventory
+    from flow_ssl.ca.authority import open_ca
+    from flow_ssl.core.errors import ExitCode
+    from flow_ssl.output import json_data, text
+
+    authority = open_ca(folder, passin=None, key_needed=False)
+    found = inventory.take(authority, expiring=expiring)
+    say_records(authority)
+    for warning in found.warnings:
+        console.warn(warning)
+    if as_json:
+        console.emit_json(json_data.inventory(found, folder, expiring=expiring is not None))
+    else:
+        console.say(text.inventory_text(found, authority.name, folder))
+    if found.expiring:
+        listed = ", ".join(
+            f"{item.entry.serial} ({', '.join(item.names) or item.entry.subject}) on "
+            f"{item.entry.expires:%Y-%m-%d}"
+            for item in found.expiring
+        )
+        console.say(
+            f"{len(found.expiring)} certificate(s) expire within {expiring} days: {listed}",
+            err=True,
+        )
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 @ca_app.command("trust", short_help="Print how to trust the CA's root on clients.")
 def ca_trust(
     *,
@@ -355,3 +406,125 @@ def ca_trust(
         console.emit_json(json_data.trusted(root_path, name, root.sha256_fingerprint, systems))
         return
     console.say(text.trust_text(root_path, name, root.sha256_fingerprint or "", systems))
+
+
+CrlOutOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--out", metavar="FILE", help="Also write the CRL here (PEM, or DER with --der)."),
+]
+DerFlag = Annotated[
+    bool, typer.Option("--der", help="--out as binary DER (what most clients fetch).")
+]
+
+
+@ca_app.command("revoke", short_help="Revoke a certificate and make a new CRL.")
+def ca_revoke(
+    cert: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(metavar="[CERT]", help="The certificate to revoke (or give --serial)."),
+    ] = None,
+    *,
+    folder: CaDirOpt,
+    serial: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--serial", metavar="HEX", help="The serial to revoke (as ca list shows)."),
+    ] = None,
+    reason: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--reason",
+            metavar="REASON",
+            help="keyCompromise, superseded, cessationOfOperation, affiliationChanged, "
+            "CACompromise or unspecified [default: none given].",
+        ),
+    ] = None,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Revoke a certificate the CA issued: record it in index.txt, then make a new CRL.
+
+    Give the certificate file, or its serial. Revoking twice, an unknown serial or a
+    certificate of another CA is refused.
+    """
+    from flow_ssl.ca import crl
+    from flow_ssl.ca.authority import open_ca
+
+    if (cert is None) == (serial is None):
+        raise InvalidInputError("give the certificate to revoke, or --serial, not both")
+    authority = open_ca(folder, passin=ca_pass)
+    plan = crl.plan_revoke(authority, cert=cert, serial=serial, reason=reason)
+    assert plan.revoke is not None  # noqa: S101 - plan_revoke always revokes
+    _publish(
+        plan,
+        Asked(print_only, shell.shell, force=False, as_json=as_json),
+        heading=f"revoke serial {plan.revoke.serial} in {folder}, then make its CRL",
+    )
+
+
+@ca_app.command("crl", short_help="Make the CA's CRL (its revoked certificates, signed).")
+def ca_crl(
+    *,
+    folder: CaDirOpt,
+    days: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--days", metavar="DAYS", help="Days until its nextUpdate [default: 30]."),
+    ] = None,
+    out: CrlOutOpt = None,
+    der: DerFlag = False,
+    ca_pass: CaPassOpt = None,
+    print_only: PrintFlag = False,
+    shell: ShellOpt = ShellChoice.posix,
+    force: ForceFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """
+    Make a new CRL: every certificate the index lists revoked, signed by the CA.
+
+    It goes to the folder's crl.pem (and --out). Make one before the last one's
+    nextUpdate: clients that check revocation refuse every certificate after it.
+    """
+    from flow_ssl.ca import config, crl
+    from flow_ssl.ca.authority import open_ca
+
+    if der and out is None:
+        raise InvalidInputError("needs --out FILE for the DER copy", field="der", joiner=" ")
+    authority = open_ca(folder, passin=ca_pass)
+    plan = crl.CrlPlan(
+        ca=authority, days=config.DEFAULT_CRL_DAYS if days is None else days, out=out, der=der
+    )
+    _publish(
+        plan,
+        Asked(print_only, shell.shell, force=force, as_json=as_json),
+        heading=f"a new CRL of the CA in {folder}",
+    )
+
+
+def _publish(plan: CrlPlan, asked: Asked, *, heading: str) -> None:
+    """Print the steps, or run them and say what was revoked and written."""
+    from flow_ssl import files
+    from flow_ssl.ca import crl
+    from flow_ssl.output import json_data, text
+
+    if asked.print_only:
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print
+
+        openssl = openssl_for_print()
+        mine = [output for output in plan.outputs() if output.backup]
+        guard = [files.script_guard(mine, force=asked.force)] if mine else []
+        steps = [*guard, *for_print(openssl, plan.steps(openssl))]
+        console.print_steps(
+            steps, asked.shell, as_json=asked.as_json, heading=heading, runnable=True
+        )
+        return
+    made = crl.publish(plan, force=asked.force, announce=announcer(asked))
+    say_records(plan.ca)
+    written = {"crl": str(plan.ca.folder.crl)}
+    if plan.out is not None:
+        written["out"] = str(plan.out)
+    if asked.as_json:
+        console.emit_json(json_data.published(made, written))
+        return
+    console.say(text.published_summary(made, written, plan.ca.folder.path))

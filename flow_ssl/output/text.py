@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
+    from flow_ssl.ca.crl import Published
+    from flow_ssl.ca.index import Entry
+    from flow_ssl.ca.inventory import Inventory
     from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
     from flow_ssl.doctor import Diagnosis
@@ -290,6 +293,79 @@ def issued_summary(issued: Made, written: dict[str, str], root: Path, folder: Pa
         f"{shown(root)} (flow-ssl ca trust --dir {shown(folder)})."
     )
     return "\n".join(lines)
+
+
+def published_summary(published: Published, written: dict[str, str], folder: Path) -> str:
+    """What ``ca revoke`` / ``ca crl`` did: the revocation, the CRL, when to make the next."""
+    crl = published.crl
+    lines = []
+    entry = published.revoked
+    if entry is not None:
+        when = f"{entry.revoked_at:%Y-%m-%d %H:%M} UTC" if entry.revoked_at else "now"
+        why = entry.reason or "no reason given"
+        lines.append(
+            f"Revoked serial {entry.serial} ({shown(entry.subject)}) in "
+            f"{shown(folder / 'index.txt')}: {why}, {when}."
+        )
+    next_update = f"{crl.next_update:%Y-%m-%d %H:%M} UTC" if crl.next_update else "never"
+    also = f" (and {shown(written['out'])})" if "out" in written else ""
+    made = (
+        f"Wrote {shown(written['crl'])}{also}: CRL number {crl.number}, "
+        f"{len(crl.revoked)} revoked, next update {next_update}."
+    )
+    lines += [made, findings_table(published.findings)]
+    if published.backups:
+        lines.append(backups_text(published.backups))
+    lines.append(
+        f"Publish it where clients fetch it, and make a new one before {next_update} "
+        f"(clients that check revocation refuse every certificate of the CA after it): "
+        f"flow-ssl ca crl --dir {shown(folder)}"
+    )
+    return "\n".join(lines)
+
+
+def inventory_text(found: Inventory, name: str, folder: Path) -> str:
+    """``ca list``: a count, one aligned line per certificate, the CRL."""
+    counts = {state: sum(i.state == state for i in found.listed) for state in _STATES}
+    lines = [
+        f"{shown(name)} ({shown(folder)}): {len(found.listed)} certificate(s), "
+        + ", ".join(f"{count} {state}" for state, count in counts.items())
+    ]
+    rows = [
+        (
+            item.entry.serial,
+            item.state,
+            f"{item.entry.expires:%Y-%m-%d}",
+            ", ".join(map(shown, item.names)) or shown(item.entry.subject),
+            _revocation_text(item.entry) if item.state == "revoked" else "",
+        )
+        for item in found.listed
+    ]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+    head = ("SERIAL", "STATUS", "EXPIRES")
+    widths = [max(width, len(label)) for width, label in zip(widths, head, strict=True)]
+    if rows:
+        lines.append(
+            "  " + "  ".join(f"{h:<{w}}" for h, w in zip(head, widths, strict=True)) + "  NAMES"
+        )
+    for row in rows:
+        fields = "  ".join(f"{v:<{w}}" for v, w in zip(row[:3], widths, strict=True))
+        lines.append(f"  {fields}  {row[3]}{row[4]}".rstrip())
+    crl = found.crl
+    if crl is None:
+        lines.append("CRL: none made yet")
+    else:
+        until = f"{crl.next_update:%Y-%m-%d %H:%M} UTC" if crl.next_update else "no nextUpdate"
+        lines.append(f"CRL: number {crl.number}, {len(crl.revoked)} revoked, next update {until}")
+    return "\n".join(lines)
+
+
+_STATES = ("valid", "revoked", "expired")
+
+
+def _revocation_text(entry: Entry) -> str:
+    when = f"{entry.revoked_at:%Y-%m-%d}" if entry.revoked_at else ""
+    return f"  (revoked {when}{', ' + shown(entry.reason) if entry.reason else ''})"
 
 
 def trust_text(root: Path, name: str, fingerprint: str, systems: Iterable[Instructions]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -25,6 +26,7 @@ from flow_ssl.core.models import (
     NameSubtrees,
     SubjectAltNames,
 )
+from flow_ssl.core.revocation import REASON_NAMES, RevocationList, Revoked
 from flow_ssl.openssl.read import oids
 
 _SEQUENCE, _SET, _INTEGER, _BOOLEAN, _OID, _OCTETS, _BITS = 0x30, 0x31, 0x02, 0x01, 0x06, 0x04, 0x03
@@ -387,6 +389,74 @@ def authority_key_identifier(value: bytes) -> str | None:
     top = _expect(_node(value, 0, len(value)), _SEQUENCE, "authorityKeyIdentifier")
     key_id = next((part for part in _children(value, top) if part.tag == 0x80), None)
     return value[key_id.begin : key_id.end].hex() if key_id else None
+
+
+_UTC_TIME, _GENERALIZED_TIME, _ENUMERATED = 0x17, 0x18, 0x0A
+_CRL_NUMBER, _CRL_REASON = "2.5.29.20", "2.5.29.21"
+
+
+def _time(data: bytes, node: _Node) -> datetime:
+    """UTCTime (RFC 5280: 50-99 is 19YY) or GeneralizedTime, in UTC."""
+    text = data[node.begin : node.end].decode("ascii", errors="replace")
+    try:
+        if node.tag == _UTC_TIME:
+            moment = datetime.strptime(text, "%y%m%d%H%M%S%z")
+            return moment.replace(year=moment.year - 100) if moment.year >= 2050 else moment
+        if node.tag == _GENERALIZED_TIME:
+            return datetime.strptime(text, "%Y%m%d%H%M%S%z")
+    except ValueError:
+        pass
+    raise DERError(f"malformed time {text!r}")
+
+
+def crl(data: bytes) -> RevocationList:
+    """
+    A CRL: its issuer, this and next update, CRL number, issuer key id, and each entry
+    with its reason.
+
+    Raises:
+        DERError: not a CRL's structure.
+    """
+    parts = _children(data, _expect(_node(data, 0, len(data)), _SEQUENCE, "CRL"))
+    if len(parts) != 3:
+        raise DERError("a CRL has three parts")
+    fields = _children(data, _expect(parts[0], _SEQUENCE, "tbsCertList"))
+    if fields and fields[0].tag == _INTEGER:
+        fields = fields[1:]
+    if len(fields) < 3:
+        raise DERError("tbsCertList is too short")
+    read = RevocationList(
+        issuer=_name(data, fields[1]), this_update=_time(data, fields[2]), next_update=None
+    )
+    for part in fields[3:]:
+        if part.tag in {_UTC_TIME, _GENERALIZED_TIME}:
+            read.next_update = _time(data, part)
+        elif part.tag == _SEQUENCE:
+            read.revoked = [_revoked(data, entry) for entry in _children(data, part)]
+        elif part.tag == 0xA0:  # [0] EXPLICIT crlExtensions
+            inside = _children(data, part)
+            for ext in _extensions(data, inside[0]) if len(inside) == 1 else []:
+                if ext.oid == _CRL_NUMBER:
+                    read.number = _integer(ext.value, _node(ext.value, 0, len(ext.value)))
+                elif ext.oid == oids.AUTHORITY_KEY_ID:
+                    read.authority_key_id = authority_key_identifier(ext.value)
+    read.der = data
+    return read
+
+
+def _revoked(data: bytes, entry: _Node) -> Revoked:
+    parts = _children(data, _expect(entry, _SEQUENCE, "revoked certificate"))
+    if len(parts) < 2:
+        raise DERError("a revoked certificate has a serial and a date")
+    reason = None
+    if len(parts) > 2:
+        for ext in _extensions(data, parts[2]):
+            if ext.oid == _CRL_REASON:
+                code = _expect(_node(ext.value, 0, len(ext.value)), _ENUMERATED, "reason")
+                number = _integer(ext.value, code)
+                reason = REASON_NAMES.get(number, str(number))
+    serial = _integer(data, _expect(parts[0], _INTEGER, "serial"))
+    return Revoked(serial=serial, when=_time(data, parts[1]), reason=reason)
 
 
 def encode(tag: int, content: bytes) -> bytes:
