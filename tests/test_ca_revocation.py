@@ -423,3 +423,92 @@ def test_crl_distribution_points_in_what_the_ca_signs(
     )
     assert bad.code == 2
     assert "--crl-url: " in bad.err
+
+
+def _findings(result: Run) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for item in json.loads(result.out)["findings"]:
+        found.setdefault(item["check"], []).append(item)
+    return found
+
+
+@pytest.mark.usefixtures("hosts")
+def test_check_fails_a_revoked_certificate_and_passes_the_others(cli: Callable[..., Run]) -> None:
+    """check --crl: revocation fails for the revoked leaf (exit 1), passes for the kept one."""
+    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    assert cli("ca", "crl", "--dir", "root").code == 0
+    crls = ["--crl", "issuing/crl.pem", "--crl", "root/crl.pem"]
+    common = ["--ca-file", "root/ca.crt", *crls, "--json"]
+    lost = cli("check", "--cert", "lost.mycompany.com.fullchain.pem", *common)
+    assert lost.code == 1, lost.out
+    found = _findings(lost)
+    (revoked,) = found["revocation"]
+    assert revoked["status"] == "fail"
+    assert revoked["message"].startswith("lost.mycompany.com (serial ")
+    assert "is revoked by Revoking Issuing's CRL since" in revoked["message"]
+    assert [f["status"] for f in found["crl"]] == ["pass", "pass"]
+    kept = cli("check", "--cert", "keep.mycompany.com.fullchain.pem", *common)
+    assert kept.code == 0, kept.out
+    assert _findings(kept)["revocation"] == [
+        {
+            "check": "revocation",
+            "status": "pass",
+            "message": "not revoked (the CRL of Revoking Issuing, Revoking Root)",
+        }
+    ]
+
+
+@pytest.mark.usefixtures("hosts")
+def test_check_refuses_a_crl_no_ca_of_the_chain_signed(cli: Callable[..., Run]) -> None:
+    """A CRL with the issuing CA's name, signed by another key, proves nothing: it fails."""
+    assert cli("ca", "init", "--dir", "twin", "--name", "Revoking Issuing").code == 0
+    assert cli("ca", "crl", "--dir", "twin").code == 0
+    result = cli(
+        "check",
+        "--cert",
+        "keep.mycompany.com.fullchain.pem",
+        "--ca-file",
+        "root/ca.crt",
+        "--crl",
+        "twin/crl.pem",
+        "--json",
+    )
+    assert result.code == 1
+    (said,) = _findings(result)["crl"]
+    assert said["status"] == "fail"
+    assert "no CA of this chain signed" in said["message"]
+
+
+def test_check_warns_of_a_crl_past_its_next_update(cli: Callable[..., Run], hosts: Path) -> None:
+    """A CRL whose nextUpdate has passed (made by hand with the CA's key): a warning, not ready."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key((hosts / "issuing" / "ca.key").read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    issuer = load_cert(hosts / "issuing" / "ca.crt")
+    now = datetime.now(timezone.utc)
+    stale = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - timedelta(days=40))
+        .next_update(now - timedelta(days=10))
+        .add_extension(x509.CRLNumber(7), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (hosts / "stale.crl").write_bytes(stale.public_bytes(serialization.Encoding.DER))
+    result = cli(
+        "check",
+        "--cert",
+        "keep.mycompany.com.fullchain.pem",
+        "--ca-file",
+        "root/ca.crt",
+        "--crl",
+        "stale.crl",
+        "--json",
+    )
+    assert result.code == 0, result.out
+    (said,) = _findings(result)["crl"]
+    assert said["status"] == "warn"
+    assert "Revoking Issuing's CRL (number 7) expired" in said["message"]
+    assert "refuse every certificate it issued" in said["message"]

@@ -12,7 +12,6 @@ in place: the folder's ``crl.pem``, and ``--out`` (PEM, or DER).
 
 from __future__ import annotations
 
-import base64
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
 from flow_ssl.ca.folder import read_index
+from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.make.perform import perform
@@ -31,7 +31,7 @@ from flow_ssl.make.run import PRINTED, Where, check_outputs
 from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands import ca as commands
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.read import der, reader
+from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
 from flow_ssl.openssl.script.render import require_all
 from flow_ssl.openssl.script.steps import Concat, Note, WriteFile
@@ -201,27 +201,6 @@ class Published:
     findings: list[Finding]
     revoked: index.Entry | None = None
     backups: list[tuple[Path, Path]] = field(default_factory=list)
-
-
-_CRL_PEM = re.compile(rb"-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----")
-
-
-def read_crl(path: Path) -> RevocationList:
-    """
-    A CRL file, PEM (as openssl -gencrl writes it) or DER.
-
-    Raises:
-        InvalidInputError: unreadable, or no CRL.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    found = _CRL_PEM.search(data)
-    try:
-        return der.crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
-    except (der.DERError, ValueError) as exc:
-        raise InvalidInputError(f"{path} does not hold a CRL ({exc})") from None
 
 
 def parse_serial(text: str) -> int:

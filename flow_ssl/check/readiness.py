@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl.check import crls as crl_files
 from flow_ssl.check import keyfindings
 from flow_ssl.core import install_checks as checks
-from flow_ssl.core import name_constraints
+from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.openssl import verify
@@ -150,6 +151,7 @@ def check(
     now: datetime | None = None,
     label: str | None = None,
     served: bool = False,
+    crls: tuple[Path, ...] = (),
 ) -> Report:
     """
     Run every readiness check over the set.
@@ -190,6 +192,10 @@ def check(
             now=now,
             pems=pems,
         )
+    if crls:  # the chain's CAs' CRLs: each one's freshness, and whether one revokes it
+        chained = _issuer_chain(sent, now)
+        path = [*chained, *(r for r in roots if r.issued(chained[-1]) and r not in chained)]
+        findings += revocation.chain_findings(path, crl_files.given(crls, path), now)
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
         findings.append(

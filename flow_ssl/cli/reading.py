@@ -129,6 +129,15 @@ def check(
     ] = None,
     min_days: MinDaysOpt = 30,
     renew_within: RenewWithinOpt = None,
+    crl: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--crl",
+            metavar="FILE",
+            help="A CRL of the chain's CAs (repeatable): fail if it revokes the certificate, "
+            "warn when it is past or near its nextUpdate.",
+        ),
+    ] = None,
     print_only: Annotated[
         bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
     ] = False,
@@ -170,6 +179,7 @@ def check(
         hosts=hosts,
         min_days=min_days,
         renew_within=renew_within,
+        crls=tuple(crl or ()),
     )
     _finish_report(report, as_json=as_json)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from flow_ssl.core.findings import finding
 
 if TYPE_CHECKING:
-    from flow_ssl.core.models import Finding, NameAttribute
+    from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
 
 NEAR = timedelta(days=7)
 # A URL an openssl config and -addext carry as one name: no blank, comma or quote.
@@ -111,3 +111,55 @@ def _left(left: timedelta) -> str:
         return f"{left.days} days"
     hours = int(left.total_seconds() // 3600)
     return f"{hours} hours" if hours != 1 else "1 hour"
+
+
+@dataclass(frozen=True)
+class GivenCrl:
+    """A CRL given to ``check``: where from, what it says, and which CA of the chain signed it."""
+
+    source: str
+    crl: RevocationList
+    signer: ParsedCertificate | None  # None: no certificate of the chain signed it
+
+
+def chain_findings(
+    chain: list[ParsedCertificate], given: list[GivenCrl], now: datetime
+) -> list[Finding]:
+    """
+    ``check --crl``: each CRL's freshness (``crl``), and whether the CRLs revoke a
+    certificate of the chain (``revocation``), leaf first, each judged by its issuer's CRL.
+    """
+    findings = []
+    revoked = []
+    for item in given:
+        signer = item.signer
+        if signer is None:
+            who = ", ".join(f"{a.type}={a.value}" for a in item.crl.issuer) or "(no issuer)"
+            findings.append(
+                finding(
+                    "crl",
+                    "fail",
+                    f"{item.source}: a CRL of {who} that no CA of this chain signed (a "
+                    "forged CRL, or another CA's): it proves nothing",
+                )
+            )
+            continue
+        findings.append(freshness(item.crl, now, who=_name(signer)))
+        for cert in chain:
+            entry = item.crl.lists(int(cert.serial or "0", 16)) if signer.issued(cert) else None
+            if entry is not None and cert is not signer:
+                why = f", {entry.reason}" if entry.reason else ""
+                revoked.append(
+                    f"{_name(cert)} (serial {cert.serial}) is revoked by {_name(signer)}'s CRL "
+                    f"since {entry.when:%Y-%m-%d}{why}: clients that check revocation refuse it"
+                )
+    if revoked:
+        findings += [finding("revocation", "fail", message) for message in revoked]
+    elif any(item.signer is not None for item in given):
+        judged = ", ".join(_name(item.signer) for item in given if item.signer is not None)
+        findings.append(finding("revocation", "pass", f"not revoked (the CRL of {judged})"))
+    return findings
+
+
+def _name(cert: ParsedCertificate) -> str:
+    return cert.subject_value("CN") or cert.names_text() or "(unnamed)"
