@@ -285,6 +285,10 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
         json.loads(line)["serial"] for line in (ca_dir / "issued.log").read_text().splitlines()
     ]
     assert len(logged) == len(set(logged))
+    # The index (openssl ca's records) lists each once, as whole lines.
+    listed = [line.split("\t")[3] for line in (ca_dir / "index.txt").read_text().splitlines()]
+    assert len(listed) == len(set(listed))
+    assert serials <= {int(serial, 16) for serial in listed}
 
 
 def test_issue_answers_the_prompts_and_writes_key_cert_chain(

@@ -512,3 +512,15 @@ def test_check_warns_of_a_crl_past_its_next_update(cli: Callable[..., Run], host
     assert said["status"] == "warn"
     assert "Revoking Issuing's CRL (number 7) expired" in said["message"]
     assert "refuse every certificate it issued" in said["message"]
+
+
+def test_a_lost_crl_number_file_goes_on_from_the_last_crl(
+    cli: Callable[..., Run], hosts: Path
+) -> None:
+    """crlnumber deleted: the next CRL still gets a number above the last one's."""
+    for _ in range(2):
+        assert cli("ca", "crl", "--dir", "issuing").code == 0
+    (hosts / "issuing" / "crlnumber").unlink()
+    again = cli("ca", "crl", "--dir", "issuing", "--json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["crl"]["number"] == 3

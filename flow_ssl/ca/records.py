@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.folder import Folder, read_index
+from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError, WriteFailedError
 from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
@@ -69,6 +70,8 @@ def bring_up_to_date(
         WriteFailedError: the records could not be written (the folder is left as it was).
     """
     made = None if folder.index.exists() else _make_records(folder, ca_cert, digest)
+    if not folder.crl_number.exists():
+        _number_after_last_crl(folder)
     entries = read_index(folder)
     marked = index.expired(entries, now or datetime.now(timezone.utc))
     if marked != entries:
@@ -79,6 +82,15 @@ def bring_up_to_date(
                 f"cannot mark expired certificates in {folder.index}: {exc.strerror or exc}"
             ) from None
     return made
+
+
+def _number_after_last_crl(folder: Folder) -> None:
+    """A lost crlnumber file made again: past the last CRL's number (CRL numbers only grow)."""
+    last = read_crl(folder.crl).number if folder.crl.is_file() else None
+    try:
+        files.replace_text(folder.crl_number, index.serial_text((last or 0) + 1) + "\n")
+    except OSError as exc:
+        raise WriteFailedError(f"cannot write {folder.crl_number}: {exc.strerror or exc}") from None
 
 
 def _make_records(folder: Folder, ca_cert: ParsedCertificate, digest: str) -> Upgraded:
