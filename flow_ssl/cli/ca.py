@@ -222,7 +222,7 @@ def ca_init(
     if as_json:
         console.emit_json(json_data.ca_made(folder, files, cert))
         return
-    console.say(text.ca_made_summary(folder, name, cert, root=parent_ca is None))
+    console.say(text.ca_made_summary(folder, name, cert, root=parent_ca is None, crl_url=crl_url))
 
 
 @ca_app.command("sign", short_help="Sign a CSR as a server certificate.")

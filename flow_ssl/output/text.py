@@ -261,13 +261,24 @@ def backups_text(backups: Iterable[tuple[Path, Path]]) -> str:
     return "\n".join(f"Kept the old {shown(old)} as {shown(kept)}." for old, kept in backups)
 
 
-def ca_made_summary(folder: Path, name: str, cert: ParsedCertificate, *, root: bool) -> str:
+def ca_made_summary(
+    folder: Path, name: str, cert: ParsedCertificate, *, root: bool, crl_url: str | None = None
+) -> str:
     """What ``ca init`` made, and what to do with it next."""
+    from flow_ssl.core.name_constraints import describe
+
     what = "root CA" if root else "issuing CA"
     lines = [
         f"Made the {what} {name!r} in {shown(folder)} (key {shown(folder / 'ca.key')}, mode 0600).",
         f"  valid until {cert.not_after:%Y-%m-%d}; SHA-256 {cert.sha256_fingerprint}",
     ]
+    if cert.name_constraints is not None:
+        lines.append(f"  may sign only for: {shown(describe(cert.name_constraints))}")
+    if crl_url:
+        lines.append(
+            f"  what it signs names {shown(crl_url)} for its CRL: publish it there, as DER "
+            f"(flow-ssl ca crl --dir {shown(folder)} --out FILE --der)"
+        )
     if root:
         lines.append(f"Trust it on your clients: flow-ssl ca trust --dir {shown(folder)}")
     lines.append(f"Sign a CSR: flow-ssl ca sign SERVER.csr --dir {shown(folder)}")
