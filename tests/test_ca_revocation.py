@@ -168,7 +168,14 @@ def test_a_revocation_that_cannot_be_is_bad_input_and_changes_nothing(
 
 def test_revoking_twice_is_refused(cli: Callable[..., Run], hosts: Path) -> None:
     """The second revocation of one certificate: exit 2 saying when; index and CRL unchanged."""
-    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    first = cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing", "--json")
+    assert first.code == 0, first.err
+    said = json.loads(first.out)
+    lost = load_cert(hosts / "lost.mycompany.com.crt").serial_number
+    assert int(said["revoked"]["serial"], 16) == lost
+    assert said["revoked"]["reason"] is None
+    assert [int(e["serial"], 16) for e in said["crl"]["revoked"]] == [lost]
+    assert said["files"] == {"crl": "issuing/crl.pem"}
     before = contents(hosts / "issuing")
     again = cli(
         "ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing", "--reason", "superseded"
