@@ -290,7 +290,14 @@ def test_signing_falls_back_to_x509_req_with_the_same_extensions() -> None:
         "authorityKeyIdentifier=keyid:always",
         *added,
     ]
-    (issuing,) = signing_steps(OPENSSL_111, signer, csr="r.csr", out="c.crt", days=30,
-                               section="issuing_ca", base=config.ISSUING_CA)  # fmt: skip
+    (issuing,) = signing_steps(
+        OPENSSL_111,
+        signer,
+        csr="r.csr",
+        out="c.crt",
+        days=30,
+        section="issuing_ca",
+        base=config.ISSUING_CA,
+    )
     assert isinstance(issuing, Command)
     assert "-extfile ca/ca.cnf -extensions issuing_ca" in issuing.render()

@@ -62,7 +62,6 @@ class Revocation:
     reason: str | None
     listed: bool  # the index lists it (else openssl adds it, revoked)
     pem: str | None = None  # the certificate as PEM, when its file is not one PEM certificate
-    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,7 @@ def _of_serial(ca: CA, serial: int, entries: list[index.Entry], reason: str | No
             "openssl ca -revoke needs the certificate",
             hint="give the certificate file instead of --serial",
         )
-    return Revocation(serial=text, cert=copy, reason=reason, listed=True, subject=entry.subject)
+    return Revocation(serial=text, cert=copy, reason=reason, listed=True)
 
 
 def _of_certificate(
@@ -312,7 +311,6 @@ def _of_certificate(
         reason=reason,
         listed=entry is not None,
         pem=pem,
-        subject=index.oneline(cert.subject),
     )
 
 

@@ -158,13 +158,7 @@ def _looks_like_a_ca(folder: Folder) -> bool:
 
 def random_serial() -> str:
     """A positive 64-bit serial with its top bit set (fixed length), in hex."""
-    return format_serial(secrets.randbits(63) | (1 << 63))
-
-
-def format_serial(number: int) -> str:
-    """Upper-case hex with an even number of digits, as openssl writes it."""
-    text = f"{number:X}"
-    return text if len(text) % 2 == 0 else f"0{text}"
+    return index.serial_text(secrets.randbits(63) | (1 << 63))
 
 
 def read_serial(folder: Folder) -> str:
@@ -197,7 +191,7 @@ def read_serial(folder: Folder) -> str:
             "(RFC 5280: a positive number of at most 20 octets); it is damaged",
             hint=f"restore it from a backup of {folder.path}",
         )
-    return format_serial(number)
+    return index.serial_text(number)
 
 
 def refuse_links(folder: Folder, *, field: str = "dir") -> None:
@@ -225,7 +219,7 @@ def refuse_links(folder: Folder, *, field: str = "dir") -> None:
 
 
 def _next(serial: str) -> str:
-    return format_serial(int(serial, 16) + 1) + "\n"
+    return index.serial_text(int(serial, 16) + 1) + "\n"
 
 
 def read_index(folder: Folder) -> list[index.Entry]:
@@ -263,11 +257,11 @@ def next_serial(folder: Folder) -> str:
         return in_file
     if above > MAX_SERIAL:
         raise InvalidInputError(
-            f"{folder.index} lists serial {format_serial(above - 1)}, the last a certificate "
+            f"{folder.index} lists serial {index.serial_text(above - 1)}, the last a certificate "
             "may carry (RFC 5280: at most 20 octets): this CA has given out its last serial",
             hint="make a new issuing CA with flow-ssl ca init, and issue from that",
         )
-    return format_serial(above)
+    return index.serial_text(above)
 
 
 def serial_behind(folder: Folder, *, moved: bool = False) -> str | None:
@@ -284,7 +278,7 @@ def serial_behind(folder: Folder, *, moved: bool = False) -> str | None:
     done = "it now holds" if moved else "the next serial is"
     return (
         f"{folder.serial} held {in_file}, but {folder.index} lists serials up to "
-        f"{format_serial(int(taken, 16) - 1)} (a serial file restored from a backup?): "
+        f"{index.serial_text(int(taken, 16) - 1)} (a serial file restored from a backup?): "
         f"{done} {taken}"
     )
 

@@ -190,11 +190,11 @@ def ca_init(
         crl_url=crl_url,
     )
     if print_only:
-        from flow_ssl.cli.running import printed_serial
+        from flow_ssl.ca.folder import script_serial
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        serial = printed_serial(parent_ca) if parent_ca else ""
+        serial = script_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(

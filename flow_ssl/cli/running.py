@@ -131,10 +131,11 @@ def run_issued(
     console.warn_all(notices)
     folder = plan.ca.folder
     if asked.print_only:
+        from flow_ssl.ca.folder import script_serial
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        steps = plan.steps(openssl, Where(serial=printed_serial(plan.ca)))
+        steps = plan.steps(openssl, Where(serial=script_serial(folder)))
         console.print_steps(
             [files.script_guard(plan.outputs(), force=asked.force), *for_print(openssl, steps)],
             asked.shell,
@@ -160,13 +161,6 @@ def run_issued(
         )
         return
     console.say(text.issued_summary(made, files_written, folder.root_cert(), folder.path))
-
-
-def printed_serial(authority: CA) -> str:
-    """The serial a printed script claims (see ``folder.script_serial``)."""
-    from flow_ssl.ca.folder import script_serial
-
-    return script_serial(authority.folder)
 
 
 def warn_serial_behind(authority: CA) -> None:
