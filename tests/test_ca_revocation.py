@@ -29,12 +29,18 @@ def _issue(cli: Callable[..., Run], ca: str, host: str, *extra: str) -> int:
     return int(json.loads(made.out)["serial"], 16) if "--json" in extra else 0
 
 
-def verify_with_crl(cert: Path, root: Path, crls: list[Path], *chain: Path) -> tuple[int, str]:
-    """``openssl verify -crl_check_all`` with the CRLs in one file (LibreSSL reads one)."""
+def verify_with_crl(
+    cert: Path, root: Path, crls: list[Path], *chain: Path, leaf_only: bool = False
+) -> tuple[int, str]:
+    """
+    ``openssl verify -crl_check_all`` (``leaf_only``: ``-crl_check``) with the CRLs in one
+    file (LibreSSL reads only the last -CRLfile).
+    """
     assert OPENSSL is not None
     joined = cert.parent / "all-crls.pem"
     joined.write_bytes(b"".join(path.read_bytes() for path in crls))
-    argv = [OPENSSL, "verify", "-crl_check_all", "-CAfile", str(root), "-CRLfile", str(joined)]
+    flag = "-crl_check" if leaf_only else "-crl_check_all"
+    argv = [OPENSSL, "verify", flag, "-CAfile", str(root), "-CRLfile", str(joined)]
     for intermediate in chain:
         argv += ["-untrusted", str(intermediate)]
     done = subprocess.run([*argv, str(cert)], capture_output=True, text=True, check=False)
@@ -82,6 +88,13 @@ def test_a_revoked_certificate_is_refused_by_openssl_verify_with_the_crl(
     code, said = verify_with_crl(hosts / "keep.mycompany.com.crt", root, crls, issuing)
     assert code == 0, said
     assert said.strip().endswith("keep.mycompany.com.crt: OK")
+    # -crl_check (the leaf's CRL only) says the same of the leaves.
+    leaf_crl = [hosts / "issuing" / "crl.pem"]
+    for host, revoked_here in (("lost", True), ("old", True), ("keep", False)):
+        cert = hosts / f"{host}.mycompany.com.crt"
+        code, said = verify_with_crl(cert, root, leaf_crl, issuing, leaf_only=True)
+        assert (code != 0 and "certificate revoked" in said) is revoked_here, said
+        assert (code == 0) is not revoked_here
     # The CRL, read by cryptography: signed by the issuing CA, numbered, reasons kept.
     crl = x509.load_pem_x509_crl((hosts / "issuing" / "crl.pem").read_bytes())
     assert crl.is_signature_valid(load_cert(issuing).public_key())  # type: ignore[arg-type]
