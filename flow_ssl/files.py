@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
 from flow_ssl.core.placed import record_placed
-from flow_ssl.openssl.script.steps import Guard
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -54,20 +53,6 @@ class Output:
     secret: bool = False
     field: str = ""
     folder: bool = False
-
-
-def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
-    """
-    A printed script's check of its outputs (it may run long after it was printed):
-    stop at an existing file, or with ``force`` keep each as a dated backup, as a run would.
-    """
-    return Guard(
-        tuple(str(output.path) for output in outputs),
-        keep=force,
-        fields=tuple(output.field for output in outputs),
-        refusal="nothing was changed (print the script again with --force to replace it, "
-        "kept as a backup)",
-    )
 
 
 def check_outputs(outputs: Sequence[Output], *, force: bool, forbidden: Forbidden) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from flow_ssl.cli import console
-from flow_ssl.cli.options import JsonFlag, ShellChoice, ShellOpt
+from flow_ssl.cli.options import SCRIPT_REFUSAL, JsonFlag, ShellChoice, ShellOpt
 from flow_ssl.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
@@ -56,7 +56,10 @@ def batch(
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        steps = for_print(openssl, batching.script_steps(entries, force=force, openssl=openssl))
+        steps = for_print(
+            openssl,
+            batching.script_steps(entries, force=force, openssl=openssl, refusal=SCRIPT_REFUSAL),
+        )
         console.say_script(text.batch_script(manifest, entries, steps, shell.shell))
         return
     for entry in entries:

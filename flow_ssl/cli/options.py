@@ -53,6 +53,11 @@ FLAGS = {
     "manifest": "manifest",
 }
 
+# What a printed script says when a file it would write exists (it refuses to replace it).
+SCRIPT_REFUSAL = (
+    "nothing was changed (print the script again with --force to replace it, kept as a backup)"
+)
+
 
 def flag_for(field: str, renamed: dict[str, str] | None = None) -> str:
     """The flag that sets ``field`` (``renamed`` first: ``ca init`` calls its CN ``--name``)."""

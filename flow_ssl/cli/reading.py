@@ -237,8 +237,10 @@ def bundle(
     from flow_ssl import files
     from flow_ssl.check import bundle as bundling
     from flow_ssl.check import readiness
+    from flow_ssl.cli.options import SCRIPT_REFUSAL
     from flow_ssl.make import inputs
     from flow_ssl.make.run import check_outputs
+    from flow_ssl.openssl.script.steps import Guard
     from flow_ssl.output import json_data, text
 
     target = _bundle_target(out, p12, key, passout, p12_legacy)
@@ -257,7 +259,12 @@ def bundle(
             include_root=include_root,
         )
         console.print_steps(
-            [files.script_guard([files.Output(target, field=field)], force=force), *steps],
+            [
+                Guard.over(
+                    [files.Output(target, field=field)], force=force, refusal=SCRIPT_REFUSAL
+                ),
+                *steps,
+            ],
             shell.shell,
             as_json=as_json,
             heading=f"bundle {cert}",

@@ -96,14 +96,15 @@ def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
 
 
 def _print_made(plan: Plan, asked: Asked) -> None:
-    from flow_ssl import files
+    from flow_ssl.cli.options import SCRIPT_REFUSAL
     from flow_ssl.openssl.commands.base import Command
     from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
+    from flow_ssl.openssl.script.steps import Guard
     from flow_ssl.output import json_data, text
 
     openssl = openssl_for_print()
     steps = [
-        files.script_guard(plan.outputs(), force=asked.force),
+        Guard.over(plan.outputs(), force=asked.force, refusal=SCRIPT_REFUSAL),
         *for_print(openssl, plan.steps(openssl)),
     ]
     command = next(step for step in steps if isinstance(step, Command))
@@ -123,9 +124,10 @@ def run_issued(
     plan: SignPlan | IssuePlan, asked: Asked, *, notices: list[Notice], heading: str
 ) -> None:
     """Warn, then print the steps, or run them and say what the CA issued."""
-    from flow_ssl import files
     from flow_ssl.ca.folder import read_serial
+    from flow_ssl.cli.options import SCRIPT_REFUSAL
     from flow_ssl.make.run import Where, run
+    from flow_ssl.openssl.script.steps import Guard
     from flow_ssl.output import json_data, text
 
     console.warn_all(notices)
@@ -136,7 +138,10 @@ def run_issued(
         openssl = openssl_for_print()
         steps = plan.steps(openssl, Where(serial=read_serial(folder)))
         console.print_steps(
-            [files.script_guard(plan.outputs(), force=asked.force), *for_print(openssl, steps)],
+            [
+                Guard.over(plan.outputs(), force=asked.force, refusal=SCRIPT_REFUSAL),
+                *for_print(openssl, steps),
+            ],
             asked.shell,
             as_json=asked.as_json,
             heading=heading,

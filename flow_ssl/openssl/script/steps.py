@@ -8,8 +8,14 @@ Plans list them; ``render`` shows them as a script, and the run loop performs th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flow_ssl.openssl.commands.base import Command
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flow_ssl.files import Output
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,20 @@ class Guard:
     keep: bool = False
     fields: tuple[str, ...] = ()  # each path's option, for a refusal
     refusal: str = "nothing was changed"
+
+    @classmethod
+    def over(cls, outputs: Sequence[Output], *, force: bool, refusal: str) -> Guard:
+        """
+        The check of a plan's outputs (a script may run long after it was printed): stop at
+        an existing file, or with ``force`` keep each as a dated backup, as a run would.
+        ``refusal`` says how to print a script that replaces them (the CLI names the option).
+        """
+        return cls(
+            tuple(str(output.path) for output in outputs),
+            keep=force,
+            fields=tuple(output.field for output in outputs),
+            refusal=refusal,
+        )
 
 
 @dataclass(frozen=True)
