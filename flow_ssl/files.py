@@ -334,15 +334,16 @@ def write_staged(path: Path, data: bytes) -> None:
 def replace_text(target: Path, text: str) -> None:
     """
     Replace a small ASCII file whole: a reader (or a crash) sees the old text or the new,
-    never half. For files that change in place (a CA's serial) and scratch files a step
-    writes again.
+    never half, and two writers at once each replace it whole (the last one wins). For files
+    that change in place (a CA's serial, a cache) and scratch files a step writes again.
 
     Raises:
         OSError: the file could not be written (the caller says what it was for).
     """
-    staged_path = target.with_name(f".{target.name}.new")
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    staged_path = Path(name)
     try:
-        with staged_path.open("w", encoding="ascii") as handle:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

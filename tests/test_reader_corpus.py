@@ -170,7 +170,7 @@ def test_pkits_in_one_bundle_one_process(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(subprocess, "Popen", counting_popen)
     parsed = reader.read_file(bundle)
-    assert calls == ["version", "pkcs7"]
+    assert [call for call in calls if call != "version"] == ["pkcs7"]  # the probe may be cached
     assert len(parsed) == len(paths) > 400
     found = {}
     for path, ours in zip(paths, parsed, strict=True):

@@ -329,6 +329,11 @@ def diagnosis_text(found: Diagnosis) -> str:
                 f"{where} ({store['source']}; {'found' if store['exists'] else 'MISSING'})",
             )
         )
+    cache = found.probe_cache
+    if "binaries" in cache:
+        dropped = f"{cache['dropped']} dropped and asked again; " if "dropped" in cache else ""
+        known = f"{cache['binaries']} openssl binar{'y' if cache['binaries'] == 1 else 'ies'}"
+        rows.append(("probe cache", f"{cache['folder']} ({dropped}{known} remembered)"))
     rows.append(("locale", f"{found.encoding} ({'UTF-8' if found.utf8 else 'not UTF-8'})"))
     rows.append(("self-test", found.self_test))
     width = max(len(label) for label, _ in rows)
