@@ -60,6 +60,7 @@ def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
     """
     A printed script's check of its outputs (it may run long after it was printed):
     stop at an existing file, or with ``force`` keep each as a dated backup, as a run would.
+    The ones that exist as it is printed are named too (``--print`` says so).
     """
     return Guard(
         tuple(str(output.path) for output in outputs),
@@ -67,6 +68,13 @@ def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
         fields=tuple(output.field for output in outputs),
         refusal="nothing was changed (print the script again with --force to replace it, "
         "kept as a backup)",
+        overwrite="these commands write over it (print them again with --force to keep it "
+        "as a dated backup first)",
+        existing=tuple(
+            str(output.path)
+            for output in outputs
+            if output.path.exists() or output.path.is_symlink()
+        ),
     )
 
 

@@ -16,12 +16,11 @@ from flow_ssl.cli.options import (
     ForceFlag,
     JsonFlag,
     KeyoutOpt,
-    PrintFlag,
+    Printing,
     RequestFlags,
-    ShellChoice,
-    ShellOpt,
     SubjectFlags,
     SubjFlag,
+    printing_options,
     request_from_flags,
     request_options,
     subject_options,
@@ -56,8 +55,10 @@ _INIT_FLAGS = {"common_name": "--name", "ca_pass": "--ca-pass"}
 
 @ca_app.command("init", short_help="Make a root CA, or an issuing CA under a root.")
 @subject_options
+@printing_options
 def ca_init(
     subject: SubjectFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     name: Annotated[
@@ -98,8 +99,6 @@ def ca_init(
             "--parent-pass", metavar="SRC", help="The parent key's passphrase source, if any."
         ),
     ] = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -143,18 +142,25 @@ def ca_init(
         passout=ca_pass,
         parent=parent_ca,
     )
-    if print_only:
+    asked = Asked.of(printing, force=False, as_json=as_json)
+    if asked.form is not None:
+        from flow_ssl.make.run import check_outputs
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
+        check_outputs(plan.outputs(), force=False)  # a folder that holds files: never
         openssl = openssl_for_print()
         serial = read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
-            steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
+            steps,
+            asked.form,
+            asked.shell,
+            as_json=as_json,
+            explain=asked.explain,
+            heading=f"{kind} in {folder}",
         )
         return
-    asked = Asked(print_only, shell.shell, force=False, as_json=as_json)
     cert = run(plan, force=False, announce=announcer(asked)).cert
     made = Folder(folder)
     files = {
@@ -172,7 +178,9 @@ def ca_init(
 
 
 @ca_app.command("sign", short_help="Sign a CSR as a server certificate.")
+@printing_options
 def ca_sign(
+    printing: Printing,
     csr_file: Annotated[
         Path,
         typer.Argument(metavar="CSR", help="The CSR to sign (from flow-ssl csr or any tool)."),
@@ -188,8 +196,6 @@ def ca_sign(
     fullchain: FullchainOpt = None,
     days: LeafDaysOpt = None,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -211,7 +217,7 @@ def ca_sign(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
         heading=f"sign {csr_file} with the CA in {folder}",
     )
@@ -219,8 +225,10 @@ def ca_sign(
 
 @ca_app.command("issue", short_help="Make a key and a server certificate from the CA.")
 @request_options
+@printing_options
 def ca_issue(
     request: RequestFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     days: LeafDaysOpt = None,
@@ -229,8 +237,6 @@ def ca_issue(
     fullchain: FullchainOpt = None,
     subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -257,7 +263,7 @@ def ca_issue(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=leaf.warnings(),
         heading=f"a key and certificate from the CA in {folder}",
     )

@@ -10,14 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from flow_ssl.cli import console
-from flow_ssl.cli.options import (
-    ExplainFlag,
-    ForceFlag,
-    JsonFlag,
-    ShellChoice,
-    ShellOpt,
-)
+from flow_ssl.cli.options import ForceFlag, JsonFlag, Printing, printing_options
 from flow_ssl.core.errors import ExitCode, InvalidInputError
+from flow_ssl.openssl.script.steps import Note
 
 if TYPE_CHECKING:
     from flow_ssl.check.readiness import Report
@@ -38,6 +33,11 @@ PassInOpt = Annotated[
     ),
 ]
 FindingsJson = Annotated[bool, typer.Option("--json", help="Machine-readable findings on stdout.")]
+# What --explain adds to inspect's commands: flow-ssl reads more than their text.
+_OWN_READING = Note(
+    "flow-ssl itself reads names and extensions from the certificate's own bytes, so they "
+    "read the same on every openssl version"
+)
 RenewWithinOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -48,7 +48,9 @@ RenewWithinOpt = Annotated[
 ]
 
 
+@printing_options
 def inspect(
+    printing: Printing,
     files: Annotated[
         list[Path],
         typer.Argument(
@@ -59,11 +61,6 @@ def inspect(
     *,
     passin: PassInOpt = None,
     raw: Annotated[bool, typer.Option("--raw", help="openssl's own text, unchanged.")] = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl command; run nothing.")
-    ] = False,
-    explain: ExplainFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: Annotated[
         bool, typer.Option("--json", help="A JSON list, one object per certificate.")
     ] = False,
@@ -75,22 +72,21 @@ def inspect(
     """
     from flow_ssl.make import inputs
     from flow_ssl.openssl.read import reader
-    from flow_ssl.openssl.script.steps import Note
     from flow_ssl.output import json_data, text
 
     inputs.check_pass_source(passin, "pass")
-    if print_only:
-        for path in files:
-            for step in reader.show_steps(path, reader.frame_file(path), passin=passin):
-                if isinstance(step, Note):  # what flow-ssl runs besides: a comment
-                    console.say(f"# {step.text}")
-                else:
-                    console.say(text.command_text(step, shell.shell, explain=explain))
-            if explain:
-                console.say(
-                    "#  flow-ssl itself reads names and extensions from the certificate's own "
-                    "bytes, so they read the same on every openssl version"
-                )
+    form = printing.form
+    if form is not None:
+        steps = [
+            step
+            for path in files
+            for step in reader.show_steps(path, reader.frame_file(path), passin=passin)
+        ]
+        if printing.explain:
+            steps.append(_OWN_READING)
+        console.print_steps(
+            list(steps), form, printing.shell.shell, as_json=as_json, explain=printing.explain
+        )
         return
     if raw:
         for path in files:
@@ -103,7 +99,9 @@ def inspect(
     console.say_styled(text.certificate_summaries(per_file))
 
 
+@printing_options
 def check(
+    printing: Printing,
     *,
     cert: Annotated[
         Path,
@@ -129,10 +127,6 @@ def check(
     ] = None,
     min_days: MinDaysOpt = 30,
     renew_within: RenewWithinOpt = None,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: FindingsJson = False,
 ) -> None:
     """
@@ -146,19 +140,18 @@ def check(
     hosts = tuple(host or ())
     _check_hosts(hosts, min_days, renew_within)
     inputs.check_pass_source(passin, "pass")
-    if print_only:
-        from flow_ssl.check.readiness import planned_check
-        from flow_ssl.openssl.script.render import uses_folder
-
-        steps = planned_check(
+    form = printing.form
+    if form is not None:
+        steps = readiness.planned_check(
             cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
         )
         console.print_steps(
             steps,
-            shell.shell,
+            form,
+            printing.shell.shell,
             as_json=as_json,
+            explain=printing.explain,
             heading=f"check {cert}",
-            runnable=uses_folder(steps),
         )
         return
     report = readiness.check(
@@ -174,7 +167,9 @@ def check(
     _finish_report(report, as_json=as_json)
 
 
+@printing_options
 def bundle(
+    printing: Printing,
     *,
     cert: Annotated[
         Path,
@@ -222,10 +217,6 @@ def bundle(
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
     force: ForceFlag = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl commands it runs; write nothing.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -237,6 +228,7 @@ def bundle(
     from flow_ssl import files
     from flow_ssl.check import bundle as bundling
     from flow_ssl.check import readiness
+    from flow_ssl.cli.running import said_existing
     from flow_ssl.make import inputs
     from flow_ssl.make.run import check_outputs
     from flow_ssl.output import json_data, text
@@ -245,7 +237,8 @@ def bundle(
     field = "out" if p12 is None else "p12"
     inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
-    if print_only:
+    form = printing.form
+    if form is not None:
         steps = bundling.planned(
             cert,
             chains,
@@ -256,12 +249,15 @@ def bundle(
             legacy=p12_legacy,
             include_root=include_root,
         )
+        guard = files.script_guard([files.Output(target, field=field)], force=force)
+        said_existing(guard, form)
         console.print_steps(
-            [files.script_guard([files.Output(target, field=field)], force=force), *steps],
-            shell.shell,
+            [guard, *steps],
+            form,
+            printing.shell.shell,
             as_json=as_json,
+            explain=printing.explain,
             heading=f"bundle {cert}",
-            runnable=True,
         )
         return
     check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
@@ -311,7 +307,9 @@ def _bundle_target(
     return p12
 
 
+@printing_options
 def probe(
+    printing: Printing,
     host: Annotated[str, typer.Argument(metavar="HOST[:PORT]", help="Port 443 unless given.")],
     *,
     connect: Annotated[
@@ -332,10 +330,6 @@ def probe(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for the server.")
     ] = 10.0,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: FindingsJson = False,
 ) -> None:
     """
@@ -351,10 +345,18 @@ def probe(
     _check_hosts(hosts, min_days, renew_within)
     if not 0 < timeout <= 300:
         raise InvalidInputError("must be more than 0 and at most 300 seconds", field="timeout")
-    if print_only:
-        line = probing.s_client_command(where).render(shell.shell)
+    form = printing.form
+    if form is not None:
+        command = probing.s_client_command(where)
         # stdin at end of file: s_client closes once it has printed the handshake.
-        console.say(f"$null | {line}" if shell.shell == "powershell" else f"{line} < /dev/null")
+        shell = printing.shell.shell
+        line = command.render(shell)
+        shown = f"$null | {line}" if shell == "powershell" else f"{line} < /dev/null"
+        if printing.explain:
+            from flow_ssl.openssl.script.render import explanation
+
+            console.say_script(explanation(command, shell))
+        console.say_script(shown)
         console.say("# then the same checks as flow-ssl check, on the certificates it prints")
         return
     report = probing.probe(

@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from flow_ssl import files
     from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.ca.sign import SignPlan
+    from flow_ssl.cli.options import Printing
     from flow_ssl.core.models import Notice
     from flow_ssl.make.generate import Plan
     from flow_ssl.make.run import Announce
     from flow_ssl.openssl.commands.base import Shell
-    from flow_ssl.openssl.script.steps import Step
+    from flow_ssl.openssl.script.render import Form
+    from flow_ssl.openssl.script.steps import Guard, Step
 
 # What each output is called in the reports (the JSON "files" keys).
 _WRITTEN = {"keyout": "key", "out": "certificate", "fullchain": "fullchain"}
@@ -26,14 +28,21 @@ _WRITTEN = {"keyout": "key", "out": "certificate", "fullchain": "fullchain"}
 
 @dataclass(frozen=True)
 class Asked:
-    """How a command was asked to run: printed or run, in which shell, what it may replace."""
+    """How a command was asked: shown (in a form, for a shell) or run; what it may replace."""
 
-    print_only: bool
+    form: Form | None  # print (a person's), script (a machine's), or None: run
     shell: Shell
     force: bool
     as_json: bool
-    explain: bool = False  # --print --explain: each option in plain words
+    explain: bool = False  # each option in plain words
     subj: bool = False  # --subj (said in a made key's JSON)
+
+    @classmethod
+    def of(cls, printing: Printing, *, force: bool, as_json: bool, subj: bool = False) -> Asked:
+        """From the printing options (refused: --print with --script, a lone --explain)."""
+        return cls(
+            printing.form, printing.shell.shell, force, as_json, explain=printing.explain, subj=subj
+        )
 
 
 def announcer(asked: Asked) -> Announce | None:
@@ -42,10 +51,10 @@ def announcer(asked: Asked) -> Announce | None:
         return None
 
     def announce(steps: list[Step]) -> None:
-        from flow_ssl.openssl.script.render import prompts_of, render_script
+        from flow_ssl.openssl.script.render import prompts_of, render_listing
         from flow_ssl.output import text
 
-        console.say(render_script(steps, asked.shell, brief=True))
+        console.say(render_listing(steps, asked.shell))
         prompts = prompts_of(steps)
         if prompts:
             console.say("# answering openssl's questions:\n" + text.answers_text(prompts))
@@ -67,8 +76,8 @@ def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
     from flow_ssl.openssl import runner
     from flow_ssl.output import json_data, text
 
-    if asked.print_only:
-        _print_made(plan, asked)
+    if asked.form is not None:
+        _print_made(plan, asked, asked.form)
         return
     made = run(plan, force=asked.force, announce=announcer(asked))
     if asked.as_json:
@@ -95,28 +104,33 @@ def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
     console.say(text.findings_table(made.findings))
 
 
-def _print_made(plan: Plan, asked: Asked) -> None:
+def _print_made(plan: Plan, asked: Asked, form: Form) -> None:
     from flow_ssl import files
     from flow_ssl.openssl.commands.base import Command
     from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
-    from flow_ssl.output import json_data, text
+    from flow_ssl.output import json_data
 
     openssl = openssl_for_print()
-    steps = [
-        files.script_guard(plan.outputs(), force=asked.force),
-        *for_print(openssl, plan.steps(openssl)),
-    ]
+    guard = files.script_guard(plan.outputs(), force=asked.force)
+    steps = [guard, *for_print(openssl, plan.steps(openssl))]
     command = next(step for step in steps if isinstance(step, Command))
     readback = plan.readback()
-    script = render_script(steps, asked.shell)
+    script = render_script(steps, asked.shell, form=form, readback=readback, explain=asked.explain)
+    said_existing(guard, form)
     if asked.as_json:
         console.emit_json(json_data.planned(command, readback, asked.shell, script=script))
         return
-    if asked.explain:
-        console.say(text.explanation(command, asked.shell))
     console.say_script(script)
-    console.say("# then reads the result back with:")
-    console.say(f"# {readback.render(asked.shell)}")
+
+
+def said_existing(guard: Guard, form: Form) -> None:
+    """--print has no guard: a file it would write over is said on stderr too."""
+    if form == "print" and not guard.keep:
+        for path in guard.existing:
+            console.warn(
+                f"{path} exists: the printed commands write over it (--force keeps it as a "
+                "backup first; --script refuses to)"
+            )
 
 
 def run_issued(
@@ -130,17 +144,22 @@ def run_issued(
 
     console.warn_all(notices)
     folder = plan.ca.folder
-    if asked.print_only:
+    if asked.form is not None:
+        from flow_ssl.openssl.read.reader import display_command
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
         steps = plan.steps(openssl, Where(serial=read_serial(folder)))
+        guard = files.script_guard(plan.outputs(), force=asked.force)
+        said_existing(guard, asked.form)
         console.print_steps(
-            [files.script_guard(plan.outputs(), force=asked.force), *for_print(openssl, steps)],
+            [guard, *for_print(openssl, steps)],
+            asked.form,
             asked.shell,
             as_json=asked.as_json,
+            explain=asked.explain,
             heading=heading,
-            runnable=True,
+            readback=display_command(plan.out, "certificate", der=False),
         )
         return
     made = run(plan, force=asked.force, announce=announcer(asked))
