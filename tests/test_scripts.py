@@ -11,15 +11,18 @@ failure or a signal, the CA serial) are proved on --script.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from tests.golang import go_client_fixture  # noqa: F401 - a fixture
 from tests.helpers import (
@@ -42,7 +45,6 @@ from tests.tls import go_handshake, s_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from tests.helpers import Run
 
@@ -488,3 +490,89 @@ def test_a_ca_init_script_failing_leaves_no_half_ca(
     }
     assert cli("ca", "init", "--dir", "issuing", "--name", "Script Issuing", "--parent",
                "root").code == 0  # fmt: skip
+
+
+# Attacks on the printed forms (#20)
+
+WRAPPERS = Path(__file__).resolve().parents[2] / "shared" / "openssl" / "bin"
+LIBRESSL = WRAPPERS / "openssl-libressl-3.3.6"
+ODD_NAME = "a\ntouch PWNED\n.crt"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_newline_in_a_file_name_never_runs_as_a_command(
+    cli: Callable[..., Run], tmp_path: Path, form: str
+) -> None:
+    """A name holding a line break is quoted or escaped everywhere it appears: no PWNED."""
+    script = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", "--key", "ec:P-256",
+                         "--out", ODD_NAME, form))  # fmt: skip
+    run_sh(script, tmp_path)
+    assert not (tmp_path / "PWNED").exists()
+    assert load_cert(tmp_path / ODD_NAME).subject.rfc4514_string() == "CN=a.example.com"
+    checked = printed(cli("check", "--cert", ODD_NAME, "--ca-file", ODD_NAME, form))
+    run_sh(checked, tmp_path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def _tampered(csr: Path) -> None:
+    """One byte of the CN changed (flow to glow), the signature kept: a CSR altered."""
+    der = load_csr(csr).public_bytes(serialization.Encoding.DER)
+    assert b"flow.mycompany.com" in der
+    body = base64.encodebytes(der.replace(b"flow.", b"glow.")).decode()
+    csr.write_text(
+        f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+    )
+
+
+def test_a_script_never_signs_a_request_altered_after_printing(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca sign --script: a CSR changed before it runs stops it (on every build), unsigned."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Sign Root", "--key", "ec:P-256").code == 0
+    assert cli("csr", "--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256").code == 0
+    script = printed(cli("ca", "sign", "flow.mycompany.com.csr", "--dir", "ca", "--script"))
+    _tampered(tmp_path / "flow.mycompany.com.csr")
+    before = contents(tmp_path / "ca")
+    with pytest.raises(subprocess.CalledProcessError) as stopped:
+        run_sh(script, tmp_path)
+    assert "its signature does not verify" in stopped.value.stderr
+    assert not (tmp_path / "flow.mycompany.com.crt").exists()
+    assert contents(tmp_path / "ca") == before
+
+
+@pytest.mark.skipif(not LIBRESSL.exists(), reason="no ../shared/openssl LibreSSL wrapper")
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+@pytest.mark.parametrize("form", FORMS)
+def test_a_new_key_is_never_readable_by_others_on_libressl(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    form: str,
+    umask: int,
+) -> None:
+    """LibreSSL writes keys with the umask: the printed key is 0600 the moment openssl ends."""
+    monkeypatch.setenv("FLOW_SSL_OPENSSL", str(LIBRESSL))
+    script = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", "--key", "ec:P-256",
+                         form))  # fmt: skip
+    # Each time openssl ends, before any later line of the script runs: the key's mode.
+    after = "stat -c %a a.example.com.key >> modes.log 2>/dev/null || :"
+    run_sh(script, tmp_path, binary=str(LIBRESSL), after=after, umask=umask)
+    assert set((tmp_path / "modes.log").read_text().split()) == {"600"}
+    assert (tmp_path / "a.example.com.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_ca_init_goes_into_an_existing_empty_folder_as_printed(
+    cli: Callable[..., Run], tmp_path: Path, form: str
+) -> None:
+    """ca init's printed form makes the CA in an empty folder (as a run does), made 0700."""
+    (tmp_path / "ca").mkdir(mode=0o755)
+    script = printed(cli("ca", "init", "--dir", "ca", "--name", "Empty Root", form))
+    run_sh(script, tmp_path)
+    assert_ca_certificate(load_cert(tmp_path / "ca" / "ca.crt"), None)
+    assert (tmp_path / "ca").stat().st_mode & 0o777 == 0o700
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("kept\n")
+    refused = cli("ca", "init", "--dir", "full", "--name", "Full Root", form)
+    assert refused.code == 2, refused.err
+    assert "is not empty" in refused.err

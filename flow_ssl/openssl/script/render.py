@@ -317,7 +317,7 @@ def render_script(
         if form == "print":
             lines += [person.comment("read the result back:"), readback.render(shell)]
         else:
-            lines += ["# then reads the result back with:", f"# {readback.render(shell)}"]
+            lines += ["# then reads the result back with:", person.comment(readback.render(shell))]
     return "\n".join(line for line in lines if line)
 
 
