@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from flow_ssl.cli import console
-from flow_ssl.cli.options import ForceFlag, JsonFlag, Printing, printing_options
+from flow_ssl.cli.options import JsonFlag, Printing, printing_options
 from flow_ssl.core.errors import ExitCode, InvalidInputError
 from flow_ssl.openssl.script.steps import Note
 
 if TYPE_CHECKING:
+    from flow_ssl.check.bundle import Bundle
     from flow_ssl.check.readiness import Report
 
 CaFileOpt = Annotated[
@@ -204,7 +205,8 @@ def bundle(
         typer.Option(
             "--pass",
             metavar="SRC",
-            help="The .p12 passphrase, out and in: env:VARIABLE or file:PATH.",
+            help="The passphrase of a .pfx read or written, or of the key in --cert: "
+            "env:VARIABLE or file:PATH.",
         ),
     ] = None,
     p12_legacy: Annotated[
@@ -216,14 +218,30 @@ def bundle(
     include_root: Annotated[
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
-    force: ForceFlag = False,
+    key_out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--key-out",
+            metavar="FILE",
+            help="With --out: write the key in --cert (a .pfx, a combined PEM) here, "
+            "unencrypted, 0600.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace existing files (each kept as a backup); write a chain clients refuse.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """
     Write the one file the console wants: the leaf, then each issuer in order.
 
-    As PEM (--out) or PKCS#12 (--p12, with the key); the root is left out (servers
-    should not send it) unless --include-root.
+    As PEM (--out; the key apart with --key-out) or PKCS#12 (--p12, with the key); the
+    root is left out (servers should not send it) unless --include-root. A chain clients
+    refuse (an issuer expired, or not a CA) is refused, exit 1, unless --force.
     """
     from flow_ssl import files
     from flow_ssl.check import bundle as bundling
@@ -233,13 +251,13 @@ def bundle(
     from flow_ssl.make.run import check_outputs
     from flow_ssl.output import json_data, text
 
-    target = _bundle_target(out, p12, key, passout, p12_legacy)
+    target = _bundle_target(out, p12, key, passout, p12_legacy, key_out)
     field = "out" if p12 is None else "p12"
     inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
     form = printing.form
     if form is not None:
-        steps = bundling.planned(
+        made, steps = bundling.planned(
             cert,
             chains,
             target=target,
@@ -248,8 +266,13 @@ def bundle(
             passout=passout,
             legacy=p12_legacy,
             include_root=include_root,
+            key_out=key_out,
         )
-        guard = files.script_guard([files.Output(target, field=field)], force=force)
+        _refuse_a_broken_chain(made, force=force)
+        outputs = [files.Output(target, field=field)]
+        if key_out is not None:
+            outputs.append(files.Output(key_out, secret=True, field="key_out"))
+        guard = files.script_guard(outputs, force=force)
         said_existing(guard, form)
         console.print_steps(
             [guard, *steps],
@@ -263,36 +286,82 @@ def bundle(
     check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
     main = readiness.read_certificates(cert, passin=passout)
     source = bundling.key_source(main, key) if p12 is not None else None
-    ordered, left_out = bundling.build_bundle(
-        main, chains, include_root=include_root, passin=passout
-    )
+    made = bundling.build_bundle(main, chains, include_root=include_root, passin=passout)
+    _refuse_a_broken_chain(made, force=force)
+    ordered = made.certificates
     if len(ordered) == 1 and not ordered[0].self_signed:
         console.warn(
             f"{text.name_text(ordered[0].issuer)} issued the leaf and is not among the "
             "certificates given: the file holds the leaf alone (add --chain unless it is a root)"
         )
+    inside = bundling.key_out_block(main) if p12 is None else None
     if p12 is not None and source is not None and passout is not None:
         kept = bundling.write_p12(
             ordered, key=source, out=p12, passout=passout, legacy=p12_legacy, force=force
         )
     else:
-        kept = bundling.write_bundle(ordered, target, force=force)
-    for extra in left_out:
+        if key_out is not None and inside is None:
+            raise InvalidInputError(
+                f"has no key to write: {cert} holds none (a .pfx or a PEM with the key has one)",
+                field="key_out",
+            )
+        kept = bundling.write_bundle(
+            made, target, force=force, key_out=key_out, key=inside, passin=passout
+        )
+    for extra in made.left_out:
         console.warn(f"left out {text.name_text(extra.subject)}: it is not in the leaf's chain")
+    if inside is not None and key_out is None:
+        console.warn(
+            f"the key in {cert} is not in {target} (a PEM bundle holds certificates only): "
+            "--key-out FILE writes it apart, unencrypted, 0600"
+        )
     if as_json:
         console.emit_json(json_data.bundled(target, ordered))
         return
-    console.say(f"Wrote {text.shown(target)}:\n{text.certificate_list(ordered)}")
+    wrote = f"Wrote {text.shown(target)}:\n{text.certificate_list(ordered)}"
+    if key_out is not None:
+        wrote += f"\nWrote {text.shown(key_out)} (its private key, unencrypted, mode 0600)."
+    console.say(wrote)
     if kept:
         console.say(text.backups_text(kept))
 
 
+def _refuse_a_broken_chain(made: Bundle, *, force: bool) -> None:
+    """
+    A chain clients refuse whatever roots they trust: exit 1 naming the certificate, or
+    with --force a warning.
+
+    Raises:
+        CheckFailedError: it is refused and --force was not given.
+    """
+    from flow_ssl.core.errors import CheckFailedError
+
+    broken = made.refused()
+    if broken is None:
+        return
+    if force:
+        console.warn(f"{broken}: clients refuse this chain (--force writes it all the same)")
+        return
+    raise CheckFailedError(
+        f"{broken}: clients refuse this chain; nothing was written",
+        hint="bundle the issuer your CA sends now (flow-ssl check shows the chain), "
+        "or give --force to write it all the same",
+    )
+
+
 def _bundle_target(
-    out: Path | None, p12: Path | None, key: Path | None, passout: str | None, legacy: bool
+    out: Path | None,
+    p12: Path | None,
+    key: Path | None,
+    passout: str | None,
+    legacy: bool,
+    key_out: Path | None,
 ) -> Path:
     """The one output asked for; --p12 needs --pass (and a key: --key, or one in --cert)."""
     if (out is None) == (p12 is None):
         raise InvalidInputError("give one output: --out FILE (PEM) or --p12 FILE (PKCS#12)")
+    if key_out is not None and p12 is not None:
+        raise InvalidInputError("goes with --out: a .pfx holds its key inside", field="key_out")
     if p12 is None:
         for given, name in ((key, "key"), (legacy or None, "p12_legacy")):
             if given is not None:
