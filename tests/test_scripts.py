@@ -28,12 +28,14 @@ from tests.golang import go_client_fixture  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
     contents,
+    key_spki,
     listing,
     load_cert,
     load_csr,
     openssl,
     requires_openssl,
     run_sh,
+    spki,
 )
 from tests.shapes import (
     assert_ca_certificate,
@@ -290,15 +292,22 @@ def test_a_script_never_writes_over_a_file_without_force(
     assert load_cert(tmp_path / "a.example.com.crt").subject.rfc4514_string() == "CN=a.example.com"
 
 
-def test_renew_scripts_keep_the_old_key(cli: Callable[..., Run], tmp_path: Path) -> None:
-    """renew --csr --print | sh replaces the key, as renew does: the old one kept as a backup."""
+@pytest.mark.parametrize("form", FORMS)
+def test_renew_scripts_keep_the_live_pair(
+    cli: Callable[..., Run], tmp_path: Path, form: str
+) -> None:
+    """renew --csr --print/--script | sh: new key and CSR wait as NAME.next.*; live untouched."""
     assert cli("selfsigned", "--cn", "r.example.com", "--subj", "--key", "ec:P-256").code == 0
-    old_key = (tmp_path / "r.example.com.key").read_bytes()
-    run_sh(printed(cli("renew", "r.example.com.crt", "--csr", "--subj", "--print")), tmp_path)
-    [backup] = tmp_path.glob("r.example.com.key.bak-*")
-    assert backup.read_bytes() == old_key
-    assert (tmp_path / "r.example.com.key").read_bytes() != old_key
-    assert load_csr(tmp_path / "r.example.com.csr").subject.rfc4514_string() == "CN=r.example.com"
+    live = contents(tmp_path)
+    script = printed(cli("renew", "r.example.com.crt", "--csr", "--subj", form))
+    assert "When the CA answers" in script
+    run_sh(script, tmp_path)
+    made = contents(tmp_path)
+    assert {name: made[name] for name in live} == live
+    csr = load_csr(tmp_path / "r.example.com.next.csr")
+    assert csr.subject.rfc4514_string() == "CN=r.example.com"
+    assert spki(csr.public_key()) == key_spki(tmp_path / "r.example.com.next.key")
+    assert (tmp_path / "r.example.com.next.key").stat().st_mode & 0o777 == 0o600
 
 
 def test_leading_dash_names_stay_names(cli: Callable[..., Run], tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.check.pending import waiting_key
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
@@ -45,10 +46,11 @@ KeySource = Path | p12.Opened
 
 def key_source(main: Read, key: Path | None) -> KeySource:
     """
-    The key to put in a PKCS#12: ``key``, else the one in the certificate's file.
+    The key to put in a PKCS#12: ``key``, else the one in the certificate's file, else the
+    key a renewal left waiting beside it (``NAME.next.key``) that is the leaf's.
 
     Raises:
-        InvalidInputError: neither gives a key (about the field ``key``).
+        InvalidInputError: none gives a key (about the field ``key``).
     """
     if key is not None:
         return key
@@ -56,8 +58,13 @@ def key_source(main: Read, key: Path | None) -> KeySource:
         return main.loaded.path
     if main.loaded.opened is not None and main.loaded.opened.keys:
         return main.loaded.opened
+    waiting = waiting_key(main.loaded.path, main.certificates[0])
+    if waiting is not None:
+        return waiting
     raise InvalidInputError(
-        f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12", field="key"
+        f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12, and "
+        "no key beside it is its key",
+        field="key",
     )
 
 

@@ -176,13 +176,16 @@ def renew(
     )
     renewal = renewing.plan_renewal(asked)
     plan = renewal.plan
-    # The files being renewed are replaced (and kept as backups); any other needs --force.
-    check_outputs([files.Output(path) for path in (keyout, out) if path is not None], force=force)
+    # The files being renewed are replaced (and kept as backups); any other, and a key and
+    # CSR an earlier renewal left waiting for its CA, needs --force.
+    given = [files.Output(path) for path in (keyout, out) if path is not None]
+    waiting = [files.Output(path) for path in renewal.waiting if path not in (keyout, out)]
+    check_outputs([*given, *waiting], force=force)
     warned = [*renewal.notices, *renewal.request.warnings()]
     shown = Asked.of(printing, force=True, as_json=as_json, subj=subj)
     if isinstance(plan, generate.Plan):
         console.warn_all(warned)
-        run_made(plan, shown, warned=warned)
+        run_made(plan, shown, warned=warned, after=renewal.next_step)
         return
     heading = f"renew {cert} from the CA in {ca_dir}"
     run_issued(plan, shown, notices=warned, heading=heading)

@@ -157,7 +157,7 @@ def check(
         return
     report = readiness.check(
         cert,
-        key=key,
+        key=key or _waiting_key(cert, passin),
         passin=passin,
         chain=tuple(chain or ()),
         ca_file=ca_file,
@@ -166,6 +166,21 @@ def check(
         renew_within=renew_within,
     )
     _finish_report(report, as_json=as_json)
+
+
+def _waiting_key(cert: Path, passin: str | None) -> Path | None:
+    """
+    The key a renewal left waiting beside ``cert`` (``NAME.next.key``) that is its key,
+    when the file holds none: what ``check`` takes without ``--key``.
+    """
+    from flow_ssl.check import pending, readiness
+
+    if not pending.waiting_keys(cert):
+        return None
+    main = readiness.read_certificates(cert, passin=passin)
+    if main.loaded.keys or (main.loaded.opened is not None and main.loaded.opened.keys):
+        return None
+    return pending.waiting_key(cert, main.certificates[0])
 
 
 @printing_options

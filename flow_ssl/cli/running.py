@@ -70,14 +70,19 @@ def written(outputs: list[files.Output], *, out: str = "certificate") -> dict[st
     }
 
 
-def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
-    """Print the plan (--print), or run it and say what was written: a key, a certificate or CSR."""
+def run_made(
+    plan: Plan, asked: Asked, *, warned: list[Notice], after: str | None = None
+) -> None:
+    """
+    Print the plan (--print, --script), or run it and say what was written: a key, a
+    certificate or CSR; ``after``: what to do next, said last.
+    """
     from flow_ssl.make.run import run
     from flow_ssl.openssl import runner
     from flow_ssl.output import json_data, text
 
     if asked.form is not None:
-        _print_made(plan, asked, asked.form)
+        _print_made(plan, asked, asked.form, after)
         return
     made = run(plan, force=asked.force, announce=announcer(asked))
     if asked.as_json:
@@ -102,17 +107,22 @@ def run_made(plan: Plan, asked: Asked, *, warned: list[Notice]) -> None:
         console.say(text.backups_text(made.backups))
     console.say(f"Read back with: {plan.readback().render()}")
     console.say(text.findings_table(made.findings))
+    if after is not None:
+        console.say(after)
 
 
-def _print_made(plan: Plan, asked: Asked, form: Form) -> None:
+def _print_made(plan: Plan, asked: Asked, form: Form, after: str | None) -> None:
     from flow_ssl import files
     from flow_ssl.openssl.commands.base import Command
     from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
+    from flow_ssl.openssl.script.steps import Note
     from flow_ssl.output import json_data
 
     openssl = openssl_for_print()
     guard = files.script_guard(plan.outputs(), force=asked.force)
     steps = [guard, *for_print(openssl, plan.steps(openssl))]
+    if after is not None:
+        steps.append(Note(after))
     command = next(step for step in steps if isinstance(step, Command))
     readback = plan.readback()
     script = render_script(steps, asked.shell, form=form, readback=readback, explain=asked.explain)
