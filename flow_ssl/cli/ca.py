@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,7 +27,7 @@ from flow_ssl.cli.options import (
     subject_options,
 )
 from flow_ssl.cli.running import Asked, announcer, run_issued
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, refuse_all
 from flow_ssl.core.keys import KEY_NAMES
 
 ca_app = typer.Typer(
@@ -116,8 +117,27 @@ def ca_init(
     from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
-    inputs.check_key_name(key)
-    inputs.check_pass_source(ca_pass, "ca_pass", new=True)
+    # Every mistake of the flags at once (the parent folder is opened only once they pass).
+    problems: list[InvalidInputError] = []
+    checks: list[Callable[[], None]] = [
+        lambda: inputs.check_key_name(key),
+        lambda: inputs.check_pass_source(ca_pass, "ca_pass", new=True),
+        lambda: inputs.check_pass_source(parent_pass, "parent_pass"),
+    ]
+    for check in checks:
+        try:
+            check()
+        except InvalidInputError as exc:
+            problems.append(exc)
+    try:
+        ca_subject = CASubject(common_name=name, **subject.fields())
+    except ValidationError as exc:
+        problems += inputs.validation_problems(exc)
+    if days is not None and not 1 <= days <= 36500:
+        problems.append(
+            InvalidInputError(f"{days}: give a number of days from 1 to 36500", field="days")
+        )
+    refuse_all(problems)
     parent_ca = (
         open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent
@@ -129,15 +149,10 @@ def ca_init(
             "give the root's folder",
             field="parent",
         )
-    try:
-        ca_subject = CASubject(common_name=name, **subject.fields())
-        key_spec = KeySpec.model_validate({"name": key or DEFAULT_CA_KEY})
-    except ValidationError as exc:
-        raise inputs.validation_error(exc) from None
     plan = ca_init.InitPlan(
         target=folder,
         subject=ca_subject,
-        key=key_spec,
+        key=KeySpec.model_validate({"name": key or DEFAULT_CA_KEY}),
         days=days or (ISSUING_DAYS if parent_ca else ROOT_DAYS),
         passout=ca_pass,
         parent=parent_ca,

@@ -70,9 +70,7 @@ def written(outputs: list[files.Output], *, out: str = "certificate") -> dict[st
     }
 
 
-def run_made(
-    plan: Plan, asked: Asked, *, warned: list[Notice], after: str | None = None
-) -> None:
+def run_made(plan: Plan, asked: Asked, *, warned: list[Notice], after: str | None = None) -> None:
     """
     Print the plan (--print, --script), or run it and say what was written: a key, a
     certificate or CSR; ``after``: what to do next, said last.
