@@ -533,3 +533,46 @@ def test_ca_init_names_every_mistake_in_one_run(cli: Callable[..., Run], tmp_pat
     flags = sorted(line.strip().split(":")[0].split()[0] for line in lines[1:])
     assert flags == ["--country", "--days", "--email", "--key", "--name"]
     assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--cn", "https://flow.mycompany.com"], "drop https://; give flow.mycompany.com"),
+        (["--cn", "flow.mycompany.com:443"], "drop :443 (the port is not part of the name)"),
+        (["--cn", "a.example.com", "--san", "http://b.example.com/"], "drop http://"),
+        (["--CN", "a.example.com"], "No such option: --CN (did you mean --cn?)"),
+        (["-days", "30", "--cn", "a.example.com"], "No such option: -days (did you mean --days?)"),
+        (["--day", "30", "--cn", "a.example.com"], "--days"),
+    ],
+)
+def test_a_hurried_operator_s_typos_get_the_fix(
+    cli: Callable[..., Run], tmp_path: Path, args: list[str], words: str
+) -> None:
+    """A URL or host:port for a name, a flag in the wrong case or with one dash: the fix, named."""
+    result = cli("selfsigned", *args, "--print")
+    assert result.code == 2
+    assert words in result.err
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "value"),
+    [
+        (["inspect"], "FILE..."),
+        (["batch"], "MANIFEST"),
+        (["probe"], "HOST[:PORT]"),
+        (["ca", "sign"], "CSR"),
+        (["renew"], "CERT"),
+    ],
+)
+def test_help_names_positional_values_only(
+    cli: Callable[..., Run], command: list[str], value: str
+) -> None:
+    """Positional arguments show their value name: no Python type, no braces."""
+    help_text = cli(*command, "--help").out
+    usage = help_text.splitlines()[0]
+    assert usage == f"Usage: flow-ssl {' '.join(command)} [OPTIONS] {value}"
+    assert any(line.strip().startswith(f"{value}  ") for line in help_text.splitlines())
+    assert "<" not in help_text.split("Options:")[0]
+    assert "{" not in help_text
