@@ -12,6 +12,7 @@ failure or a signal, the CA serial) are proved on --script.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -519,7 +520,9 @@ def test_a_newline_in_a_file_name_never_runs_as_a_command(
     assert not (tmp_path / "PWNED").exists()
     assert load_cert(tmp_path / ODD_NAME).subject.rfc4514_string() == "CN=a.example.com"
     checked = printed(cli("check", "--cert", ODD_NAME, "--ca-file", ODD_NAME, form))
-    run_sh(checked, tmp_path)
+    # Its verdict may differ by build (LibreSSL trusts no self-signed leaf as its own root).
+    with contextlib.suppress(subprocess.CalledProcessError):
+        run_sh(checked, tmp_path)
     assert not (tmp_path / "PWNED").exists()
 
 
