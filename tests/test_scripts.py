@@ -588,3 +588,33 @@ def test_ca_init_goes_into_an_existing_empty_folder_as_printed(
     refused = cli("ca", "init", "--dir", "full", "--name", "Full Root", form)
     assert refused.code == 2, refused.err
     assert "is not empty" in refused.err
+
+
+def test_a_run_shows_the_steps_it_runs_and_no_script_code(cli: Callable[..., Run]) -> None:
+    """ca init (run): the commands shown as they run, no undo function or trap among them."""
+    result = cli("ca", "init", "--dir", "ca", "--name", "Shown Root", "--key", "ec:P-256")
+    assert result.code == 0, result.err
+    shown = result.out.split("Made the root CA")[0]
+    assert "mkdir -m 700 -- ca" in shown.splitlines()
+    for code in ("undo", "trap", "set -eu", "exit"):
+        assert code not in shown
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_only_a_line_passing_subj_turns_path_conversion_off(
+    cli: Callable[..., Run], form: str
+) -> None:
+    """Git Bash: MSYS_NO_PATHCONV=1 starts each line passing -subj, and no other line."""
+    script = printed(cli("ca", "init", "--dir", "ca", "--name", "Git Root", form))
+    lines = script.splitlines()
+    assert [line for line in lines if NO_PATH_CONVERSION in line] == [
+        line for line in lines if " -subj " in line
+    ]
+    assert all(line.startswith(NO_PATH_CONVERSION) for line in lines if " -subj " in line)
+    assert sum(" -subj " in line for line in lines) == 1
+    prompts = printed(cli("selfsigned", "--cn", "a.example.com", form))
+    literal = printed(cli("selfsigned", "--cn", "a.example.com", "--literal", form))
+    powershell = printed(cli("selfsigned", "--cn", "a.example.com", "--subj", form,
+                             "--shell", "powershell"))  # fmt: skip
+    for other in (prompts, literal, powershell):
+        assert NO_PATH_CONVERSION not in other
