@@ -576,3 +576,13 @@ def test_help_names_positional_values_only(
     assert any(line.strip().startswith(f"{value}  ") for line in help_text.splitlines())
     assert "<" not in help_text.split("Options:")[0]
     assert "{" not in help_text
+
+
+def test_check_names_every_bad_host_and_count_at_once(cli: Callable[..., Run]) -> None:
+    """check: two bad --host values and a bad --min-days, each named, in one run."""
+    result = cli("check", "--cert", "x.crt", "--host", "https://a.example.com",
+                 "--host", "b.example.com:443", "--min-days", "-1")  # fmt: skip
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 3 problems"
+    assert [line.split()[0].rstrip(":") for line in lines[1:]] == ["--host", "--host", "--min-days"]

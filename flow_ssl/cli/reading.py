@@ -458,17 +458,26 @@ def probe(
 
 
 def _check_hosts(hosts: tuple[str, ...], min_days: int, renew_within: int | None) -> None:
-    from flow_ssl.core import names
+    """
+    Every --host a name, the day counts in range: every mistake named at once.
 
+    Raises:
+        InvalidInputError: one, or the list.
+    """
+    from flow_ssl.core import names
+    from flow_ssl.core.errors import refuse_all
+
+    problems = []
     for name in hosts:
         try:
             names.classify(name)
         except ValueError as exc:
-            raise InvalidInputError(str(exc), field="check_host", joiner=": ") from None
+            problems.append(InvalidInputError(str(exc), field="check_host", joiner=": "))
     if min_days < 0:
-        raise InvalidInputError("must be 0 or more", field="min_days")
+        problems.append(InvalidInputError("must be 0 or more", field="min_days"))
     if renew_within is not None and not 0 <= renew_within <= 36500:
-        raise InvalidInputError("must be from 0 to 36500 days", field="renew_within")
+        problems.append(InvalidInputError("must be from 0 to 36500 days", field="renew_within"))
+    refuse_all(problems)
 
 
 def _finish_report(report: Report, *, as_json: bool, served: bool = False) -> None:
