@@ -183,7 +183,7 @@ def _file_step(step: MakeDir | WriteFile | Concat | Chmod, shell: Shell) -> str:
     if isinstance(step, Chmod):
         path = quote_path(step.path, shell, step.field)
         if shell == "powershell":
-            return person.comment(f"{step.path}: on Windows, a key's access comes from its folder")
+            return person.comment(f"{path}: on Windows, a key's access comes from its folder")
         return f"chmod 600 -- {path}"
     if isinstance(step, Concat):
         out = quote_path(step.out, shell, step.field)
