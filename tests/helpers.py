@@ -80,9 +80,17 @@ def fake_openssl(tmp_path: Path, body: str) -> Path:
     return script
 
 
-def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_sh(
+    script: str,
+    cwd: Path,
+    *,
+    binary: str | None = None,
+    after: str = "",
+    umask: int | None = None,
+) -> subprocess.CompletedProcess[str]:
     """
-    Run a printed script with ``sh``, where ``openssl`` is the openssl under test.
+    Run a printed script with ``sh``, where ``openssl`` is the openssl under test (or
+    ``binary``), followed by the shell lines ``after`` each time it ran, under ``umask``.
 
     Raises:
         subprocess.CalledProcessError: the script failed (its output is on the exception).
@@ -90,12 +98,18 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     folder = cwd / ".openssl-under-test"
     folder.mkdir(exist_ok=True)
     shim = folder / "openssl"
-    shim.write_text(f'#!/bin/sh\nexec "{OPENSSL}" "$@"\n')
+    runs = f'"{binary or OPENSSL}" "$@"'
+    shim.write_text(
+        f"#!/bin/sh\n{runs}\nstatus=$?\n{after}\nexit $status\n"
+        if after
+        else f"#!/bin/sh\nexec {runs}\n"
+    )
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = ["sh"] if umask is None else ["sh", "-c", f"umask {umask:03o}; exec sh"]
     try:
         return subprocess.run(
-            ["sh"], input=script, text=True, cwd=cwd, env=env, capture_output=True, check=True
+            command, input=script, text=True, cwd=cwd, env=env, capture_output=True, check=True
         )
     finally:
         shim.unlink()

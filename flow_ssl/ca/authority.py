@@ -51,6 +51,8 @@ ROOT_DAYS = 3650
 ISSUING_DAYS = 1825
 LEAF_DAYS = 397
 DEFAULT_CA_KEY = "ec:P-384"
+# What `check` says of the key: nothing to say when a CSR is signed (its key stays with it).
+_KEY_CHECKS = frozenset({"key-unencrypted", "key-matches-cert"})
 # What `check` adds to the comparison with the request (validity-period is left
 # out: --days over Apple's limit is allowed, with a warning before the run).
 _READINESS_KEPT = frozenset(
@@ -287,13 +289,20 @@ def check_days(days: int, issuer: CA | None) -> None:
 
 
 def read_back(
-    fullchain: Path, ca: CA, names: tuple[SanEntry, ...], *, key: Path | None, shown_as: Path
+    fullchain: Path,
+    ca: CA,
+    names: tuple[SanEntry, ...],
+    *,
+    key: Path | None,
+    shown_as: Path,
+    key_shown_as: Path | None = None,
 ) -> tuple[ParsedCertificate, list[Finding]]:
     """
     The new leaf, and the same checks as ``flow-ssl check`` on its full chain.
 
     One read of the chain gives both (the leaf is its first certificate);
-    only this CA's root is trusted.
+    only this CA's root is trusted. Without a key (a CSR signed), nothing is said of
+    one; a staged key is named by ``key_shown_as``, where it is put.
     """
     report = readiness.check(
         fullchain,
@@ -303,7 +312,14 @@ def read_back(
     )
     leaf = report.certificates[0]
     leaf.source = str(shown_as)
-    return leaf, [f for f in report.findings if f.check in _READINESS_KEPT]
+    kept = _READINESS_KEPT if key is not None else _READINESS_KEPT - _KEY_CHECKS
+    findings = [f for f in report.findings if f.check in kept]
+    if key is not None and key_shown_as is not None:
+        staged, final = str(key), str(key_shown_as)
+        findings = [
+            f.model_copy(update={"message": f.message.replace(staged, final)}) for f in findings
+        ]
+    return leaf, findings
 
 
 def default_outputs(stem_from: str) -> tuple[Path, Path]:

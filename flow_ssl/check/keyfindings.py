@@ -76,11 +76,17 @@ def _pem_key(
     copy: Path,
 ) -> list[Finding]:
     named = f"the key in {where}" if where == cert else f"the key {where}"
+    made_with = _made_with(leaf)
     if not block.encrypted:
         return [
             finding("key-unencrypted", "pass", f"{named} has no passphrase"),
             keymatch.key_matches(
-                block, leaf.der, passin=None, key_name=str(where), cert_name=str(cert)
+                block,
+                leaf.der,
+                passin=None,
+                key_name=str(where),
+                cert_name=str(cert),
+                made_with=made_with,
             ),
         ]
     line = commands.build_key_decrypted(str(where), out=str(copy)).render()
@@ -104,10 +110,20 @@ def _pem_key(
     else:
         findings.append(
             keymatch.key_matches(
-                block, leaf.der, passin=passin, key_name=str(where), cert_name=str(cert)
+                block,
+                leaf.der,
+                passin=passin,
+                key_name=str(where),
+                cert_name=str(cert),
+                made_with=made_with,
             )
         )
     return findings
+
+
+def _made_with(leaf: ParsedCertificate) -> str:
+    """What the right key was made with: the certificate itself, if self-signed; else a CSR."""
+    return "the certificate itself (no CSR)" if leaf.self_signed else "its CSR"
 
 
 def p12_key_copy(opened: p12.Opened, cert: Path, out: Path) -> str:
@@ -131,6 +147,11 @@ def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Fi
             f"PEM file. Write one only you can read: {line}",
         ),
         keymatch.key_matches(
-            keys[0], leaf.der, passin=None, key_name=str(cert), cert_name=str(cert)
+            keys[0],
+            leaf.der,
+            passin=None,
+            key_name=str(cert),
+            cert_name=str(cert),
+            made_with=_made_with(leaf),
         ),
     ]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,18 +17,17 @@ from flow_ssl.cli.options import (
     ForceFlag,
     JsonFlag,
     KeyoutOpt,
-    PrintFlag,
+    Printing,
     RequestFlags,
-    ShellChoice,
-    ShellOpt,
     SubjectFlags,
     SubjFlag,
+    printing_options,
     request_from_flags,
     request_options,
     subject_options,
 )
 from flow_ssl.cli.running import Asked, announcer, run_issued
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, refuse_all
 from flow_ssl.core.keys import KEY_NAMES
 
 ca_app = typer.Typer(
@@ -56,8 +56,10 @@ _INIT_FLAGS = {"common_name": "--name", "ca_pass": "--ca-pass"}
 
 @ca_app.command("init", short_help="Make a root CA, or an issuing CA under a root.")
 @subject_options
+@printing_options
 def ca_init(
     subject: SubjectFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     name: Annotated[
@@ -98,8 +100,6 @@ def ca_init(
             "--parent-pass", metavar="SRC", help="The parent key's passphrase source, if any."
         ),
     ] = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -117,8 +117,27 @@ def ca_init(
     from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
-    inputs.check_key_name(key)
-    inputs.check_pass_source(ca_pass, "ca_pass", new=True)
+    # Every mistake of the flags at once (the parent folder is opened only once they pass).
+    problems: list[InvalidInputError] = []
+    checks: list[Callable[[], None]] = [
+        lambda: inputs.check_key_name(key),
+        lambda: inputs.check_pass_source(ca_pass, "ca_pass", new=True),
+        lambda: inputs.check_pass_source(parent_pass, "parent_pass"),
+    ]
+    for check in checks:
+        try:
+            check()
+        except InvalidInputError as exc:
+            problems.append(exc)
+    try:
+        ca_subject = CASubject(common_name=name, **subject.fields())
+    except ValidationError as exc:
+        problems += inputs.validation_problems(exc)
+    if days is not None and not 1 <= days <= 36500:
+        problems.append(
+            InvalidInputError(f"{days}: give a number of days from 1 to 36500", field="days")
+        )
+    refuse_all(problems)
     parent_ca = (
         open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent
@@ -130,31 +149,35 @@ def ca_init(
             "give the root's folder",
             field="parent",
         )
-    try:
-        ca_subject = CASubject(common_name=name, **subject.fields())
-        key_spec = KeySpec.model_validate({"name": key or DEFAULT_CA_KEY})
-    except ValidationError as exc:
-        raise inputs.validation_error(exc) from None
     plan = ca_init.InitPlan(
         target=folder,
         subject=ca_subject,
-        key=key_spec,
+        key=KeySpec.model_validate({"name": key or DEFAULT_CA_KEY}),
         days=days or (ISSUING_DAYS if parent_ca else ROOT_DAYS),
         passout=ca_pass,
         parent=parent_ca,
     )
-    if print_only:
+    asked = Asked.of(printing, force=False, as_json=as_json)
+    if asked.form is not None:
+        from flow_ssl.make.run import check_outputs
+        from flow_ssl.openssl.read.reader import display_command
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
+        check_outputs(plan.outputs(), force=False)  # a folder that holds files: never
         openssl = openssl_for_print()
         serial = read_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
-            steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
+            steps,
+            asked.form,
+            asked.shell,
+            as_json=as_json,
+            explain=asked.explain,
+            heading=f"{kind} in {folder}",
+            readback=display_command(Folder(folder).cert, "certificate", der=False),
         )
         return
-    asked = Asked(print_only, shell.shell, force=False, as_json=as_json)
     cert = run(plan, force=False, announce=announcer(asked)).cert
     made = Folder(folder)
     files = {
@@ -172,7 +195,9 @@ def ca_init(
 
 
 @ca_app.command("sign", short_help="Sign a CSR as a server certificate.")
+@printing_options
 def ca_sign(
+    printing: Printing,
     csr_file: Annotated[
         Path,
         typer.Argument(metavar="CSR", help="The CSR to sign (from flow-ssl csr or any tool)."),
@@ -188,8 +213,6 @@ def ca_sign(
     fullchain: FullchainOpt = None,
     days: LeafDaysOpt = None,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -211,7 +234,7 @@ def ca_sign(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
         heading=f"sign {csr_file} with the CA in {folder}",
     )
@@ -219,8 +242,10 @@ def ca_sign(
 
 @ca_app.command("issue", short_help="Make a key and a server certificate from the CA.")
 @request_options
+@printing_options
 def ca_issue(
     request: RequestFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     days: LeafDaysOpt = None,
@@ -229,8 +254,6 @@ def ca_issue(
     fullchain: FullchainOpt = None,
     subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -257,7 +280,7 @@ def ca_issue(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=leaf.warnings(),
         heading=f"a key and certificate from the CA in {folder}",
     )

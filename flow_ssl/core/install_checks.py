@@ -265,11 +265,20 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
                 "send only the one in date",
             )
         if not parent.issued(child):
+            if any(other.issued(child) for other in items if other is not child):
+                return finding(
+                    "chain-order",
+                    "fail",
+                    f"certificate {number + 1} did not issue certificate {number}: "
+                    "order them leaf, intermediate(s), (root)",
+                )
+            # No order fixes it: the certificate's issuer is not among those sent at all.
             return finding(
                 "chain-order",
                 "fail",
-                f"certificate {number + 1} did not issue certificate {number}: "
-                "order them leaf, intermediate(s), (root)",
+                f"certificate {number + 1} ({parent.names_text() or '(empty subject)'}) did "
+                f"not issue certificate {number}, and no certificate sent did: it is the wrong "
+                f"intermediate; send {child.names_text(issuer=True) or 'its issuer'} instead",
             )
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
 

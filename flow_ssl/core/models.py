@@ -308,14 +308,6 @@ class CertRequest(BaseModel):
         found = []
         if self.days > APPLE_MAX_DAYS:
             found.append(days_notice(self.days))
-        if self.literal:
-            found.append(
-                Notice(
-                    "literal",
-                    "the certificate has no Subject Alternative Name, so Chrome, Apple "
-                    "platforms and Go clients (the admin console included) will reject it",
-                )
-            )
         return found
 
 

@@ -320,14 +320,20 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL, refusal: str) -> list[Step]:
+def script_steps(
+    jobs: list[Job],
+    *,
+    force: bool,
+    openssl: OpenSSL,
+    guard: Callable[[list[files.Output]], Guard],
+) -> list[Step]:
     """
     Every entry's openssl commands, as one script, each as the single command makes it.
 
     Entries answer openssl's questions from here-documents, or give ``-subj``, as
     their ``subj`` says. CA entries take consecutive serials from each CA's serial
     file, and each records the next there once its certificate is made, as the
-    single command's script does. Scratch files go in one folder per entry. ``refusal``:
+    single command's script does. Scratch files go in one folder per entry. ``guard``:
     what an entry's guard says when one of its files exists.
     """
     folders = sorted({job.key_path.parent for job in jobs})
@@ -341,9 +347,7 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL, refusal: str
             steps.append(Note(f"{title}: skipped, its files exist"))
             continue
         steps.append(Note(title))
-        steps.append(
-            Guard.over([files.Output(p) for p in job.outputs()], force=force, refusal=refusal)
-        )
+        steps.append(guard([files.Output(p) for p in job.outputs()]))
         work = scratch(str(job.number))
         plan = job.plan()
         serial = ""

@@ -105,7 +105,13 @@ class Plan:
         findings = compare_request(self.request, result)
         if self.x509:
             key = self.existing_key or where.at(self.key_path)
-            findings.append(verify.key_matches_cert(key, out))
+            matched = verify.key_matches_cert(key, out, made_with="the certificate itself (no CSR)")
+            message = matched.message.replace(str(key), str(self.existing_key or self.key_path))
+            findings.append(
+                matched.model_copy(
+                    update={"message": message.replace(str(out), str(self.out_path))}
+                )
+            )
         else:
             findings.append(verify.csr_signature(out))
         return Checked(result, findings, "openssl's result")
@@ -127,16 +133,39 @@ class Plan:
 
 
 def name_notices(plan: Plan) -> list[Notice]:
-    """A CSR written to a name that says certificate (.crt, .cer): said, not refused."""
+    """
+    What the operator should know of the result before it is made: the vendor's command
+    taken verbatim (every way clients will refuse it), a CSR written to a name that says
+    certificate (.crt, .cer). Said, not refused.
+    """
+    found = [_literal_notice(x509=plan.x509)] if plan.request.literal else []
     if plan.x509 or plan.out_path.suffix.lower() not in {".crt", ".cer"}:
-        return []
+        return found
     return [
+        *found,
         Notice(
             "out",
             f"{plan.out_path} will hold a certificate request (CSR), though its name says "
             "certificate: send it to the CA, never install it (NAME.csr is the usual name)",
-        )
+        ),
     ]
+
+
+def _literal_notice(*, x509: bool) -> Notice:
+    """Everything the vendor's command leaves out, and what each costs."""
+    if x509:
+        return Notice(
+            "literal",
+            "the certificate has no Subject Alternative Name and no serverAuth usage, and "
+            "OpenSSL's stock settings make it a CA certificate (CA:TRUE): Chrome, Apple "
+            "platforms and Go clients (the admin console included) reject it, Firefox refuses "
+            "a CA certificate as a server's, and flow-ssl check fails it",
+        )
+    return Notice(
+        "literal",
+        "the request asks for no Subject Alternative Name: a CA that issues only what a CSR "
+        "asks gives a certificate Chrome, Apple platforms and Go clients reject",
+    )
 
 
 def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:

@@ -355,6 +355,11 @@ def validation_error(exc: ValidationError) -> InvalidInputError:
     return _request_problems(exc)[0][0]
 
 
+def validation_problems(exc: ValidationError) -> list[InvalidInputError]:
+    """Every problem pydantic found, each about the model field it concerns."""
+    return [problem for problem, _ in _request_problems(exc)]
+
+
 def check_key_name(key: str | None) -> None:
     """
     Refuse a key type flow-ssl does not offer.

@@ -51,14 +51,24 @@ def public_key(key: KeyBlock, where: str, *, passin: str | None) -> str:
 
 
 def key_matches(
-    key: KeyBlock, leaf_der: bytes, *, passin: str | None, key_name: str, cert_name: str
+    key: KeyBlock,
+    leaf_der: bytes,
+    *,
+    passin: str | None,
+    key_name: str,
+    cert_name: str,
+    made_with: str = "its CSR",
 ) -> Finding:
-    """``key-matches-cert``: the key's public half is the certificate's."""
+    """
+    ``key-matches-cert``: the key's public half is the certificate's (``made_with``: what
+    the right key was made with, for the advice: its CSR, or the certificate itself).
+    """
     from_key = public_key(key, key_name, passin=passin)
     from_cert = runner.run(commands.build_pubkey_of_cert_stdin(), stdin=leaf_der).stdout.strip()
     return finding(
         "key-matches-cert",
         _PUBLIC_KEY in from_key and from_key == from_cert,
         "the key belongs to the certificate",
-        f"the key in {key_name} is not the key of {cert_name}: find the key the CSR was made with",
+        f"the key in {key_name} is not the key of {cert_name}: give the key that was made "
+        f"with {made_with}",
     )

@@ -32,8 +32,13 @@ def _same_public_key(first: str, second: str) -> bool:
     return _PUBLIC_KEY in first and first.strip() == second.strip()
 
 
-def key_matches_cert(key: Path, cert: Path, *, passin: str | None = None) -> Finding:
-    """``key-matches-cert``: the key file's public key is the certificate's."""
+def key_matches_cert(
+    key: Path, cert: Path, *, passin: str | None = None, made_with: str = "its CSR"
+) -> Finding:
+    """
+    ``key-matches-cert``: the key file's public key is the certificate's (``made_with``:
+    what the right key was made with, for the advice: its CSR, or the certificate itself).
+    """
     from_key, from_cert = runner.run_many(
         [
             commands.build_pubkey_from_key(str(key), passin=passin),
@@ -44,7 +49,7 @@ def key_matches_cert(key: Path, cert: Path, *, passin: str | None = None) -> Fin
         "key-matches-cert",
         _same_public_key(from_key.stdout, from_cert.stdout),
         "the key belongs to the certificate",
-        f"{key} is not the key of {cert}: find the key the CSR was made with",
+        f"{key} is not the key of {cert}: give the key that was made with {made_with}",
     )
 
 

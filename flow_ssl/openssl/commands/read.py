@@ -234,10 +234,25 @@ def build_pubkey_of_cert_stdin() -> Command:
     )
 
 
-def build_key_decrypted(path: str, *, out: str) -> Command:
-    """``openssl pkey -in KEY -out OUT``: an encrypted key, written unencrypted (asks first)."""
-    return command(
+def build_key_decrypted(path: str, *, out: str, passin: str | None = None) -> Command:
+    """
+    ``openssl pkey -in KEY -out OUT``: the first key in a file, written unencrypted (asks
+    an encrypted one's passphrase, or reads it from ``passin``).
+    """
+    args = [
         Arg((OPENSSL, "pkey"), "read a private key (openssl asks its passphrase)"),
         Arg(("-in", path), "the first key in this file"),
-        Arg(("-out", out), "written without a passphrase"),
-    )
+    ]
+    if passin is not None:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args.append(Arg(("-out", out), "written without a passphrase"))
+    return command(*args)
+
+
+def build_key_out_stdin(*, out: str, passin: str | None = None) -> Command:
+    """``openssl pkey -out OUT``: a private key given on stdin, written alone, unencrypted."""
+    args = [Arg((OPENSSL, "pkey"), "read a private key, from stdin")]
+    if passin is not None:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args.append(Arg(("-out", out), "written alone, without a passphrase"))
+    return command(*args)
