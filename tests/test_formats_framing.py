@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl.read import containers, pem, reader
-from tests.helpers import openssl, requires_openssl
+from tests.helpers import argv_spy, openssl, requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
 from tests.test_formats_p12 import _indefinite
 
@@ -46,9 +46,9 @@ def _fingerprints(result: Run) -> list[str]:
 
 @requires_openssl
 def test_a_ber_pkcs7_reads_like_its_der(
-    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A BER .p7b (indefinite lengths) is re-encoded by openssl and read as its DER is."""
+    """A BER .p7b (indefinite lengths) is read as its DER is, by flow-ssl alone (no openssl)."""
     der = openssl("crl2pkcs7", "-nocrl", "-certfile", "chain.pem", "-outform", "DER", cwd=tmp_path)
     ber = _indefinite(der, 4)
     assert ber[:2] == b"\x30\x80"
@@ -59,8 +59,10 @@ def test_a_ber_pkcs7_reads_like_its_der(
     (tmp_path / "ber-pem.p7b").write_text(f"-----BEGIN PKCS7-----\n{armoured}-----END PKCS7-----\n")
     expected = _fingerprints(cli("inspect", "der.p7b", "--json"))
     assert len(expected) == len(chain)
+    started = argv_spy(monkeypatch)
     assert _fingerprints(cli("inspect", "ber.p7b", "--json")) == expected
     assert _fingerprints(cli("inspect", "ber-pem.p7b", "--json")) == expected
+    assert [argv for argv in started if argv[1] != "version"] == []
 
 
 @pytest.mark.parametrize("label", ["PKCS7", "PKCS #7 SIGNED DATA", "CMS"])

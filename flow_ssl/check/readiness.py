@@ -393,7 +393,7 @@ def planned_reads(
     PKCS#12 is opened (kept in ``opened``) so the script opens it as flow-ssl does.
     """
     known = {} if opened is None else opened
-    steps: list[Step] = [Note("read each file (flow-ssl reads names and extensions from its DER)")]
+    steps: list[Step] = [Note("read each file (flow-ssl reads every field itself, from its DER)")]
     for path in paths:
         framed = reader.frame_file(path)
         if framed.form == "pem" and len(framed.items) > 1:
