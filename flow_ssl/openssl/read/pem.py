@@ -2,10 +2,15 @@
 Framing: the certificates, CSRs and keys in a file's bytes, found the way openssl finds them.
 
 PEM blocks are scanned line by line, once (linear time, no backtracking), as
-tolerant as openssl's own reader (pem_lib.c): a BEGIN or END line may end in
+tolerant as OpenSSL 3's own reader (pem_lib.c): a BEGIN or END line may end in
 blanks or CRLF, RFC 1421 headers are skipped, other blocks and text between
-blocks are ignored. Private keys are kept as found (check and bundle use them);
-a PKCS#7 block gives its certificates. A file with no PEM block
+blocks are ignored, and a UTF-8 byte-order mark (Notepad writes one) is skipped
+where OpenSSL 3 skips it: at the start of the first line each read looks at (the
+file's first line, and the line after each END). OpenSSL 1.1.1 and LibreSSL lose
+the block after such a mark; the server (OpenSSL 3) and Python read it, so
+flow-ssl does too, and gives openssl a copy without it. A UTF-16 file, which no
+openssl reads, is refused saying so. Private keys are kept as found (check and
+bundle use them); a PKCS#7 block gives its certificates. A file with no PEM block
 is DER: a PKCS#12 (left whole for openssl, which holds its passphrase), a PKCS#7
 (DER or BER), or certificates and CSRs end to end. Every field of a report is read
 from the bytes found here.
@@ -42,6 +47,8 @@ _TRAILING_BLANKS = bytes(range(33))
 _BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
 # Bytes some tools leave after a DER file's one element (a newline, padding).
 _DER_PADDING = b"\r\n\t \0"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class Framed:
     keys: list[KeyBlock] = field(default_factory=list)
     pkcs12: bytes | None = None
     armored: bool = False  # PEM text (a PKCS#7 may be PEM or DER)
+    byte_order_mark: bool = False  # a block read past one (OpenSSL 1.1.1 and LibreSSL do not)
 
     @property
     def ordered(self) -> bool:
@@ -89,6 +97,7 @@ class _Block:
     body: bytes | None
     span: tuple[int, int] = (0, 0)
     encrypted: bool = False
+    marked: bool = False  # its BEGIN line starts with a UTF-8 byte-order mark
 
 
 def read_input(path: Path, what: str = "a certificate file") -> bytes:
@@ -136,15 +145,20 @@ def _blocks(data: bytes) -> list[_Block]:
     label: bytes | None = None
     start = begin = offset = 0
     body: list[bytes] = []
-    in_headers = encrypted = False
+    in_headers = encrypted = marked = False
+    first = True  # the first line a read of OpenSSL 3 looks at: it skips a UTF-8 BOM there
     for number, raw in enumerate(data.split(b"\n"), 1):
         line_start, offset = offset, offset + len(raw) + 1
         line = raw.rstrip(_TRAILING_BLANKS)
+        bom = first and line.startswith(_UTF8_BOM)
+        line, first = line.removeprefix(_UTF8_BOM) if bom else line, False
         if line.startswith(_BEGIN) and line.endswith(_DASHES) and len(line) > 16:
             if label is not None:  # a BEGIN before the open block's END: that block is broken
                 found.append(_Block(label, start, None))
-            label, start, begin, body = line[11:-5], number, line_start, []
-            in_headers, encrypted = True, False
+            # The block starts after the mark: a key given to openssl 1.1.1 must read too.
+            begin = line_start + (len(_UTF8_BOM) if bom else 0)
+            label, start, body = line[11:-5], number, []
+            in_headers, encrypted, marked = True, False, bom
             continue
         if label is None:
             continue
@@ -152,8 +166,8 @@ def _blocks(data: bytes) -> list[_Block]:
             ok = line == _END + label + _DASHES
             span = (begin, min(offset, len(data)))
             body_text = b"".join(body) if ok else None
-            found.append(_Block(label, start, body_text, span, encrypted))
-            label = None
+            found.append(_Block(label, start, body_text, span, encrypted, marked))
+            label, first = None, True
             continue
         if in_headers:
             in_headers = False
@@ -210,15 +224,21 @@ def frame(data: bytes, source: str) -> Framed:
     Find what a file's bytes hold: certificates and CSRs, private keys, or a PKCS#12.
 
     Raises:
-        InvalidInputError: a broken block, or no certificate, CSR or PKCS#12 at all.
+        InvalidInputError: a broken block, UTF-16 text, or no certificate, CSR or
+            PKCS#12 at all.
     """
+    if data.startswith(_UTF16_BOMS):
+        raise InvalidInputError(
+            f"{source} is UTF-16 text (it starts with a UTF-16 byte-order mark), which no "
+            "openssl reads: save it as UTF-8 or ASCII (in Notepad: Save As, Encoding UTF-8)"
+        )
     blocks = _blocks(data)
     if not blocks:
         return _frame_der(data, source)
     items: list[Item] = []
     keys: list[KeyBlock] = []
     labels: set[str] = set()
-    wrapped = False
+    wrapped = marked = False
     for block in blocks:
         kind = _kind(block.label)
         name = block.label.decode("ascii", errors="replace")
@@ -237,6 +257,7 @@ def frame(data: bytes, source: str) -> Framed:
             raise InvalidInputError(
                 f"{source}: the {name} block at line {block.line} is not valid base64"
             ) from None
+        marked = marked or block.marked
         if kind is None:
             wrapped = True
             items += _pkcs7_items(content, f"{source}: the {name} block at line {block.line}")
@@ -245,7 +266,7 @@ def frame(data: bytes, source: str) -> Framed:
         items.append(Item(kind, _first_element(content)))
     if items:
         form: Form = "pkcs7" if wrapped else "pem"
-        return Framed(items, form, keys, armored=True)
+        return Framed(items, form, keys, armored=True, byte_order_mark=marked)
     if labels:
         raise InvalidInputError(
             f"{source} holds {', '.join(sorted(labels))}, not a certificate or certificate request"

@@ -68,13 +68,14 @@ def frame_file(path: Path) -> Framed:
 
 def split_file(path: Path) -> tuple[list[Item], bool]:
     """
-    Find the certificates and CSRs in a file; returns them and whether it was PEM.
+    Find the certificates and CSRs in a file; returns them and whether openssl reads the
+    file itself as flow-ssl does (PEM, with no byte-order mark before a block).
 
     Raises:
         InvalidInputError: unreadable, not a regular file, or holding neither.
     """
     framed = frame_file(path)
-    return framed.items, framed.form == "pem"
+    return framed.items, framed.form == "pem" and not framed.byte_order_mark
 
 
 def load(path: Path, *, passin: str | None = None) -> Loaded:
