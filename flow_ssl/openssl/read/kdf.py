@@ -15,7 +15,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl.read import asn1
+from flow_ssl.openssl.read import asn1, pem
 from flow_ssl.openssl.read.asn1 import INTEGER, OCTET_STRING, OID, SEQUENCE, ASN1Error, Element
 
 # Far above what exporters write (OpenSSL 2048, Windows 2000, Java 10000 to 100000,
@@ -84,3 +84,16 @@ def refuse_costly(data: bytes, source: str) -> None:
             f"{MAX_ITERATIONS:,} flow-ssl lets openssl spend on each attempt (exporters "
             "write 2,000 to 600,000): export it again"
         )
+
+
+def refuse_costly_key(text: bytes, source: str) -> None:
+    """
+    Refuse a PEM private key (``ENCRYPTED PRIVATE KEY``) whose key derivation asks more
+    than ``MAX_ITERATIONS``, before openssl is given its passphrase; any other key passes.
+
+    Raises:
+        InvalidInputError: naming how much it asks.
+    """
+    key = pem.private_key_der(text)
+    if key is not None and key[0] == "ENCRYPTED PRIVATE KEY":
+        refuse_costly(key[1], source)
