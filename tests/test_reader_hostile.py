@@ -19,8 +19,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
+from flow_ssl.check import bundle, readiness
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl.read import reader
 from tests.helpers import listing, openssl, requires_openssl
@@ -196,10 +198,10 @@ def test_bundle_writes_the_leaf_openssl_reads(cli: Callable[..., Run], tmp_path:
     assert written == [leaf]
 
 
-def _fastest(run: Callable[[], object]) -> float:
-    """The fastest of five runs, in seconds (the least disturbed by other work here)."""
+def _fastest(run: Callable[[], object], runs: int = 5) -> float:
+    """The fastest of ``runs`` runs, in seconds (the least disturbed by other work here)."""
     times = []
-    for _ in range(5):
+    for _ in range(runs):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
@@ -234,6 +236,47 @@ def test_hostile_pem_is_refused_in_linear_time(
     assert large.stat().st_size > 900_000
     ratio = _fastest(_refused(large)) / _fastest(_refused(small))
     assert ratio < 3, f"twice the input cost {ratio:.1f} times as much"
+
+
+def _crossed(count: int) -> bytes:
+    """A .p7b an attacker makes: ``count`` certificates, half named S issued by T, half T by S."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(timezone.utc)
+    names = [x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]) for cn in ("S", "T")]
+    certs = [
+        x509.CertificateBuilder()
+        .subject_name(names[at % 2])
+        .issuer_name(names[1 - at % 2])
+        .public_key(key.public_key())
+        .serial_number(at + 1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .sign(key, hashes.SHA256())
+        for at in range(count)
+    ]
+    return pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+
+
+@requires_openssl
+def test_a_set_of_thousands_is_read_ordered_and_checked_in_linear_time(tmp_path: Path) -> None:
+    """A .p7b of 2,000 certificates issuing each other costs check and bundle about twice 1,000."""
+    small, large = tmp_path / "small.p7b", tmp_path / "large.p7b"
+    small.write_bytes(_crossed(1000))
+    large.write_bytes(_crossed(2000))
+
+    def check_and_bundle(path: Path) -> Callable[[], object]:
+        def run() -> None:
+            report = readiness.check(path)
+            assert len(report.certificates) == int(path.stem == "large") * 1000 + 1000
+            ordered, _ = bundle.build_bundle(
+                readiness.read_certificates(path), (), include_root=False
+            )
+            assert len(ordered) == len(report.certificates)
+
+        return run
+
+    ratio = _fastest(check_and_bundle(large), 3) / _fastest(check_and_bundle(small), 3)
+    assert ratio < 3, f"twice the certificates cost {ratio:.1f} times as much"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
