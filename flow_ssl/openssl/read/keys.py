@@ -1,10 +1,14 @@
 """
-Is a private key openssl wrote well formed? Read from its encoding, no cryptography.
+Private keys read from their encoding, no cryptography: is one well formed, and its public half.
 
 LibreSSL 3.3.6 (macOS) writes about one EC key in 256 with its private value a byte
 short (the leading zero byte dropped): RFC 5915 wants it the curve's size, and
 strict parsers (Python's cryptography, rustls) refuse such a key, though OpenSSL and
 Go read it. flow-ssl checks each EC key it makes and makes another when it is short.
+
+The public half, where the key's own encoding carries it (an RSA key's n and e, an
+EC key's public point), is the SubjectPublicKeyInfo a certificate for it holds;
+where it does not (a PKCS#8 Ed25519 key without its public key), openssl must be asked.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING
 from flow_ssl.core.errors import OpenSSLError
 from flow_ssl.openssl.read import asn1, oids, pem
 from flow_ssl.openssl.read.asn1 import (
+    BIT_STRING,
     INTEGER,
     OCTET_STRING,
     OID,
@@ -21,6 +26,9 @@ from flow_ssl.openssl.read.asn1 import (
     ASN1Error,
     Element,
     context,
+    encode,
+    encode_integer,
+    encode_oid,
 )
 
 if TYPE_CHECKING:
@@ -100,3 +108,76 @@ def short_key_error(openssl: OpenSSL) -> OpenSSLError:
         "(its private value a byte short); nothing was written",
         hint="use an RSA key, or another openssl",
     )
+
+
+def public_key_info(text: bytes) -> bytes | None:
+    """
+    The SubjectPublicKeyInfo (DER) of the first unencrypted private key in PEM text,
+    when the key's own encoding carries its public half: an RSA key (PKCS#1 or PKCS#8),
+    an EC key with its public point (SEC1 or PKCS#8), a DSA key in openssl's own form,
+    or a PKCS#8 v2 key holding its public key. The bytes are those of a certificate for
+    the key. None where openssl must be asked: an encrypted key, a PKCS#8 Ed25519 or DSA
+    key without its public key, a compressed EC point, or what cannot be read.
+    """
+    key = pem.private_key_der(text)
+    if key is None:
+        return None
+    label, der = key
+    try:
+        return _public_key_info(label, der)
+    except (ASN1Error, IndexError):
+        return None
+
+
+def _public_key_info(label: str, der: bytes) -> bytes | None:
+    """The SubjectPublicKeyInfo a key of this PEM label carries, or None."""
+    fields = asn1.parse_whole(der, "private key").expect(SEQUENCE, "private key").children()
+    if label == "RSA PRIVATE KEY":
+        return _rsa(_algorithm(oids.RSA, encode(asn1.NULL, b"")), fields)
+    if label == "DSA PRIVATE KEY":  # version, p, q, g, y, x
+        p, q, g, y = (field.expect(INTEGER, "DSA key").integer() for field in fields[1:5])
+        parameters = encode(SEQUENCE, b"".join(encode_integer(v) for v in (p, q, g)))
+        return _spki(_algorithm(oids.DSA, parameters), encode_integer(y))
+    if label == "EC PRIVATE KEY":
+        named = next((field for field in fields[2:] if field.tag == context(0)), None)
+        if named is None:
+            return None
+        return _ec(_algorithm(oids.EC, named.children()[0].encoded), fields)
+    if label != "PRIVATE KEY":
+        return None
+    algorithm = fields[1].expect(SEQUENCE, "key algorithm")
+    oid = algorithm.children()[0].oid()
+    inner = fields[2].expect(OCTET_STRING, "private key").content
+    if oid in {oids.RSA, oids.RSASSA_PSS}:
+        return _rsa(algorithm.encoded, asn1.parse_whole(inner, "RSA key").children())
+    if oid == oids.EC and len(algorithm.children()) == 2:  # the curve named beside the key
+        return _ec(algorithm.encoded, asn1.parse_whole(inner, "EC key").children())
+    public = context(1, constructed=False)  # PKCS#8 v2's [1] IMPLICIT publicKey
+    carried = next((field for field in fields[3:] if field.tag == public), None)
+    if carried is None or not carried.content or carried.content[0] != 0:
+        return None
+    return _spki(algorithm.encoded, carried.content[1:])
+
+
+def _algorithm(oid: str, parameters: bytes) -> bytes:
+    """An AlgorithmIdentifier: the OID, then its parameters' DER."""
+    return encode(SEQUENCE, encode_oid(oid) + parameters)
+
+
+def _spki(algorithm: bytes, public: bytes) -> bytes:
+    """SubjectPublicKeyInfo: the algorithm, then the key as a BIT STRING."""
+    return encode(SEQUENCE, algorithm + encode(BIT_STRING, b"\x00" + public))
+
+
+def _rsa(algorithm: bytes, fields: list[Element]) -> bytes:
+    """An RSA key's public half (n, e) from RSAPrivateKey's version, n, e, ..."""
+    n, e = (field.expect(INTEGER, "RSA key").integer() for field in fields[1:3])
+    return _spki(algorithm, encode(SEQUENCE, encode_integer(n) + encode_integer(e)))
+
+
+def _ec(algorithm: bytes, fields: list[Element]) -> bytes | None:
+    """An EC key's public point, whole (uncompressed), as its certificate holds it."""
+    point = _public_point(fields)
+    if point is None or point[:1] != bytes([_UNCOMPRESSED]):
+        return None
+    return _spki(algorithm, point)
