@@ -146,11 +146,11 @@ def _wide_ber(count: int) -> bytes:
 
 
 def test_reading_ber_is_linear() -> None:
-    """Twice the elements (indefinite ones in indefinite ones) cost about twice, not four times."""
+    """Four times the elements (indefinite ones in indefinite ones) cost about four times."""
 
     def walk(data: bytes) -> Callable[[], object]:
         return lambda: sum(1 for _ in asn1.walk(asn1.parse(data, ber=True)))
 
-    small, large = _wide_ber(20_000), _wide_ber(40_000)
+    small, large = _wide_ber(10_000), _wide_ber(40_000)
     ratio = _fastest(walk(large)) / _fastest(walk(small))
-    assert ratio < 3, f"twice the input cost {ratio:.1f} times as much"
+    assert ratio < 8, f"four times the input cost {ratio:.1f} times as much (quadratic: 16)"
