@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 # The openssl under test: what flow-ssl itself uses (FLOW_SSL_OPENSSL, else PATH). Every
@@ -164,3 +166,27 @@ def small_filesystem(mount: Path, size: str) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
+
+
+def growth(small: Callable[[], object], large: Callable[[], object], runs: int = 5) -> float:
+    """
+    How many times more work ``large`` is than ``small``: the least CPU time of ``runs`` runs
+    each, garbage collection paused. CPU time, not the clock: other processes on a busy
+    machine barely move it, so a ratio of sizes can be held to a bound.
+    """
+
+    def least(run: Callable[[], object]) -> float:
+        spent = []
+        for _ in range(runs):
+            started = time.process_time()
+            run()
+            spent.append(time.process_time() - started)
+        return min(spent)
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return least(large) / max(least(small), 1e-6)
+    finally:
+        if collecting:
+            gc.enable()

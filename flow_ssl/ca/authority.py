@@ -37,7 +37,7 @@ from flow_ssl.openssl.commands.ca import (
 from flow_ssl.openssl.commands.config import extension_file
 from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
 from flow_ssl.openssl.pass_source import crlf_hint
-from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read import kdf, reader
 from flow_ssl.openssl.script.steps import Note, WriteFile
 
 if TYPE_CHECKING:
@@ -262,6 +262,7 @@ def open_ca(
             field=source_field,
             joiner=": ",
         )
+    kdf.refuse_costly_key(key_text.encode(), str(folder.key))
     cert = reader.read_file(folder.cert)[0]
     if cert.kind != "certificate" or not (cert.basic_constraints and cert.basic_constraints.ca):
         raise InvalidInputError(f"{folder.cert} is not a CA certificate")

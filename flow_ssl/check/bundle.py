@@ -26,6 +26,7 @@ from flow_ssl.check.readiness import certificates, planned_reads, read_certifica
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.core.install_checks import unusable_issuer
+from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
 from flow_ssl.make.run import check_outputs
 from flow_ssl.openssl import keymatch, runner, verify
@@ -143,20 +144,21 @@ def build_bundle(
         if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
             pool.setdefault(candidate.sha256_fingerprint or "", candidate)
     ordered = [leaf]
-    current = leaf
-    while not current.self_signed:
-        parent = next((c for c in pool.values() if c.issued(current) and c not in ordered), None)
+    index = Issuers(pool.values())
+    while not ordered[-1].self_signed:
+        parent = index.first(ordered[-1])
         if parent is None:
             break
+        index.take(parent)
         ordered.append(parent)
-        current = parent
     if pool and len(ordered) == 1:
         issuer = leaf.names_text(issuer=True)
         raise CheckFailedError(
             "none of the chain certificates issued the leaf; nothing was written",
             hint=f"the leaf's issuer is {issuer}",
         )
-    left_out = [c for c in pool.values() if c not in ordered]
+    taken = {c.sha256_fingerprint for c in ordered}
+    left_out = [c for c in pool.values() if c.sha256_fingerprint not in taken]
     issuers = ordered[1:]
     if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
         ordered.pop()  # on purpose, not "left out": servers should not send their root

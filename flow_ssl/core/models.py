@@ -351,8 +351,20 @@ class BasicConstraints(BaseModel):
     critical: bool = False
 
 
+class NameConstraints(BaseModel):
+    """The nameConstraints extension's DNS and IP subtrees (IP as ``10.0.0.0/8``)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    permitted_dns: list[str] = Field(default_factory=list)
+    excluded_dns: list[str] = Field(default_factory=list)
+    permitted_ip: list[str] = Field(default_factory=list)
+    excluded_ip: list[str] = Field(default_factory=list)
+    critical: bool = False
+
+
 class ParsedCertificate(BaseModel):
-    """What ``openssl x509|req -noout -text`` says about one certificate or CSR."""
+    """One certificate or CSR, read from its DER (the fields ``openssl x509 -text`` shows)."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -377,6 +389,11 @@ class ParsedCertificate(BaseModel):
     attributes: list[str] = Field(default_factory=list, exclude=True)
     subject_key_id: str | None = Field(default=None, exclude=True)
     authority_key_id: str | None = Field(default=None, exclude=True)
+    # Every extension, in stored order: (OID, critical).
+    extensions: list[tuple[str, bool]] = Field(default_factory=list, exclude=True)
+    name_constraints: NameConstraints | None = Field(default=None, exclude=True)
+    # The hash RSASSA-PSS parameters name (``sha256``; ``sha1`` when they name none).
+    signature_hash: str | None = Field(default=None, exclude=True)
     der: bytes = Field(default=b"", exclude=True, repr=False)
 
     def issued(self, child: ParsedCertificate) -> bool:

@@ -17,6 +17,7 @@ from flow_ssl.core.findings import finding
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.pass_source import crlf_hint
+from flow_ssl.openssl.read import kdf
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding
@@ -31,8 +32,10 @@ def public_key(key: KeyBlock, where: str, *, passin: str | None) -> str:
 
     Raises:
         InvalidInputError: openssl cannot read the key, or ``passin`` does not decrypt it
-            (about the field ``pass``; the source is named, never its value).
+            (about the field ``pass``; the source is named, never its value), or its
+            key derivation asks more than openssl may spend (``kdf``).
     """
+    kdf.refuse_costly_key(key.text, where)
     try:
         printed = runner.run(commands.build_pubkey_of_key_stdin(passin=passin), stdin=key.text)
     except OpenSSLFailedError as exc:
