@@ -196,6 +196,18 @@ def private_keys(data: bytes) -> list[KeyBlock]:
     return [_key(data, block) for block in _blocks(data) if _is_key(block)]
 
 
+def public_keys(text: bytes) -> list[bytes]:
+    """The DER of each whole ``PUBLIC KEY`` block in PEM text (what ``pkey -pubout`` prints)."""
+    found = []
+    for block in _blocks(text):
+        if block.label == b"PUBLIC KEY" and block.body is not None:
+            try:
+                found.append(base64.b64decode(block.body, validate=True))
+            except binascii.Error:
+                continue
+    return found
+
+
 def private_key_der(text: bytes) -> tuple[str, bytes] | None:
     """
     The first private key block's label (``EC PRIVATE KEY``) and DER, if it has one
