@@ -370,7 +370,7 @@ def write_p12(
 
 def _check_key(key: Path, *, field: str | None) -> None:
     try:
-        text = pem.read_input(key, "a key file").decode("ascii", errors="replace")
+        text = files.read_input(key, "a key file").decode("ascii", errors="replace")
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field=field) from None
     if reader.is_encrypted_key(text):

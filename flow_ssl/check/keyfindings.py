@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import keymatch
@@ -39,7 +40,7 @@ def key_findings(
     """
     cert = loaded.path
     if key is not None:
-        keys = pem.private_keys(pem.read_input(key))
+        keys = pem.private_keys(files.read_input(key))
         if not keys:
             raise InvalidInputError(f"{key} is not a PEM private key", field="key")
         copy = _unused(key.with_name(f"{key.stem}.unencrypted.key"))

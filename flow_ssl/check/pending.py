@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl import keymatch
 from flow_ssl.openssl.read import pem
@@ -52,7 +53,7 @@ def waiting_key(cert: Path, leaf: ParsedCertificate) -> Path | None:
         if not candidate.is_file() or candidate.is_symlink():
             continue
         try:
-            keys = pem.private_keys(pem.read_input(candidate, "a key file"))
+            keys = pem.private_keys(files.read_input(candidate, "a key file"))
         except InvalidInputError:
             continue
         if not keys or keys[0].encrypted:

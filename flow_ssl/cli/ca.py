@@ -160,7 +160,7 @@ def ca_init(
     asked = Asked.of(printing, force=False, as_json=as_json)
     if asked.form is not None:
         from flow_ssl.make.run import check_outputs
-        from flow_ssl.openssl.read.reader import display_command
+        from flow_ssl.openssl.commands.read import build_readback
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         check_outputs(plan.outputs(), force=False)  # a folder that holds files: never
@@ -175,7 +175,7 @@ def ca_init(
             as_json=as_json,
             explain=asked.explain,
             heading=f"{kind} in {folder}",
-            readback=display_command(Folder(folder).cert, "certificate", der=False),
+            readback=build_readback(str(Folder(folder).cert), "certificate", der=False),
         )
         return
     cert = run(plan, force=False, announce=announcer(asked)).cert

@@ -161,7 +161,7 @@ def run_issued(
     console.warn_all(notices)
     folder = plan.ca.folder
     if asked.form is not None:
-        from flow_ssl.openssl.read.reader import display_command
+        from flow_ssl.openssl.commands.read import build_readback
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
@@ -175,7 +175,7 @@ def run_issued(
             as_json=asked.as_json,
             explain=asked.explain,
             heading=heading,
-            readback=display_command(plan.out, "certificate", der=False),
+            readback=build_readback(str(plan.out), "certificate", der=False),
         )
         return
     made = run(plan, force=asked.force, announce=announcer(asked))

@@ -18,11 +18,10 @@ from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.make.run import PRINTED, Checked, Where
-from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.commands.read import build_readback
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
@@ -99,6 +98,9 @@ class Plan:
 
     def read_back(self, where: Where) -> Checked:
         """The certificate or CSR, compared with the request; its key or self-signature."""
+        from flow_ssl.openssl import verify
+        from flow_ssl.openssl.read import reader
+
         out = where.at(self.out_path)
         (result,) = reader.read_file(out)
         result.source = str(self.out_path)
@@ -118,9 +120,7 @@ class Plan:
 
     def readback(self) -> Command:
         """The vendor page's check of the result."""
-        return reader.display_command(
-            self.out_path, "certificate" if self.x509 else "csr", der=False
-        )
+        return build_readback(str(self.out_path), "certificate" if self.x509 else "csr", der=False)
 
     def outputs(self) -> list[files.Output]:
         """The key (secret; unless an existing one is kept) and the certificate or CSR."""

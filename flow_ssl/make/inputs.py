@@ -22,7 +22,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictStr, Vali
 from flow_ssl.core.errors import InvalidInputError, all_of
 from flow_ssl.core.keys import KEY_NAMES
 from flow_ssl.core.models import DEFAULT_DAYS, CertRequest
-from flow_ssl.openssl.read.pem import read_input
+from flow_ssl.files import read_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
+from flow_ssl import files
 from flow_ssl.ca.authority import LEAF_DAYS, open_ca
 from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.check import keyfindings, readiness
@@ -306,7 +307,7 @@ def _check_same_key(key: Path, cert: Path, loaded: Loaded, old: ParsedCertificat
             field="same_key",
             joiner=": ",
         )
-    keys = pem.private_keys(pem.read_input(key, "a key file"))
+    keys = pem.private_keys(files.read_input(key, "a key file"))
     if not keys:
         raise InvalidInputError(f"{key} holds no PEM private key", field="key", joiner=": ")
     if keys[0].encrypted:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import Finding
     from flow_ssl.openssl.read.pem import KeyBlock
 
+
 def public_key_info(key: KeyBlock, where: str, *, passin: str | None) -> bytes | None:
     """
     The public half of a private key, as a certificate stores it (DER): from the key's own

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import OpenSSLFailedError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import features, keymatch, runner
@@ -36,7 +37,7 @@ def key_matches_cert(
 
     Both files are read as flow-ssl reads them; the comparison is ``keymatch``'s.
     """
-    blocks = pem.private_keys(pem.read_input(key, "a private key file"))
+    blocks = pem.private_keys(files.read_input(key, "a private key file"))
     (leaf,) = reader.read_file(cert)[:1]
     matched = (
         keymatch.key_matches(

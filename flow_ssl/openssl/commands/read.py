@@ -37,6 +37,11 @@ def build_req_text(path: str, *, der: bool = False) -> Command:
     return command(*args)
 
 
+def build_readback(path: str, kind: str, *, der: bool) -> Command:
+    """The command the vendor page tells operators to run for a certificate or a CSR."""
+    return build_req_text(path, der=der) if kind == "csr" else build_x509_text(path, der=der)
+
+
 def build_print_certificates() -> Command:
     """
     ``openssl pkcs7 -inform DER -print_certs -text -noout``: every certificate of a PKCS#7

@@ -20,24 +20,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl.read import asn1, containers, x509
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 Kind = Literal["certificate", "csr"]
 # How a file holds its certificates: PEM blocks, DER, a PKCS#7 (.p7b/.p7c, PEM or DER),
 # or a PKCS#12 (.pfx/.p12).
 Form = Literal["pem", "der", "pkcs7", "pkcs12"]
 
-# Larger than any real bundle (the public root store is about 200 KB); a bound on memory.
-MAX_BYTES = 32 * 1024 * 1024
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 _PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
@@ -98,45 +91,6 @@ class _Block:
     span: tuple[int, int] = (0, 0)
     encrypted: bool = False
     marked: bool = False  # its BEGIN line starts with a UTF-8 byte-order mark
-
-
-def read_input(path: Path, what: str = "a certificate file") -> bytes:
-    """
-    The bytes of a regular file (``what`` it should be), at most MAX_BYTES.
-
-    Opened without blocking, then checked: a FIFO, a device (/dev/zero) or a
-    folder is refused before anything is read from it. Every file an operator
-    names is read through here.
-
-    Raises:
-        InvalidInputError: missing, not a regular file, too large, or unreadable.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a folder, not {what}") from None
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    info = os.fstat(fd)
-    if stat.S_ISDIR(info.st_mode):
-        os.close(fd)
-        raise InvalidInputError(f"{path} is a folder, not {what}")
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidInputError(f"{path} is not a regular file (a pipe or a device?)")
-        if info.st_size > MAX_BYTES:
-            raise InvalidInputError(
-                f"{path} is {info.st_size} bytes; {what} is at most {MAX_BYTES}"
-            )
-        try:
-            data = handle.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise InvalidInputError(f"{path} grew past {MAX_BYTES} bytes while being read")
-    return data
 
 
 def _blocks(data: bytes) -> list[_Block]:

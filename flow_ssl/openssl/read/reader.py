@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError, OpenSSLFailedError
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
@@ -63,7 +64,7 @@ def frame_file(path: Path) -> Framed:
     Raises:
         InvalidInputError: unreadable, not a regular file, or holding nothing flow-ssl reads.
     """
-    return pem.frame(pem.read_input(path), str(path))
+    return pem.frame(files.read_input(path), str(path))
 
 
 def split_file(path: Path) -> tuple[list[Item], bool]:
@@ -113,13 +114,6 @@ def fingerprint(der_bytes: bytes) -> str:
     return hashlib.sha256(der_bytes).digest().hex(":").upper()
 
 
-def display_command(path: Path, kind: Kind, *, der: bool) -> Command:
-    """The command the vendor page tells operators to run for this file."""
-    if kind == "csr":
-        return commands.build_req_text(str(path), der=der)
-    return commands.build_x509_text(str(path), der=der)
-
-
 def show_steps(
     path: Path, framed: Framed, *, passin: str | None = None, opened: p12.Opened | None = None
 ) -> list[Command | Note]:
@@ -136,7 +130,7 @@ def show_steps(
         return [show, *p12.store_notes(opened)]
     if framed.form == "pkcs7":
         return [commands.build_pkcs7_text(str(path), der=not framed.armored)]
-    return [display_command(path, framed.items[0].kind, der=framed.form == "der")]
+    return [commands.build_readback(str(path), framed.items[0].kind, der=framed.form == "der")]
 
 
 def read_file(path: Path, *, passin: str | None = None) -> list[ParsedCertificate]:
@@ -231,7 +225,6 @@ def _noun(kind: Kind) -> str:
 __all__ = [
     "Item",
     "Loaded",
-    "display_command",
     "fingerprint",
     "frame_file",
     "is_encrypted_key",
