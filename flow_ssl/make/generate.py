@@ -98,24 +98,32 @@ class Plan:
 
     def read_back(self, where: Where) -> Checked:
         """The certificate or CSR, compared with the request; its key or self-signature."""
-        from flow_ssl.openssl import verify
-        from flow_ssl.openssl.read import reader
+        from flow_ssl import files
+        from flow_ssl.openssl import keymatch, verify
+        from flow_ssl.openssl.read import pem, reader
 
         out = where.at(self.out_path)
         (result,) = reader.read_file(out)
         result.source = str(self.out_path)
         findings = compare_request(self.request, result)
-        if self.x509:
-            key = self.existing_key or where.at(self.key_path)
-            matched = verify.key_matches_cert(key, out, made_with="the certificate itself (no CSR)")
-            message = matched.message.replace(str(key), str(self.existing_key or self.key_path))
-            findings.append(
-                matched.model_copy(
-                    update={"message": message.replace(str(out), str(self.out_path))}
-                )
-            )
-        else:
+        if not self.x509:
             findings.append(verify.csr_signature(out))
+            return Checked(result, findings, "openssl's result")
+        key = self.existing_key or self.key_path
+        blocks = pem.private_keys(files.read_input(where.at(key), "a private key file"))
+        matched = (
+            keymatch.key_matches(
+                blocks[0],
+                result.der,
+                passin=None,
+                key_name=str(key),
+                cert_name=str(self.out_path),
+                made_with="the certificate itself (no CSR)",
+            )
+            if blocks
+            else keymatch.no_key(str(key))
+        )
+        findings.append(matched)
         return Checked(result, findings, "openssl's result")
 
     def readback(self) -> Command:

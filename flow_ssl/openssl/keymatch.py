@@ -89,3 +89,8 @@ def key_matches(
         f"the key in {key_name} is not the key of {cert_name}: give the key that was made "
         f"with {made_with}",
     )
+
+
+def no_key(key_name: str) -> Finding:
+    """``key-matches-cert`` failed: the file holds no private key to compare."""
+    return finding("key-matches-cert", "fail", f"{key_name} holds no private key")
