@@ -6,8 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-# uv uses the python3 given here (never one it downloads) and fails if uv.lock is stale.
+# uv uses the python3 given here (never one it downloads) and fails if uv.lock is stale; it
+# compiles every package's bytecode as it installs (else each run compiles it again wherever
+# the venv is not writable, and flow-ssl's start-up doubles).
 export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
 UV_SYNC := $(UV) sync --locked --quiet --python $(PYTHON)
 DEMO := demo
 DIST ?= dist

@@ -21,7 +21,7 @@ from flow_ssl.core.errors import FlowSSLError, OpenSSLError
 from flow_ssl.core.models import CertRequest, KeySpec, Subject
 from flow_ssl.make import generate
 from flow_ssl.make.run import run
-from flow_ssl.openssl import features, runner, truststore
+from flow_ssl.openssl import features, probe_cache, runner, truststore
 
 SELF_TEST_NAME = "doctor.flow-ssl.test"
 
@@ -40,6 +40,7 @@ class Diagnosis:
     capabilities: dict[str, bool] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
     trust_store: dict[str, str | bool | None] = field(default_factory=dict)
+    probe_cache: dict[str, str | int] = field(default_factory=dict)
     encoding: str = ""
     utf8: bool = False
     self_test: str = "not run"
@@ -47,8 +48,11 @@ class Diagnosis:
     exit_code: int = 0
 
 
-def diagnose() -> Diagnosis:
-    """Look at everything; never raises for what it finds (it reports it)."""
+def diagnose(*, refresh: bool = False) -> Diagnosis:
+    """
+    Look at everything; never raises for what it finds (it reports it). ``refresh`` drops
+    what earlier runs remembered of each openssl first, so this one asks it all again.
+    """
     found = Diagnosis(
         flow_ssl=__version__,
         python=platform.python_version(),
@@ -61,6 +65,7 @@ def diagnose() -> Diagnosis:
             f"the locale's encoding is {found.encoding}: non-ASCII names (Zürich) may not "
             "print; set LANG=C.UTF-8"
         )
+    _look_at_probe_cache(found, refresh=refresh)
     chosen = os.environ.get(features.OPENSSL_ENV)
     found.chosen_by = f"{features.OPENSSL_ENV}={chosen}" if chosen else "PATH"
     try:
@@ -74,9 +79,20 @@ def diagnose() -> Diagnosis:
     found.flavour = binary.flavour
     found.capabilities = {name: binary.supports(name) for name in sorted(features.FEATURES)}
     found.fallbacks = features.fallbacks_in_use(binary)
+    found.probe_cache["binaries"] = len(probe_cache.cached_files())
     _look_at_trust_store(found)
     _self_test(found)
     return found
+
+
+def _look_at_probe_cache(found: Diagnosis, *, refresh: bool) -> None:
+    """Where what each openssl said is remembered, and how many binaries it knows."""
+    found.probe_cache = {"folder": str(probe_cache.folder())}
+    if refresh:
+        try:
+            found.probe_cache["dropped"] = len(probe_cache.forget())
+        except OSError as exc:
+            found.problems.append(f"cannot drop the probe cache: {exc.strerror or exc}")
 
 
 def _look_at_trust_store(found: Diagnosis) -> None:

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.core.errors import InvalidInputError, OutputExistsError, WriteFailedError
 from flow_ssl.core.placed import record_placed
-from flow_ssl.openssl.script.steps import Guard
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 # What a path is, when flow-ssl must never write it (even with --force); None: it may.
 Forbidden = Callable[[Path], "str | None"]
 KEY_MODE = 0o600
+# Larger than any real bundle (the public root store is about 200 KB); a bound on memory.
+MAX_BYTES = 32 * 1024 * 1024
 STAGING_PREFIX = ".flow-ssl-"
 # The first PEM label of a file flow-ssl would replace says what it is.
 _PEM_LABEL = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
@@ -56,20 +58,6 @@ class Output:
     field: str = ""
     folder: bool = False
     backup: bool = True
-
-
-def script_guard(outputs: Sequence[Output], *, force: bool) -> Guard:
-    """
-    A printed script's check of its outputs (it may run long after it was printed):
-    stop at an existing file, or with ``force`` keep each as a dated backup, as a run would.
-    """
-    return Guard(
-        tuple(str(output.path) for output in outputs),
-        keep=force,
-        fields=tuple(output.field for output in outputs),
-        refusal="nothing was changed (print the script again with --force to replace it, "
-        "kept as a backup)",
-    )
 
 
 def check_outputs(outputs: Sequence[Output], *, force: bool, forbidden: Forbidden) -> None:
@@ -355,18 +343,58 @@ def write_staged(path: Path, data: bytes) -> None:
         raise WriteFailedError(f"could not write {path.name}: {exc.strerror or exc}") from None
 
 
+def read_input(path: Path, what: str = "a certificate file") -> bytes:
+    """
+    The bytes of a regular file (``what`` it should be), at most MAX_BYTES.
+
+    Opened without blocking, then checked: a FIFO, a device (/dev/zero) or a
+    folder is refused before anything is read from it. Every file an operator
+    names is read through here.
+
+    Raises:
+        InvalidInputError: missing, not a regular file, too large, or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InvalidInputError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{path} is a folder, not {what}") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        raise InvalidInputError(f"{path} is a folder, not {what}")
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInputError(f"{path} is not a regular file (a pipe or a device?)")
+        if info.st_size > MAX_BYTES:
+            raise InvalidInputError(
+                f"{path} is {info.st_size} bytes; {what} is at most {MAX_BYTES}"
+            )
+        try:
+            data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise InvalidInputError(f"{path} grew past {MAX_BYTES} bytes while being read")
+    return data
+
+
 def replace_text(target: Path, text: str) -> None:
     """
     Replace a small ASCII file whole: a reader (or a crash) sees the old text or the new,
-    never half. For files that change in place (a CA's serial) and scratch files a step
-    writes again.
+    never half, and two writers at once each replace it whole (the last one wins). For files
+    that change in place (a CA's serial, a cache) and scratch files a step writes again.
 
     Raises:
         OSError: the file could not be written (the caller says what it was for).
     """
-    staged_path = target.with_name(f".{target.name}.new")
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    staged_path = Path(name)
     try:
-        with staged_path.open("w", encoding="ascii") as handle:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flow_ssl.cli.app import main
-from flow_ssl.openssl import runner
 from tests.helpers import Run
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 
@@ -31,7 +30,9 @@ def cli(
     return run
 
 
-@pytest.fixture(autouse=True)
-def _fresh_openssl_probe() -> None:
-    """Each test finds openssl anew (tests swap it for fakes)."""
-    runner._probe.cache_clear()
+@pytest.fixture(autouse=True, scope="session")
+def _own_probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite remembers openssl's probes in a folder of its own, never the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield

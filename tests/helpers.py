@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 # The openssl under test: what flow-ssl itself uses (FLOW_SSL_OPENSSL, else PATH). Every
@@ -80,9 +82,17 @@ def fake_openssl(tmp_path: Path, body: str) -> Path:
     return script
 
 
-def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_sh(
+    script: str,
+    cwd: Path,
+    *,
+    binary: str | None = None,
+    after: str = "",
+    umask: int | None = None,
+) -> subprocess.CompletedProcess[str]:
     """
-    Run a printed script with ``sh``, where ``openssl`` is the openssl under test.
+    Run a printed script with ``sh``, where ``openssl`` is the openssl under test (or
+    ``binary``), followed by the shell lines ``after`` each time it ran, under ``umask``.
 
     Raises:
         subprocess.CalledProcessError: the script failed (its output is on the exception).
@@ -90,12 +100,18 @@ def run_sh(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     folder = cwd / ".openssl-under-test"
     folder.mkdir(exist_ok=True)
     shim = folder / "openssl"
-    shim.write_text(f'#!/bin/sh\nexec "{OPENSSL}" "$@"\n')
+    runs = f'"{binary or OPENSSL}" "$@"'
+    shim.write_text(
+        f"#!/bin/sh\n{runs}\nstatus=$?\n{after}\nexit $status\n"
+        if after
+        else f"#!/bin/sh\nexec {runs}\n"
+    )
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command = ["sh"] if umask is None else ["sh", "-c", f"umask {umask:03o}; exec sh"]
     try:
         return subprocess.run(
-            ["sh"], input=script, text=True, cwd=cwd, env=env, capture_output=True, check=True
+            command, input=script, text=True, cwd=cwd, env=env, capture_output=True, check=True
         )
     finally:
         shim.unlink()
@@ -150,3 +166,27 @@ def small_filesystem(mount: Path, size: str) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
+
+
+def growth(small: Callable[[], object], large: Callable[[], object], runs: int = 5) -> float:
+    """
+    How many times more work ``large`` is than ``small``: the least CPU time of ``runs`` runs
+    each, garbage collection paused. CPU time, not the clock: other processes on a busy
+    machine barely move it, so a ratio of sizes can be held to a bound.
+    """
+
+    def least(run: Callable[[], object]) -> float:
+        spent = []
+        for _ in range(runs):
+            started = time.process_time()
+            run()
+            spent.append(time.process_time() - started)
+        return min(spent)
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return least(large) / max(least(small), 1e-6)
+    finally:
+        if collecting:
+            gc.enable()

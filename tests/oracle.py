@@ -66,7 +66,7 @@ _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
 @contextmanager
-def _dsa_allowed() -> Iterator[None]:
+def dsa_allowed() -> Iterator[None]:
     """Silence only cryptography 51's "DSA is deprecated" warning, only inside this block.
 
     Every public name of cryptography's dsa module warns (CryptographyDeprecationWarning) since 51.
@@ -87,7 +87,7 @@ def _key(
     algorithm_oid = getattr(cert, "public_key_algorithm_oid", None)  # certificates only
     oid = algorithm_oid.dotted_string if algorithm_oid else ""
     try:
-        with _dsa_allowed():  # loading a DSA key warns too
+        with dsa_allowed():  # loading a DSA key warns too
             key = cert.public_key()
             if isinstance(key, dsa.DSAPublicKey):
                 return "dsa", key.key_size, None
@@ -102,6 +102,19 @@ def _key(
     if isinstance(key, ed448.Ed448PublicKey):
         return "ed448", None, None
     return _KEY_ALGORITHMS.get(oid), None, None
+
+
+def _pss_hash(cert: x509.Certificate | x509.CertificateSigningRequest) -> str | None:
+    """The hash RSASSA-PSS parameters name, as cryptography reads them (None: not PSS)."""
+    if cert.signature_algorithm_oid.dotted_string != "1.2.840.113549.1.1.10":
+        return None
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return "unsupported"
+    except ValueError:
+        return "invalid parameters"
+    return algorithm.name if algorithm else None
 
 
 def _hex(data: bytes | None) -> str | None:
@@ -146,6 +159,8 @@ def extension_fields(extensions: x509.Extensions) -> dict[str, object]:
     aki_value = aki.value if aki else None
     assert aki_value is None or isinstance(aki_value, x509.AuthorityKeyIdentifier)
     found["authority_key_id"] = _hex(aki_value.key_identifier) if aki_value else None
+    found["extensions"] = [(e.oid.dotted_string, e.critical) for e in extensions]
+    found["name_constraints"] = _name_constraints(extensions)
     return found
 
 
@@ -165,10 +180,32 @@ def _key_usage(usage: x509.ExtensionType) -> list[str]:
     return [name for name, set_ in bits if set_]
 
 
+def _name_constraints(extensions: x509.Extensions) -> object:
+    """
+    nameConstraints' DNS, IP, e-mail and URI subtrees, permitted then excluded, as
+    cryptography reads them (None: none).
+    """
+    try:
+        found = extensions.get_extension_for_class(x509.NameConstraints)
+    except x509.ExtensionNotFound:
+        return None
+    value = found.value
+    assert isinstance(value, x509.NameConstraints)
+
+    def of(subtrees: object, kind: type[x509.GeneralName]) -> list[str]:
+        names = subtrees if isinstance(subtrees, list) else []
+        return [str(name.value) for name in names if isinstance(name, kind)]
+
+    kinds = (x509.DNSName, x509.IPAddress, x509.RFC822Name, x509.UniformResourceIdentifier)
+    subtrees = (value.permitted_subtrees, value.excluded_subtrees)
+    return ([[of(held, kind) for kind in kinds] for held in subtrees], found.critical)
+
+
 def _ours(parsed: ParsedCertificate) -> dict[str, object]:
     """The same fields, as flow-ssl parsed them."""
     bc = parsed.basic_constraints
     san = parsed.subject_alt_names
+    nc = parsed.name_constraints
     return {
         "dns": san.dns,
         "ip": san.ip,
@@ -179,6 +216,15 @@ def _ours(parsed: ParsedCertificate) -> dict[str, object]:
         "extended_key_usage": parsed.extended_key_usage,
         "subject_key_id": parsed.subject_key_id,
         "authority_key_id": parsed.authority_key_id,
+        "extensions": parsed.extensions,
+        "name_constraints": (
+            (
+                [[held.dns, held.ip, held.email, held.uri] for held in (nc.permitted, nc.excluded)],
+                nc.critical,
+            )
+            if nc
+            else None
+        ),
     }
 
 
@@ -208,6 +254,7 @@ def differences(
     diff.same("serial", -int(serial[1:], 16) if serial.startswith("-") else int(serial, 16),
               cert.serial_number)  # fmt: skip
     diff.same("signature", parsed.signature_algorithm, long_name(cert.signature_algorithm_oid))
+    diff.same("signature hash", parsed.signature_hash, _pss_hash(cert))
     diff.same("not_before", parsed.not_before, cert.not_valid_before_utc)
     diff.same("not_after", parsed.not_after, cert.not_valid_after_utc)
     _same_key(diff, parsed, cert)
@@ -228,6 +275,7 @@ def request_differences(
     diff.same("kind", parsed.kind, "csr")
     diff.same("subject", [(a.type, a.value) for a in parsed.subject], name_pairs(csr.subject))
     diff.same("signature", parsed.signature_algorithm, long_name(csr.signature_algorithm_oid))
+    diff.same("signature hash", parsed.signature_hash, _pss_hash(csr))
     _same_key(diff, parsed, csr)
     if extensions:
         ours, theirs = _ours(parsed), extension_fields(csr.extensions)
@@ -273,7 +321,7 @@ def unusual_certificates() -> list[x509.Certificate]:
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "#hash;semi<less>")]),
         x509.Name([]),
     ]  # fmt: skip
-    with _dsa_allowed():
+    with dsa_allowed():
         dsa_key = dsa.generate_private_key(2048)
     keys: list[CertificateIssuerPrivateKeyTypes] = [
         ec.generate_private_key(ec.SECP384R1()),

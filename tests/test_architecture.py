@@ -1,4 +1,4 @@
-"""The layout of design.md, held: cli -> output -> jobs -> files -> openssl -> core."""
+"""The layout of design.md, held: cli -> output -> jobs -> openssl -> files -> core."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class Module:
 
     @property
     def layer(self) -> str:
-        """entry, cli, output, jobs (make/, ca/, check/, doctor), files, openssl or core."""
+        """entry, cli, output, jobs (make/, ca/, check/, doctor), openssl, files or core."""
         parts = self.name.split(".")
         if len(parts) == 2 and parts[-1] in {"__init__", "__main__"}:
             return "entry"
@@ -77,8 +77,8 @@ LAYERS = {
     "cli": {"cli"},
     "output": {"output"},
     "jobs": {"make", "ca", "check", "doctor"},
-    "files": {"files"},
     "openssl": {"openssl"},
+    "files": {"files"},
     "core": {"core"},
 }
 
@@ -94,9 +94,9 @@ ALLOWED = {
     "entry": set(LAYERS),
     "cli": set(LAYERS),
     "output": {"output", "jobs", "openssl", "core"},
-    "jobs": {"jobs", "files", "openssl", "core"},
-    "files": {"files", "openssl", "core"},
-    "openssl": {"openssl", "core"},
+    "jobs": {"jobs", "openssl", "files", "core"},
+    "openssl": {"openssl", "files", "core"},
+    "files": {"files", "core"},
     "core": {"core"},
 }
 

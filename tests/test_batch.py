@@ -245,10 +245,10 @@ def test_one_failing_entry_does_not_stop_the_others(
 def test_printed_script_makes_the_same_certificates(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
-    """batch --print writes nothing; its script under sh makes what flow-ssl counts as done."""
+    """batch --script writes nothing; under sh it makes what flow-ssl counts as done."""
     hosts = _hosts(4)
     (tmp_path / "hosts.toml").write_text(_manifest(hosts))
-    result = cli("batch", "hosts.toml", "--print")
+    result = cli("batch", "hosts.toml", "--script")
     assert result.code == 0
     assert listing(tmp_path) == ["hosts.toml"]
     lines = result.out.splitlines()

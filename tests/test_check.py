@@ -546,3 +546,27 @@ def test_an_intermediate_given_as_the_root_is_a_warning_saying_so(
     assert verdict["status"] == "warn", verdict
     assert "CN=Test Issuing CA among the roots in" in verdict["message"]
     assert f"want its root too (CN={root.cert.subject.rfc4514_string()[3:]})" in verdict["message"]
+
+
+def _chain_order(result: Run) -> dict[str, str]:
+    (found,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "chain-order"]
+    return {"status": found["status"], "message": found["message"]}
+
+
+def test_a_wrong_intermediate_is_named_so_not_an_order_to_fix(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """An intermediate that issued nothing sent: 'the wrong intermediate', never 'order them'."""
+    root = make_ca("Order Root")
+    right, wrong = make_ca("Right Issuing", root), make_ca("Wrong Issuing", root)
+    leaf = make_leaf(right, ["flow.mycompany.com"])
+    write(tmp_path, "wrong.pem", leaf.pem(), wrong.pem())
+    write(tmp_path, "swapped.pem", leaf.pem(), root.pem(), right.pem())
+    write(tmp_path, "root.pem", root.pem())
+    found = _chain_order(cli("check", "--cert", "wrong.pem", "--ca-file", "root.pem", "--json"))
+    assert found["status"] == "fail"
+    assert "CN=Wrong Issuing" in found["message"]
+    assert "the wrong intermediate; send CN=Right Issuing instead" in found["message"]
+    assert "order them" not in found["message"]
+    swapped = _chain_order(cli("check", "--cert", "swapped.pem", "--ca-file", "root.pem", "--json"))
+    assert "order them leaf, intermediate(s), (root)" in swapped["message"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import OPENSSL, Run, fake_openssl, listing, requires_openssl
+from tests.helpers import OPENSSL, Run, fake_openssl, listing, openssl, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -363,10 +363,8 @@ def test_a_huge_value_is_not_echoed_in_full(cli: Callable[..., Run]) -> None:
 @requires_openssl
 @pytest.mark.parametrize(
     ("command", "killed"),
-    [("selfsigned", "pkcs7 -inform DER -print_certs"), ("selfsigned", "pkey -in"),
-     ("selfsigned", "x509 -in"), ("csr", "req -noout -text"), ("csr", "-verify -noout"),
-     ("inspect", "pkcs7 -inform DER -print_certs"), ("check", "pkey -pubout")],
-)  # fmt: skip
+    [("csr", "-verify -noout"), ("check", "pkey -pubout")],
+)
 def test_openssl_killed_while_reading_is_not_bad_input(
     cli: Callable[..., Run],
     tmp_path: Path,
@@ -374,9 +372,13 @@ def test_openssl_killed_while_reading_is_not_bad_input(
     command: str,
     killed: str,
 ) -> None:
-    """openssl killed while reading back: exit 3 'killed by SIGKILL', not 2; nothing written."""
+    """openssl killed while it verifies: exit 3 'killed by SIGKILL', not 2; nothing written."""
     made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
     assert cli("selfsigned", *made, "--out", "made.crt", "--keyout", "made.key").code == 0
+    # An encrypted key: only openssl can read its public half.
+    openssl("pkey", "-in", "made.key", "-aes256", "-passout", "pass:kept", "-out", "enc.key",
+            cwd=tmp_path)  # fmt: skip
+    monkeypatch.setenv("KEY_PASS", "kept")
     script = fake_openssl(
         tmp_path,
         f'case "$*" in *"{killed}"*) "{OPENSSL}" "$@" | head -c 300; kill -9 $$;; esac\n'
@@ -385,8 +387,7 @@ def test_openssl_killed_while_reading_is_not_bad_input(
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
     before = listing(tmp_path)
     args = {
-        "inspect": ["inspect", "made.crt"],
-        "check": ["check", "--cert", "made.crt", "--key", "made.key"],
+        "check": ["check", "--cert", "made.crt", "--key", "enc.key", "--pass", "env:KEY_PASS"],
     }.get(command, [command, *made])
     result = cli(*args)
     _assert_clean_failure(result, 3, tmp_path, before)
@@ -417,14 +418,14 @@ def test_an_openssl_that_never_answers_is_no_answer_not_a_refusal(
     """A timeout raises OpenSSLNoAnswerError, which no handler of openssl's answers catches."""
     from flow_ssl.core.errors import OpenSSLFailedError, OpenSSLNoAnswerError
     from flow_ssl.openssl import runner
-    from flow_ssl.openssl.commands.read import build_pkcs7_der
+    from flow_ssl.openssl.commands.read import build_print_certificates
 
     script = fake_openssl(
         tmp_path, f'case "$*" in *pkcs7*) exec sleep 30;; esac\nexec "{OPENSSL}" "$@"\n'
     )
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(script))
     with pytest.raises(OpenSSLNoAnswerError, match=r"openssl pkcs7 gave no answer within") as no:
-        runner.run(build_pkcs7_der(), timeout=0.5)
+        runner.run(build_print_certificates(), timeout=0.5)
     assert not isinstance(no.value, OpenSSLFailedError)
     assert no.value.exit_code == 3
 
@@ -466,3 +467,123 @@ def test_a_signal_at_start_up_still_gives_the_json_error(
     assert json.loads(out) == {"error": {"exit_code": code, "message": message}}
     assert err.strip() == f"flow-ssl: {message}"
     assert listing(tmp_path) == []
+
+
+# Every message true and actionable (#21)
+
+
+@requires_openssl
+def test_ca_sign_gives_no_advice_about_a_key_it_never_takes(cli: Callable[..., Run]) -> None:
+    """ca sign has no --key: its report says nothing of a key, so no advice to give one."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Msg Root", "--key", "ec:P-256").code == 0
+    assert cli("csr", "--cn", "a.example.com", "--subj", "--key", "ec:P-256").code == 0
+    result = cli("ca", "sign", "a.example.com.csr", "--dir", "ca")
+    assert result.code == 0, result.err
+    assert "--key" not in result.out + result.err
+    assert "key-matches-cert" not in result.out
+
+
+@requires_openssl
+def test_ca_issue_names_the_key_where_it_is_put(cli: Callable[..., Run]) -> None:
+    """ca issue's report names the key file it wrote, never the private staging folder."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Msg Root", "--key", "ec:P-256").code == 0
+    result = cli("ca", "issue", "--dir", "ca", "--cn", "a.example.com", "--subj",
+                 "--key", "ec:P-256")  # fmt: skip
+    assert result.code == 0, result.err
+    assert ".flow-ssl-" not in result.out + result.err
+    assert "the key a.example.com.key has no passphrase" in result.out
+
+
+@requires_openssl
+def test_a_key_that_is_not_a_self_signed_certificate_s_asks_for_no_csr(
+    cli: Callable[..., Run],
+) -> None:
+    """A wrong key for a self-signed certificate: the advice names no CSR (there was none)."""
+    made = ["--subj", "--key", "ec:P-256"]
+    assert cli("selfsigned", "--cn", "a.example.com", *made).code == 0
+    assert cli("selfsigned", "--cn", "b.example.com", *made).code == 0
+    result = cli("check", "--cert", "a.example.com.crt", "--key", "b.example.com.key", "--json")
+    assert result.code == 1
+    (mismatch,) = [
+        f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"
+    ]
+    assert mismatch["status"] == "fail"
+    assert "CSR was made" not in mismatch["message"]
+    assert "made with the certificate itself (no CSR)" in mismatch["message"]
+
+
+def test_the_literal_warning_names_everything_clients_refuse(cli: Callable[..., Run]) -> None:
+    """--literal: the warning names the missing SAN and serverAuth, CA:TRUE, and check's FAIL."""
+    result = cli("selfsigned", "--cn", "a.example.com", "--literal", "--print")
+    assert result.code == 0, result.err
+    warning = result.err.strip()
+    assert warning.startswith("warning: --literal: ")
+    for words in ("no Subject Alternative Name", "no serverAuth", "CA:TRUE", "check fails it"):
+        assert words in warning
+    csr = cli("csr", "--cn", "a.example.com", "--literal", "--print")
+    assert "the request asks for no Subject Alternative Name" in csr.err
+
+
+def test_ca_init_names_every_mistake_in_one_run(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """ca init: a bad name, country, e-mail, key and days are all named at once; nothing made."""
+    result = cli("ca", "init", "--dir", "ca", "--name", "", "--country", "USA",
+                 "--email", "nobody", "--key", "dsa", "--days", "0")  # fmt: skip
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 5 problems"
+    flags = sorted(line.strip().split(":")[0].split()[0] for line in lines[1:])
+    assert flags == ["--country", "--days", "--email", "--key", "--name"]
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--cn", "https://flow.mycompany.com"], "drop https://; give flow.mycompany.com"),
+        (["--cn", "flow.mycompany.com:443"], "drop :443 (the port is not part of the name)"),
+        (["--cn", "a.example.com", "--san", "http://b.example.com/"], "drop http://"),
+        (["--CN", "a.example.com"], "No such option: --CN (did you mean --cn?)"),
+        (["-days", "30", "--cn", "a.example.com"], "No such option: -days (did you mean --days?)"),
+        (["--day", "30", "--cn", "a.example.com"], "--days"),
+    ],
+)
+def test_a_hurried_operator_s_typos_get_the_fix(
+    cli: Callable[..., Run], tmp_path: Path, args: list[str], words: str
+) -> None:
+    """A URL or host:port for a name, a flag in the wrong case or with one dash: the fix, named."""
+    result = cli("selfsigned", *args, "--print")
+    assert result.code == 2
+    assert words in result.err
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "value"),
+    [
+        (["inspect"], "FILE..."),
+        (["batch"], "MANIFEST"),
+        (["probe"], "HOST[:PORT]"),
+        (["ca", "sign"], "CSR"),
+        (["renew"], "CERT"),
+    ],
+)
+def test_help_names_positional_values_only(
+    cli: Callable[..., Run], command: list[str], value: str
+) -> None:
+    """Positional arguments show their value name: no Python type, no braces."""
+    help_text = cli(*command, "--help").out
+    usage = help_text.splitlines()[0]
+    assert usage == f"Usage: flow-ssl {' '.join(command)} [OPTIONS] {value}"
+    assert any(line.strip().startswith(f"{value}  ") for line in help_text.splitlines())
+    assert "<" not in help_text.split("Options:")[0]
+    assert "{" not in help_text
+
+
+def test_check_names_every_bad_host_and_count_at_once(cli: Callable[..., Run]) -> None:
+    """check: two bad --host values and a bad --min-days, each named, in one run."""
+    result = cli("check", "--cert", "x.crt", "--host", "https://a.example.com",
+                 "--host", "b.example.com:443", "--min-days", "-1")  # fmt: skip
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0] == "flow-ssl: 3 problems"
+    assert [line.split()[0].rstrip(":") for line in lines[1:]] == ["--host", "--host", "--min-days"]

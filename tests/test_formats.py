@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cryptography import x509
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.helpers import listing, openssl, requires_openssl, run_sh
-from tests.pki import Issued, make_ca, make_leaf, write
+from tests.pki import NOW, Issued, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
 if TYPE_CHECKING:
@@ -233,3 +234,77 @@ def test_check_print_runs_as_printed(
     assert result.code == 0, result.err
     done = run_sh(result.out, tmp_path)
     assert ": OK" in done.stdout
+
+
+@pytest.mark.parametrize("form", [form for form, keyed in FORMS.items() if keyed])
+def test_bundle_says_the_key_is_left_out_and_key_out_writes_it(
+    cli: Callable[..., Run], made: Made, tmp_path: Path, form: str
+) -> None:
+    """From a .pfx or a combined PEM: the PEM holds no key, said; --key-out writes it, 0600."""
+    left = cli("bundle", "--cert", form, "--pass", "env:P12_PASS", "--out", "fc.pem")
+    assert left.code == 0, left.err
+    assert f"the key in {form} is not in fc.pem" in left.err
+    assert "--key-out FILE" in left.err
+    assert b"PRIVATE KEY" not in (tmp_path / "fc.pem").read_bytes()
+    both = cli("bundle", "--cert", form, "--pass", "env:P12_PASS", "--out", "full.pem",
+               "--key-out", "server.key", "--force")  # fmt: skip
+    assert both.code == 0, both.err
+    assert "is not in" not in both.err
+    key_file = tmp_path / "server.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    assert key.public_key() == made.leaf.cert.public_key()
+    with s_server(tmp_path / "full.pem", key_file, tmp_path / "full.pem") as port:
+        assert handshake(port, HOST, cafile=tmp_path / "root.pem") is None
+
+
+@pytest.mark.parametrize("form", ["combined.pem", "full.pfx"])
+def test_bundle_print_with_key_out_makes_what_bundle_makes(
+    cli: Callable[..., Run], made: Made, tmp_path: Path, form: str
+) -> None:
+    """bundle --out --key-out --print | sh: the same PEM bundle and the same key file, 0600."""
+    del made
+    args = ["bundle", "--cert", form, "--pass", "env:P12_PASS"]
+    assert cli(*args, "--out", "run.pem", "--key-out", "run.key").code == 0
+    script = cli(*args, "--out", "sh.pem", "--key-out", "sh.key", "--print")
+    assert script.code == 0, script.err
+    assert PASSPHRASE not in script.out
+    run_sh(script.out, tmp_path)
+    assert (tmp_path / "sh.pem").read_bytes() == (tmp_path / "run.pem").read_bytes()
+    assert (tmp_path / "sh.key").read_bytes() == (tmp_path / "run.key").read_bytes()
+    assert (tmp_path / "sh.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("broken", "words"),
+    [
+        ({"ends": NOW - timedelta(days=1)}, "Broken Issuing expired"),
+        ({"is_ca": False}, "Broken Issuing issued a certificate of the chain but is not a CA"),
+    ],
+    ids=["expired", "ca-false"],
+)
+def test_bundle_refuses_a_chain_clients_refuse(
+    cli: Callable[..., Run], tmp_path: Path, broken: dict[str, Any], words: str
+) -> None:
+    """An expired or CA:FALSE intermediate: exit 1 naming it, nothing written; --force writes."""
+    root = make_ca("Broken Root")
+    inter = make_ca("Broken Issuing", root, **broken)
+    leaf = make_leaf(inter, [HOST], cn=HOST)
+    write(tmp_path, "leaf.pem", leaf.pem())
+    write(tmp_path, "chain.pem", inter.pem(), root.pem())
+    before = listing(tmp_path)
+    for form in ([], ["--print"]):
+        refused = cli("bundle", "--cert", "leaf.pem", "--chain", "chain.pem", "--out", "fc.pem",
+                      *form)  # fmt: skip
+        assert refused.code == 1, refused.err
+        assert words in refused.err
+        assert "clients refuse this chain" in refused.err
+        assert listing(tmp_path) == before
+    forced = cli("bundle", "--cert", "leaf.pem", "--chain", "chain.pem", "--out", "fc.pem",
+                 "--force")  # fmt: skip
+    assert forced.code == 0, forced.err
+    assert words in forced.err
+    assert x509.load_pem_x509_certificates((tmp_path / "fc.pem").read_bytes()) == [
+        leaf.cert,
+        inter.cert,
+    ]

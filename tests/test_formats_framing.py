@@ -1,24 +1,31 @@
 """
-How a file's form is told and framed: PKCS#7 in every encoding, DER end to end, keys kept.
+How a file's form is told and framed: PKCS#7 in every encoding, DER end to end, keys kept,
+and a byte-order mark read where OpenSSL 3 (the server's) reads past it.
 
 Files come from openssl (crl2pkcs7), from cryptography (an independent PKCS#7
-writer) and by hand where a CA's odd file is needed (BER lengths, CMS labels).
+writer) and by hand where a CA's odd file is needed (BER lengths, CMS labels, what
+Notepad saves). OpenSSL 3's own PEM reader is the oracle for byte-order marks:
+the system's ``openssl crl2pkcs7 -certfile`` and Python's ``ssl`` (linked to it).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import ssl
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
 
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl.read import containers, pem, reader
-from tests.helpers import openssl, requires_openssl
+from tests.helpers import SYSTEM_OPENSSL, argv_spy, openssl, requires_openssl
 from tests.pki import Issued, make_ca, make_leaf, write
 from tests.test_formats_p12 import _indefinite
 
@@ -46,9 +53,9 @@ def _fingerprints(result: Run) -> list[str]:
 
 @requires_openssl
 def test_a_ber_pkcs7_reads_like_its_der(
-    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A BER .p7b (indefinite lengths) is re-encoded by openssl and read as its DER is."""
+    """A BER .p7b (indefinite lengths) is read as its DER is, by flow-ssl alone (no openssl)."""
     der = openssl("crl2pkcs7", "-nocrl", "-certfile", "chain.pem", "-outform", "DER", cwd=tmp_path)
     ber = _indefinite(der, 4)
     assert ber[:2] == b"\x30\x80"
@@ -59,8 +66,10 @@ def test_a_ber_pkcs7_reads_like_its_der(
     (tmp_path / "ber-pem.p7b").write_text(f"-----BEGIN PKCS7-----\n{armoured}-----END PKCS7-----\n")
     expected = _fingerprints(cli("inspect", "der.p7b", "--json"))
     assert len(expected) == len(chain)
+    started = argv_spy(monkeypatch)
     assert _fingerprints(cli("inspect", "ber.p7b", "--json")) == expected
     assert _fingerprints(cli("inspect", "ber-pem.p7b", "--json")) == expected
+    assert [argv for argv in started if argv[1] != "version"] == []
 
 
 @pytest.mark.parametrize("label", ["PKCS7", "PKCS #7 SIGNED DATA", "CMS"])
@@ -147,3 +156,125 @@ def test_keys_are_kept_with_their_encryption(chain: list[Issued]) -> None:
     assert [key.text for key in framed.keys] == [plain, encrypted, legacy]
     assert [key.encrypted for key in framed.keys] == [False, True, True]
     assert len(framed.items) == 1
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _openssl_3() -> str:
+    """The system's openssl, when it is OpenSSL 3 (the server's reader); else the test skips."""
+    version = subprocess.run(
+        [SYSTEM_OPENSSL or "openssl", "version"], capture_output=True, text=True, check=False
+    ).stdout
+    if not version.startswith("OpenSSL 3"):
+        pytest.skip(f"the system openssl is {version.strip() or 'missing'}, not OpenSSL 3")
+    return version
+
+
+def _read_by_openssl_3(path: Path) -> list[bytes]:
+    """The certificates OpenSSL 3's PEM reader finds in a file, in order (crl2pkcs7 -certfile)."""
+    _openssl_3()
+    der = openssl("crl2pkcs7", "-nocrl", "-certfile", str(path), "-outform", "DER", system=True)
+    printed = openssl("pkcs7", "-inform", "DER", "-print_certs", stdin=der, system=True)
+    found = x509.load_pem_x509_certificates(printed) if b"-----BEGIN" in printed else []
+    return [cert.public_bytes(serialization.Encoding.DER) for cert in found]
+
+
+def _variants(chain: list[Issued]) -> dict[str, bytes]:
+    leaf, inter = chain[0].pem(), chain[1].pem()
+    return {
+        "bom-first": BOM + leaf + inter,
+        "bom-and-crlf": BOM + (leaf + inter).replace(b"\n", b"\r\n"),
+        "bom-before-second": leaf + BOM + inter,
+        "bom-after-a-key": chain[0].key_pem() + BOM + leaf + inter,
+        "bom-after-text": b"Notepad\n" + BOM + leaf + inter,
+        "bom-alone-first": BOM + b"\n" + leaf + inter,
+        "two-boms": BOM + BOM + leaf + inter,
+    }
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "bom-first",
+        "bom-and-crlf",
+        "bom-before-second",
+        "bom-after-a-key",
+        "bom-after-text",
+        "bom-alone-first",
+        "two-boms",
+    ],
+)
+def test_a_byte_order_mark_is_read_as_openssl_3_reads_it(
+    tmp_path: Path, chain: list[Issued], variant: str
+) -> None:
+    """Past a UTF-8 BOM flow-ssl finds the certificates OpenSSL 3 finds, in its order."""
+    path = tmp_path / f"{variant}.pem"
+    path.write_bytes(_variants(chain)[variant])
+    theirs = _read_by_openssl_3(path)
+    try:
+        ours = [item.der for item in reader.split_file(path)[0]]
+    except InvalidInputError:
+        ours = []
+    assert ours == theirs
+    # The server's loader (SSL_CTX_use_certificate_chain_file, through Python's ssl): the
+    # leaf is taken exactly when flow-ssl's first certificate is the leaf.
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    (tmp_path / "leaf.key").write_bytes(chain[0].key_pem())
+    leaf = chain[0].cert.public_bytes(serialization.Encoding.DER)
+    try:
+        server.load_cert_chain(path, tmp_path / "leaf.key")
+        loaded = True
+    except ssl.SSLError:
+        loaded = False
+    assert loaded == (ours[:1] == [leaf])
+
+
+@requires_openssl
+def test_a_notepad_fullchain_gives_its_leaf_to_bundle_check_and_ca_sign(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued]
+) -> None:
+    """A BOM first: bundle writes the leaf first, check judges the leaf, ca sign signs the CSR."""
+    leaf, inter, root = chain
+    (tmp_path / "notepad.pem").write_bytes(BOM + leaf.pem() + inter.pem())
+    write(tmp_path, "root.pem", root.pem())
+    result = cli("bundle", "--cert", "notepad.pem", "--out", "full.pem")
+    assert result.code == 0, result.err
+    written = x509.load_pem_x509_certificates((tmp_path / "full.pem").read_bytes())
+    assert written == [leaf.cert, inter.cert]
+    trusting = ["--ca-file", "root.pem", "--host", "framing.example.com", "--json"]
+    result = cli("check", "--cert", "notepad.pem", *trusting)
+    found = {f["check"]: f["status"] for f in json.loads(result.out)["findings"]}
+    assert found["hostname"] == found["chain-verifies"] == found["chain-order"] == "pass"
+    # A CSR saved with a BOM: openssl (1.1.1 and LibreSSL too) is given a copy without it.
+    assert cli("ca", "init", "--dir", "ca", "--name", "Bom Root", "--key", "ec:P-256").code == 0
+    request = _request("bom.example.com")
+    (tmp_path / "bom.csr").write_bytes(BOM + request.public_bytes(serialization.Encoding.PEM))
+    result = cli("ca", "sign", "bom.csr", "--dir", "ca", "--out", "bom.crt")
+    assert result.code == 0, result.err
+    signed = x509.load_pem_x509_certificate((tmp_path / "bom.crt").read_bytes())
+    assert signed.public_key() == request.public_key()
+
+
+def _request(name: str) -> x509.CertificateSigningRequest:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+@pytest.mark.parametrize("mark", [b"\xff\xfe", b"\xfe\xff"], ids=["utf-16-le", "utf-16-be"])
+def test_utf16_text_is_refused_naming_its_byte_order_mark(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued], mark: bytes
+) -> None:
+    """A PEM file saved as UTF-16 (no openssl reads it) is exit 2 saying so, not "not PEM"."""
+    codec = "utf-16-le" if mark == b"\xff\xfe" else "utf-16-be"
+    (tmp_path / "wide.pem").write_bytes(mark + chain[0].pem().decode().encode(codec))
+    result = cli("inspect", "wide.pem")
+    assert result.code == 2
+    assert "UTF-16" in result.err
+    assert "byte-order mark" in result.err
+    assert _read_by_openssl_3(tmp_path / "wide.pem") == []

@@ -196,3 +196,19 @@ def test_a_script_with_non_ascii_says_how_to_save_it(cli: Callable[..., Run]) ->
     assert with_umlaut.code == 0, with_umlaut.err
     assert "save this script as UTF-8 with a BOM" in with_umlaut.out.splitlines()[0]
     assert "UTF-8 with a BOM" not in cli(*args, "--locality", "Zurich").out
+
+
+def test_a_powershell_print_is_the_commands_as_a_person_types_them() -> None:
+    """--print --shell powershell: no stop preference, throw or try; the scratch folder removed."""
+    steps: list[Step] = [
+        Note("two steps"),
+        WriteFile(f"{WORK}/a.cnf", "x = 1\n"),
+        Command(args=(Arg(("openssl", "req")), Arg(("-config", f"{WORK}/a.cnf")))),
+    ]
+    lines = render_script(steps, "powershell", form="print").splitlines()
+    assert not [line for line in lines if "ErrorActionPreference" in line or "throw" in line]
+    assert "try {" not in lines
+    assert lines[-2:] == [
+        'openssl req -config "$work/a.cnf"',
+        "Remove-Item -LiteralPath $work -Recurse -Force",
+    ]

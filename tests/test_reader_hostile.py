@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -19,11 +18,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
+from flow_ssl.check import bundle, readiness
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.openssl.read import reader
-from tests.helpers import listing, openssl, requires_openssl
+from tests.helpers import growth, listing, openssl, requires_openssl
 from tests.oracle import differences
 
 if TYPE_CHECKING:
@@ -196,25 +197,73 @@ def test_bundle_writes_the_leaf_openssl_reads(cli: Callable[..., Run], tmp_path:
     assert written == [leaf]
 
 
+def _refused(path: Path) -> Callable[[], object]:
+    def run() -> None:
+        with pytest.raises(InvalidInputError):
+            reader.split_file(path)
+
+    return run
+
+
 @pytest.mark.parametrize(
     "content",
     [
-        b"-----BEGIN CERTIFICATE-----\n" * 40_000,
-        b"-----BEGIN " + b"A" * 1_000_000,
-        b"-----BEGIN CERTIFICATE-----\n" + b"A" * 1_000_000,
-        (b"-----BEGIN X-----\n-----END Y-----\n") * 30_000,
+        lambda n: b"-----BEGIN CERTIFICATE-----\n" * n,
+        lambda n: b"-----BEGIN " + b"A" * 25 * n,
+        lambda n: b"-----BEGIN CERTIFICATE-----\n" + b"A" * 25 * n,
+        lambda n: (b"-----BEGIN X-----\n-----END Y-----\n") * n,
     ],
     ids=["begin-lines", "one-long-label", "no-end", "mismatched-ends"],
 )
-def test_hostile_pem_is_refused_in_linear_time(tmp_path: Path, content: bytes) -> None:
-    """A megabyte of hostile PEM framing is refused (exit 2) in well under a second."""
-    path = tmp_path / "hostile.pem"
-    path.write_bytes(content)
-    assert len(content) > 900_000
-    started = time.perf_counter()
-    with pytest.raises(InvalidInputError):
-        reader.split_file(path)
-    assert time.perf_counter() - started < 0.5
+def test_hostile_pem_is_refused_in_linear_time(
+    tmp_path: Path, content: Callable[[int], bytes]
+) -> None:
+    """Hostile PEM (megabytes) is refused, exit 2; four times as much costs about four times."""
+    small, large = tmp_path / "small.pem", tmp_path / "large.pem"
+    small.write_bytes(content(20_000))
+    large.write_bytes(content(80_000))
+    assert large.stat().st_size > 1_900_000
+    ratio = growth(_refused(small), _refused(large))
+    assert ratio < 8, f"four times the input cost {ratio:.1f} times as much (quadratic: 16)"
+
+
+def _crossed(count: int) -> bytes:
+    """A .p7b an attacker makes: ``count`` certificates, half named S issued by T, half T by S."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(timezone.utc)
+    names = [x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]) for cn in ("S", "T")]
+    certs = [
+        x509.CertificateBuilder()
+        .subject_name(names[at % 2])
+        .issuer_name(names[1 - at % 2])
+        .public_key(key.public_key())
+        .serial_number(at + 1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .sign(key, hashes.SHA256())
+        for at in range(count)
+    ]
+    return pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+
+
+@requires_openssl
+def test_a_set_of_thousands_is_read_ordered_and_checked_in_linear_time(tmp_path: Path) -> None:
+    """A .p7b of 2,000 certificates issuing each other costs check and bundle about twice 1,000."""
+    small, large = tmp_path / "small.p7b", tmp_path / "large.p7b"
+    small.write_bytes(_crossed(1000))
+    large.write_bytes(_crossed(2000))
+
+    def check_and_bundle(path: Path) -> Callable[[], object]:
+        def run() -> None:
+            report = readiness.check(path)
+            assert len(report.certificates) == int(path.stem == "large") * 1000 + 1000
+            made = bundle.build_bundle(readiness.read_certificates(path), (), include_root=False)
+            assert len(made.certificates) == len(report.certificates)
+
+        return run
+
+    ratio = growth(check_and_bundle(small), check_and_bundle(large), runs=3)
+    assert ratio < 3, f"twice the certificates cost {ratio:.1f} times as much"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
@@ -261,8 +310,10 @@ def test_trusted_certificate_fingerprint_is_the_certificate_s(tmp_path: Path) ->
 
 
 @requires_openssl
-def test_many_requests_in_one_file_are_refused(tmp_path: Path) -> None:
-    """A file of many CSRs would take a process each: refused (exit 2) before any runs."""
+def test_many_requests_are_read_and_only_raw_is_capped(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """50 CSRs in one file are read (no process each); --raw, a process each, refuses them."""
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
         x509.CertificateSigningRequestBuilder()
@@ -270,8 +321,11 @@ def test_many_requests_in_one_file_are_refused(tmp_path: Path) -> None:
         .sign(key, hashes.SHA256())
     )
     (tmp_path / "many.csr").write_bytes(csr.public_bytes(serialization.Encoding.PEM) * 50)
-    with pytest.raises(InvalidInputError, match="50 certificate requests"):
-        reader.read_file(tmp_path / "many.csr")
+    parsed = reader.read_file(tmp_path / "many.csr")
+    assert [p.subject_value("CN") for p in parsed] == ["x.example.com"] * 50
+    result = cli("inspect", "many.csr", "--raw")
+    assert result.code == 2
+    assert "50 certificate requests" in result.err
 
 
 @requires_openssl

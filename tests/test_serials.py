@@ -268,7 +268,7 @@ def test_ca_init_through_a_symlinked_folder(
 
 def _short_once(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Make the first key flow-ssl checks look short (as LibreSSL 3.3.6 writes 1 in 256)."""
-    from flow_ssl.make import run
+    from flow_ssl.openssl.read import keys
 
     checked: list[Path] = []
 
@@ -276,7 +276,7 @@ def _short_once(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         checked.append(path)
         return len(checked) == 1
 
-    monkeypatch.setattr(run, "short_key_file", short_first)
+    monkeypatch.setattr(keys, "short_key_file", short_first)
     return checked
 
 

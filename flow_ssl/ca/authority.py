@@ -41,7 +41,7 @@ from flow_ssl.openssl.commands.ca import (
 from flow_ssl.openssl.commands.config import extension_file
 from flow_ssl.openssl.commands.make import addext
 from flow_ssl.openssl.pass_source import crlf_hint
-from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read import kdf, reader
 from flow_ssl.openssl.script.steps import Note, WriteFile
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ ROOT_DAYS = 3650
 ISSUING_DAYS = 1825
 LEAF_DAYS = 397
 DEFAULT_CA_KEY = "ec:P-384"
+# What `check` says of the key: nothing to say when a CSR is signed (its key stays with it).
+_KEY_CHECKS = frozenset({"key-unencrypted", "key-matches-cert"})
 # What `check` adds to the comparison with the request (validity-period is left
 # out: --days over Apple's limit is allowed, with a warning before the run).
 _READINESS_KEPT = frozenset(
@@ -330,6 +332,7 @@ def open_ca(
             field=source_field,
             joiner=": ",
         )
+    kdf.refuse_costly_key(key_text.encode(), str(folder.key))
     cert = reader.read_file(folder.cert)[0]
     if cert.kind != "certificate" or not (cert.basic_constraints and cert.basic_constraints.ca):
         raise InvalidInputError(f"{folder.cert} is not a CA certificate")
@@ -384,13 +387,20 @@ def check_days(days: int, issuer: CA | None) -> None:
 
 
 def read_back(
-    fullchain: Path, ca: CA, names: tuple[SanEntry, ...], *, key: Path | None, shown_as: Path
+    fullchain: Path,
+    ca: CA,
+    names: tuple[SanEntry, ...],
+    *,
+    key: Path | None,
+    shown_as: Path,
+    key_shown_as: Path | None = None,
 ) -> tuple[ParsedCertificate, list[Finding]]:
     """
     The new leaf, and the same checks as ``flow-ssl check`` on its full chain.
 
     One read of the chain gives both (the leaf is its first certificate);
-    only this CA's root is trusted.
+    only this CA's root is trusted. Without a key (a CSR signed), nothing is said of
+    one; a staged key is named by ``key_shown_as``, where it is put.
     """
     report = readiness.check(
         fullchain,
@@ -400,7 +410,14 @@ def read_back(
     )
     leaf = report.certificates[0]
     leaf.source = str(shown_as)
-    return leaf, [f for f in report.findings if f.check in _READINESS_KEPT]
+    kept = _READINESS_KEPT if key is not None else _READINESS_KEPT - _KEY_CHECKS
+    findings = [f for f in report.findings if f.check in kept]
+    if key is not None and key_shown_as is not None:
+        staged, final = str(key), str(key_shown_as)
+        findings = [
+            f.model_copy(update={"message": f.message.replace(staged, final)}) for f in findings
+        ]
+    return leaf, findings
 
 
 def default_outputs(stem_from: str) -> tuple[Path, Path]:

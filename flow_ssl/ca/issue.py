@@ -151,7 +151,14 @@ class IssuePlan:
         """The leaf as asked, and its full chain ready to install (only this CA trusted)."""
         key = self.existing_key or where.at(self.key_path)
         fullchain = where.at(self.fullchain)
-        cert, ready = read_back(fullchain, self.ca, self.request.names, key=key, shown_as=self.out)
+        cert, ready = read_back(
+            fullchain,
+            self.ca,
+            self.request.names,
+            key=key,
+            shown_as=self.out,
+            key_shown_as=self.existing_key or self.key_path,
+        )
         return Checked(
             cert, [*compare_request(self.request, cert), *ready], "the issued certificate"
         )

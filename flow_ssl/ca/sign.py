@@ -34,7 +34,7 @@ from flow_ssl.openssl.commands.make import server_extension_values
 from flow_ssl.openssl.commands.read import build_req_verify
 from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
-from flow_ssl.openssl.script.steps import Concat, Note, Step, WriteFile
+from flow_ssl.openssl.script.steps import Concat, Note, Step, Verified, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
@@ -86,13 +86,17 @@ class SignPlan:
         if self.request_pem:
             steps.append(WriteFile(csr, self.request_pem, "csr"))
         if where.scripted:
-            steps += [
-                Note(
-                    "the request must be signed by its own key: look for 'verify OK' "
-                    "(openssl before 3.4 exits 0 even on 'verify failure')"
-                ),
-                build_req_verify(csr),
-            ]
+            steps.append(
+                Verified(
+                    build_req_verify(csr),
+                    passed="verify OK",
+                    failed="verify failure",
+                    refusal=f"{self.csr}: its signature does not verify; it was altered or "
+                    "damaged, so it is not signed",
+                    advice="the request must be signed by its own key: look for 'verify OK' "
+                    "(1.1.1, 3.0 and LibreSSL exit 0 even on 'verify failure')",
+                )
+            )
         if not openssl.supports("-CA"):
             steps.append(no_req_ca_note(openssl))
         if where.scripted:

@@ -3,26 +3,35 @@
 
 The order is found from the certificates themselves (issuer names and key ids),
 whatever order the files came in and whatever their form (PEM, DER, PKCS#7,
-PKCS#12); the root is left out unless asked for. The PKCS#12 is made by openssl,
-then read back with openssl: every certificate and the key must be the ones
-meant, or nothing is written. Its key is the one given, else the one in the
-certificate's own file: a combined PEM is given to openssl as it is, a PKCS#12's
-key is written by openssl into the private staging folder, and removed with it.
+PKCS#12); the root is left out unless asked for. A chain clients refuse (an issuer
+expired, no CA, or not allowed to issue) is found before anything is written. The
+PKCS#12 is made by openssl, then read back with openssl: every certificate and the
+key must be the ones meant, or nothing is written. Its key is the one given, else
+the one in the certificate's own file: a combined PEM is given to openssl as it is, a
+PKCS#12's key is written by openssl into the private staging folder, and removed with
+it. A PEM bundle holds certificates only: the key in the certificate's file is written
+apart, unencrypted and 0600, when asked (``key_out``), by openssl.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.check.pending import waiting_key
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
+from flow_ssl.core.install_checks import unusable_issuer
+from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
 from flow_ssl.make.run import check_outputs
-from flow_ssl.openssl import runner, verify
+from flow_ssl.openssl import keymatch, runner, verify
 from flow_ssl.openssl.commands import pkcs12
+from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.read import p12, pem, reader
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
@@ -38,10 +47,11 @@ KeySource = Path | p12.Opened
 
 def key_source(main: Read, key: Path | None) -> KeySource:
     """
-    The key to put in a PKCS#12: ``key``, else the one in the certificate's file.
+    The key to put in a PKCS#12: ``key``, else the one in the certificate's file, else the
+    key a renewal left waiting beside it (``NAME.next.key``) that is the leaf's.
 
     Raises:
-        InvalidInputError: neither gives a key (about the field ``key``).
+        InvalidInputError: none gives a key (about the field ``key``).
     """
     if key is not None:
         return key
@@ -49,8 +59,13 @@ def key_source(main: Read, key: Path | None) -> KeySource:
         return main.loaded.path
     if main.loaded.opened is not None and main.loaded.opened.keys:
         return main.loaded.opened
+    waiting = waiting_key(main.loaded.path, main.certificates[0])
+    if waiting is not None:
+        return waiting
     raise InvalidInputError(
-        f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12", field="key"
+        f"is needed: {main.loaded.path} holds no private key to put in the PKCS#12, and "
+        "no key beside it is its key",
+        field="key",
     )
 
 
@@ -64,25 +79,57 @@ def planned(
     passout: str | None,
     legacy: bool,
     include_root: bool,
-) -> list[Step]:
-    """The steps ``bundle`` takes, for --print (a PKCS#12's are read to order them)."""
+    key_out: Path | None = None,
+) -> tuple[Bundle, list[Step]]:
+    """
+    The bundle, and the steps ``bundle`` takes for it (``--print``): each file read, then
+    the PEM flow-ssl writes (and the key apart) or openssl's PKCS#12.
+    """
     steps: list[Step] = [
         *planned_reads((cert, *chain), passin=passout),
         Note("then flow-ssl orders the leaf, then each issuer (by name and key id)"),
     ]
-    if p12 is None or passout is None:
-        return [*steps, Note(f"and writes them to {target} as PEM")]
     main = read_certificates(cert, passin=passout)
-    ordered, _ = build_bundle(main, chain, include_root=include_root, passin=passout)
+    bundle = build_bundle(main, chain, include_root=include_root, passin=passout)
+    if p12 is None or passout is None:
+        steps += [
+            Note(f"and writes them to {target} as PEM"),
+            WriteFile(str(target), bundle.pem(), "out"),
+        ]
+        if key_out is not None:
+            steps += key_out_steps(main, key_out, passin=passout)
+        return bundle, steps
     source = key_source(main, key)
-    return steps + p12_steps(ordered, key=source, out=p12, passout=passout, legacy=legacy)
+    return bundle, steps + p12_steps(
+        bundle.certificates, key=source, out=p12, passout=passout, legacy=legacy
+    )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """
+    The leaf and its issuers in order (the root too only when asked for), the
+    certificates given that are on no path from the leaf, and every issuer found.
+    """
+
+    certificates: list[ParsedCertificate]
+    left_out: list[ParsedCertificate] = field(default_factory=list)
+    issuers: list[ParsedCertificate] = field(default_factory=list)
+
+    def refused(self, now: datetime | None = None) -> str | None:
+        """Why clients refuse this chain whatever roots they trust (an issuer that cannot issue)."""
+        return unusable_issuer(self.issuers, now or datetime.now(timezone.utc))
+
+    def pem(self) -> str:
+        """The bundle as PEM, leaf first."""
+        return "".join(reader.to_pem(c.der) for c in self.certificates)
 
 
 def build_bundle(
     main: Read, chain: tuple[Path, ...], *, include_root: bool, passin: str | None = None
-) -> tuple[list[ParsedCertificate], list[ParsedCertificate]]:
+) -> Bundle:
     """
-    Order leaf + issuers from any mix of files; returns (bundle, left out).
+    Order leaf + issuers from any mix of files.
 
     ``main`` is the certificate's file (its first certificate is the leaf); ``passin``
     opens a chain file that is a PKCS#12.
@@ -97,34 +144,128 @@ def build_bundle(
         if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
             pool.setdefault(candidate.sha256_fingerprint or "", candidate)
     ordered = [leaf]
-    current = leaf
-    while not current.self_signed:
-        parent = next((c for c in pool.values() if c.issued(current) and c not in ordered), None)
+    index = Issuers(pool.values())
+    while not ordered[-1].self_signed:
+        parent = index.first(ordered[-1])
         if parent is None:
             break
+        index.take(parent)
         ordered.append(parent)
-        current = parent
     if pool and len(ordered) == 1:
         issuer = leaf.names_text(issuer=True)
         raise CheckFailedError(
             "none of the chain certificates issued the leaf; nothing was written",
             hint=f"the leaf's issuer is {issuer}",
         )
-    left_out = [c for c in pool.values() if c not in ordered]
+    taken = {c.sha256_fingerprint for c in ordered}
+    left_out = [c for c in pool.values() if c.sha256_fingerprint not in taken]
+    issuers = ordered[1:]
     if ordered[-1].self_signed and len(ordered) > 1 and not include_root:
         ordered.pop()  # on purpose, not "left out": servers should not send their root
-    return ordered, left_out
+    return Bundle(ordered, left_out, issuers)
+
+
+def key_out_block(main: Read) -> tuple[pem.KeyBlock, str] | None:
+    """
+    The key in the certificate's own file (a combined PEM, a PKCS#12) and where it is,
+    or None: what a PEM bundle leaves out.
+
+    Raises:
+        InvalidInputError: a PKCS#12 whose key openssl cannot read.
+    """
+    loaded = main.loaded
+    if loaded.keys:
+        return loaded.keys[0], str(loaded.path)
+    if loaded.opened is not None and loaded.opened.keys:
+        keys = p12.private_keys(loaded.opened)
+        if keys:
+            return keys[0], str(loaded.path)
+    return None
+
+
+def _key_out_source(
+    block: pem.KeyBlock, where: str, leaf: ParsedCertificate, passin: str | None
+) -> None:
+    """
+    The key to write apart: readable with ``passin`` when encrypted, and the leaf's.
+
+    Raises:
+        InvalidInputError: an encrypted key and no passphrase source (about ``pass``), or
+            a key that is not the leaf's.
+    """
+    if block.encrypted and passin is None:
+        raise InvalidInputError(
+            f"is needed: the key in {where} is passphrase-protected, and the key file is "
+            "written without one (the console needs it so)",
+            field="pass",
+        )
+    matched = keymatch.key_matches(
+        block, leaf.der, passin=passin if block.encrypted else None, key_name=where, cert_name=where
+    )
+    if matched.status != "pass":
+        raise InvalidInputError(f"the key in {where} is not the key of its leaf")
 
 
 def write_bundle(
-    bundle: list[ParsedCertificate], out: Path, *, force: bool
+    bundle: Bundle,
+    out: Path,
+    *,
+    force: bool,
+    key_out: Path | None = None,
+    key: tuple[pem.KeyBlock, str] | None = None,
+    passin: str | None = None,
 ) -> list[tuple[Path, Path]]:
-    """The combined PEM file, leaf first; returns the backup kept of a replaced file."""
+    """
+    The combined PEM file, leaf first, and (``key_out``) the key of the certificate's file
+    apart, unencrypted and 0600, written by openssl; both put in place together. Returns
+    the backups kept of replaced files.
+
+    Raises:
+        InvalidInputError: the key is encrypted without ``passin``, or not the leaf's.
+    """
+    outputs = [files.Output(out, field="out")]
+    if key_out is not None:
+        outputs.append(files.Output(key_out, secret=True, field="key_out"))
+    check_outputs(outputs, force=force)
+    if key_out is not None and key is not None:
+        _key_out_source(*key, bundle.certificates[0], passin)
     kept: list[tuple[Path, Path]] = []
-    text = "".join(reader.to_pem(c.der) for c in bundle)
-    check_outputs([files.Output(out)], force=force)
-    files.write_text(files.Output(out), text, backups=kept)
+    with files.staged(outputs, kept) as staged:
+        files.write_staged(staged[0], bundle.pem().encode("ascii"))
+        if key_out is not None and key is not None:
+            block, _ = key
+            secret = passin if block.encrypted else None
+            runner.run(
+                commands.build_key_out_stdin(out=str(staged[1]), passin=secret), stdin=block.text
+            )
+            files.require_written([(staged[1], key_out)])
     return kept
+
+
+def key_out_steps(main: Read, key_out: Path, *, passin: str | None) -> list[Step]:
+    """
+    What writes the key of the certificate's file apart (``--print``): openssl, as a run
+    does; from a PKCS#12 through the script's private scratch folder.
+    """
+    loaded = main.loaded
+    if loaded.opened is not None:
+        opened = loaded.opened
+        inside = scratch("key.pem")
+        return [
+            pkcs12.build_p12_key_out(
+                str(loaded.path), passin=opened.passin, legacy=opened.legacy, out=inside
+            ),
+            Chmod(inside),
+            commands.build_key_decrypted(inside, out=str(key_out)),
+            Chmod(str(key_out), field="key_out"),
+        ]
+    encrypted = bool(loaded.keys and loaded.keys[0].encrypted)
+    return [
+        commands.build_key_decrypted(
+            str(loaded.path), out=str(key_out), passin=passin if encrypted else None
+        ),
+        Chmod(str(key_out), field="key_out"),
+    ]
 
 
 def p12_steps(
@@ -229,7 +370,7 @@ def write_p12(
 
 def _check_key(key: Path, *, field: str | None) -> None:
     try:
-        text = pem.read_input(key, "a key file").decode("ascii", errors="replace")
+        text = files.read_input(key, "a key file").decode("ascii", errors="replace")
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field=field) from None
     if reader.is_encrypted_key(text):

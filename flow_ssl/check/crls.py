@@ -17,7 +17,7 @@ from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.revocation import GivenCrl
 from flow_ssl.openssl import verify
-from flow_ssl.openssl.read import der
+from flow_ssl.openssl.read import x509
 from flow_ssl.openssl.read.pem import to_pem
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ def read_crl(path: Path) -> RevocationList:
         raise InvalidInputError(f"{path} cannot be read: {exc.strerror or exc}") from None
     found = _CRL_PEM.search(data)
     try:
-        return der.crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
-    except (der.DERError, ValueError) as exc:
+        return x509.read_crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
+    except ValueError as exc:  # an ASN1Error, or base64 that does not decode
         raise InvalidInputError(f"{path} does not hold a CRL ({exc})") from None
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import keymatch
@@ -39,7 +40,7 @@ def key_findings(
     """
     cert = loaded.path
     if key is not None:
-        keys = pem.private_keys(pem.read_input(key))
+        keys = pem.private_keys(files.read_input(key))
         if not keys:
             raise InvalidInputError(f"{key} is not a PEM private key", field="key")
         copy = _unused(key.with_name(f"{key.stem}.unencrypted.key"))
@@ -76,11 +77,17 @@ def _pem_key(
     copy: Path,
 ) -> list[Finding]:
     named = f"the key in {where}" if where == cert else f"the key {where}"
+    made_with = _made_with(leaf)
     if not block.encrypted:
         return [
             finding("key-unencrypted", "pass", f"{named} has no passphrase"),
             keymatch.key_matches(
-                block, leaf.der, passin=None, key_name=str(where), cert_name=str(cert)
+                block,
+                leaf.der,
+                passin=None,
+                key_name=str(where),
+                cert_name=str(cert),
+                made_with=made_with,
             ),
         ]
     line = commands.build_key_decrypted(str(where), out=str(copy)).render()
@@ -104,10 +111,20 @@ def _pem_key(
     else:
         findings.append(
             keymatch.key_matches(
-                block, leaf.der, passin=passin, key_name=str(where), cert_name=str(cert)
+                block,
+                leaf.der,
+                passin=passin,
+                key_name=str(where),
+                cert_name=str(cert),
+                made_with=made_with,
             )
         )
     return findings
+
+
+def _made_with(leaf: ParsedCertificate) -> str:
+    """What the right key was made with: the certificate itself, if self-signed; else a CSR."""
+    return "the certificate itself (no CSR)" if leaf.self_signed else "its CSR"
 
 
 def p12_key_copy(opened: p12.Opened, cert: Path, out: Path) -> str:
@@ -131,6 +148,11 @@ def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Fi
             f"PEM file. Write one only you can read: {line}",
         ),
         keymatch.key_matches(
-            keys[0], leaf.der, passin=None, key_name=str(cert), cert_name=str(cert)
+            keys[0],
+            leaf.der,
+            passin=None,
+            key_name=str(cert),
+            cert_name=str(cert),
+            made_with=_made_with(leaf),
         ),
     ]

@@ -23,6 +23,7 @@ from flow_ssl.core import install_checks as checks
 from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
+from flow_ssl.core.issuers import Issuers, issuing
 from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
@@ -99,23 +100,21 @@ def in_chain_order(certs: list[ParsedCertificate]) -> list[ParsedCertificate]:
     if not certs:
         return certs
 
-    def issues_another(cert: ParsedCertificate) -> bool:
-        return any(other is not cert and cert.issued(other) for other in certs)
-
     def is_ca(cert: ParsedCertificate) -> bool:
         return bool(cert.basic_constraints and cert.basic_constraints.ca)
 
-    ends = [cert for cert in certs if not issues_another(cert)] or certs
+    ends = [cert for cert, issued in zip(certs, issuing(certs), strict=True) if not issued] or certs
     ordered = [next((cert for cert in ends if not is_ca(cert)), ends[0])]
+    pool = Issuers(certs)
+    pool.take(ordered[0])
     while not ordered[-1].self_signed:
-        parent = next(
-            (c for c in certs if c.issued(ordered[-1]) and all(c is not o for o in ordered)),
-            None,
-        )
+        parent = pool.first(ordered[-1])
         if parent is None:
             break
+        pool.take(parent)
         ordered.append(parent)
-    return ordered + [c for c in certs if all(c is not o for o in ordered)]
+    chained = {id(cert) for cert in ordered}
+    return ordered + [c for c in certs if id(c) not in chained]
 
 
 class _PemFiles:
@@ -222,12 +221,14 @@ def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCe
     is taken, as clients do.
     """
     chain = [sent[0]]
+    pool = Issuers(sent, preferred=lambda cert: checks.unusable_issuer([cert], now) is None)
+    pool.take(sent[0])
     while not chain[-1].self_signed:
-        parents = [c for c in sent if c.issued(chain[-1]) and c not in chain]
-        if not parents:
+        parent = pool.first(chain[-1])
+        if parent is None:
             break
-        usable = [c for c in parents if checks.unusable_issuer([c], now) is None]
-        chain.append((usable or parents)[0])
+        pool.take(parent)
+        chain.append(parent)
     return chain
 
 
@@ -341,10 +342,11 @@ def _issuers_on_every_path(
     stands; an unverified chain is judged without its top (a client may hold that one).
     """
     known = {root.sha256_fingerprint for root in roots}
+    anchors = Issuers(roots)
     for at, cert in enumerate(chained):
         if at and cert.sha256_fingerprint in known:  # a given root, sent along too
             return chained[1 : at + 1], True
-        anchor = next((root for root in roots if root.issued(cert)), None)
+        anchor = anchors.first(cert)
         if anchor is not None:
             return [*chained[1 : at + 1], anchor], True
     if verified:
@@ -400,7 +402,7 @@ def planned_reads(
     PKCS#12 is opened (kept in ``opened``) so the script opens it as flow-ssl does.
     """
     known = {} if opened is None else opened
-    steps: list[Step] = [Note("read each file (flow-ssl reads names and extensions from its DER)")]
+    steps: list[Step] = [Note("read each file (flow-ssl reads every field itself, from its DER)")]
     for path in paths:
         framed = reader.frame_file(path)
         if framed.form == "pem" and len(framed.items) > 1:

@@ -13,9 +13,11 @@ import copy
 import signal
 import sys
 import traceback
+import typing
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.core import TyperArgument
 
 from flow_ssl import __version__
 from flow_ssl.cli import batch, ca, doctor, making, reading
@@ -119,6 +121,33 @@ def _app_for(args: list[str]) -> typer.Typer:
     return slim
 
 
+class _PlainArgument(TyperArgument):
+    """A positional argument shown by its value name alone (``FILE...``, ``CSR``)."""
+
+    def get_usage_pieces(self, ctx: object) -> list[str]:  # noqa: ARG002 - click's API
+        """The usage line's piece: the value name, without braces."""
+        return [self.display_name_raw]
+
+    def display_type_rich(self, ctx: object) -> str | None:  # noqa: ARG002 - typer's API
+        """No Python type after the value name in --help (``<list[Path]>``)."""
+        return None
+
+
+_Command = typing.TypeVar("_Command")
+
+
+def _plain_arguments(command: _Command) -> _Command:
+    """Every positional argument of the command tree shown by its value name alone."""
+    found = [command]
+    while found:
+        current = found.pop()
+        for param in getattr(current, "params", ()):
+            if type(param) is TyperArgument:
+                param.__class__ = _PlainArgument
+        found += getattr(current, "commands", {}).values()
+    return command
+
+
 def _command_path(args: list[str]) -> str:
     """``ca init`` for ``ca init --dir x``: which command's flag names apply."""
     words = [arg for arg in args if not arg.startswith("-")][:2]
@@ -153,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _debug_first(args)
         with stop_the_run(), placed.recording():
-            command = typer.main.get_command(_app_for(args))
+            command = _plain_arguments(typer.main.get_command(_app_for(args)))
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
             returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
         return returned if isinstance(returned, int) else 0
@@ -180,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             context = getattr(exc, "ctx", None)
             where = context.command_path if context is not None else "flow-ssl"
-            code, message = int(ExitCode.BAD_INPUT), usage
+            code, message = int(ExitCode.BAD_INPUT), _with_suggestion(exc, args) or usage
             usage_hint = f"(run '{where} --help' for usage)"
     _report_failure(args, failure, code, message, problems, usage_hint)
     return code
@@ -233,6 +262,33 @@ def _shortened(line: str, head: int = 500, tail: int = 300) -> str:
         return line
     left_out = len(line) - head - tail
     return f"{line[:head]} [... {left_out} characters left out ...] {line[-tail:]}"
+
+
+def _with_suggestion(exc: Exception, args: list[str]) -> str | None:
+    """
+    An unknown option with the one meant, where click has none to offer: another case
+    (``--CN``), one dash where flow-ssl takes two (``-days``, as openssl spells it), or a
+    near miss. None: click's own message stands.
+    """
+    name = getattr(exc, "option_name", None)
+    context = getattr(exc, "ctx", None)
+    if not isinstance(name, str) or getattr(exc, "possibilities", None) or context is None:
+        return None
+    known = [opt for param in context.command.params for opt in param.opts if opt.startswith("--")]
+    typed = next(
+        (arg.split("=", 1)[0] for arg in args if arg.split("=", 1)[0].startswith(name)), name
+    )
+    wanted = typed if typed.startswith("--") else "-" + typed
+    lowered = {opt.lower(): opt for opt in known}
+    meant = lowered.get(wanted.lower())
+    if meant is None:
+        import difflib
+
+        close = difflib.get_close_matches(wanted.lower(), list(lowered), n=1, cutoff=0.75)
+        meant = lowered[close[0]] if close else None
+    if meant is None:
+        return None
+    return f"No such option: {typed} (did you mean {meant}?)"
 
 
 def _usage_error(exc: Exception) -> str | None:

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from flow_ssl.cli import console
-from flow_ssl.cli.options import JsonFlag, ShellChoice, ShellOpt
+from flow_ssl.cli.options import JsonFlag, Printing, printing_options
 from flow_ssl.core.errors import ExitCode, InvalidInputError
 
 if TYPE_CHECKING:
     from flow_ssl.make.batch import Outcome
 
 
+@printing_options
 def batch(
+    printing: Printing,
     manifest: Annotated[
         Path,
         typer.Argument(metavar="MANIFEST", help="TOML: a [defaults] table and [[cert]] entries."),
@@ -33,10 +35,6 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Redo entries whose files exist (else skipped).")
     ] = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Print every openssl command as a shell script.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -52,12 +50,31 @@ def batch(
     if jobs is not None and jobs < 1:
         raise InvalidInputError("must be 1 or more", field="jobs")
     entries = batching.load(manifest)
-    if print_only:
-        from flow_ssl.openssl.script.render import for_print, openssl_for_print
+    form = printing.form
+    if form is not None:
+        from flow_ssl.cli.running import guard_over
+        from flow_ssl.openssl.script.render import for_print, openssl_for_print, render_script
 
         openssl = openssl_for_print()
-        steps = for_print(openssl, batching.script_steps(entries, force=force, openssl=openssl))
-        console.say_script(text.batch_script(manifest, entries, steps, shell.shell))
+        steps = for_print(
+            openssl,
+            batching.script_steps(
+                entries,
+                force=force,
+                openssl=openssl,
+                guard=lambda outputs: guard_over(outputs, force=force),
+            ),
+        )
+        shell = printing.shell.shell
+        script = render_script(
+            steps,
+            shell,
+            form=form,
+            heading=text.batch_heading(manifest, entries),
+            shebang=form == "script",
+            explain=printing.explain,
+        )
+        console.say_script(script)
         return
     for entry in entries:
         for line in console.warning_lines(entry.request.warnings()):

@@ -5,6 +5,7 @@ a company CA in a folder.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -17,12 +18,11 @@ from flow_ssl.cli.options import (
     ForceFlag,
     JsonFlag,
     KeyoutOpt,
-    PrintFlag,
+    Printing,
     RequestFlags,
-    ShellChoice,
-    ShellOpt,
     SubjectFlags,
     SubjFlag,
+    printing_options,
     request_from_flags,
     request_options,
     subject_options,
@@ -30,15 +30,18 @@ from flow_ssl.cli.options import (
 from flow_ssl.cli.running import (
     Asked,
     announcer,
+    guard_over,
     run_issued,
+    said_existing,
     say_records,
     warn_serial_behind,
 )
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, refuse_all
 from flow_ssl.core.keys import KEY_NAMES
 
 if TYPE_CHECKING:
     from flow_ssl.ca.crl import CrlPlan
+    from flow_ssl.core.name_constraints import Kind
 
 ca_app = typer.Typer(
     help="A company CA: make one, sign CSRs with it, issue key + certificate, trust it.",
@@ -75,8 +78,10 @@ _INIT_FLAGS = {"common_name": "--name", "ca_pass": "--ca-pass"}
 
 @ca_app.command("init", short_help="Make a root CA, or an issuing CA under a root.")
 @subject_options
+@printing_options
 def ca_init(
     subject: SubjectFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     name: Annotated[
@@ -134,8 +139,6 @@ def ca_init(
             help="Where this CA's CRL will be published: put in everything it signs.",
         ),
     ] = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -153,16 +156,42 @@ def ca_init(
         check_crl_url,
         open_ca,
     )
-    from flow_ssl.ca.folder import Folder
+    from flow_ssl.ca.folder import Folder, script_serial
     from flow_ssl.core.models import CASubject, KeySpec
     from flow_ssl.make import inputs
     from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
-    inputs.check_key_name(key)
-    inputs.check_pass_source(ca_pass, "ca_pass", new=True)
-    permits = ca_init.parse_permits(permit or [])
-    crl_url = check_crl_url(crl_url)
+    # Every mistake of the flags at once (the parent folder is opened only once they pass).
+    problems: list[InvalidInputError] = []
+    checks: list[Callable[[], None]] = [
+        lambda: inputs.check_key_name(key),
+        lambda: inputs.check_pass_source(ca_pass, "ca_pass", new=True),
+        lambda: inputs.check_pass_source(parent_pass, "parent_pass"),
+    ]
+    for check in checks:
+        try:
+            check()
+        except InvalidInputError as exc:
+            problems.append(exc)
+    try:
+        ca_subject = CASubject(common_name=name, **subject.fields())
+    except ValidationError as exc:
+        problems += inputs.validation_problems(exc)
+    if days is not None and not 1 <= days <= 36500:
+        problems.append(
+            InvalidInputError(f"{days}: give a number of days from 1 to 36500", field="days")
+        )
+    permits: tuple[tuple[Kind, str], ...] = ()
+    try:
+        permits = ca_init.parse_permits(permit or [])
+    except InvalidInputError as exc:
+        problems.append(exc)
+    try:
+        crl_url = check_crl_url(crl_url)
+    except InvalidInputError as exc:
+        problems.append(exc)
+    refuse_all(problems)
     parent_ca = (
         open_ca(parent, passin=parent_pass, field="parent", source_field="parent_pass")
         if parent
@@ -174,34 +203,37 @@ def ca_init(
             "give the root's folder",
             field="parent",
         )
-    try:
-        ca_subject = CASubject(common_name=name, **subject.fields())
-        key_spec = KeySpec.model_validate({"name": key or DEFAULT_CA_KEY})
-    except ValidationError as exc:
-        raise inputs.validation_error(exc) from None
     plan = ca_init.InitPlan(
         target=folder,
         subject=ca_subject,
-        key=key_spec,
+        key=KeySpec.model_validate({"name": key or DEFAULT_CA_KEY}),
         days=days or (ISSUING_DAYS if parent_ca else ROOT_DAYS),
         passout=ca_pass,
         parent=parent_ca,
         permits=permits,
         crl_url=crl_url,
     )
-    if print_only:
-        from flow_ssl.ca.folder import script_serial
+    asked = Asked.of(printing, force=False, as_json=as_json)
+    if asked.form is not None:
+        from flow_ssl.make.run import check_outputs
+        from flow_ssl.openssl.commands.read import build_readback
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
+        check_outputs(plan.outputs(), force=False)  # a folder that holds files: never
         openssl = openssl_for_print()
         serial = script_serial(parent_ca.folder) if parent_ca else ""
         kind = f"an issuing CA signed by {parent}" if parent_ca else "a root CA"
         steps = for_print(openssl, plan.steps(openssl, Where(serial=serial)))
         console.print_steps(
-            steps, shell.shell, as_json=as_json, heading=f"{kind} in {folder}", runnable=True
+            steps,
+            asked.form,
+            asked.shell,
+            as_json=as_json,
+            explain=asked.explain,
+            heading=f"{kind} in {folder}",
+            readback=build_readback(str(Folder(folder).cert), "certificate", der=False),
         )
         return
-    asked = Asked(print_only, shell.shell, force=False, as_json=as_json)
     if parent_ca is not None:
         warn_serial_behind(parent_ca)
     cert = run(plan, force=False, announce=announcer(asked)).cert
@@ -226,7 +258,9 @@ def ca_init(
 
 
 @ca_app.command("sign", short_help="Sign a CSR as a server certificate.")
+@printing_options
 def ca_sign(
+    printing: Printing,
     csr_file: Annotated[
         Path,
         typer.Argument(metavar="CSR", help="The CSR to sign (from flow-ssl csr or any tool)."),
@@ -243,8 +277,6 @@ def ca_sign(
     days: LeafDaysOpt = None,
     ca_pass: CaPassOpt = None,
     crl_url: CrlUrlOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -272,7 +304,7 @@ def ca_sign(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=[days_notice(days)] if days > APPLE_MAX_DAYS else [],
         heading=f"sign {csr_file} with the CA in {folder}",
     )
@@ -280,8 +312,10 @@ def ca_sign(
 
 @ca_app.command("issue", short_help="Make a key and a server certificate from the CA.")
 @request_options
+@printing_options
 def ca_issue(
     request: RequestFlags,
+    printing: Printing,
     *,
     folder: CaDirOpt,
     days: LeafDaysOpt = None,
@@ -291,8 +325,6 @@ def ca_issue(
     subj: SubjFlag = False,
     ca_pass: CaPassOpt = None,
     crl_url: CrlUrlOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -321,7 +353,7 @@ def ca_issue(
     )
     run_issued(
         plan,
-        Asked(print_only, shell.shell, force, as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         notices=leaf.warnings(),
         heading=f"a key and certificate from the CA in {folder}",
     )
@@ -418,7 +450,9 @@ DerFlag = Annotated[
 
 
 @ca_app.command("revoke", short_help="Revoke a certificate and make a new CRL.")
+@printing_options
 def ca_revoke(
+    printing: Printing,
     cert: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Argument(metavar="[CERT]", help="The certificate to revoke (or give --serial)."),
@@ -439,8 +473,6 @@ def ca_revoke(
         ),
     ] = None,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
@@ -459,13 +491,15 @@ def ca_revoke(
     assert plan.revoke is not None  # noqa: S101 - plan_revoke always revokes
     _publish(
         plan,
-        Asked(print_only, shell.shell, force=False, as_json=as_json),
+        Asked.of(printing, force=False, as_json=as_json),
         heading=f"revoke serial {plan.revoke.serial} in {folder}, then make its CRL",
     )
 
 
 @ca_app.command("crl", short_help="Make the CA's CRL (its revoked certificates, signed).")
+@printing_options
 def ca_crl(
+    printing: Printing,
     *,
     folder: CaDirOpt,
     days: Annotated[
@@ -475,8 +509,6 @@ def ca_crl(
     out: CrlOutOpt = None,
     der: DerFlag = False,
     ca_pass: CaPassOpt = None,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -497,26 +529,33 @@ def ca_crl(
     )
     _publish(
         plan,
-        Asked(print_only, shell.shell, force=force, as_json=as_json),
+        Asked.of(printing, force=force, as_json=as_json),
         heading=f"a new CRL of the CA in {folder}",
     )
 
 
 def _publish(plan: CrlPlan, asked: Asked, *, heading: str) -> None:
-    """Print the steps, or run them and say what was revoked and written."""
-    from flow_ssl import files
+    """Print the steps (--print, --script), or run them and say what was revoked and written."""
     from flow_ssl.ca import crl
     from flow_ssl.output import json_data, text
 
-    if asked.print_only:
+    if asked.form is not None:
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
+        # The folder's crl.pem is replaced whole (it is the CA's state, not the operator's
+        # file): only --out is guarded, and kept as a backup with --force.
         mine = [output for output in plan.outputs() if output.backup]
-        guard = [files.script_guard(mine, force=asked.force)] if mine else []
-        steps = [*guard, *for_print(openssl, plan.steps(openssl))]
+        guard = guard_over(mine, force=asked.force) if mine else None
+        if guard is not None:
+            said_existing(guard, asked.form)
         console.print_steps(
-            steps, asked.shell, as_json=asked.as_json, heading=heading, runnable=True
+            [*([guard] if guard else []), *for_print(openssl, plan.steps(openssl))],
+            asked.form,
+            asked.shell,
+            as_json=asked.as_json,
+            explain=asked.explain,
+            heading=heading,
         )
         return
     made = crl.publish(plan, force=asked.force, announce=announcer(asked))

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
     from flow_ssl.core.models import Notice
-    from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.commands.base import Command, Shell
+    from flow_ssl.openssl.script.render import Form
     from flow_ssl.openssl.script.steps import Step
     from flow_ssl.output.text import Styled
 
@@ -134,17 +135,27 @@ def warn_all(notices: Iterable[Notice], renamed: dict[str, str] | None = None) -
 
 
 def print_steps(
-    steps: list[Step], shell: Shell, *, as_json: bool, heading: str, runnable: bool = False
+    steps: list[Step],
+    form: Form,
+    shell: Shell,
+    *,
+    as_json: bool,
+    explain: bool = False,
+    heading: str | None = None,
+    readback: Command | None = None,
 ) -> None:
     """
-    A plan's steps as a script with the answers it gives (``--print``), or as JSON;
-    ``runnable``: as a script that runs as printed.
+    A plan's steps in the form asked (``print`` for a person, ``script`` for a machine),
+    or as JSON: each step so rendered, and the answers openssl is given.
     """
-    from flow_ssl.openssl.script.render import prompts_of, render_step
-    from flow_ssl.output import json_data, text
+    from flow_ssl.openssl.script.render import prompts_of, render_script, render_step
 
     if as_json:
-        rendered = [render_step(step, shell) for step in steps]
+        from flow_ssl.output import json_data
+
+        rendered = [render_step(step, shell, form=form) for step in steps]
         emit_json(json_data.script(rendered, prompts_of(steps)))
         return
-    say_script(text.script_text(steps, shell, heading=heading, runnable=runnable))
+    say_script(
+        render_script(steps, shell, form=form, heading=heading, readback=readback, explain=explain)
+    )

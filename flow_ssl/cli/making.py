@@ -14,25 +14,24 @@ from flow_ssl.cli.options import (
     CaPassOpt,
     CertOutOpt,
     DaysOpt,
-    ExplainFlag,
     ForceFlag,
     JsonFlag,
     KeyoutOpt,
-    PrintFlag,
+    Printing,
     RequestFlags,
-    ShellChoice,
-    ShellOpt,
     SubjFlag,
+    printing_options,
     request_from_flags,
     request_options,
 )
 from flow_ssl.cli.running import Asked, run_issued, run_made
-from flow_ssl.core.errors import InvalidInputError
 
 
 @request_options
+@printing_options
 def selfsigned(
     request: RequestFlags,
+    printing: Printing,
     *,
     days: DaysOpt = None,
     keyout: KeyoutOpt = None,
@@ -45,9 +44,6 @@ def selfsigned(
             help="The vendor page's command verbatim (no SAN: modern clients refuse it).",
         ),
     ] = False,
-    print_only: PrintFlag = False,
-    explain: ExplainFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -57,13 +53,15 @@ def selfsigned(
     The vendor page's "create your own" certificate: openssl's questions are
     answered for you (or given with --subj), and the result is read back.
     """
-    asked = Asked(print_only, shell.shell, force, as_json, explain=explain, subj=subj)
+    asked = Asked.of(printing, force=force, as_json=as_json, subj=subj)
     _make(request, asked, keyout=keyout, out=out, x509=True, days=days, literal=literal)
 
 
 @request_options
+@printing_options
 def csr(
     request: RequestFlags,
+    printing: Printing,
     *,
     keyout: KeyoutOpt = None,
     out: Annotated[
@@ -74,9 +72,6 @@ def csr(
     literal: Annotated[
         bool, typer.Option("--literal", help="No SAN extension (the CA may refuse or drop names).")
     ] = False,
-    print_only: PrintFlag = False,
-    explain: ExplainFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: ForceFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -85,7 +80,7 @@ def csr(
 
     The key stays on the server; the CSR carries the names to the CA.
     """
-    asked = Asked(print_only, shell.shell, force, as_json, explain=explain, subj=subj)
+    asked = Asked.of(printing, force=force, as_json=as_json, subj=subj)
     _make(request, asked, keyout=keyout, out=out, x509=False, days=None, literal=literal)
 
 
@@ -101,8 +96,6 @@ def _make(
 ) -> None:
     from flow_ssl.make import generate
 
-    if asked.explain and not asked.print_only:
-        raise InvalidInputError("goes with --print", field="explain")
     request = request_from_flags(flags, days=days, literal=literal)
     default_key, default_out = generate.default_paths(request, x509=x509)
     plan = generate.Plan(
@@ -117,7 +110,9 @@ def _make(
     run_made(plan, asked, warned=warned)
 
 
+@printing_options
 def renew(
+    printing: Printing,
     cert: Annotated[
         Path, typer.Argument(metavar="CERT", help="The certificate to renew (it names the rest).")
     ],
@@ -150,8 +145,6 @@ def renew(
         typer.Option("--out", metavar="FILE", help="The new certificate or CSR [default: CERT]."),
     ] = None,
     subj: SubjFlag = False,
-    print_only: PrintFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing --keyout/--out (kept as backups).")
     ] = False,
@@ -183,13 +176,16 @@ def renew(
     )
     renewal = renewing.plan_renewal(asked)
     plan = renewal.plan
-    # The files being renewed are replaced (and kept as backups); any other needs --force.
-    check_outputs([files.Output(path) for path in (keyout, out) if path is not None], force=force)
+    # The files being renewed are replaced (and kept as backups); any other, and a key and
+    # CSR an earlier renewal left waiting for its CA, needs --force.
+    given = [files.Output(path) for path in (keyout, out) if path is not None]
+    waiting = [files.Output(path) for path in renewal.waiting if path not in (keyout, out)]
+    check_outputs([*given, *waiting], force=force)
     warned = [*renewal.notices, *renewal.request.warnings()]
-    shown = Asked(print_only, shell.shell, force=True, as_json=as_json, subj=subj)
+    shown = Asked.of(printing, force=True, as_json=as_json, subj=subj)
     if isinstance(plan, generate.Plan):
         console.warn_all(warned)
-        run_made(plan, shown, warned=warned)
+        run_made(plan, shown, warned=warned, after=renewal.next_step)
         return
     heading = f"renew {cert} from the CA in {ca_dir}"
     run_issued(plan, shown, notices=warned, heading=heading)

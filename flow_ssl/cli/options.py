@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from flow_ssl.core.models import CertRequest
     from flow_ssl.openssl.commands.base import Shell
+    from flow_ssl.openssl.script.render import Form
 
 # Request field (as lower layers name it) -> the flag an operator types.
 FLAGS = {
@@ -53,6 +54,16 @@ FLAGS = {
     "manifest": "manifest",
 }
 
+# What a printed script says when a file it would write exists: --script refuses to replace
+# it; --print says its commands write over it.
+SCRIPT_REFUSAL = (
+    "nothing was changed (print the script again with --force to replace it, kept as a backup)"
+)
+PRINT_OVERWRITE = (
+    "these commands write over it (print them again with --force to keep it as a dated "
+    "backup first)"
+)
+
 
 def flag_for(field: str, renamed: dict[str, str] | None = None) -> str:
     """The flag that sets ``field`` (``renamed`` first: ``ca init`` calls its CN ``--name``)."""
@@ -72,16 +83,6 @@ class ShellChoice(str, Enum):
         return "powershell" if self is ShellChoice.powershell else "posix"
 
 
-PrintFlag = Annotated[
-    bool, typer.Option("--print", help="Show the openssl command(s) as a script; run nothing.")
-]
-ExplainFlag = Annotated[
-    bool, typer.Option("--explain", help="With --print: say what each option does.")
-]
-ShellOpt = Annotated[
-    ShellChoice,
-    typer.Option("--shell", metavar="[posix|powershell]", help="The shell --print writes for."),
-]
 ForceFlag = Annotated[
     bool, typer.Option("--force", help="Replace existing files (each kept as a backup).")
 ]
@@ -111,13 +112,16 @@ CaPassOpt = Annotated[
 ]
 
 
-def _option(name: str, annotation: object, **info: Any) -> inspect.Parameter:  # noqa: ANN401
-    """A keyword parameter carrying a typer option, as a command's signature holds it."""
+def _option(name: str, annotation: object, *decls: str, **info: Any) -> inspect.Parameter:  # noqa: ANN401
+    """
+    A keyword parameter carrying a typer option, as a command's signature holds it
+    (``decls``: its flag, where the parameter's name is not it).
+    """
     return inspect.Parameter(
         name,
         inspect.Parameter.KEYWORD_ONLY,
         default=info.pop("default", None),
-        annotation=Annotated[annotation, typer.Option(**info)],
+        annotation=Annotated[annotation, typer.Option(*decls, **info)],
     )
 
 
@@ -161,6 +165,39 @@ _REQUEST_PARAMETERS = (
 )
 
 
+_PRINTING_PARAMETERS = (
+    _option(
+        "print_only",
+        bool,
+        "--print",
+        default=False,
+        help="Show the openssl commands to copy and paste, as they run; run nothing.",
+    ),
+    _option(
+        "script",
+        bool,
+        "--script",
+        default=False,
+        help="Show them as a guarded script for sh, cron or a .ps1; run nothing.",
+    ),
+    _option(
+        "explain",
+        bool,
+        "--explain",
+        default=False,
+        help="With --print or --script: say what each option does.",
+    ),
+    _option(
+        "shell",
+        ShellChoice,
+        "--shell",
+        default=ShellChoice.posix,
+        metavar="[posix|powershell]",
+        help="The shell --print and --script write for.",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class SubjectFlags:
     """The six subject fields besides the Common Name, as typed."""
@@ -196,16 +233,27 @@ class RequestFlags(SubjectFlags):
 
 
 def _adding(
-    parameters: tuple[inspect.Parameter, ...], holder: type[SubjectFlags], argument: str
+    parameters: tuple[inspect.Parameter, ...],
+    holder: type[SubjectFlags | Printing],
+    argument: str,
+    *,
+    last: bool = False,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """A decorator: the command gets ``parameters`` as options and one ``holder`` of them."""
+    """
+    A decorator: the command gets ``parameters`` as options (before its own, or ``last``)
+    and one ``holder`` of them.
+    """
     names = [parameter.name for parameter in parameters]
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         signature = inspect.signature(command, eval_str=True)
         own = [p for p in signature.parameters.values() if p.name != argument]
-        first_option = next(
-            (i for i, p in enumerate(own) if p.kind is inspect.Parameter.KEYWORD_ONLY), len(own)
+        first_option = (
+            len(own)
+            if last
+            else next(
+                (i for i, p in enumerate(own) if p.kind is inspect.Parameter.KEYWORD_ONLY), len(own)
+            )
         )
         placed = [*own[:first_option], *parameters, *own[first_option:]]
 
@@ -221,8 +269,41 @@ def _adding(
     return decorate
 
 
+@dataclass(frozen=True)
+class Printing:
+    """How a command was asked to show its openssl commands instead of running them."""
+
+    print_only: bool = False
+    script: bool = False
+    explain: bool = False
+    shell: ShellChoice = ShellChoice.posix
+
+    @property
+    def form(self) -> Form | None:
+        """
+        ``print`` (for a person), ``script`` (for a machine), or None: run.
+
+        Raises:
+            InvalidInputError: both asked, or --explain without either.
+        """
+        from flow_ssl.core.errors import InvalidInputError
+
+        if self.print_only and self.script:
+            raise InvalidInputError(
+                "goes without --print: --print is for a person to paste, --script for sh, "
+                "cron or a .ps1",
+                field="script",
+            )
+        if self.explain and not (self.print_only or self.script):
+            raise InvalidInputError("goes with --print or --script", field="explain")
+        if self.script:
+            return "script"
+        return "print" if self.print_only else None
+
+
 subject_options = _adding(_SUBJECT_PARAMETERS, SubjectFlags, "subject")
 request_options = _adding(_REQUEST_PARAMETERS, RequestFlags, "request")
+printing_options = _adding(_PRINTING_PARAMETERS, Printing, "printing", last=True)
 
 
 def request_from_flags(

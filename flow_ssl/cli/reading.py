@@ -10,16 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from flow_ssl.cli import console
-from flow_ssl.cli.options import (
-    ExplainFlag,
-    ForceFlag,
-    JsonFlag,
-    ShellChoice,
-    ShellOpt,
-)
+from flow_ssl.cli.options import JsonFlag, Printing, printing_options
 from flow_ssl.core.errors import ExitCode, InvalidInputError
+from flow_ssl.openssl.script.steps import Note
 
 if TYPE_CHECKING:
+    from flow_ssl.check.bundle import Bundle
     from flow_ssl.check.readiness import Report
 
 CaFileOpt = Annotated[
@@ -38,6 +34,11 @@ PassInOpt = Annotated[
     ),
 ]
 FindingsJson = Annotated[bool, typer.Option("--json", help="Machine-readable findings on stdout.")]
+# What --explain adds to inspect's commands: flow-ssl reads more than their text.
+_OWN_READING = Note(
+    "flow-ssl itself reads names and extensions from the certificate's own bytes, so they "
+    "read the same on every openssl version"
+)
 RenewWithinOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -48,7 +49,9 @@ RenewWithinOpt = Annotated[
 ]
 
 
+@printing_options
 def inspect(
+    printing: Printing,
     files: Annotated[
         list[Path],
         typer.Argument(
@@ -59,11 +62,6 @@ def inspect(
     *,
     passin: PassInOpt = None,
     raw: Annotated[bool, typer.Option("--raw", help="openssl's own text, unchanged.")] = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl command; run nothing.")
-    ] = False,
-    explain: ExplainFlag = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: Annotated[
         bool, typer.Option("--json", help="A JSON list, one object per certificate.")
     ] = False,
@@ -75,22 +73,21 @@ def inspect(
     """
     from flow_ssl.make import inputs
     from flow_ssl.openssl.read import reader
-    from flow_ssl.openssl.script.steps import Note
     from flow_ssl.output import json_data, text
 
     inputs.check_pass_source(passin, "pass")
-    if print_only:
-        for path in files:
-            for step in reader.show_steps(path, reader.frame_file(path), passin=passin):
-                if isinstance(step, Note):  # what flow-ssl runs besides: a comment
-                    console.say(f"# {step.text}")
-                else:
-                    console.say(text.command_text(step, shell.shell, explain=explain))
-            if explain:
-                console.say(
-                    "#  flow-ssl itself reads names and extensions from the certificate's own "
-                    "bytes, so they read the same on every openssl version"
-                )
+    form = printing.form
+    if form is not None:
+        steps = [
+            step
+            for path in files
+            for step in reader.show_steps(path, reader.frame_file(path), passin=passin)
+        ]
+        if printing.explain:
+            steps.append(_OWN_READING)
+        console.print_steps(
+            list(steps), form, printing.shell.shell, as_json=as_json, explain=printing.explain
+        )
         return
     if raw:
         for path in files:
@@ -103,7 +100,9 @@ def inspect(
     console.say_styled(text.certificate_summaries(per_file))
 
 
+@printing_options
 def check(
+    printing: Printing,
     *,
     cert: Annotated[
         Path,
@@ -138,10 +137,6 @@ def check(
             "warn when it is past or near its nextUpdate.",
         ),
     ] = None,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl commands it runs; run nothing.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: FindingsJson = False,
 ) -> None:
     """
@@ -155,24 +150,23 @@ def check(
     hosts = tuple(host or ())
     _check_hosts(hosts, min_days, renew_within)
     inputs.check_pass_source(passin, "pass")
-    if print_only:
-        from flow_ssl.check.readiness import planned_check
-        from flow_ssl.openssl.script.render import uses_folder
-
-        steps = planned_check(
+    form = printing.form
+    if form is not None:
+        steps = readiness.planned_check(
             cert, key=key, chain=tuple(chain or ()), ca_file=ca_file, passin=passin
         )
         console.print_steps(
             steps,
-            shell.shell,
+            form,
+            printing.shell.shell,
             as_json=as_json,
+            explain=printing.explain,
             heading=f"check {cert}",
-            runnable=uses_folder(steps),
         )
         return
     report = readiness.check(
         cert,
-        key=key,
+        key=key or _waiting_key(cert, passin),
         passin=passin,
         chain=tuple(chain or ()),
         ca_file=ca_file,
@@ -184,7 +178,24 @@ def check(
     _finish_report(report, as_json=as_json)
 
 
+def _waiting_key(cert: Path, passin: str | None) -> Path | None:
+    """
+    The key a renewal left waiting beside ``cert`` (``NAME.next.key``) that is its key,
+    when the file holds none: what ``check`` takes without ``--key``.
+    """
+    from flow_ssl.check import pending, readiness
+
+    if not pending.waiting_keys(cert):
+        return None
+    main = readiness.read_certificates(cert, passin=passin)
+    if main.loaded.keys or (main.loaded.opened is not None and main.loaded.opened.keys):
+        return None
+    return pending.waiting_key(cert, main.certificates[0])
+
+
+@printing_options
 def bundle(
+    printing: Printing,
     *,
     cert: Annotated[
         Path,
@@ -219,7 +230,8 @@ def bundle(
         typer.Option(
             "--pass",
             metavar="SRC",
-            help="The .p12 passphrase, out and in: env:VARIABLE or file:PATH.",
+            help="The passphrase of a .pfx read or written, or of the key in --cert: "
+            "env:VARIABLE or file:PATH.",
         ),
     ] = None,
     p12_legacy: Annotated[
@@ -231,32 +243,46 @@ def bundle(
     include_root: Annotated[
         bool, typer.Option("--include-root", help="Keep the root at the end.")
     ] = False,
-    force: ForceFlag = False,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl commands it runs; write nothing.")
+    key_out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--key-out",
+            metavar="FILE",
+            help="With --out: write the key in --cert (a .pfx, a combined PEM) here, "
+            "unencrypted, 0600.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace existing files (each kept as a backup); write a chain clients refuse.",
+        ),
     ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: JsonFlag = False,
 ) -> None:
     """
     Write the one file the console wants: the leaf, then each issuer in order.
 
-    As PEM (--out) or PKCS#12 (--p12, with the key); the root is left out (servers
-    should not send it) unless --include-root.
+    As PEM (--out; the key apart with --key-out) or PKCS#12 (--p12, with the key); the
+    root is left out (servers should not send it) unless --include-root. A chain clients
+    refuse (an issuer expired, or not a CA) is refused, exit 1, unless --force.
     """
     from flow_ssl import files
     from flow_ssl.check import bundle as bundling
     from flow_ssl.check import readiness
+    from flow_ssl.cli.running import guard_over, said_existing
     from flow_ssl.make import inputs
     from flow_ssl.make.run import check_outputs
     from flow_ssl.output import json_data, text
 
-    target = _bundle_target(out, p12, key, passout, p12_legacy)
+    target = _bundle_target(out, p12, key, passout, p12_legacy, key_out)
     field = "out" if p12 is None else "p12"
     inputs.check_pass_source(passout, "pass", new=p12 is not None)
     chains = tuple(chain or ())
-    if print_only:
-        steps = bundling.planned(
+    form = printing.form
+    if form is not None:
+        made, steps = bundling.planned(
             cert,
             chains,
             target=target,
@@ -265,48 +291,102 @@ def bundle(
             passout=passout,
             legacy=p12_legacy,
             include_root=include_root,
+            key_out=key_out,
         )
+        _refuse_a_broken_chain(made, force=force)
+        outputs = [files.Output(target, field=field)]
+        if key_out is not None:
+            outputs.append(files.Output(key_out, secret=True, field="key_out"))
+        guard = guard_over(outputs, force=force)
+        said_existing(guard, form)
         console.print_steps(
-            [files.script_guard([files.Output(target, field=field)], force=force), *steps],
-            shell.shell,
+            [guard, *steps],
+            form,
+            printing.shell.shell,
             as_json=as_json,
+            explain=printing.explain,
             heading=f"bundle {cert}",
-            runnable=True,
         )
         return
     check_outputs([files.Output(target, secret=p12 is not None, field=field)], force=force)
     main = readiness.read_certificates(cert, passin=passout)
     source = bundling.key_source(main, key) if p12 is not None else None
-    ordered, left_out = bundling.build_bundle(
-        main, chains, include_root=include_root, passin=passout
-    )
+    made = bundling.build_bundle(main, chains, include_root=include_root, passin=passout)
+    _refuse_a_broken_chain(made, force=force)
+    ordered = made.certificates
     if len(ordered) == 1 and not ordered[0].self_signed:
         console.warn(
             f"{text.name_text(ordered[0].issuer)} issued the leaf and is not among the "
             "certificates given: the file holds the leaf alone (add --chain unless it is a root)"
         )
+    inside = bundling.key_out_block(main) if p12 is None else None
     if p12 is not None and source is not None and passout is not None:
         kept = bundling.write_p12(
             ordered, key=source, out=p12, passout=passout, legacy=p12_legacy, force=force
         )
     else:
-        kept = bundling.write_bundle(ordered, target, force=force)
-    for extra in left_out:
+        if key_out is not None and inside is None:
+            raise InvalidInputError(
+                f"has no key to write: {cert} holds none (a .pfx or a PEM with the key has one)",
+                field="key_out",
+            )
+        kept = bundling.write_bundle(
+            made, target, force=force, key_out=key_out, key=inside, passin=passout
+        )
+    for extra in made.left_out:
         console.warn(f"left out {text.name_text(extra.subject)}: it is not in the leaf's chain")
+    if inside is not None and key_out is None:
+        console.warn(
+            f"the key in {cert} is not in {target} (a PEM bundle holds certificates only): "
+            "--key-out FILE writes it apart, unencrypted, 0600"
+        )
     if as_json:
         console.emit_json(json_data.bundled(target, ordered))
         return
-    console.say(f"Wrote {text.shown(target)}:\n{text.certificate_list(ordered)}")
+    wrote = f"Wrote {text.shown(target)}:\n{text.certificate_list(ordered)}"
+    if key_out is not None:
+        wrote += f"\nWrote {text.shown(key_out)} (its private key, unencrypted, mode 0600)."
+    console.say(wrote)
     if kept:
         console.say(text.backups_text(kept))
 
 
+def _refuse_a_broken_chain(made: Bundle, *, force: bool) -> None:
+    """
+    A chain clients refuse whatever roots they trust: exit 1 naming the certificate, or
+    with --force a warning.
+
+    Raises:
+        CheckFailedError: it is refused and --force was not given.
+    """
+    from flow_ssl.core.errors import CheckFailedError
+
+    broken = made.refused()
+    if broken is None:
+        return
+    if force:
+        console.warn(f"{broken}: clients refuse this chain (--force writes it all the same)")
+        return
+    raise CheckFailedError(
+        f"{broken}: clients refuse this chain; nothing was written",
+        hint="bundle the issuer your CA sends now (flow-ssl check shows the chain), "
+        "or give --force to write it all the same",
+    )
+
+
 def _bundle_target(
-    out: Path | None, p12: Path | None, key: Path | None, passout: str | None, legacy: bool
+    out: Path | None,
+    p12: Path | None,
+    key: Path | None,
+    passout: str | None,
+    legacy: bool,
+    key_out: Path | None,
 ) -> Path:
     """The one output asked for; --p12 needs --pass (and a key: --key, or one in --cert)."""
     if (out is None) == (p12 is None):
         raise InvalidInputError("give one output: --out FILE (PEM) or --p12 FILE (PKCS#12)")
+    if key_out is not None and p12 is not None:
+        raise InvalidInputError("goes with --out: a .pfx holds its key inside", field="key_out")
     if p12 is None:
         for given, name in ((key, "key"), (legacy or None, "p12_legacy")):
             if given is not None:
@@ -321,7 +401,9 @@ def _bundle_target(
     return p12
 
 
+@printing_options
 def probe(
+    printing: Printing,
     host: Annotated[str, typer.Argument(metavar="HOST[:PORT]", help="Port 443 unless given.")],
     *,
     connect: Annotated[
@@ -342,10 +424,6 @@ def probe(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for the server.")
     ] = 10.0,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Show the openssl command; connect to nothing.")
-    ] = False,
-    shell: ShellOpt = ShellChoice.posix,
     as_json: FindingsJson = False,
 ) -> None:
     """
@@ -361,10 +439,18 @@ def probe(
     _check_hosts(hosts, min_days, renew_within)
     if not 0 < timeout <= 300:
         raise InvalidInputError("must be more than 0 and at most 300 seconds", field="timeout")
-    if print_only:
-        line = probing.s_client_command(where).render(shell.shell)
+    form = printing.form
+    if form is not None:
+        command = probing.s_client_command(where)
         # stdin at end of file: s_client closes once it has printed the handshake.
-        console.say(f"$null | {line}" if shell.shell == "powershell" else f"{line} < /dev/null")
+        shell = printing.shell.shell
+        line = command.render(shell)
+        shown = f"$null | {line}" if shell == "powershell" else f"{line} < /dev/null"
+        if printing.explain:
+            from flow_ssl.openssl.script.render import explanation
+
+            console.say_script(explanation(command, shell))
+        console.say_script(shown)
         console.say("# then the same checks as flow-ssl check, on the certificates it prints")
         return
     report = probing.probe(
@@ -382,17 +468,26 @@ def probe(
 
 
 def _check_hosts(hosts: tuple[str, ...], min_days: int, renew_within: int | None) -> None:
-    from flow_ssl.core import names
+    """
+    Every --host a name, the day counts in range: every mistake named at once.
 
+    Raises:
+        InvalidInputError: one, or the list.
+    """
+    from flow_ssl.core import names
+    from flow_ssl.core.errors import refuse_all
+
+    problems = []
     for name in hosts:
         try:
             names.classify(name)
         except ValueError as exc:
-            raise InvalidInputError(str(exc), field="check_host", joiner=": ") from None
+            problems.append(InvalidInputError(str(exc), field="check_host", joiner=": "))
     if min_days < 0:
-        raise InvalidInputError("must be 0 or more", field="min_days")
+        problems.append(InvalidInputError("must be 0 or more", field="min_days"))
     if renew_within is not None and not 0 <= renew_within <= 36500:
-        raise InvalidInputError("must be from 0 to 36500 days", field="renew_within")
+        problems.append(InvalidInputError("must be from 0 to 36500 days", field="renew_within"))
+    refuse_all(problems)
 
 
 def _finish_report(report: Report, *, as_json: bool, served: bool = False) -> None:

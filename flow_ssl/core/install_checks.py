@@ -187,20 +187,33 @@ def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> lis
             f"{names} has an RSA key under 2048 bits: clients refuse the chain; the CA must reissue"
         )
         findings = [finding("key-strength", "fail", message)]
-    signed = [leaf, *issuers]
-    bad = [
-        c for c in signed if any(h in (c.signature_algorithm or "").lower() for h in WEAK_HASHES)
-    ]
+    bad = [c for c in [leaf, *issuers] if _weak_signature(c)]
     findings.append(
         finding(
             "signature-hash",
             not bad,
             f"signed with {leaf.signature_algorithm}",
-            "; ".join(f"{_which(c, leaf)} is signed with {c.signature_algorithm}" for c in bad)
+            "; ".join(f"{_which(c, leaf)} is signed with {_signature(c)}" for c in bad)
             + ": clients refuse SHA-1 and MD5; ask the CA to reissue",
         )
     )
     return findings
+
+
+def _weak_signature(cert: ParsedCertificate) -> bool:
+    """
+    Signed with MD5 or SHA-1: named in the algorithm (sha1WithRSAEncryption), or inside
+    RSASSA-PSS parameters (SHA-1 when they name none, RFC 4055; Go and Python refuse it).
+    """
+    algorithm = (cert.signature_algorithm or "").lower()
+    return any(h in algorithm for h in WEAK_HASHES) or cert.signature_hash in WEAK_HASHES
+
+
+def _signature(cert: ParsedCertificate) -> str:
+    """The signature algorithm in words, with the hash RSASSA-PSS parameters name."""
+    if cert.signature_hash is None:
+        return f"{cert.signature_algorithm}"
+    return f"{cert.signature_algorithm} using {cert.signature_hash.upper()}"
 
 
 def _which(cert: ParsedCertificate, leaf: ParsedCertificate) -> str:
@@ -265,11 +278,20 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
                 "send only the one in date",
             )
         if not parent.issued(child):
+            if any(other.issued(child) for other in items if other is not child):
+                return finding(
+                    "chain-order",
+                    "fail",
+                    f"certificate {number + 1} did not issue certificate {number}: "
+                    "order them leaf, intermediate(s), (root)",
+                )
+            # No order fixes it: the certificate's issuer is not among those sent at all.
             return finding(
                 "chain-order",
                 "fail",
-                f"certificate {number + 1} did not issue certificate {number}: "
-                "order them leaf, intermediate(s), (root)",
+                f"certificate {number + 1} ({parent.names_text() or '(empty subject)'}) did "
+                f"not issue certificate {number}, and no certificate sent did: it is the wrong "
+                f"intermediate; send {child.names_text(issuer=True) or 'its issuer'} instead",
             )
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
 

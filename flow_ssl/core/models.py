@@ -308,14 +308,6 @@ class CertRequest(BaseModel):
         found = []
         if self.days > APPLE_MAX_DAYS:
             found.append(days_notice(self.days))
-        if self.literal:
-            found.append(
-                Notice(
-                    "literal",
-                    "the certificate has no Subject Alternative Name, so Chrome, Apple "
-                    "platforms and Go clients (the admin console included) will reject it",
-                )
-            )
         return found
 
 
@@ -391,7 +383,7 @@ class NameConstraints(BaseModel):
 
 
 class ParsedCertificate(BaseModel):
-    """What ``openssl x509|req -noout -text`` says about one certificate or CSR."""
+    """One certificate or CSR, read from its DER (the fields ``openssl x509 -text`` shows)."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -417,6 +409,10 @@ class ParsedCertificate(BaseModel):
     attributes: list[str] = Field(default_factory=list, exclude=True)
     subject_key_id: str | None = Field(default=None, exclude=True)
     authority_key_id: str | None = Field(default=None, exclude=True)
+    # Every extension, in stored order: (OID, critical).
+    extensions: list[tuple[str, bool]] = Field(default_factory=list, exclude=True)
+    # The hash RSASSA-PSS parameters name (``sha256``; ``sha1`` when they name none).
+    signature_hash: str | None = Field(default=None, exclude=True)
     der: bytes = Field(default=b"", exclude=True, repr=False)
 
     def issued(self, child: ParsedCertificate) -> bool:

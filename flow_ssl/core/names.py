@@ -48,7 +48,37 @@ def classify(text: str) -> tuple[NameKind, str]:
     ip = _ip_or_none(name)
     if ip is not None:
         return "ip", str(ip)
+    typo = _url_parts(text)
+    if typo is not None:
+        raise ValueError(typo)
     return "dns", _validate_dns_name(name)
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PORT = re.compile(r"^(\[[^\]]*\]|[^:\[\]]*):(\d{1,5})$")
+
+
+def _url_parts(text: str) -> str | None:
+    """
+    What to drop from a URL or a host:port given for a name (the hurried operator's paste
+    from a browser), or None: a scheme, a path and a port are no part of a certificate's name.
+    """
+    drops = []
+    rest = text
+    scheme = _SCHEME.match(rest)
+    if scheme:
+        drops.append(f"drop {scheme.group(0)}")
+        rest = rest[scheme.end() :]
+    host, slash, path = rest.partition("/")
+    port = _PORT.match(host)
+    if port:
+        drops.append(f"drop :{port.group(2)} (the port is not part of the name)")
+        host = port.group(1).removeprefix("[").removesuffix("]")
+    if slash:
+        drops.append(f"drop /{path} (a path is not part of the name)")
+    if not drops:
+        return None
+    return f"{text!r} is not a host name: {', '.join(drops)}" + (f"; give {host}" if host else "")
 
 
 def _validate_dns_name(name: str) -> str:

@@ -29,7 +29,7 @@ from flow_ssl.make.run import Where
 from flow_ssl.make.run import run as run_plan
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.script.render import uses_folder
-from flow_ssl.openssl.script.steps import MakeDir, Note, Step
+from flow_ssl.openssl.script.steps import Guard, MakeDir, Note, Step
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -321,14 +321,21 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step]:
+def script_steps(
+    jobs: list[Job],
+    *,
+    force: bool,
+    openssl: OpenSSL,
+    guard: Callable[[list[files.Output]], Guard],
+) -> list[Step]:
     """
     Every entry's openssl commands, as one script, each as the single command makes it.
 
     Entries answer openssl's questions from here-documents, or give ``-subj``, as
     their ``subj`` says. CA entries take consecutive serials from each CA's serial
     file, and each records the next there once its certificate is made, as the
-    single command's script does. Scratch files go in one folder per entry.
+    single command's script does. Scratch files go in one folder per entry. ``guard``:
+    what an entry's guard says when one of its files exists.
     """
     folders = sorted({job.key_path.parent for job in jobs})
     steps: list[Step] = [
@@ -341,7 +348,7 @@ def script_steps(jobs: list[Job], *, force: bool, openssl: OpenSSL) -> list[Step
             steps.append(Note(f"{title}: skipped, its files exist"))
             continue
         steps.append(Note(title))
-        steps.append(files.script_guard([files.Output(p) for p in job.outputs()], force=force))
+        steps.append(guard([files.Output(p) for p in job.outputs()]))
         work = scratch(str(job.number))
         plan = job.plan()
         serial = ""

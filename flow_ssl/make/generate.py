@@ -18,11 +18,10 @@ from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.make.run import PRINTED, Checked, Where
-from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
-from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.commands.read import build_readback
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
@@ -99,22 +98,37 @@ class Plan:
 
     def read_back(self, where: Where) -> Checked:
         """The certificate or CSR, compared with the request; its key or self-signature."""
+        from flow_ssl import files
+        from flow_ssl.openssl import keymatch, verify
+        from flow_ssl.openssl.read import pem, reader
+
         out = where.at(self.out_path)
         (result,) = reader.read_file(out)
         result.source = str(self.out_path)
         findings = compare_request(self.request, result)
-        if self.x509:
-            key = self.existing_key or where.at(self.key_path)
-            findings.append(verify.key_matches_cert(key, out))
-        else:
+        if not self.x509:
             findings.append(verify.csr_signature(out))
+            return Checked(result, findings, "openssl's result")
+        key = self.existing_key or self.key_path
+        blocks = pem.private_keys(files.read_input(where.at(key), "a private key file"))
+        matched = (
+            keymatch.key_matches(
+                blocks[0],
+                result.der,
+                passin=None,
+                key_name=str(key),
+                cert_name=str(self.out_path),
+                made_with="the certificate itself (no CSR)",
+            )
+            if blocks
+            else keymatch.no_key(str(key))
+        )
+        findings.append(matched)
         return Checked(result, findings, "openssl's result")
 
     def readback(self) -> Command:
         """The vendor page's check of the result."""
-        return reader.display_command(
-            self.out_path, "certificate" if self.x509 else "csr", der=False
-        )
+        return build_readback(str(self.out_path), "certificate" if self.x509 else "csr", der=False)
 
     def outputs(self) -> list[files.Output]:
         """The key (secret; unless an existing one is kept) and the certificate or CSR."""
@@ -127,16 +141,39 @@ class Plan:
 
 
 def name_notices(plan: Plan) -> list[Notice]:
-    """A CSR written to a name that says certificate (.crt, .cer): said, not refused."""
+    """
+    What the operator should know of the result before it is made: the vendor's command
+    taken verbatim (every way clients will refuse it), a CSR written to a name that says
+    certificate (.crt, .cer). Said, not refused.
+    """
+    found = [_literal_notice(x509=plan.x509)] if plan.request.literal else []
     if plan.x509 or plan.out_path.suffix.lower() not in {".crt", ".cer"}:
-        return []
+        return found
     return [
+        *found,
         Notice(
             "out",
             f"{plan.out_path} will hold a certificate request (CSR), though its name says "
             "certificate: send it to the CA, never install it (NAME.csr is the usual name)",
-        )
+        ),
     ]
+
+
+def _literal_notice(*, x509: bool) -> Notice:
+    """Everything the vendor's command leaves out, and what each costs."""
+    if x509:
+        return Notice(
+            "literal",
+            "the certificate has no Subject Alternative Name and no serverAuth usage, and "
+            "OpenSSL's stock settings make it a CA certificate (CA:TRUE): Chrome, Apple "
+            "platforms and Go clients (the admin console included) reject it, Firefox refuses "
+            "a CA certificate as a server's, and flow-ssl check fails it",
+        )
+    return Notice(
+        "literal",
+        "the request asks for no Subject Alternative Name: a CA that issues only what a CSR "
+        "asks gives a certificate Chrome, Apple platforms and Go clients reject",
+    )
 
 
 def default_paths(request: CertRequest, *, x509: bool) -> tuple[Path, Path]:

@@ -22,7 +22,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictStr, Vali
 from flow_ssl.core.errors import InvalidInputError, all_of
 from flow_ssl.core.keys import KEY_NAMES
 from flow_ssl.core.models import DEFAULT_DAYS, CertRequest
-from flow_ssl.openssl.read.pem import read_input
+from flow_ssl.files import read_input
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -353,6 +353,11 @@ def _request_problems(exc: ValidationError) -> list[tuple[InvalidInputError, int
 def validation_error(exc: ValidationError) -> InvalidInputError:
     """The first problem pydantic found, about the model field it concerns."""
     return _request_problems(exc)[0][0]
+
+
+def validation_problems(exc: ValidationError) -> list[InvalidInputError]:
+    """Every problem pydantic found, each about the model field it concerns."""
+    return [problem for problem, _ in _request_problems(exc)]
 
 
 def check_key_name(key: str | None) -> None:

@@ -16,7 +16,7 @@ from flow_ssl.core.errors import WriteFailedError
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import Command
 from flow_ssl.openssl.script.render import require_all
-from flow_ssl.openssl.script.steps import Chmod, Concat, MakeDir, TakeSerial, WriteFile
+from flow_ssl.openssl.script.steps import Chmod, Concat, MakeDir, TakeSerial, Verified, WriteFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,9 +52,11 @@ def perform(steps: list[Step], *, shown: Callable[[str], str] = _as_is) -> None:
             Path(step.path).chmod(files.KEY_MODE)
         elif isinstance(step, (WriteFile, Concat)):
             _write(step, shown)
-        elif isinstance(step, TakeSerial):
-            # A run reserves its serial under the CA's lock; only a script takes it so.
-            raise TypeError("a TakeSerial step is for printed scripts, never performed")
+        elif isinstance(step, (TakeSerial, Verified)):
+            # A run reserves its serial under the CA's lock, and checks a CSR's signature
+            # before it plans; only a printed script does either as a step.
+            kind = type(step).__name__
+            raise TypeError(f"a {kind} step is for printed scripts, never performed")
         # A Guard is for scripts too (a run checks its outputs itself); a Note says only.
 
 

@@ -4,8 +4,12 @@
 The old certificate is read like any other; its subject and every name (IPs
 included) become the request. A self-signed certificate stays self-signed; one a
 public CA issued becomes a new key and CSR for that CA (only it can issue it
-again); ``--ca-dir`` has the company CA issue it. The renewed files take the old
-names, and the old ones are kept as backups beside them.
+again); ``--ca-dir`` has the company CA issue it. A new pair made at once takes the
+old names, the old files kept as backups beside them; a key and CSR waiting for a CA
+go beside the live pair (``NAME.next.key``, ``NAME.next.csr``: check/pending.py), which
+stays a matching pair until the new certificate is installed. What renew changes it
+says (a SAN's trailing dot, a CA:TRUE certificate becoming a server's); a CA's own
+certificate it refuses (``ca init`` makes CAs).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
+from flow_ssl import files
 from flow_ssl.ca.authority import LEAF_DAYS, open_ca
 from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.check import keyfindings, readiness
+from flow_ssl.check.pending import NEXT, next_files, stem_of
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.keys import KEY_NAMES
 from flow_ssl.core.models import (
@@ -27,6 +33,7 @@ from flow_ssl.core.models import (
     KeySpec,
     Notice,
 )
+from flow_ssl.core.names import classify
 from flow_ssl.make import generate, inputs
 from flow_ssl.make.renew_subject import carried_subject
 from flow_ssl.openssl import keymatch
@@ -58,12 +65,18 @@ class Asked:
 
 @dataclass
 class Renewal:
-    """The plan a renewal runs (the single commands' own), and what to tell the operator."""
+    """
+    The plan a renewal runs (the single commands' own), and what to tell the operator:
+    warnings, the files that wait for a CA (``waiting``: written only with --force when
+    they exist), and what to do when the CA answers (``next_step``).
+    """
 
     mode: Mode
     plan: generate.Plan | IssuePlan
     old: ParsedCertificate
     notices: list[Notice] = field(default_factory=list)
+    waiting: list[Path] = field(default_factory=list)
+    next_step: str | None = None
 
     @property
     def request(self) -> CertRequest:
@@ -92,53 +105,126 @@ def plan_renewal(asked: Asked) -> Renewal:
             f"{asked.cert} is a certificate request; renew takes the certificate"
         )
     old = readiness.certificates(asked.cert, passin=asked.passin)[0]
+    _refuse_a_ca(old, asked.cert)
     notices: list[Notice] = []
-    # Only PEM is replaced by PEM: beside a DER, .pfx or .p7b the new one is NAME.crt
-    # (NAME.pem where the old binary file is NAME.crt), the old file left as it was.
-    renewed_in_place = loaded.form == "pem"
     mode = _mode(asked, old, notices)
     key_path = _key_path(asked)
     if asked.same_key:
         _check_same_key(key_path, asked.cert, loaded, old)
     request = _request(old, asked, mode, notices)
-    stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
-    new_cert = asked.cert if renewed_in_place else _beside(asked.cert, stem, loaded.form, notices)
-    keyout = asked.keyout or key_path
+    notices += _changes(old, asked.cert)
+    stem = stem_of(asked.cert)
     existing = key_path if asked.same_key else None
-    if mode == "csr" and existing is None and keyout.exists():
-        notices.append(
-            Notice(
-                "",
-                f"the new key replaces {keyout} (the old one is kept as a backup): the installed "
-                f"certificate matches only the old key until the CA's new one is installed",
-            )
-        )
-    if mode == "ca":
-        assert asked.ca_dir is not None  # noqa: S101 - mode ca comes from --ca-dir
-        authority = open_ca(asked.ca_dir, passin=asked.ca_pass)
-        plan: generate.Plan | IssuePlan = IssuePlan(
-            ca=authority,
+    if mode == "csr":
+        # Only the CA can make the certificate: the live key stays with the live certificate.
+        next_key, next_csr = next_files(asked.cert)
+        keyout = existing or asked.keyout or next_key
+        csr = asked.out or next_csr
+        request_plan = generate.Plan(
             request=request,
             key_path=keyout,
-            out=asked.out or new_cert,
-            fullchain=Path(f"{stem}.fullchain.pem"),
+            out_path=csr,
+            x509=False,
             use_subj=asked.use_subj,
             existing_key=existing,
         )
+        notices += generate.name_notices(request_plan)
+        plan: generate.Plan | IssuePlan = request_plan
+        waiting = [path for path in (next_key, next_csr) if path in {keyout, csr}]
+        after = _when_the_ca_answers(keyout, csr, live=(asked.cert, key_path))
+        renewal = Renewal(mode, plan, old, notices, waiting, after)
     else:
-        default_out = new_cert if mode == "selfsigned" else Path(f"{stem}.csr")
-        plan = generate.Plan(
-            request=request,
-            key_path=keyout,
-            out_path=asked.out or default_out,
-            x509=mode == "selfsigned",
-            use_subj=asked.use_subj,
-            existing_key=existing,
+        # Only PEM is replaced by PEM: beside a DER, .pfx or .p7b the new one is NAME.crt
+        # (NAME.pem where the old binary file is NAME.crt), the old file left as it was.
+        new_cert = (
+            asked.cert if loaded.form == "pem" else _beside(asked.cert, stem, loaded.form, notices)
         )
-        notices += generate.name_notices(plan)
+        keyout = asked.keyout or key_path
+        if mode == "ca":
+            assert asked.ca_dir is not None  # noqa: S101 - mode ca comes from --ca-dir
+            authority = open_ca(asked.ca_dir, passin=asked.ca_pass)
+            plan = IssuePlan(
+                ca=authority,
+                request=request,
+                key_path=keyout,
+                out=asked.out or new_cert,
+                fullchain=Path(f"{stem}.fullchain.pem"),
+                use_subj=asked.use_subj,
+                existing_key=existing,
+            )
+        else:
+            plan = generate.Plan(
+                request=request,
+                key_path=keyout,
+                out_path=asked.out or new_cert,
+                x509=True,
+                use_subj=asked.use_subj,
+                existing_key=existing,
+            )
+        renewal = Renewal(mode, plan, old, notices)
     if existing is not None:
         _never_over_the_key(plan, existing)
-    return Renewal(mode=mode, plan=plan, old=old, notices=notices)
+    return renewal
+
+
+def _when_the_ca_answers(key: Path, csr: Path, *, live: tuple[Path, Path]) -> str:
+    """The one line that says what to do with the CA's answer."""
+    certificate = Path(f"{stem_of(csr)}.crt")
+    found = key.name.endswith(f"{NEXT}.key") and key.parent == certificate.parent
+    check = f"flow-ssl check --cert {certificate}" + ("" if found else f" --key {key}")
+    cert, live_key = live
+    return (
+        f"When the CA answers, save its certificate as {certificate}, check it ({check}) and "
+        f"install it with {key}; until then {cert} and {live_key} stay the installed pair."
+    )
+
+
+def _refuse_a_ca(old: ParsedCertificate, cert: Path) -> None:
+    """
+    A CA's own certificate is not renewed as a server's (what renew makes).
+
+    Raises:
+        InvalidInputError: ``old`` is a CA that may sign certificates (keyCertSign).
+    """
+    constraints = old.basic_constraints
+    if constraints is None or not constraints.ca:
+        return
+    if old.key_usage and "keyCertSign" in old.key_usage:
+        raise InvalidInputError(
+            f"{cert} is a CA certificate (CA:TRUE, keyCertSign): renew makes server "
+            "certificates, which would not sign what it signed; make a new CA with flow-ssl "
+            "ca init (its clients must then trust the new one)"
+        )
+
+
+def _changes(old: ParsedCertificate, cert: Path) -> list[Notice]:
+    """What the new certificate gives differently from the old one, said."""
+    changed = []
+    constraints = old.basic_constraints
+    if constraints is not None and constraints.ca:
+        changed.append(
+            Notice(
+                "",
+                f"{cert} is marked CA:TRUE (openssl's stock settings make a self-signed "
+                "certificate so): the new one is a server certificate (CA:FALSE, serverAuth), "
+                "as clients require",
+            )
+        )
+    for name in old.subject_alt_names.dns:
+        try:
+            _, canonical = classify(name)
+        except ValueError:
+            continue  # refused as the request is built, naming it
+        if canonical != name:
+            why = "ends in a dot" if name.endswith(".") else "has capitals"
+            changed.append(
+                Notice(
+                    "",
+                    f"its SAN name {name!r} {why}: the new one names {canonical} "
+                    "(the form clients ask for)",
+                )
+            )
+    return changed
 
 
 _FORMS = {"der": "DER", "pkcs7": "PKCS#7", "pkcs12": "PKCS#12"}
@@ -200,8 +286,7 @@ def _key_path(asked: Asked) -> Path:
     """The key beside the certificate: --key, else the certificate's name with .key."""
     if asked.key is not None:
         return asked.key
-    stem = asked.cert.with_suffix("") if asked.cert.suffix else asked.cert
-    return Path(f"{stem}.key")
+    return Path(f"{stem_of(asked.cert)}.key")
 
 
 def _check_same_key(key: Path, cert: Path, loaded: Loaded, old: ParsedCertificate) -> None:
@@ -222,7 +307,7 @@ def _check_same_key(key: Path, cert: Path, loaded: Loaded, old: ParsedCertificat
             field="same_key",
             joiner=": ",
         )
-    keys = pem.private_keys(pem.read_input(key, "a key file"))
+    keys = pem.private_keys(files.read_input(key, "a key file"))
     if not keys:
         raise InvalidInputError(f"{key} holds no PEM private key", field="key", joiner=": ")
     if keys[0].encrypted:

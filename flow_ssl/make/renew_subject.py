@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.models import Notice, Subject, check_carried
 from flow_ssl.core.names import classify
-from flow_ssl.openssl.read import der
+from flow_ssl.openssl.read import x509
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -132,7 +132,7 @@ def _check_layout(old: ParsedCertificate, cert: Path) -> None:
     Raises:
         InvalidInputError: a multi-valued RDN, or a value that is not text.
     """
-    layout = der.subject_layout(old.der)
+    layout = x509.subject_layout(old.der)
     rdns = [at for at, _ in layout]
     if len(set(rdns)) != len(rdns):
         _cannot_carry(cert, "a multi-valued RDN (several attributes in one), which flow-ssl splits")

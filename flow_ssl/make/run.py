@@ -10,6 +10,9 @@ the certificate once it is in place (index, copy, log). The loop does the rest t
 for all: the outputs are checked before anything runs, the steps run in a 0700 staging
 folder beside the targets, a short EC key (LibreSSL 3.3.6) is made again, the result is
 read back and refused on any failing finding, and only then is it put in place.
+
+What only a run needs (performing steps, reading keys, the CA's file rules) is imported
+when a run starts: ``--print`` imports this module for ``Where`` alone.
 """
 
 from __future__ import annotations
@@ -22,12 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from flow_ssl import files
-from flow_ssl.ca.folder import own_file
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.make.perform import perform
 from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import WORK, Command
-from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error, short_key_file
 from flow_ssl.openssl.script.render import require_all
 
 if TYPE_CHECKING:
@@ -150,6 +150,8 @@ def check_outputs(outputs: Sequence[files.Output], *, force: bool) -> None:
         InvalidInputError: see ``files.check_outputs``.
         OutputExistsError: a file exists and ``force`` is false.
     """
+    from flow_ssl.ca.folder import own_file
+
     files.check_outputs(outputs, force=force, forbidden=own_file)
 
 
@@ -169,6 +171,8 @@ def run(plan: Plan, *, force: bool, announce: Announce | None = None) -> Made:
         CheckFailedError: the result is not what was asked (nothing written).
         WriteFailedError: a full disk, or a file that could not be put in place.
     """
+    from flow_ssl.openssl.read.keys import KEY_ATTEMPTS, short_key_error
+
     outputs = plan.outputs()
     check_outputs(outputs, force=force)
     openssl = runner.find_openssl()
@@ -223,6 +227,9 @@ def _run_steps(plan: Plan, openssl: OpenSSL, where: Where) -> None:
     Perform the steps; the new key is checked as soon as the command naming it has run,
     so a short one is made again before a CA signs it where the two are separate steps.
     """
+    from flow_ssl.make.perform import perform
+    from flow_ssl.openssl.read.keys import short_key_file
+
     issuer = plan.issuer
     key = plan.new_key(where)
     signed = False

@@ -2,8 +2,8 @@
 What one openssl binary is and can do, read from what it prints.
 
 Pure: the runner runs the probe (``openssl version`` once per binary, and
-``openssl CMD -help`` the first time a feature of CMD is asked about) and hands
-the text here. Exit codes are
+``openssl CMD -help`` the first time a feature of CMD is asked about; answers an earlier
+run learned come from ``probe_cache``) and hands the text here. Exit codes are
 never trusted: LibreSSL 3.3.6 exits 0 on an invalid command, OpenSSL exits 0 and
 LibreSSL 1 on ``-help``. What ``-help`` cannot show (how an option behaves) is
 decided by version, from behaviour measured on each release.
@@ -113,10 +113,11 @@ class OpenSSL:
     """
     The openssl binary in use, its version, and what it can do.
 
-    ``ask`` gives a command's ``-help`` text (stdout and stderr): the runner's, which
-    runs ``openssl CMD -help`` the first time a feature of CMD is asked about; each
-    answer is kept for the life of this object (one per binary). ``assumed`` marks
-    the profile made up for ``--print`` when no openssl was found.
+    ``ask`` gives a command's ``-help`` text (stdout and stderr): the runner's, which runs
+    ``openssl CMD -help`` the first time a feature of CMD is asked about, unless ``known``
+    (what an earlier run learned: each command's options, None where it has none) answers;
+    each new answer is kept for the life of this object and handed to ``learned``.
+    ``assumed`` marks the profile made up for ``--print`` when no openssl was found.
     """
 
     path: str
@@ -125,13 +126,18 @@ class OpenSSL:
     text: str
     ask: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
     assumed: bool = False
-    _helps: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    known: dict[str, frozenset[str] | None] = field(default_factory=dict, compare=False, repr=False)
+    learned: Callable[[dict[str, frozenset[str] | None]], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
-    def help_text(self, command: str) -> str:
-        """What ``openssl COMMAND -help`` printed (asked once, then kept)."""
-        if command not in self._helps:
-            self._helps[command] = self.ask(command) if self.ask else ""
-        return self._helps[command]
+    def options(self, command: str) -> frozenset[str] | None:
+        """The options ``openssl COMMAND -help`` lists (asked once), None if it has no COMMAND."""
+        if command not in self.known:
+            self.known[command] = help_options(self.ask(command) if self.ask else "")
+            if self.learned is not None:
+                self.learned(self.known)
+        return self.known[command]
 
     def supports(self, feature: str) -> bool:
         """Whether this openssl has a feature from FEATURES."""
@@ -139,7 +145,7 @@ class OpenSSL:
         if isinstance(spec, Probe):
             if self.assumed:
                 return True
-            options = help_options(self.help_text(spec.command))
+            options = self.options(spec.command)
             if options is None:
                 return False
             return spec.option is None or spec.option in options
@@ -173,10 +179,28 @@ def describe(feature: str) -> str:
     return spec.describe() if isinstance(spec, Probe) else _WORDS.get(feature, feature)
 
 
-def from_version_text(path: str, text: str, ask: Callable[[str], str] | None = None) -> OpenSSL:
-    """The binary at ``path`` as its ``version`` line describes it; ``ask`` gives its help."""
+def from_version_text(
+    path: str,
+    text: str,
+    ask: Callable[[str], str] | None = None,
+    *,
+    known: dict[str, frozenset[str] | None] | None = None,
+    learned: Callable[[dict[str, frozenset[str] | None]], None] | None = None,
+) -> OpenSSL:
+    """
+    The binary at ``path`` as its ``version`` line describes it; ``ask`` gives its help,
+    where ``known`` (an earlier run's answers) does not; ``learned`` keeps each new answer.
+    """
     flavour, version = parse_version(text)
-    return OpenSSL(path=path, flavour=flavour, version=version, text=text, ask=ask)
+    return OpenSSL(
+        path=path,
+        flavour=flavour,
+        version=version,
+        text=text,
+        ask=ask,
+        known=dict(known or {}),
+        learned=learned,
+    )
 
 
 def assumed_modern() -> OpenSSL:

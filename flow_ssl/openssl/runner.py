@@ -32,7 +32,7 @@ from flow_ssl.core.errors import (
     PromptError,
     Stopped,
 )
-from flow_ssl.openssl import bounded, features
+from flow_ssl.openssl import bounded, features, probe_cache
 from flow_ssl.openssl.commands.base import OPENSSL
 
 if TYPE_CHECKING:
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 120.0
 PROBE_TIMEOUT = 30.0
-# Every openssl's version line is well under this ("OpenSSL 3.0.13 30 Jan 2024 (Library: ...)").
-_VERSION_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -120,23 +118,51 @@ def find_openssl() -> features.OpenSSL:
             f"openssl not found on {where}",
             hint="install it: apt-get install openssl, dnf install openssl or brew install openssl",
         )
-    return _probe(os.path.realpath(path) if chosen else path)
+    path = os.path.realpath(path) if chosen else path
+    return _probe(path, probe_cache.identity(path))
 
 
 @lru_cache(maxsize=8)
-def _probe(path: str) -> features.OpenSSL:
+def _probe(path: str, identity: tuple[int, ...] | None) -> features.OpenSSL:
     """
-    Ask the binary what it is, once per path; what its commands take, when first asked.
+    Ask the binary what it is, once per file (a path and its ``identity``: a binary replaced
+    at the same path is asked again); what its commands take, when first asked.
 
-    Only the text counts, never the exit code (LibreSSL exits 1 on -help, and 3.3.6
-    exits 0 on an invalid command).
+    What an earlier run learned of this very file comes from ``probe_cache``, and what this
+    run learns goes there. Only the text counts, never the exit code (LibreSSL exits 1 on
+    -help, and 3.3.6 exits 0 on an invalid command).
+    """
+    del identity  # the cache key: recall and remember read it again, as they must
+    facts = probe_cache.recall(path)
+    if facts is None:
+        facts = probe_cache.Facts(_version_line(path))
+        probe_cache.remember(path, facts)
+
+    def learned(options: dict[str, frozenset[str] | None]) -> None:
+        probe_cache.remember(path, probe_cache.Facts(facts.version, options))
+
+    return features.from_version_text(
+        path,
+        facts.version,
+        ask=functools.partial(_help_text, path),
+        known=facts.options,
+        learned=learned,
+    )
+
+
+def _version_line(path: str) -> str:
+    """
+    The first line ``openssl version`` prints.
+
+    Raises:
+        OpenSSLNotFoundError: it does not run, or prints nothing an openssl would.
     """
     try:
         result = _probe_run([path, "version"])
     except OpenSSLNoAnswerError as exc:
         raise OpenSSLNotFoundError(f"cannot run {path}: {exc.reason}") from None
     text = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
-    if len(text) > _VERSION_MAX:
+    if len(text) > probe_cache.VERSION_MAX:
         raise OpenSSLNotFoundError(
             f"{path} does not behave like openssl ('version' printed a {len(text)}-character line)"
         )
@@ -144,7 +170,7 @@ def _probe(path: str) -> features.OpenSSL:
         raise OpenSSLNotFoundError(
             f"{path} does not behave like openssl ('version' printed nothing)"
         )
-    return features.from_version_text(path, text, ask=functools.partial(_help_text, path))
+    return text
 
 
 def _help_text(path: str, command: str) -> str:

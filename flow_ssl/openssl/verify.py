@@ -12,64 +12,69 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flow_ssl import files
 from flow_ssl.core.errors import OpenSSLFailedError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import features, runner
+from flow_ssl.openssl import features, keymatch, runner
 from flow_ssl.openssl.commands import ca as ca_commands
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
+from flow_ssl.openssl.read import pem, reader, x509
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.core.models import Finding
 
-_PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----"
 _VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
 
 
-def _same_public_key(first: str, second: str) -> bool:
-    """Both printed one public key, and the same one (nothing equals nothing)."""
-    return _PUBLIC_KEY in first and first.strip() == second.strip()
+def key_matches_cert(
+    key: Path, cert: Path, *, passin: str | None = None, made_with: str = "its CSR"
+) -> Finding:
+    """
+    ``key-matches-cert``: the key file's public key is the certificate's (``made_with``:
+    what the right key was made with, for the advice: its CSR, or the certificate itself).
 
-
-def key_matches_cert(key: Path, cert: Path, *, passin: str | None = None) -> Finding:
-    """``key-matches-cert``: the key file's public key is the certificate's."""
-    from_key, from_cert = runner.run_many(
-        [
-            commands.build_pubkey_from_key(str(key), passin=passin),
-            commands.build_pubkey_from_cert(str(cert)),
-        ]
+    Both files are read as flow-ssl reads them; the comparison is ``keymatch``'s.
+    """
+    blocks = pem.private_keys(files.read_input(key, "a private key file"))
+    (leaf,) = reader.read_file(cert)[:1]
+    matched = (
+        keymatch.key_matches(
+            blocks[0], leaf.der, passin=passin, key_name=str(key), cert_name=str(cert)
+        )
+        if blocks
+        else None
     )
     return finding(
         "key-matches-cert",
-        _same_public_key(from_key.stdout, from_cert.stdout),
+        matched is not None and matched.status == "pass",
         "the key belongs to the certificate",
-        f"{key} is not the key of {cert}: find the key the CSR was made with",
+        f"{key} is not the key of {cert}: give the key that was made with {made_with}",
     )
 
 
 def p12_key_matches_cert(p12: Path, cert: Path, *, passin: str) -> Finding:
     """``key``: the PKCS#12 file's key is the certificate's (the key passes through a pipe)."""
     export, public = pkcs12.build_p12_public_key(str(p12), passin=passin)
-    inside = runner.run(public, stdin=runner.run(export).data)
-    (from_cert,) = runner.run_many([commands.build_pubkey_from_cert(str(cert))])
+    inside = pem.public_keys(runner.run(public, stdin=runner.run(export).data).data)
+    (leaf,) = reader.read_file(cert)[:1]
     return finding(
         "key",
-        _same_public_key(inside.stdout, from_cert.stdout),
+        bool(inside) and inside[0] == x509.public_key_info(leaf.der),
         "its key belongs to the leaf",
         "its key is not the leaf's",
     )
 
 
 def csr_key_in_cert(csr: Path, cert: Path) -> Finding:
-    """``key``: the certificate carries the request's public key."""
-    from_csr, from_cert = runner.run_many(
-        [commands.build_pubkey_from_csr(str(csr)), commands.build_pubkey_from_cert(str(cert))]
-    )
+    """``key``: the certificate carries the request's public key (both read from their DER)."""
+    (request,) = reader.read_file(csr)[:1]
+    (leaf,) = reader.read_file(cert)[:1]
     return finding(
         "key",
-        _same_public_key(from_csr.stdout, from_cert.stdout),
+        x509.public_key_info(request.der) == x509.public_key_info(leaf.der),
         "the certificate carries the request's key",
         "the certificate's key is not the request's",
     )

@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from flow_ssl.doctor import Diagnosis
     from flow_ssl.make.batch import Job, Outcome
     from flow_ssl.make.run import Made
-    from flow_ssl.openssl.commands.base import Command, Prompt, Shell
-    from flow_ssl.openssl.script.steps import Step
+    from flow_ssl.openssl.commands.base import Prompt
 
 EXPIRY_HIGHLIGHT_DAYS = 30
 # A part worth a colour on a terminal (red); plain text marks it " (!)" instead.
@@ -106,42 +105,10 @@ def name_text(attributes: Iterable[NameAttribute] | None) -> str:
     return ", ".join(f"{shown(a.type)}={shown(a.value)}" for a in attributes or ()) or "(empty)"
 
 
-def command_text(command: Command, shell: Shell, *, explain: bool) -> str:
-    """The command line; with --explain, first each option with its meaning as comments."""
-    line = command.render(shell)
-    return "\n".join([explanation(command, shell), line]) if explain else line
-
-
-def explanation(command: Command, shell: Shell) -> str:
-    """Each option of the command with its meaning, as comments (--explain)."""
-    parts = command.explain(shell)
-    width = max(len(text) for text, _ in parts)
-    return "\n".join(f"#  {text:<{width}}  {why}" for text, why in parts)
-
-
 def answers_text(prompts: Sequence[Prompt]) -> str:
     """The answers as a person would type them ('.' leaves a field blank), as comments."""
     width = max((len(p.display) for p in prompts), default=0)
     return "\n".join(f"#   {p.display + ':':<{width + 1}} {shown(p.answer)}" for p in prompts)
-
-
-def script_text(steps: list[Step], shell: Shell, *, heading: str, runnable: bool = False) -> str:
-    """
-    A plan's steps under a heading, each command's answers after it; ``runnable``: the
-    script that runs as printed (here-documents, set -eu), as making commands print.
-    """
-    from flow_ssl.openssl.commands.base import Command
-    from flow_ssl.openssl.script.render import render_script, render_step
-
-    if runnable:
-        return render_script(steps, shell, heading=shown(heading))
-    lines = [f"# {shown(heading)}"]
-    for step in steps:
-        lines.append(render_step(step, shell))
-        if isinstance(step, Command) and step.prompts:
-            lines.append("# openssl will ask these questions; flow-ssl answers:")
-            lines.append(answers_text(step.prompts))
-    return "\n".join(lines)
 
 
 def days_left(moment: datetime, now: datetime | None = None) -> int:
@@ -423,6 +390,11 @@ def diagnosis_text(found: Diagnosis) -> str:
                 f"{where} ({store['source']}; {'found' if store['exists'] else 'MISSING'})",
             )
         )
+    cache = found.probe_cache
+    if "binaries" in cache:
+        dropped = f"{cache['dropped']} dropped and asked again; " if "dropped" in cache else ""
+        known = f"{cache['binaries']} openssl binar{'y' if cache['binaries'] == 1 else 'ies'}"
+        rows.append(("probe cache", f"{cache['folder']} ({dropped}{known} remembered)"))
     rows.append(("locale", f"{found.encoding} ({'UTF-8' if found.utf8 else 'not UTF-8'})"))
     rows.append(("self-test", found.self_test))
     width = max(len(label) for label, _ in rows)
@@ -458,11 +430,6 @@ def batch_failure(failed: Sequence[Outcome], total: int) -> str:
     return f"{len(failed)} of {total} entries failed: {named}"
 
 
-def batch_script(manifest: Path, jobs: Sequence[Job], steps: list[Step], shell: Shell) -> str:
-    """``batch --print``: one script of every entry's openssl commands."""
-    from flow_ssl.openssl.script.render import render_script
-
-    heading = (
-        f"flow-ssl batch {shown(manifest)}: {len(jobs)} entries, each made as flow-ssl makes it"
-    )
-    return render_script(steps, shell, heading=heading, shebang=shell == "posix")
+def batch_heading(manifest: Path, jobs: Sequence[Job]) -> str:
+    """``batch --print``'s first line: the manifest and how many entries it makes."""
+    return f"flow-ssl batch {manifest}: {len(jobs)} entries, each made as flow-ssl makes it"

@@ -2,7 +2,8 @@
 Commands that read: certificates, requests, keys, bundles, chains and live servers.
 
 Pure builders. The line the vendor page shows (``x509 -noout -text -in FILE``) is
-the one shown; flow-ssl itself gives openssl the DER it framed, on stdin (``reader``).
+the one shown; flow-ssl reads certificates itself (``reader``) and gives openssl the
+DER it framed, on stdin, where openssl must print or check one.
 """
 
 from __future__ import annotations
@@ -36,25 +37,23 @@ def build_req_text(path: str, *, der: bool = False) -> Command:
     return command(*args)
 
 
-def build_print_certificates(*, text_only: bool = False) -> Command:
-    """
-    ``openssl pkcs7 -inform DER -print_certs -text``: every certificate of a PKCS#7 on stdin.
+def build_readback(path: str, kind: str, *, der: bool) -> Command:
+    """The command the vendor page tells operators to run for a certificate or a CSR."""
+    return build_req_text(path, der=der) if kind == "csr" else build_x509_text(path, der=der)
 
-    The one printer of many certificates in one process that every supported
-    version has (1.1.1 and LibreSSL have no ``storeutl``; ``cms -nameopt`` needs 3.0).
-    Each certificate's text is followed by its PEM, which anchors it: a
-    certificate cannot hold its own encoding, so no value it holds can fake the
-    boundary. ``text_only`` drops the PEM (for ``inspect --raw``).
+
+def build_print_certificates() -> Command:
     """
-    args = [
+    ``openssl pkcs7 -inform DER -print_certs -text -noout``: every certificate of a PKCS#7
+    on stdin, in words (``inspect --raw`` of a bundle: one process, on every version).
+    """
+    return command(
         Arg((OPENSSL, "pkcs7"), "read a PKCS#7 bundle of certificates"),
         Arg(("-inform", "DER"), "binary DER, on stdin"),
         Arg(("-print_certs",), "print each certificate, in order"),
         Arg(("-text",), "every field in words"),
-    ]
-    if text_only:
-        args.append(Arg(("-noout",), "without its PEM"))
-    return command(*args)
+        Arg(("-noout",), "without its PEM"),
+    )
 
 
 def build_x509_text_stdin() -> Command:
@@ -123,16 +122,6 @@ def build_storeutl_text(path: str) -> Command:
     )
 
 
-def build_crl2pkcs7(path: str) -> Command:
-    """``openssl crl2pkcs7 -nocrl -certfile FILE -outform DER``: a bundle as one PKCS#7."""
-    return command(
-        Arg((OPENSSL, "crl2pkcs7"), "wrap certificates in one PKCS#7 structure"),
-        Arg(("-nocrl",), "no revocation list"),
-        Arg(("-certfile", path), "every certificate of this file, in file order"),
-        Arg(("-outform", "DER"), "as binary DER"),
-    )
-
-
 def build_verify(
     leaf: str,
     *,
@@ -180,15 +169,6 @@ def build_s_client(connect: str, *, servername: str | None) -> Command:
     return command(*args)
 
 
-def build_pkcs7_der() -> Command:
-    """``openssl pkcs7 -inform DER -outform DER``: a BER PKCS#7 on stdin, re-encoded as DER."""
-    return command(
-        Arg((OPENSSL, "pkcs7"), "read a PKCS#7 bundle of certificates"),
-        Arg(("-inform", "DER"), "binary (BER or DER), on stdin"),
-        Arg(("-outform", "DER"), "written back as DER"),
-    )
-
-
 def build_pkcs7_text(path: str, *, der: bool = False, out: str | None = None) -> Command:
     """``openssl pkcs7 -print_certs -text -noout -in FILE``: every certificate of a .p7b."""
     args = [
@@ -234,10 +214,25 @@ def build_pubkey_of_cert_stdin() -> Command:
     )
 
 
-def build_key_decrypted(path: str, *, out: str) -> Command:
-    """``openssl pkey -in KEY -out OUT``: an encrypted key, written unencrypted (asks first)."""
-    return command(
+def build_key_decrypted(path: str, *, out: str, passin: str | None = None) -> Command:
+    """
+    ``openssl pkey -in KEY -out OUT``: the first key in a file, written unencrypted (asks
+    an encrypted one's passphrase, or reads it from ``passin``).
+    """
+    args = [
         Arg((OPENSSL, "pkey"), "read a private key (openssl asks its passphrase)"),
         Arg(("-in", path), "the first key in this file"),
-        Arg(("-out", out), "written without a passphrase"),
-    )
+    ]
+    if passin is not None:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args.append(Arg(("-out", out), "written without a passphrase"))
+    return command(*args)
+
+
+def build_key_out_stdin(*, out: str, passin: str | None = None) -> Command:
+    """``openssl pkey -out OUT``: a private key given on stdin, written alone, unencrypted."""
+    args = [Arg((OPENSSL, "pkey"), "read a private key, from stdin")]
+    if passin is not None:
+        args.append(Arg(("-passin", passin), "its passphrase, from this source"))
+    args.append(Arg(("-out", out), "written alone, without a passphrase"))
+    return command(*args)

@@ -1,45 +1,85 @@
 """
-What kind of file this is, told from its first bytes: a PKCS#12 (.pfx/.p12) or a PKCS#7 (.p7b).
+PKCS#7 (.p7b) and PKCS#12 (.pfx) from the outside: what a file is, and a .p7b's certificates.
 
-Only the outer headers are looked at, with BER's indefinite lengths allowed (Java,
-Bouncy Castle and some CAs write them); what is inside is read by openssl (a
-PKCS#12, which needs its passphrase) or by ``der`` (a PKCS#7's certificates). Pure.
+Told from the first elements only, BER allowed (Java, Bouncy Castle and some CAs
+write indefinite lengths): what a PKCS#12 holds is read by openssl, which holds its
+passphrase; a PKCS#7's certificates are read here, DER or BER alike. Pure.
 """
 
 from __future__ import annotations
 
-from flow_ssl.openssl.read.der import DATA_OID, SIGNED_DATA_OID
-
-_VERSION_3 = b"\x02\x01\x03"
-
-
-def _content_start(data: bytes, at: int) -> int:
-    """Where the content of the element at ``at`` starts, whatever its length form (BER too)."""
-    if at + 2 > len(data):
-        return -1
-    first = data[at + 1]
-    if first <= 0x80:  # a short length, or BER's indefinite one
-        return at + 2
-    count = first & 0x7F
-    return at + 2 + count if count <= 4 else -1
+from flow_ssl.openssl.read import asn1, oids
+from flow_ssl.openssl.read.asn1 import (
+    INTEGER,
+    OID,
+    SEQUENCE,
+    SET,
+    ASN1Error,
+    context,
+    encode,
+    encode_oid,
+)
 
 
 def looks_like_pkcs12(data: bytes) -> bool:
     """
-    Whether a file is a PKCS#12 (PFX): SEQUENCE { INTEGER 3, ContentInfo of data, ... }.
-
-    Told from its first bytes only; BER lengths allowed (Java and some CAs write them).
+    Whether a file is a PKCS#12 (PFX): SEQUENCE { INTEGER 3, ContentInfo of data or
+    signedData, ... }, told from its first elements (what follows may be damaged:
+    openssl says how).
     """
-    if data[:1] != b"\x30":
+    try:
+        parts = iter(asn1.parse(data, ber=True).expect(SEQUENCE, "PFX"))
+        version, content = next(parts), next(parts)
+        if version.tag != INTEGER or version.content != b"\x03" or content.tag != SEQUENCE:
+            return False
+        return next(iter(content)).oid() in {oids.DATA, oids.SIGNED_DATA}
+    except (ASN1Error, StopIteration):
         return False
-    at = _content_start(data, 0)
-    if at < 0 or data[at : at + 3] != _VERSION_3 or data[at + 3 : at + 4] != b"\x30":
-        return False
-    inner = _content_start(data, at + 3)
-    return inner >= 0 and data[inner : inner + 11] in {DATA_OID, SIGNED_DATA_OID}
 
 
 def looks_like_pkcs7(data: bytes) -> bool:
     """Whether DER (or BER) is a PKCS#7/CMS ContentInfo of signedData, as a .p7b is."""
-    at = _content_start(data, 0) if data[:1] == b"\x30" else -1
-    return at >= 0 and data[at : at + 11] == SIGNED_DATA_OID
+    try:
+        return next(iter(asn1.parse(data, ber=True).expect(SEQUENCE, "PKCS#7"))).oid() == (
+            oids.SIGNED_DATA
+        )
+    except (ASN1Error, StopIteration):
+        return False
+
+
+def pkcs7_certificates(data: bytes) -> list[bytes]:
+    """
+    The certificates of a PKCS#7 (or CMS) signedData, DER or BER, each as stored, in order.
+
+    Other certificate choices (attribute certificates) are not X.509 and are skipped.
+
+    Raises:
+        ASN1Error: not signedData.
+    """
+    info = asn1.parse(data, ber=True).expect(SEQUENCE, "PKCS#7").children()
+    if len(info) != 2 or info[0].tag != OID or info[0].oid() != oids.SIGNED_DATA:
+        raise ASN1Error("not PKCS#7 signed data")
+    inside = info[1].expect(context(0), "PKCS#7 content").children()
+    if len(inside) != 1:
+        raise ASN1Error("the PKCS#7 content holds no single SignedData")
+    fields = inside[0].expect(SEQUENCE, "SignedData").children()
+    if len(fields) < 4:
+        raise ASN1Error("SignedData is too short")
+    held = next((f for f in fields[3:-1] if f.tag == context(0)), None)  # [0] IMPLICIT
+    return [cert.encoded for cert in held or () if cert.tag == SEQUENCE]
+
+
+def pkcs7_of(certificates: list[bytes]) -> bytes:
+    """
+    Certificates in a degenerate PKCS#7 SignedData (what crl2pkcs7 -nocrl makes), as
+    given and in order, for ``openssl pkcs7 -print_certs`` (``inspect --raw``).
+    """
+    signed = encode(
+        SEQUENCE,
+        encode(INTEGER, b"\x01")
+        + encode(SET, b"")
+        + encode(SEQUENCE, encode_oid(oids.DATA))
+        + encode(context(0), b"".join(certificates))
+        + encode(SET, b""),
+    )
+    return encode(SEQUENCE, encode_oid(oids.SIGNED_DATA) + encode(context(0), signed))

@@ -40,7 +40,7 @@ from flow_ssl.core.errors import (
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
 from flow_ssl.openssl.pass_source import crlf_hint
-from flow_ssl.openssl.read import kdf_cost, pem
+from flow_ssl.openssl.read import kdf, pem
 from flow_ssl.openssl.script.steps import Note
 
 # The empty passphrase: no secret, so it may be a literal source.
@@ -121,13 +121,7 @@ def open_pkcs12(data: bytes, source: str, *, passin: str | None) -> Opened:
         OpenSSLTooOldError: this openssl cannot decrypt it (RC2-40 with no legacy
             provider, a PBMAC1 MAC before 3.4); says which openssl can.
     """
-    asked = kdf_cost.largest_iteration_count(data)
-    if asked > kdf_cost.MAX_ITERATIONS:
-        raise InvalidInputError(
-            f"{source} asks for {asked:,} iterations of its key derivation, more than the "
-            f"{kdf_cost.MAX_ITERATIONS:,} flow-ssl lets openssl spend on each attempt (exporters "
-            "write 2,000 to 600,000): export it again"
-        )
+    kdf.refuse_costly(data, source)
     binary = runner.find_openssl()
     attempts = [EMPTY, *([passin] if passin and passin != EMPTY else [])]
     failed = _Failed("other", "")

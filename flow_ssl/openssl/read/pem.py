@@ -2,38 +2,35 @@
 Framing: the certificates, CSRs and keys in a file's bytes, found the way openssl finds them.
 
 PEM blocks are scanned line by line, once (linear time, no backtracking), as
-tolerant as openssl's own reader (pem_lib.c): a BEGIN or END line may end in
+tolerant as OpenSSL 3's own reader (pem_lib.c): a BEGIN or END line may end in
 blanks or CRLF, RFC 1421 headers are skipped, other blocks and text between
-blocks are ignored. Private keys are kept as found (check and bundle use them);
-a PKCS#7 block gives its certificates. A file with no PEM block is DER: a
-PKCS#12 (left whole for openssl, which holds its passphrase), a PKCS#7, or
-certificates and CSRs. What is found here is what openssl is then given to
-read, so every field of a report comes from these same bytes.
+blocks are ignored, and a UTF-8 byte-order mark (Notepad writes one) is skipped
+where OpenSSL 3 skips it: at the start of the first line each read looks at (the
+file's first line, and the line after each END). OpenSSL 1.1.1 and LibreSSL lose
+the block after such a mark; the server (OpenSSL 3) and Python read it, so
+flow-ssl does too, and gives openssl a copy without it. A UTF-16 file, which no
+openssl reads, is refused saying so. Private keys are kept as found (check and
+bundle use them); a PKCS#7 block gives its certificates. A file with no PEM block
+is DER: a PKCS#12 (left whole for openssl, which holds its passphrase), a PKCS#7
+(DER or BER), or certificates and CSRs end to end. Every field of a report is read
+from the bytes found here.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
-import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from flow_ssl.core.errors import InvalidInputError
-from flow_ssl.openssl.read import containers, der
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
+from flow_ssl.openssl.read import asn1, containers, x509
 
 Kind = Literal["certificate", "csr"]
 # How a file holds its certificates: PEM blocks, DER, a PKCS#7 (.p7b/.p7c, PEM or DER),
 # or a PKCS#12 (.pfx/.p12).
 Form = Literal["pem", "der", "pkcs7", "pkcs12"]
 
-# Larger than any real bundle (the public root store is about 200 KB); a bound on memory.
-MAX_BYTES = 32 * 1024 * 1024
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _CSR_LABELS = {b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"}
 _PKCS7_LABELS = {b"PKCS7", b"PKCS #7 SIGNED DATA", b"CMS"}
@@ -43,6 +40,8 @@ _TRAILING_BLANKS = bytes(range(33))
 _BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
 # Bytes some tools leave after a DER file's one element (a newline, padding).
 _DER_PADDING = b"\r\n\t \0"
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,7 @@ class Framed:
     keys: list[KeyBlock] = field(default_factory=list)
     pkcs12: bytes | None = None
     armored: bool = False  # PEM text (a PKCS#7 may be PEM or DER)
+    byte_order_mark: bool = False  # a block read past one (OpenSSL 1.1.1 and LibreSSL do not)
 
     @property
     def ordered(self) -> bool:
@@ -90,45 +90,7 @@ class _Block:
     body: bytes | None
     span: tuple[int, int] = (0, 0)
     encrypted: bool = False
-
-
-def read_input(path: Path, what: str = "a certificate file") -> bytes:
-    """
-    The bytes of a regular file (``what`` it should be), at most MAX_BYTES.
-
-    Opened without blocking, then checked: a FIFO, a device (/dev/zero) or a
-    folder is refused before anything is read from it. Every file an operator
-    names is read through here.
-
-    Raises:
-        InvalidInputError: missing, not a regular file, too large, or unreadable.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InvalidInputError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInputError(f"{path} is a folder, not {what}") from None
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    info = os.fstat(fd)
-    if stat.S_ISDIR(info.st_mode):
-        os.close(fd)
-        raise InvalidInputError(f"{path} is a folder, not {what}")
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidInputError(f"{path} is not a regular file (a pipe or a device?)")
-        if info.st_size > MAX_BYTES:
-            raise InvalidInputError(
-                f"{path} is {info.st_size} bytes; {what} is at most {MAX_BYTES}"
-            )
-        try:
-            data = handle.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise InvalidInputError(f"{path} grew past {MAX_BYTES} bytes while being read")
-    return data
+    marked: bool = False  # its BEGIN line starts with a UTF-8 byte-order mark
 
 
 def _blocks(data: bytes) -> list[_Block]:
@@ -137,23 +99,29 @@ def _blocks(data: bytes) -> list[_Block]:
     label: bytes | None = None
     start = begin = offset = 0
     body: list[bytes] = []
-    in_headers = encrypted = False
+    in_headers = encrypted = marked = False
+    first = True  # the first line a read of OpenSSL 3 looks at: it skips a UTF-8 BOM there
     for number, raw in enumerate(data.split(b"\n"), 1):
         line_start, offset = offset, offset + len(raw) + 1
         line = raw.rstrip(_TRAILING_BLANKS)
+        bom = first and line.startswith(_UTF8_BOM)
+        line, first = line.removeprefix(_UTF8_BOM) if bom else line, False
         if line.startswith(_BEGIN) and line.endswith(_DASHES) and len(line) > 16:
             if label is not None:  # a BEGIN before the open block's END: that block is broken
                 found.append(_Block(label, start, None))
-            label, start, begin, body = line[11:-5], number, line_start, []
-            in_headers, encrypted = True, False
+            # The block starts after the mark: a key given to openssl 1.1.1 must read too.
+            begin = line_start + (len(_UTF8_BOM) if bom else 0)
+            label, start, body = line[11:-5], number, []
+            in_headers, encrypted, marked = True, False, bom
             continue
         if label is None:
             continue
         if line.startswith(_END):
             ok = line == _END + label + _DASHES
             span = (begin, min(offset, len(data)))
-            found.append(_Block(label, start, b"".join(body) if ok else None, span, encrypted))
-            label = None
+            body_text = b"".join(body) if ok else None
+            found.append(_Block(label, start, body_text, span, encrypted, marked))
+            label, first = None, True
             continue
         if in_headers:
             in_headers = False
@@ -182,6 +150,33 @@ def private_keys(data: bytes) -> list[KeyBlock]:
     return [_key(data, block) for block in _blocks(data) if _is_key(block)]
 
 
+def public_keys(text: bytes) -> list[bytes]:
+    """The DER of each whole ``PUBLIC KEY`` block in PEM text (what ``pkey -pubout`` prints)."""
+    found = []
+    for block in _blocks(text):
+        if block.label == b"PUBLIC KEY" and block.body is not None:
+            try:
+                found.append(base64.b64decode(block.body, validate=True))
+            except binascii.Error:
+                continue
+    return found
+
+
+def private_key_der(text: bytes) -> tuple[str, bytes] | None:
+    """
+    The first private key block's label (``EC PRIVATE KEY``) and DER, if it has one
+    whose body is base64 and carries no RFC 1421 encryption headers.
+    """
+    for block in _blocks(text):
+        if _is_key(block) and block.body is not None and not block.encrypted:
+            try:
+                der = base64.b64decode(block.body, validate=True)
+            except binascii.Error:
+                return None
+            return block.label.decode("ascii", errors="replace"), der
+    return None
+
+
 def _kind(label: bytes) -> Kind | None:
     if label in _CERT_LABELS:
         return "certificate"
@@ -190,34 +185,26 @@ def _kind(label: bytes) -> Kind | None:
     return None
 
 
-def split(data: bytes, source: str) -> tuple[list[Item], bool]:
-    """
-    Find the certificates and CSRs in a file's bytes; returns them and whether it was PEM.
-
-    Raises:
-        InvalidInputError: a broken certificate block, or neither certificate nor CSR.
-    """
-    framed = frame(data, source)
-    return framed.items, framed.form == "pem"
-
-
-def frame(data: bytes, source: str, *, to_der: Callable[[bytes], bytes] | None = None) -> Framed:
+def frame(data: bytes, source: str) -> Framed:
     """
     Find what a file's bytes hold: certificates and CSRs, private keys, or a PKCS#12.
 
-    ``to_der`` re-encodes a PKCS#7 that is BER (indefinite lengths, as some tools write)
-    as DER; without it such a file is refused.
-
     Raises:
-        InvalidInputError: a broken block, or no certificate, CSR or PKCS#12 at all.
+        InvalidInputError: a broken block, UTF-16 text, or no certificate, CSR or
+            PKCS#12 at all.
     """
+    if data.startswith(_UTF16_BOMS):
+        raise InvalidInputError(
+            f"{source} is UTF-16 text (it starts with a UTF-16 byte-order mark), which no "
+            "openssl reads: save it as UTF-8 or ASCII (in Notepad: Save As, Encoding UTF-8)"
+        )
     blocks = _blocks(data)
     if not blocks:
-        return _frame_der(data, source, to_der)
+        return _frame_der(data, source)
     items: list[Item] = []
     keys: list[KeyBlock] = []
     labels: set[str] = set()
-    wrapped = False
+    wrapped = marked = False
     for block in blocks:
         kind = _kind(block.label)
         name = block.label.decode("ascii", errors="replace")
@@ -236,15 +223,16 @@ def frame(data: bytes, source: str, *, to_der: Callable[[bytes], bytes] | None =
             raise InvalidInputError(
                 f"{source}: the {name} block at line {block.line} is not valid base64"
             ) from None
+        marked = marked or block.marked
         if kind is None:
             wrapped = True
-            where = f"{source}: the {name} block at line {block.line}"
-            items += _pkcs7_items(content, where, to_der)
+            items += _pkcs7_items(content, f"{source}: the {name} block at line {block.line}")
             continue
         # A TRUSTED CERTIFICATE carries openssl's trust settings after the certificate.
-        items.append(Item(kind, content[: _element_length(content) or len(content)]))
+        items.append(Item(kind, _first_element(content)))
     if items:
-        return Framed(items, "pkcs7" if wrapped else "pem", keys, armored=True)
+        form: Form = "pkcs7" if wrapped else "pem"
+        return Framed(items, form, keys, armored=True, byte_order_mark=marked)
     if labels:
         raise InvalidInputError(
             f"{source} holds {', '.join(sorted(labels))}, not a certificate or certificate request"
@@ -252,24 +240,27 @@ def frame(data: bytes, source: str, *, to_der: Callable[[bytes], bytes] | None =
     raise InvalidInputError(f"{source} holds a PKCS#7 with no certificate in it")
 
 
-def _frame_der(data: bytes, source: str, to_der: Callable[[bytes], bytes] | None) -> Framed:
+def _frame_der(data: bytes, source: str) -> Framed:
     """A file with no PEM block: a PKCS#12, a PKCS#7, or DER certificates and CSRs."""
     if containers.looks_like_pkcs12(data):
         return Framed([], "pkcs12", pkcs12=data)
     if containers.looks_like_pkcs7(data):
-        items = _pkcs7_items(data, source, to_der)
+        items = _pkcs7_items(data, source)
         if not items:
             raise InvalidInputError(f"{source} holds a PKCS#7 with no certificate in it")
         return Framed(items, "pkcs7")
     items = []
     at, end = 0, len(data.rstrip(_DER_PADDING))
     while at < end:  # one element, or several end to end
-        length = _element_length(data, at)
-        if data[at] != 0x30 or length == 0:
+        try:
+            element = asn1.parse_at(data, at)
+        except asn1.ASN1Error:
             break
-        whole = data[at : at + length]
+        if element.tag != asn1.SEQUENCE:
+            break
+        whole = element.encoded
         items.append(Item(der_kind(whole), whole))
-        at += length
+        at = element.stop
     if items and at >= end:
         return Framed(items, "der")
     if items:
@@ -289,39 +280,25 @@ def _noun(items: list[Item]) -> str:
     return f"items ({len(items)})"
 
 
-def _pkcs7_items(content: bytes, where: str, to_der: Callable[[bytes], bytes] | None) -> list[Item]:
-    """The certificates of a PKCS#7 (re-encoded as DER by openssl first when it is BER)."""
+def _pkcs7_items(content: bytes, where: str) -> list[Item]:
+    """The certificates of a PKCS#7, DER or BER."""
     try:
-        return [Item("certificate", cert) for cert in der.pkcs7_certificates(content)]
-    except der.DERError as exc:
-        problem = str(exc)
-    if to_der is not None:
-        try:
-            return [Item("certificate", cert) for cert in der.pkcs7_certificates(to_der(content))]
-        except der.DERError as exc:
-            problem = str(exc)
-    raise InvalidInputError(f"{where} is not a valid PKCS#7 ({problem})")
+        return [Item("certificate", cert) for cert in containers.pkcs7_certificates(content)]
+    except asn1.ASN1Error as exc:
+        raise InvalidInputError(f"{where} is not a valid PKCS#7 ({exc})") from None
 
 
-def _element_length(data: bytes, at: int = 0) -> int:
-    """Bytes taken by the DER element at ``at`` (0 when it does not fit in ``data``)."""
-    if len(data) < at + 2:
-        return 0
-    first = data[at + 1]
-    if first < 0x80:
-        header, length = 2, first
-    else:
-        count = first & 0x7F
-        if count == 0 or count > 4 or len(data) < at + 2 + count:
-            return 0
-        header, length = 2 + count, int.from_bytes(data[at + 2 : at + 2 + count], "big")
-    total = header + length
-    return total if at + total <= len(data) else 0
+def _first_element(content: bytes) -> bytes:
+    """The element ``content`` starts with (all of it, when none can be read there)."""
+    try:
+        return asn1.parse(content).encoded
+    except asn1.ASN1Error:
+        return content
 
 
 def der_kind(der_bytes: bytes) -> Kind:
     """Whether a DER file holds a CSR or a certificate (by the shape of what it signs)."""
-    return "csr" if der.is_request(der_bytes) else "certificate"
+    return "csr" if x509.is_request(der_bytes) else "certificate"
 
 
 def to_pem(der: bytes, label: str = "CERTIFICATE") -> str:

@@ -1,0 +1,605 @@
+"""
+Certificates, CSRs and CRLs read from their DER: every field flow-ssl reports, no openssl.
+Pure.
+
+Names and values come whole from the encoding, so nothing a certificate holds can
+imitate another field (openssl prints values raw: a dNSName may hold ``, DNS:`` or
+a line break). Fields are named as OpenSSL 3 names them (``oids``); a certificate
+OpenSSL 3 would not load (a name value it cannot decode) is refused here too, so
+what flow-ssl reports is what the server sees.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, TypedDict
+
+from flow_ssl.core.models import (
+    BasicConstraints,
+    NameAttribute,
+    NameConstraints,
+    NameSubtrees,
+    ParsedCertificate,
+    PublicKeyInfo,
+    SubjectAltNames,
+)
+from flow_ssl.openssl.read import oids
+from flow_ssl.openssl.read.asn1 import (
+    BOOLEAN,
+    GENERALIZED_TIME,
+    INTEGER,
+    OCTET_STRING,
+    OID,
+    SEQUENCE,
+    SET,
+    UTC_TIME,
+    ASN1Error,
+    Element,
+    context,
+    parse_whole,
+)
+
+if TYPE_CHECKING:
+    from flow_ssl.core.revocation import RevocationList, Revoked
+
+# String tags shown as text, and their encodings (as openssl's -esc_msb shows them).
+_WIDE_STRINGS = {0x1E: ("utf-16-be", 2), 0x1C: ("utf-32-be", 4)}  # BMPString, UniversalString
+_UTF8_STRING = 0x0C
+_ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
+_ENUMERATED = 0x0A
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def read_certificate(der: bytes, *, source: str = "", index: int = 0) -> ParsedCertificate:
+    """
+    Every field of a certificate (not its fingerprint, which the reader adds).
+
+    Raises:
+        ASN1Error: not a certificate's structure, or a field OpenSSL 3 refuses.
+    """
+    outer = _three_parts(der, "certificate")
+    fields = outer[0].expect(SEQUENCE, "tbsCertificate").children()
+    stored = 0
+    if fields and fields[0].tag == context(0):  # [0] EXPLICIT version, DEFAULT v1
+        stored = _explicit(fields[0], "version").expect(INTEGER, "version").integer()
+        fields = fields[1:]
+    if len(fields) < 6:
+        raise ASN1Error("tbsCertificate is too short")
+    validity = fields[3].expect(SEQUENCE, "validity").children()
+    if len(validity) != 2:
+        raise ASN1Error("validity holds two times")
+    wrapper = next((f for f in fields[6:] if f.tag == context(3)), None)
+    extensions = _extensions(_explicit(wrapper, "extensions")) if wrapper else []
+    serial = fields[0].expect(INTEGER, "serial").integer()
+    parsed = ParsedCertificate.model_construct(
+        kind="certificate",
+        source=source,
+        index=index,
+        version=stored + 1 if 0 <= stored <= 2 else None,  # OpenSSL 3: "Unknown (7)"
+        serial=("-" if serial < 0 else "") + _whole_bytes(abs(serial)),
+        issuer=_name(fields[2]),
+        subject=_name(fields[4]),
+        not_before=_time(validity[0]),
+        not_after=_time(validity[1]),
+        attributes=[],
+        **_shared(outer[1], fields[5], extensions),
+    )
+    parsed.self_signed = _self_signed(parsed)
+    return parsed
+
+
+def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCertificate:
+    """
+    Every field of a CSR: subject, key, requested extensions and attribute names.
+
+    Raises:
+        ASN1Error: not a CSR's structure, or a field OpenSSL 3 refuses.
+    """
+    outer = _three_parts(der, "certificate request")
+    fields = outer[0].expect(SEQUENCE, "certificationRequestInfo").children()
+    if len(fields) < 3:
+        raise ASN1Error("certificationRequestInfo is too short")
+    extensions: list[tuple[str, bool, bytes]] = []
+    attributes: list[str] = []
+    held = fields[3] if len(fields) > 3 and fields[3].tag == context(0) else None
+    for attribute in held or ():
+        parts = attribute.expect(SEQUENCE, "attribute").children()
+        if len(parts) != 2:
+            raise ASN1Error("an attribute has a type and a set of values")
+        oid = parts[0].oid()
+        if oid in oids.EXTENSION_REQUESTS:
+            for value in parts[1].expect(SET, "attribute values").children()[:1]:
+                extensions += _extensions(value)
+        else:
+            attributes.append(oids.name_type(oid))
+    return ParsedCertificate.model_construct(
+        kind="csr",
+        source=source,
+        index=index,
+        version=1 if fields[0].expect(INTEGER, "version").integer() == 0 else None,
+        subject=_name(fields[1]),
+        attributes=attributes,
+        self_signed=False,  # a CSR's signature only proves it holds the key
+        **_shared(outer[1], fields[2], extensions),
+    )
+
+
+def read_crl(der: bytes) -> RevocationList:
+    """
+    A CRL: its issuer, this and next update, CRL number, issuer key id, and each entry
+    with its reason.
+
+    Raises:
+        ASN1Error: not a CRL's structure.
+    """
+    from flow_ssl.core.revocation import RevocationList  # only the CA and check --crl read CRLs
+
+    outer = _three_parts(der, "CRL")
+    fields = outer[0].expect(SEQUENCE, "tbsCertList").children()
+    if fields and fields[0].tag == INTEGER:  # the version, present in a v2 CRL
+        fields = fields[1:]
+    if len(fields) < 3:
+        raise ASN1Error("tbsCertList is too short")
+    read = RevocationList(
+        issuer=_name(fields[1]), this_update=_time(fields[2], "the CRL"), next_update=None
+    )
+    for part in fields[3:]:
+        if part.tag in {UTC_TIME, GENERALIZED_TIME}:
+            read.next_update = _time(part, "the CRL")
+        elif part.tag == SEQUENCE:
+            read.revoked = [_revoked(entry) for entry in part]
+        elif part.tag == context(0):  # [0] EXPLICIT crlExtensions
+            for oid, _, value in _extensions(_explicit(part, "crlExtensions")):
+                if oid == oids.CRL_NUMBER:
+                    number = parse_whole(value, "cRLNumber").expect(INTEGER, "cRLNumber")
+                    read.number = number.integer()
+                elif oid == oids.AUTHORITY_KEY_ID:
+                    read.authority_key_id = _authority_key_identifier(value)
+    read.der = der
+    return read
+
+
+def _revoked(entry: Element) -> Revoked:
+    """One revoked certificate: its serial, when, and the reason if the entry gives one."""
+    from flow_ssl.core.revocation import REASON_NAMES, Revoked
+
+    parts = entry.expect(SEQUENCE, "revoked certificate").children()
+    if len(parts) < 2:
+        raise ASN1Error("a revoked certificate has a serial and a date")
+    reason = None
+    for oid, _, value in _extensions(parts[2]) if len(parts) > 2 else []:
+        if oid == oids.CRL_REASON:
+            code = parse_whole(value, "reason").expect(_ENUMERATED, "reason").integer()
+            reason = REASON_NAMES.get(code, str(code))
+    serial = parts[0].expect(INTEGER, "serial").integer()
+    return Revoked(serial=serial, when=_time(parts[1], "the CRL"), reason=reason)
+
+
+def is_request(der: bytes) -> bool:
+    """
+    Whether DER of unknown kind is a CSR rather than a certificate.
+
+    A CSR's info holds a version, a name, a key and attributes (3 or 4 elements);
+    a certificate's at least six (a v1 one has no version to tell it by).
+    """
+    try:
+        info = next(iter(parse_whole(der, "certificate")))
+        return len(info.children()) < 6
+    except (ASN1Error, StopIteration):
+        return False
+
+
+def subject_layout(der: bytes) -> list[tuple[int, bool]]:
+    """
+    How a certificate's subject is built, attribute by attribute as ``read_certificate``
+    lists them: the RDN each is in (two in one RDN: a multi-valued RDN), and whether its
+    value is text (else it reads as ``#`` and the hex of its DER).
+
+    Raises:
+        ASN1Error: not a certificate's structure.
+    """
+    fields = _three_parts(der, "certificate")[0].children()
+    subject = fields[5 if fields and fields[0].tag == context(0) else 4]
+    layout = []
+    for at, rdn in enumerate(subject.expect(SEQUENCE, "name")):
+        for pair in rdn.expect(SET, "name"):
+            value = pair.children()[-1]
+            layout.append((at, _is_text(value.tag)))
+    return layout
+
+
+def _is_text(tag: int) -> bool:
+    """Whether a name value of this tag reads as text (else as ``#`` and hex)."""
+    return tag == _UTF8_STRING or tag in _WIDE_STRINGS or tag in _ONE_BYTE_STRINGS
+
+
+def public_key_info(der: bytes) -> bytes:
+    """
+    A certificate's or CSR's SubjectPublicKeyInfo, as stored (to hold against a key's).
+
+    Raises:
+        ASN1Error: not a certificate's or CSR's structure.
+    """
+    fields = _three_parts(der, "certificate")[0].children()
+    if len(fields) < 6:  # a CSR: version, subject, key
+        return fields[2].expect(SEQUENCE, "public key").encoded
+    return fields[6 if fields[0].tag == context(0) else 5].expect(SEQUENCE, "public key").encoded
+
+
+def _three_parts(der: bytes, what: str) -> list[Element]:
+    """What is signed, the signature algorithm and the signature."""
+    parts = parse_whole(der, what).expect(SEQUENCE, what).children()
+    if len(parts) != 3:
+        raise ASN1Error(f"a {what} has three parts")
+    return parts
+
+
+def _explicit(wrapper: Element, what: str) -> Element:
+    """The one element an EXPLICIT tag holds."""
+    inside = wrapper.children()
+    if len(inside) != 1:
+        raise ASN1Error(f"the {what} wrapper holds no single element")
+    return inside[0]
+
+
+class _Shared(TypedDict):
+    """What a certificate and a CSR both hold, read from the DER."""
+
+    signature_algorithm: str
+    signature_hash: str | None
+    public_key: PublicKeyInfo
+    extensions: list[tuple[str, bool]]
+    subject_alt_names: SubjectAltNames
+    basic_constraints: BasicConstraints | None
+    key_usage: list[str]
+    extended_key_usage: list[str]
+    subject_key_id: str | None
+    authority_key_id: str | None
+    name_constraints: NameConstraints | None
+
+
+def _shared(signature: Element, key: Element, extensions: list[tuple[str, bool, bytes]]) -> _Shared:
+    """
+    The signature algorithm, the key and the extensions' fields. The models are built
+    unvalidated (each value is made here) with every list given: a default list costs
+    pydantic a signature lookup per certificate.
+    """
+    algorithm, pss_hash = _signature(signature)
+    public_key = _public_key(key)
+    first: dict[str, tuple[bool, bytes]] = {}
+    for oid, critical, value in extensions:
+        first.setdefault(oid, (critical, value))  # the first of each, as openssl reads them
+    san = first.get(oids.SUBJECT_ALT_NAME)
+    constraints = first.get(oids.BASIC_CONSTRAINTS)
+    usage = first.get(oids.KEY_USAGE)
+    extended = first.get(oids.EXTENDED_KEY_USAGE)
+    ski = first.get(oids.SUBJECT_KEY_ID)
+    aki = first.get(oids.AUTHORITY_KEY_ID)
+    names = first.get(oids.NAME_CONSTRAINTS)
+    try:
+        return {
+            "signature_algorithm": algorithm,
+            "signature_hash": pss_hash,
+            "public_key": public_key,
+            "extensions": [(oid, critical) for oid, critical, _ in extensions],
+            "subject_alt_names": _subject_alt_names(san[1] if san else None),
+            "basic_constraints": (
+                _basic_constraints(constraints[1], critical=constraints[0]) if constraints else None
+            ),
+            "key_usage": _key_usage(usage[1]) if usage else [],
+            "extended_key_usage": _extended_key_usage(extended[1]) if extended else [],
+            "subject_key_id": _key_identifier(ski[1]) if ski else None,
+            "authority_key_id": _authority_key_identifier(aki[1]) if aki else None,
+            "name_constraints": (_name_constraints(names[1], critical=names[0]) if names else None),
+        }
+    except ASN1Error as exc:
+        raise ASN1Error(f"a malformed extension ({exc})") from None
+
+
+def _algorithm(identifier: Element, what: str) -> list[Element]:
+    """An AlgorithmIdentifier's OID and parameters (if any)."""
+    parts = identifier.expect(SEQUENCE, what).children()
+    if not parts:
+        raise ASN1Error(f"a {what} with no OID")
+    return parts
+
+
+def _whole_bytes(value: int) -> str:
+    """Lower-case hex of a non-negative number, in whole bytes (as ``x509 -serial``)."""
+    digits = format(value, "x")
+    return "0" * (len(digits) % 2) + digits
+
+
+def _signature(algorithm: Element) -> tuple[str, str | None]:
+    """The signature algorithm's long name, and for RSASSA-PSS the hash its parameters name."""
+    parts = _algorithm(algorithm, "signature algorithm")
+    oid = parts[0].oid()
+    name = oids.SIGNATURES.get(oid, oid)
+    if oid != oids.RSASSA_PSS:
+        return name, None
+    return name, _pss_hash(parts[1] if len(parts) > 1 else None)
+
+
+def _pss_hash(parameters: Element | None) -> str:
+    """
+    The hash RSASSA-PSS parameters name: ``[0] hashAlgorithm``, SHA-1 when absent (RFC 4055).
+
+    Raises:
+        ASN1Error: parameters that are not RSASSA-PSS-params.
+    """
+    oid = oids.SHA1
+    if parameters is not None and parameters.tag == SEQUENCE:
+        wrapper = next((part for part in parameters if part.tag == context(0)), None)
+        if wrapper is not None:
+            oid = _algorithm(_explicit(wrapper, "hash"), "hash algorithm")[0].oid()
+    elif parameters is not None:
+        raise ASN1Error("RSASSA-PSS parameters that are not a SEQUENCE")
+    return oids.HASHES.get(oid, oid)
+
+
+def _text(value: Element) -> str:
+    """
+    A name's value as text, or ``#`` and the hex of its DER (a value of another type),
+    as ``-nameopt RFC2253,-esc_msb`` shows it.
+
+    Raises:
+        ASN1Error: a value OpenSSL 3 does not load (another class than universal, text
+            that does not decode).
+    """
+    if not value.universal:
+        raise ASN1Error(f"a name holds a value tagged {value.tag:#x}, not a string type")
+    content = value.content
+    if value.tag == _UTF8_STRING:
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ASN1Error("a name's UTF8String is not valid UTF-8") from None
+    if value.tag in _WIDE_STRINGS:
+        codec, width = _WIDE_STRINGS[value.tag]
+        if len(content) % width:
+            raise ASN1Error(f"a name's {codec} string is not whole characters")
+        return content.decode(codec, errors="replace")
+    if value.tag in _ONE_BYTE_STRINGS:
+        return content.decode("latin-1")
+    return "#" + value.encoded.hex().upper()
+
+
+def _name(name: Element) -> list[NameAttribute]:
+    """A Name, attribute by attribute in stored order (RDN sets flattened)."""
+    attributes = []
+    for rdn in name.expect(SEQUENCE, "name"):
+        for pair in rdn.expect(SET, "name"):
+            parts = pair.expect(SEQUENCE, "name attribute").children()
+            if len(parts) != 2:
+                raise ASN1Error("a name attribute has a type and a value")
+            attributes.append(
+                NameAttribute.model_construct(
+                    type=oids.name_type(parts[0].oid()), value=_text(parts[1])
+                )
+            )
+    return attributes
+
+
+def _time(element: Element, holder: str = "its validity") -> datetime:
+    """
+    A UTCTime or GeneralizedTime as OpenSSL 3 reads it (a_time.c): the seconds may be
+    left out, a fraction is dropped, an offset (``+0100``) is turned to UTC. ``holder``
+    names what holds it, for the error.
+
+    Raises:
+        ASN1Error: a time OpenSSL 3 cannot read ("Bad time value").
+    """
+    if element.tag not in {UTC_TIME, GENERALIZED_TIME}:
+        raise ASN1Error(f"{holder} holds something other than a time")
+    text = element.content.decode("latin-1")
+    utc = element.tag == UTC_TIME
+    pairs = 6 if utc else 7  # (YY)YYMMDDhhmm, then ss
+    numbers: list[int] = []
+    at = 0
+    for number in range(pairs):
+        if number == pairs - 1 and text[at : at + 1] in {"Z", "+", "-"}:
+            break  # no seconds
+        pair = text[at : at + 2]
+        at += 2
+        if len(pair) != 2 or not (pair.isascii() and pair.isdigit()) or at >= len(text):
+            raise ASN1Error(f"{holder} holds a malformed time")
+        numbers.append(int(pair))
+    if not utc and text[at : at + 1] == ".":
+        digits = len(text) - at - 1 - len(text[at + 1 :].lstrip("0123456789"))
+        at += 1 + digits
+        if not digits or at >= len(text):
+            raise ASN1Error(f"{holder} holds a malformed time")
+    offset = _offset(text[at:], holder)
+    if utc:
+        year = numbers[0] + (2000 if numbers[0] < 50 else 1900)
+    else:
+        year = numbers[0] * 100 + numbers[1]
+    month, day, hour, minute, *second = numbers[1 if utc else 2 :]
+    days = _MONTH_DAYS[month - 1] + (month == 2 and _leap(year)) if 1 <= month <= 12 else 0
+    seconds = second[0] if second else 0
+    if not (year and 1 <= day <= days and hour < 24 and minute < 60 and seconds < 60):
+        raise ASN1Error(f"{holder} holds an impossible time")
+    return datetime(year, month, day, hour, minute, seconds, tzinfo=timezone.utc) - offset
+
+
+def _offset(zone: str, holder: str) -> timedelta:
+    """``Z`` or ``+hhmm``/``-hhmm`` after the time, as a difference from UTC."""
+    if zone == "Z":
+        return timedelta()
+    sign, hours, minutes = zone[:1], zone[1:3], zone[3:]
+    digits = hours + minutes
+    if sign not in {"+", "-"} or len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
+        raise ASN1Error(f"{holder} holds a malformed time")
+    if int(hours) > 12 or int(minutes) > 59:
+        raise ASN1Error(f"{holder} holds an impossible time")
+    difference = timedelta(hours=int(hours), minutes=int(minutes))
+    return difference if sign == "+" else -difference
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _public_key(spki: Element) -> PublicKeyInfo:
+    """
+    The key's algorithm and size as openssl prints them: RSA the modulus' bits, EC its
+    curve (NIST's name, else openssl's) and the bits of the curve's order, DSA and DH the
+    bits of P; no size where openssl prints none (Ed25519) or cannot read the key.
+    """
+    parts = spki.expect(SEQUENCE, "public key").children()
+    if len(parts) != 2:
+        raise ASN1Error("a public key has an algorithm and a value")
+    algorithm = _algorithm(parts[0], "public key algorithm")
+    oid = algorithm[0].oid()
+    parameters = algorithm[1] if len(algorithm) > 1 else None
+    name = oids.KEY_ALGORITHMS.get(oid, oid)
+    bits, curve = None, None
+    try:
+        if name == "rsa":
+            modulus = parse_whole(parts[1].bits(), "RSA key").children()[0]
+            bits = abs(modulus.expect(INTEGER, "modulus").integer()).bit_length()
+        elif name == "ec" and parameters is not None and parameters.tag == OID:
+            curve, bits = oids.CURVES.get(parameters.oid(), (None, None))
+        elif name == "ec" and parameters is not None and parameters.tag == SEQUENCE:
+            order = parameters.children()[4]  # explicit: version, field, curve, base, order
+            bits = abs(order.expect(INTEGER, "curve order").integer()).bit_length()
+        elif oid in oids.PRIME_FIRST and parameters is not None and parameters.tag == SEQUENCE:
+            bits = abs(parameters.children()[0].expect(INTEGER, "P").integer()).bit_length()
+    except (ASN1Error, IndexError):
+        bits, curve = None, None  # openssl cannot load such a key either: it prints no size
+    return PublicKeyInfo.model_construct(algorithm=name, bits=bits, curve=curve)
+
+
+def _extensions(extensions: Element) -> list[tuple[str, bool, bytes]]:
+    """Each extension: its OID, whether critical, and its value's DER."""
+    found = []
+    for extension in extensions.expect(SEQUENCE, "extensions"):
+        parts = extension.expect(SEQUENCE, "extension").children()
+        if len(parts) not in {2, 3}:
+            raise ASN1Error("an extension with the wrong number of parts")
+        critical = len(parts) == 3 and parts[1].content not in {b"", b"\x00"}
+        value = parts[-1].expect(OCTET_STRING, "extension value").content
+        found.append((parts[0].oid(), critical, value))
+    return found
+
+
+def _subject_alt_names(value: bytes | None) -> SubjectAltNames:
+    """GeneralNames -> the DNS, IP, e-mail and URI entries, each value whole."""
+    san = SubjectAltNames.model_construct(dns=[], ip=[], email=[], uri=[])
+    if value is None:
+        return san
+    by_kind = {0x82: san.dns, 0x81: san.email, 0x86: san.uri}
+    for name in parse_whole(value, "subjectAltName").expect(SEQUENCE, "subjectAltName"):
+        if name.tag in by_kind:
+            by_kind[name.tag].append(_ia5(name.content))
+        elif name.tag == 0x87:
+            san.ip.append(_ip(name.content))
+    return san
+
+
+def _ia5(content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def _ip(content: bytes) -> str:
+    if len(content) in {4, 16}:
+        return str(ipaddress.ip_address(content))
+    return "<invalid>:" + content.hex()
+
+
+def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
+    """BasicConstraints: CA or not, and the path length."""
+    ca, path = False, None
+    for part in parse_whole(value, "basicConstraints").expect(SEQUENCE, "basicConstraints"):
+        if part.tag == BOOLEAN:
+            ca = part.content not in {b"", b"\x00"}
+        elif part.tag == INTEGER:
+            path = part.integer()
+    return BasicConstraints.model_construct(ca=ca, path_length=path, critical=critical)
+
+
+def _key_usage(value: bytes) -> list[str]:
+    """The keyUsage bits set, by name (in bit order)."""
+    content = parse_whole(value, "keyUsage").bits()
+    return [
+        name
+        for index, name in enumerate(oids.KEY_USAGE_BITS)
+        if index // 8 < len(content) and content[index // 8] & (0x80 >> (index % 8))
+    ]
+
+
+def _extended_key_usage(value: bytes) -> list[str]:
+    """The extended key usages, by openssl's short name (else the dotted OID)."""
+    usages = parse_whole(value, "extendedKeyUsage").expect(SEQUENCE, "extendedKeyUsage")
+    return [oids.EKU_NAMES.get(oid, oid) for oid in (part.oid() for part in usages)]
+
+
+def _key_identifier(value: bytes) -> str:
+    """subjectKeyIdentifier: lower-case hex."""
+    return parse_whole(value, "subjectKeyIdentifier").expect(OCTET_STRING, "key id").content.hex()
+
+
+def _authority_key_identifier(value: bytes) -> str | None:
+    """authorityKeyIdentifier's keyIdentifier ([0]), lower-case hex, if present."""
+    top = parse_whole(value, "authorityKeyIdentifier").expect(SEQUENCE, "authorityKeyIdentifier")
+    key_id = next((part for part in top if part.tag == context(0, constructed=False)), None)
+    return key_id.content.hex() if key_id else None
+
+
+def _name_constraints(value: bytes, *, critical: bool) -> NameConstraints:
+    """The subtrees a CA may name (permitted) and may not (excluded), by kind of name."""
+    found = NameConstraints.model_construct(
+        critical=critical, permitted=_no_subtrees(), excluded=_no_subtrees()
+    )
+    top = parse_whole(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
+    for subtrees in top:
+        if subtrees.tag not in {context(0), context(1)}:
+            raise ASN1Error("nameConstraints holds neither permitted nor excluded subtrees")
+        kept = found.permitted if subtrees.tag == context(0) else found.excluded
+        for subtree in subtrees:
+            parts = subtree.expect(SEQUENCE, "subtree").children()
+            if not parts:
+                raise ASN1Error("an empty name constraint")
+            _add_subtree(kept, parts[0])
+    return found
+
+
+def _no_subtrees() -> NameSubtrees:
+    return NameSubtrees.model_construct(dns=[], ip=[], email=[], uri=[], other=[])
+
+
+def _add_subtree(subtrees: NameSubtrees, base: Element) -> None:
+    """One subtree's base name, filed by kind; a kind flow-ssl does not judge, as hex."""
+    by_kind = {0x82: subtrees.dns, 0x81: subtrees.email, 0x86: subtrees.uri}
+    if base.tag in by_kind:
+        by_kind[base.tag].append(_ia5(base.content))
+    elif base.tag == 0x87:
+        subtrees.ip.append(_network(base.content))
+    else:
+        subtrees.other.append(f"[{base.tag & 0x1F}] {base.content.hex()}")
+
+
+def _network(content: bytes) -> str:
+    """
+    An address and mask (RFC 5280 4.2.1.10) as ``10.0.0.0/8``, or ``address/mask`` when
+    the mask is not a prefix; one of the wrong size as ``<invalid>:`` and its hex, which
+    holds no address (so a permitted one permits none).
+    """
+    if len(content) not in {8, 32}:
+        return "<invalid>:" + content.hex()
+    half = len(content) // 2
+    mask = int.from_bytes(content[half:], "big")
+    prefix = mask.bit_count()
+    contiguous = mask == ((1 << prefix) - 1) << (half * 8 - prefix)
+    shown_mask = prefix if contiguous else ipaddress.ip_address(content[half:])
+    return f"{ipaddress.ip_address(content[:half])}/{shown_mask}"
+
+
+def _self_signed(parsed: ParsedCertificate) -> bool:
+    """Issuer is subject, and the key ids agree when both are given."""
+    ski, aki = parsed.subject_key_id, parsed.authority_key_id
+    return parsed.issuer == parsed.subject and (aki is None or ski is None or aki == ski)

@@ -1,0 +1,118 @@
+"""
+SHA-1 hidden in RSASSA-PSS parameters: read from the signature's parameters, and judged.
+
+A certificate signed with rsassaPss names its hash inside the algorithm's parameters
+(SHA-1 when they name none, RFC 4055); Python and Go refuse SHA-1 there as anywhere.
+Certificates are made by each openssl build that can make one (``x509 -req -sha1
+-sigopt rsa_padding_mode:pss``); cryptography reads the hash independently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+
+from flow_ssl.openssl.read import reader
+from tests.helpers import SYSTEM_OPENSSL, requires_openssl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.helpers import Run
+
+BUILDS = Path(os.environ.get("OPENSSL_BIN", Path(__file__).parents[2] / "shared/openssl/bin"))
+WRAPPERS = sorted(map(str, BUILDS.glob("openssl-*"))) if BUILDS.is_dir() else []
+MAKERS = [binary for binary in (SYSTEM_OPENSSL, *WRAPPERS) if binary]
+EXTENSIONS = {
+    "leaf": "subjectAltName=DNS:pss.example.com\nextendedKeyUsage=serverAuth\n"
+    "basicConstraints=critical,CA:FALSE\n",
+    "ca": "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+}
+
+
+class _Maker:
+    """One openssl build making RSA keys, requests and certificates in a folder."""
+
+    def __init__(self, binary: str, folder: Path) -> None:
+        self.binary = binary
+        self.folder = folder
+        self.serial = 0
+
+    def run(self, *args: str) -> None:
+        done = subprocess.run(
+            [self.binary, *args], cwd=self.folder, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            pytest.skip(f"{Path(self.binary).name} cannot make it: {done.stderr.strip()[-200:]}")
+
+    def root(self, name: str) -> None:
+        (self.folder / "ca.cnf").write_text(EXTENSIONS["ca"])
+        made = ["-keyout", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.pem"]
+        self.run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", *made)
+
+    def signed(self, name: str, issuer: str, kind: str, *options: str) -> None:
+        """``name``.pem for a new key, signed by ``issuer`` with ``options`` (-sha1, -sigopt)."""
+        (self.folder / f"{kind}.cnf").write_text(EXTENSIONS[kind])
+        made = ["-keyout", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr"]
+        self.run("req", "-new", "-newkey", "rsa:2048", "-nodes", *made)
+        self.serial += 1
+        signer = ["-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key"]
+        signed = ["-set_serial", str(self.serial), "-days", "20", "-extfile", f"{kind}.cnf"]
+        self.run(
+            "x509", "-req", "-in", f"{name}.csr", *signer, *signed, *options, "-out", f"{name}.pem"
+        )
+
+
+def _pss(digest: str, salt: int) -> tuple[str, ...]:
+    return (f"-{digest}", "-sigopt", "rsa_padding_mode:pss", "-sigopt", f"rsa_pss_saltlen:{salt}")
+
+
+def _findings(cli: Callable[..., Run], *args: str) -> dict[str, dict[str, str]]:
+    result = cli("check", "--ca-file", "root.pem", "--host", "pss.example.com", "--json", *args)
+    assert result.code in {0, 1}, result.err
+    return {f["check"]: f for f in json.loads(result.out)["findings"]}
+
+
+@requires_openssl
+@pytest.mark.skipif(not MAKERS, reason="no openssl builds to make certificates with")
+@pytest.mark.parametrize("maker", MAKERS, ids=lambda path: Path(str(path)).name)
+def test_sha1_inside_pss_parameters_fails_signature_hash(
+    cli: Callable[..., Run], tmp_path: Path, maker: str
+) -> None:
+    """A leaf or an issuer signed rsassaPss with SHA-1 fails signature-hash; SHA-256 passes."""
+    make = _Maker(maker, tmp_path)
+    make.root("root")
+    make.signed("pss.example.com", "root", "leaf", *_pss("sha1", 20))
+    leaf = x509.load_pem_x509_certificate((tmp_path / "pss.example.com.pem").read_bytes())
+    assert leaf.signature_hash_algorithm is not None
+    assert leaf.signature_hash_algorithm.name == "sha1"  # cryptography, independently
+    (parsed,) = reader.read_file(tmp_path / "pss.example.com.pem")
+    assert (parsed.signature_algorithm, parsed.signature_hash) == ("rsassaPss", "sha1")
+    found = _findings(cli, "--cert", "pss.example.com.pem")
+    assert found["signature-hash"]["status"] == "fail"
+    assert (
+        "the certificate is signed with rsassaPss using SHA1" in found["signature-hash"]["message"]
+    )
+
+    make.signed("pss.example.com", "root", "leaf", *_pss("sha256", 32))
+    found = _findings(cli, "--cert", "pss.example.com.pem")
+    assert found["signature-hash"] == {
+        "check": "signature-hash",
+        "status": "pass",
+        "message": "signed with rsassaPss",
+    }
+
+    make.signed("issuing", "root", "ca", *_pss("sha1", 20))
+    make.signed("pss.example.com", "issuing", "leaf", "-sha256")
+    found = _findings(cli, "--cert", "pss.example.com.pem", "--chain", "issuing.pem")
+    assert found["signature-hash"]["status"] == "fail"
+    assert (
+        "the issuer CN=issuing is signed with rsassaPss using SHA1"
+        in (found["signature-hash"]["message"])
+    )
