@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -544,3 +545,31 @@ def test_a_lost_crl_number_file_goes_on_from_the_last_crl(
     again = cli("ca", "crl", "--dir", "issuing", "--json")
     assert again.code == 0, again.err
     assert json.loads(again.out)["crl"]["number"] == 3
+
+
+@pytest.mark.usefixtures("hosts")
+@pytest.mark.parametrize("kind", ["fifo", "folder", "missing", "not a CRL"])
+def test_check_refuses_a_crl_file_it_cannot_read_whole(
+    cli: Callable[..., Run], hosts: Path, kind: str
+) -> None:
+    """check --crl of a FIFO, a folder, no file or no CRL: exit 2, one line, nothing read."""
+    target = hosts / "given.crl"
+    if kind == "fifo":
+        os.mkfifo(target)  # never opened for writing: a blocking read would never end
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "not a CRL":
+        target.write_bytes(b"-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n")
+    result = cli(
+        "check",
+        "--cert",
+        "keep.mycompany.com.fullchain.pem",
+        "--ca-file",
+        "root/ca.crt",
+        "--crl",
+        "given.crl",
+    )
+    assert result.code == 2, result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "given.crl" in result.err
+    assert "Traceback" not in result.err

@@ -34,12 +34,9 @@ def read_crl(path: Path) -> RevocationList:
     A CRL file, PEM (as openssl -gencrl writes it) or DER.
 
     Raises:
-        InvalidInputError: unreadable, or no CRL.
+        InvalidInputError: missing, not a regular file, too large, unreadable, or no CRL.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    data = files.read_input(path, "a CRL file")
     found = _CRL_PEM.search(data)
     try:
         return x509.read_crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
