@@ -49,13 +49,15 @@ class Output:
     """
     One file to write: where it goes, whether it is a private key, its option's field.
     ``folder``: a new folder the steps make whole (a CA's), put in place over nothing or
-    an empty folder, never over files.
+    an empty folder, never over files. ``backup``: a file it replaces is kept beside it
+    first; False for state that is replaced whole as a matter of course (a CA's CRL).
     """
 
     path: Path
     secret: bool = False
     field: str = ""
     folder: bool = False
+    backup: bool = True
 
 
 def check_outputs(outputs: Sequence[Output], *, force: bool, forbidden: Forbidden) -> None:
@@ -216,14 +218,21 @@ def staged(
 
 
 def _put_in_place(moves: list[tuple[Path, Output]]) -> list[tuple[Path, Path]]:
-    """Rename each staged file over its target, after backing up the ones that exist; or none."""
+    """
+    Rename each staged file over its target, after backing up the ones that exist; or none.
+
+    A file replaced without a backup goes last: nothing placed after it could fail and
+    need it back.
+    """
+    moves = sorted(moves, key=lambda move: not move[1].backup)
     kept: list[tuple[Path, Path]] = []
     placed: list[Output] = []
     current = moves[0][1].path
     try:
         for _, output in moves:
             current = output.path
-            if not output.folder and (current.exists() or current.is_symlink()):
+            exists = current.exists() or current.is_symlink()
+            if output.backup and not output.folder and exists:
                 backup = backup_name(current)
                 _keep(current, backup)
                 kept.append((current, backup))

@@ -181,7 +181,10 @@ def _key_usage(usage: x509.ExtensionType) -> list[str]:
 
 
 def _name_constraints(extensions: x509.Extensions) -> object:
-    """nameConstraints' DNS and IP subtrees, as cryptography reads them (None: none)."""
+    """
+    nameConstraints' DNS, IP, e-mail and URI subtrees, permitted then excluded, as
+    cryptography reads them (None: none).
+    """
     try:
         found = extensions.get_extension_for_class(x509.NameConstraints)
     except x509.ExtensionNotFound:
@@ -193,14 +196,9 @@ def _name_constraints(extensions: x509.Extensions) -> object:
         names = subtrees if isinstance(subtrees, list) else []
         return [str(name.value) for name in names if isinstance(name, kind)]
 
-    permitted, excluded = value.permitted_subtrees, value.excluded_subtrees
-    return (
-        of(permitted, x509.DNSName),
-        of(excluded, x509.DNSName),
-        of(permitted, x509.IPAddress),
-        of(excluded, x509.IPAddress),
-        found.critical,
-    )
+    kinds = (x509.DNSName, x509.IPAddress, x509.RFC822Name, x509.UniformResourceIdentifier)
+    subtrees = (value.permitted_subtrees, value.excluded_subtrees)
+    return ([[of(held, kind) for kind in kinds] for held in subtrees], found.critical)
 
 
 def _ours(parsed: ParsedCertificate) -> dict[str, object]:
@@ -220,7 +218,10 @@ def _ours(parsed: ParsedCertificate) -> dict[str, object]:
         "authority_key_id": parsed.authority_key_id,
         "extensions": parsed.extensions,
         "name_constraints": (
-            (nc.permitted_dns, nc.excluded_dns, nc.permitted_ip, nc.excluded_ip, nc.critical)
+            (
+                [[held.dns, held.ip, held.email, held.uri] for held in (nc.permitted, nc.excluded)],
+                nc.critical,
+            )
             if nc
             else None
         ),

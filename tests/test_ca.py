@@ -23,6 +23,7 @@ from flow_ssl.openssl import verify
 from tests.golang import go_client_fixture, need_gnutls  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
+    contents,
     fake_openssl,
     listing,
     load_cert,
@@ -284,6 +285,10 @@ def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> N
         json.loads(line)["serial"] for line in (ca_dir / "issued.log").read_text().splitlines()
     ]
     assert len(logged) == len(set(logged))
+    # The index (openssl ca's records) lists each once, as whole lines.
+    listed = [line.split("\t")[3] for line in (ca_dir / "index.txt").read_text().splitlines()]
+    assert len(listed) == len(set(listed))
+    assert serials <= {int(serial, 16) for serial in listed}
 
 
 def test_issue_answers_the_prompts_and_writes_key_cert_chain(
@@ -472,16 +477,14 @@ def test_openssl_failing_at_the_signing_step_writes_nothing_and_spends_one_seria
     )
     _csr(tmp_path, "mid.example.com")
     ca_dir = cas / "issuing"
-    state = {p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}}
+    state = {k: v for k, v in contents(ca_dir).items() if k not in {"serial", ".lock"}}
     serial = int(_serial_state(ca_dir), 16)
     before = listing(tmp_path)
     result = cli("ca", "sign", "mid.example.com.csr", "--dir", str(ca_dir))
     assert result.code == 3
     assert "disk full" in result.err
     assert listing(tmp_path) == before
-    assert {
-        p.name: p.read_bytes() for p in ca_dir.iterdir() if p.name not in {"serial", ".lock"}
-    } == state
+    assert {k: v for k, v in contents(ca_dir).items() if k not in {"serial", ".lock"}} == state
     assert int(_serial_state(ca_dir), 16) == serial + 1
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography import x509
 
-from tests.helpers import listing, requires_openssl, small_filesystem
+from tests.helpers import contents, listing, requires_openssl, small_filesystem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -32,7 +32,7 @@ def ca(cli: Callable[..., Run], tmp_path: Path) -> Path:
 
 
 def _state(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    return contents(folder)
 
 
 @pytest.mark.parametrize("own", ["ca.key", "ca.crt", "serial", "issued.log"])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from flow_ssl.ca import config
 from flow_ssl.ca.authority import CA, signing_steps
 from flow_ssl.ca.folder import Folder
 from flow_ssl.core.models import (
@@ -20,6 +21,7 @@ from flow_ssl.core.models import (
 from flow_ssl.make.generate import Plan
 from flow_ssl.openssl.commands import make as commands
 from flow_ssl.openssl.commands.base import WORK, Command
+from flow_ssl.openssl.commands.make import server_extension_values
 from flow_ssl.openssl.commands.subject import escape_subj_value
 from flow_ssl.openssl.features import OpenSSL, from_version_text
 from flow_ssl.openssl.script.render import render_script
@@ -252,13 +254,30 @@ def test_signing_falls_back_to_x509_req_with_the_same_extensions() -> None:
     """No req -CA: x509 -req with an extension file holding exactly the -addext extensions."""
     names = (SanEntry.parse("a.example.com"), SanEntry.parse("10.0.0.1"))
     signer = _ca().signer("0A")
-    (modern,) = signing_steps(OPENSSL_3, signer, csr="r.csr", out="c.crt", days=30,
-                              section="server", server=(names, "rsa"))  # fmt: skip
+    extra = server_extension_values(names, key_algorithm="rsa")
+    (modern,) = signing_steps(
+        OPENSSL_3,
+        signer,
+        csr="r.csr",
+        out="c.crt",
+        days=30,
+        section="server",
+        base=config.SERVER,
+        extra=extra,
+    )
     assert isinstance(modern, Command)
     assert modern.argv[:2] == ("openssl", "req")
     added = [modern.argv[i + 1] for i, t in enumerate(modern.argv) if t == "-addext"]
-    extfile, fallback = signing_steps(OPENSSL_111, signer, csr="r.csr", out="c.crt", days=30,
-                                      section="server", server=(names, "rsa"))  # fmt: skip
+    extfile, fallback = signing_steps(
+        OPENSSL_111,
+        signer,
+        csr="r.csr",
+        out="c.crt",
+        days=30,
+        section="server",
+        base=config.SERVER,
+        extra=extra,
+    )
     assert isinstance(extfile, WriteFile)
     assert isinstance(fallback, Command)
     assert fallback.render() == (
@@ -272,7 +291,14 @@ def test_signing_falls_back_to_x509_req_with_the_same_extensions() -> None:
         "authorityKeyIdentifier=keyid:always",
         *added,
     ]
-    (issuing,) = signing_steps(OPENSSL_111, signer, csr="r.csr", out="c.crt", days=30,
-                               section="issuing_ca")  # fmt: skip
+    (issuing,) = signing_steps(
+        OPENSSL_111,
+        signer,
+        csr="r.csr",
+        out="c.crt",
+        days=30,
+        section="issuing_ca",
+        base=config.ISSUING_CA,
+    )
     assert isinstance(issuing, Command)
     assert "-extfile ca/ca.cnf -extensions issuing_ca" in issuing.render()

@@ -48,6 +48,9 @@ CASES = {
                         "--key", "ec:P-256"],
     "ca sign": ["ca", "sign", "req.example.com.csr", "--dir", "ca"],
     "ca issue": ["ca", "issue", "--dir", "ca", "--cn", "new.example.com", "--key", "ec:P-256"],
+    "ca revoke": ["ca", "revoke", "issued.example.com.crt", "--dir", "ca", "--reason",
+                  "superseded"],
+    "ca crl": ["ca", "crl", "--dir", "ca", "--out", "ca.crl", "--der"],
     "batch": ["batch", "hosts.toml"],
 }  # fmt: skip
 # Shell words a person's commands never run: each could end or change the pasting shell.
@@ -218,8 +221,12 @@ def _subject(path: Path) -> bytes | None:
     return None
 
 
-# What only flow-ssl's own run keeps: the CA's lock and its issued log.
-_RUN_ONLY = re.compile(r"(^|/)(\.lock|issued\.log)$")
+# What only flow-ssl's own run keeps: the CA's lock, its issued log, and its openssl ca
+# records of what it issued (a printed script records nothing; a folder gets them on first
+# use): the index, the CRL number, the copy of each certificate, openssl's .old copies.
+_RUN_ONLY = re.compile(
+    r"(^|/)(\.lock|issued\.log|index\.txt(\.attr)?(\.old)?|crlnumber(\.old)?|certs(/[^/]+)?)$"
+)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -228,10 +235,11 @@ def test_print_run_under_sh_makes_what_flow_ssl_makes(
 ) -> None:
     """--print | sh writes the files flow-ssl writes: the same names, subjects and key modes."""
     args = CASES[case]
-    printed = _flow_ssl(made, [*args, "--print"], capsys)
     by_sh, by_flow_ssl = tmp_path / "sh", tmp_path / "flow-ssl"
     shutil.copytree(made, by_sh, symlinks=True)
     shutil.copytree(made, by_flow_ssl, symlinks=True)
+    # Printed where it runs: openssl ca's config names the CA folder by its full path.
+    printed = _flow_ssl(by_sh, [*args, "--print"], capsys)
     with _inside(by_sh):
         run_sh(printed, by_sh)
     _flow_ssl(by_flow_ssl, args, capsys, codes={0, 1})  # check: a .pfx's key fails, rightly

@@ -10,20 +10,24 @@ are read back and checked before anything is put in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl.ca import config
 from flow_ssl.ca.folder import (
     Folder,
     locked,
-    log_issued,
-    read_serial,
+    next_serial,
+    record_issued,
     refuse_links,
     reserve_serial,
 )
+from flow_ssl.ca.records import Upgraded, bring_up_to_date
 from flow_ssl.check import readiness
+from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError, OpenSSLError, OpenSSLFailedError
 from flow_ssl.make import inputs
 from flow_ssl.openssl import runner
@@ -35,13 +39,13 @@ from flow_ssl.openssl.commands.ca import (
     build_x509_sign,
 )
 from flow_ssl.openssl.commands.config import extension_file
-from flow_ssl.openssl.commands.make import server_extension_values, server_extensions
+from flow_ssl.openssl.commands.make import addext
 from flow_ssl.openssl.pass_source import crlf_hint
 from flow_ssl.openssl.read import kdf, reader
 from flow_ssl.openssl.script.steps import Note, WriteFile
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
+    from collections.abc import Iterator, Sequence
 
     from flow_ssl.core.models import Finding, ParsedCertificate, SanEntry
     from flow_ssl.openssl.features import OpenSSL
@@ -79,38 +83,72 @@ def digest_for(algorithm: str, size: int | None) -> str:
 @dataclass(frozen=True)
 class CA:
     """
-    An existing CA folder, its certificate, and how to unlock its key (``passin``, given
-    with the option ``source_field`` names).
+    An existing CA folder, its certificate (and an issuing CA's root), the CRL
+    Distribution Point its ca.cnf gives what it signs, and how to unlock its key
+    (``passin``, given with the option ``source_field`` names).
 
-    A run signed by it calls its hooks (make/run.py's ``Issuer``): vet, lock, reserve,
-    and record once in place.
+    A run signed by it calls its hooks (make/run.py's ``Issuer``): vet, lock (bringing
+    the records up to date), reserve, and record once in place.
     """
 
     folder: Folder
     cert: ParsedCertificate
     passin: str | None = None
     source_field: str = "ca_pass"
+    root: ParsedCertificate | None = None
+    crl_url: str | None = None
+    # What bringing its records up to date did in this run, for the operator.
+    said: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def is_root(self) -> bool:
         """A self-signed CA (its leaves' full chain is the leaf alone)."""
         return bool(self.cert.self_signed)
 
+    @property
+    def digest(self) -> str:
+        """The hash it signs with: as strong as its key."""
+        key = self.cert.public_key
+        return digest_for(key.algorithm, key.bits)
+
+    @property
+    def name(self) -> str:
+        """Its CN, or its whole subject."""
+        return self.cert.subject_value("CN") or self.cert.names_text()
+
     def signer(self, serial: str) -> Signer:
         """The -CA/-CAkey/-config options for signing with this CA."""
-        key = self.cert.public_key
         return Signer(
             cert=str(self.folder.cert),
             key=str(self.folder.key),
             config=str(self.folder.config),
             serial=serial,
-            digest=digest_for(key.algorithm, key.bits),
+            digest=self.digest,
             passin=self.passin,
         )
 
     def chain(self) -> tuple[str, ...]:
         """What follows a leaf in its full chain: the issuing CA, never the root."""
         return () if self.is_root else (str(self.folder.cert),)
+
+    def issuers(self) -> tuple[ParsedCertificate, ...]:
+        """The CA and its root: both constrain the names of what it signs."""
+        return (self.cert,) if self.root is None else (self.cert, self.root)
+
+    def refuse_names(self, names: tuple[SanEntry, ...]) -> None:
+        """
+        Refuse, before anything is signed, names outside this CA's (or its root's) name
+        constraints.
+
+        Raises:
+            InvalidInputError: naming the name and the permitted subtrees.
+        """
+        wanted = [(entry.kind, entry.value) for entry in names]
+        refused = name_constraints.refusal(wanted, self.issuers())
+        if refused is not None:
+            raise InvalidInputError(
+                refused, hint="a name-constrained CA signs only inside its names"
+            )
 
     def max_days(self, now: datetime) -> int:
         """The longest validity this CA can give: none may outlive it."""
@@ -119,19 +157,35 @@ class CA:
 
     def vet(self) -> None:
         """
-        Before the lock: a damaged serial file, or a key its pass source does not open,
-        stops the run with no serial taken.
+        Before the lock: a damaged serial file or index, or a key its pass source does not
+        open, stops the run with no serial taken.
 
         Raises:
-            InvalidInputError: a damaged serial file, or a pass source that gives nothing.
+            InvalidInputError: a damaged serial file or index, or a pass source that gives
+                nothing.
             OpenSSLError: the passphrase is wrong.
         """
-        read_serial(self.folder)
+        next_serial(self.folder)
         unlock(self)
 
-    def locked(self) -> AbstractContextManager[None]:
-        """The folder's lock (see ``folder.locked``)."""
-        return locked(self.folder)
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The folder's lock (see ``folder.locked``), its records brought up to date."""
+        with locked(self.folder):
+            upgraded = self.bring_up_to_date()
+            if upgraded is not None:
+                self.said.append(upgraded.said(self.folder))
+            yield
+
+    def bring_up_to_date(self) -> Upgraded | None:
+        """
+        Under the lock: an index made where there is none, expired entries marked.
+
+        Raises:
+            InvalidInputError: the log or index is damaged (nothing changed).
+            WriteFailedError: the records could not be written (nothing changed).
+        """
+        return bring_up_to_date(self.folder, self.cert, self.digest)
 
     def reserve(self) -> str:
         """The next serial, the serial file moved past it (under the lock, before signing)."""
@@ -146,8 +200,8 @@ class CA:
         return isinstance(step, Command) and str(self.folder.key) in step.argv
 
     def record(self, cert: ParsedCertificate) -> None:
-        """Log the certificate as issued, in place at its ``source``."""
-        log_issued(self.folder, cert, Path(cert.source))
+        """Record the certificate as issued, in place at its ``source``: copy, index, log."""
+        record_issued(self.folder, cert, Path(cert.source))
 
 
 def unlock(ca: CA) -> None:
@@ -180,9 +234,8 @@ def unlock(ca: CA) -> None:
     )
 
 
-# The key identifiers every certificate a CA signs gets (as its config's sections say).
-_KEY_IDS = [("subjectKeyIdentifier", "hash"), ("authorityKeyIdentifier", "keyid:always")]
 SERVER_EXTENSIONS = "server.cnf"
+ISSUING_EXTENSIONS = "issuing.cnf"
 
 
 def no_req_ca_note(openssl: OpenSSL) -> Note:
@@ -201,39 +254,56 @@ def signing_steps(
     out: str,
     days: int,
     section: str,
-    server: tuple[tuple[SanEntry, ...], str] | None = None,
+    base: Sequence[tuple[str, str]],
+    extra: Sequence[tuple[str, str]] = (),
     work: str = WORK,
 ) -> list[Step]:
     """
     The CA signs ``csr``: ``req -CA`` where this openssl has it, else ``x509 -req``.
 
-    ``server`` (names, key algorithm) adds the server extensions to ``section``'s:
-    with -addext, or in an extension file for x509 -req. Either way the request's
-    own extensions are never copied, and the certificate is the same.
+    The certificate gets the extensions of ``section`` (``base``: the values ca.cnf gives
+    it) and ``extra``, one for this certificate alone (its names, say), which replaces a
+    section value of the same name: with -addext, or in an extension file for x509 -req.
+    Either way the request's own extensions are never copied, and the certificate is
+    the same.
     """
     if openssl.supports("-CA"):
-        extra = server_extensions(server[0], key_algorithm=server[1]) if server else ()
+        extra_args = tuple(addext(name, value) for name, value in extra)
         return [
-            build_sign_csr(csr, out=out, signer=signer, section=section, days=days, extra=extra)
+            build_sign_csr(
+                csr, out=out, signer=signer, section=section, days=days, extra=extra_args
+            )
         ]
-    if server is None:
+    if not extra:
         extfile, steps = signer.config, []
     else:
-        names, algorithm = server
-        values = [*_KEY_IDS, *server_extension_values(names, key_algorithm=algorithm)]
-        extfile = scratch(SERVER_EXTENSIONS, work)
-        steps = [WriteFile(extfile, extension_file(section, values))]
+        merged = dict(base)
+        merged.update(extra)
+        name = SERVER_EXTENSIONS if section == "server" else ISSUING_EXTENSIONS
+        extfile = scratch(name, work)
+        steps = [WriteFile(extfile, extension_file(section, list(merged.items())))]
     return [
         *steps,
         build_x509_sign(csr, out=out, signer=signer, extfile=extfile, section=section, days=days),
     ]
 
 
+def server_base(ca: CA) -> config.Values:
+    """The [ server ] section's values, as this CA's ca.cnf gives them."""
+    return [*config.SERVER, *([config.crl_point(ca.crl_url)] if ca.crl_url else [])]
+
+
 def open_ca(
-    path: Path, *, passin: str | None, field: str = "dir", source_field: str = "ca_pass"
+    path: Path,
+    *,
+    passin: str | None,
+    field: str = "dir",
+    source_field: str = "ca_pass",
+    key_needed: bool = True,
 ) -> CA:
     """
-    Load a CA folder made by ``ca init``.
+    Load a CA folder made by ``ca init`` (``key_needed``: it will sign, so a locked key
+    needs its pass source).
 
     Raises:
         InvalidInputError: no CA there, a file missing, not a CA, or a locked key without
@@ -255,7 +325,7 @@ def open_ca(
         )
     inputs.check_pass_source(passin, source_field)
     key_text = folder.key.read_text(encoding="ascii", errors="replace")
-    if passin is None and reader.is_encrypted_key(key_text):
+    if key_needed and passin is None and reader.is_encrypted_key(key_text):
         raise InvalidInputError(
             f"{folder.key} is passphrase-protected: give its pass source "
             "(env:VARIABLE or file:PATH)",
@@ -266,7 +336,34 @@ def open_ca(
     cert = reader.read_file(folder.cert)[0]
     if cert.kind != "certificate" or not (cert.basic_constraints and cert.basic_constraints.ca):
         raise InvalidInputError(f"{folder.cert} is not a CA certificate")
-    return CA(folder=folder, cert=cert, passin=passin, source_field=source_field)
+    root = reader.read_file(folder.root)[0] if folder.root.is_file() else None
+    try:
+        settings = folder.config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{folder.config} cannot be read: {exc}", field=field) from None
+    return CA(
+        folder=folder,
+        cert=cert,
+        passin=passin,
+        source_field=source_field,
+        root=root,
+        crl_url=config.crl_url(settings),
+    )
+
+
+def check_crl_url(url: str | None) -> str | None:
+    """
+    A ``--crl-url``, if given.
+
+    Raises:
+        InvalidInputError: about the field ``crl_url``.
+    """
+    if url is None:
+        return None
+    try:
+        return revocation.check_url(url)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), field="crl_url", joiner=": ") from None
 
 
 def check_days(days: int, issuer: CA | None) -> None:

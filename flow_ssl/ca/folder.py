@@ -1,11 +1,13 @@
 """
-A company CA's folder: its files, its lock, its serial state and its issuance log.
+A company CA's folder: its files, its lock, its serial state, its index and its log.
 
 Everything a CA needs lives in one folder, in formats openssl and people can
-read: the key (0600), the certificate, the extension config openssl is given
-with ``-config``, the next serial in openssl's ``-CAserial`` format, and one
-JSON line per certificate issued. Changes to the state happen under a lock,
-so two runs at once never give out the same serial.
+read: the key (0600), the certificate, the config openssl is given with
+``-config``, the next serial in openssl's ``-CAserial`` format, ``index.txt`` in
+``openssl ca``'s format (with a copy of each certificate in ``certs/``), the CRL
+and its number, and one JSON line per certificate issued. Changes to the state
+happen under a lock, so two runs at once never give out the same serial; the next
+serial is above every serial the index lists, whatever the serial file says.
 """
 
 from __future__ import annotations
@@ -20,46 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.ca import index
 from flow_ssl.core.errors import InvalidInputError, WriteFailedError
-from flow_ssl.openssl.commands.config import SUBJECT_SECTION
+from flow_ssl.openssl.read.pem import to_pem
 from flow_ssl.openssl.script.steps import TakeSerial
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from flow_ssl.core.models import ParsedCertificate
-
-# The extensions each kind of certificate gets, and the questions asked when a
-# subject is answered at the prompts (the stock openssl.cnf's labels).
-CA_CONFIG = f"""\
-# flow-ssl certificate authority. openssl reads this file with -config; each
-# section below is the complete set of extensions one kind of certificate gets.
-# Nothing a certificate request asks for is copied (-copy_extensions none).
-
-[ req ]
-distinguished_name = subject
-string_mask        = utf8only
-
-{SUBJECT_SECTION}
-# The root: signs issuing CAs (and, without one, servers directly).
-[ root_ca ]
-basicConstraints       = critical, CA:TRUE
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-
-# An issuing CA under the root: signs servers only (pathlen:0).
-[ issuing_ca ]
-basicConstraints       = critical, CA:TRUE, pathlen:0
-keyUsage               = critical, keyCertSign, cRLSign
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-
-# A TLS server. subjectAltName, basicConstraints (CA:FALSE), keyUsage and
-# extendedKeyUsage (serverAuth) are given with -addext, per certificate.
-[ server ]
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid:always
-"""
 
 LOCK_TIMEOUT = 30.0
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
@@ -114,8 +85,39 @@ class Folder:
         """Held while the serial state changes."""
         return self.path / ".lock"
 
+    @property
+    def index(self) -> Path:
+        """Every certificate issued, in ``openssl ca``'s format."""
+        return self.path / "index.txt"
+
+    @property
+    def index_attr(self) -> Path:
+        """The index's setting openssl reads beside it (``unique_subject = no``)."""
+        return self.path / "index.txt.attr"
+
+    @property
+    def certs(self) -> Path:
+        """A copy of each certificate issued, as ``SERIAL.pem`` (openssl's new_certs_dir)."""
+        return self.path / "certs"
+
+    @property
+    def crl_number(self) -> Path:
+        """The next CRL's number, in hex (openssl's ``crlnumber`` file)."""
+        return self.path / "crlnumber"
+
+    @property
+    def crl(self) -> Path:
+        """The CA's last CRL (PEM)."""
+        return self.path / "crl.pem"
+
+    def copy_of(self, serial: str) -> Path:
+        """Where the copy of the certificate with this serial is kept."""
+        return self.certs / f"{index.serial_text(int(serial, 16))}.pem"
+
     def own_files(self) -> tuple[Path, ...]:
         """Every file the CA itself keeps (no certificate it issues may land on one)."""
+        # openssl ca keeps the previous index, attr and CRL number as .old files.
+        olds = (self.index, self.index_attr, self.crl_number)
         return (
             self.key,
             self.cert,
@@ -125,6 +127,11 @@ class Folder:
             self.request,
             self.root,
             self.lock,
+            self.index,
+            self.index_attr,
+            self.crl_number,
+            self.crl,
+            *(path.with_name(path.name + ".old") for path in olds),
         )
 
     def root_cert(self) -> Path:
@@ -138,26 +145,25 @@ def own_file(path: Path) -> str | None:
     CA's, not just one): what no certificate it issues, nor any other output, may land on.
     """
     folder = Folder(path.parent)
-    looks_like_a_ca = folder.key.is_file() and folder.cert.is_file() and folder.serial.is_file()
-    if looks_like_a_ca and path.name in {own.name for own in folder.own_files()}:
+    if _looks_like_a_ca(folder) and path.name in {own.name for own in folder.own_files()}:
         return f"a CA's own {path.name}"
+    if path.parent.name == "certs" and _looks_like_a_ca(Folder(path.parent.parent)):
+        return f"a CA's copy of what it issued (certs/{path.name})"
     return None
+
+
+def _looks_like_a_ca(folder: Folder) -> bool:
+    return folder.key.is_file() and folder.cert.is_file() and folder.serial.is_file()
 
 
 def random_serial() -> str:
     """A positive 64-bit serial with its top bit set (fixed length), in hex."""
-    return format_serial(secrets.randbits(63) | (1 << 63))
-
-
-def format_serial(number: int) -> str:
-    """Upper-case hex with an even number of digits, as openssl writes it."""
-    text = f"{number:X}"
-    return text if len(text) % 2 == 0 else f"0{text}"
+    return index.serial_text(secrets.randbits(63) | (1 << 63))
 
 
 def read_serial(folder: Folder) -> str:
     """
-    The serial the CA gives next.
+    The serial the serial file holds.
 
     Raises:
         InvalidInputError: the serial file is missing, damaged, or holds a serial RFC 5280
@@ -185,7 +191,7 @@ def read_serial(folder: Folder) -> str:
             "(RFC 5280: a positive number of at most 20 octets); it is damaged",
             hint=f"restore it from a backup of {folder.path}",
         )
-    return format_serial(number)
+    return index.serial_text(number)
 
 
 def refuse_links(folder: Folder, *, field: str = "dir") -> None:
@@ -213,7 +219,106 @@ def refuse_links(folder: Folder, *, field: str = "dir") -> None:
 
 
 def _next(serial: str) -> str:
-    return format_serial(int(serial, 16) + 1) + "\n"
+    return index.serial_text(int(serial, 16) + 1) + "\n"
+
+
+def read_index(folder: Folder) -> list[index.Entry]:
+    """
+    The index's entries (none before the folder has one).
+
+    Raises:
+        InvalidInputError: the index is unreadable or damaged (naming the line).
+    """
+    try:
+        text = folder.index.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{folder.index} cannot be read: {exc}") from None
+    try:
+        return index.parse(text)
+    except index.IndexLineError as exc:
+        raise InvalidInputError(
+            f"{folder.index} is damaged: {exc}", hint=f"restore it from a backup of {folder.path}"
+        ) from None
+
+
+def next_serial(folder: Folder) -> str:
+    """
+    The serial the CA gives next: the serial file's, unless the index already lists it or
+    a higher one (a serial file restored from a backup); then the one after the index's.
+
+    Raises:
+        InvalidInputError: the serial file or the index is damaged, or the serials are used up.
+    """
+    in_file = read_serial(folder)
+    above = index.highest(read_index(folder)) + 1
+    if int(in_file, 16) >= above:
+        return in_file
+    if above > MAX_SERIAL:
+        raise InvalidInputError(
+            f"{folder.index} lists serial {index.serial_text(above - 1)}, the last a certificate "
+            "may carry (RFC 5280: at most 20 octets): this CA has given out its last serial",
+            hint="make a new issuing CA with flow-ssl ca init, and issue from that",
+        )
+    return index.serial_text(above)
+
+
+def serial_behind(folder: Folder, *, moved: bool = False) -> str | None:
+    """
+    What to tell the operator when the serial file is behind the index, if it is
+    (``moved``: flow-ssl has just moved it on).
+
+    Raises:
+        InvalidInputError: the serial file or the index is damaged.
+    """
+    in_file, taken = read_serial(folder), next_serial(folder)
+    if in_file == taken:
+        return None
+    done = "it now holds" if moved else "the next serial is"
+    return (
+        f"{folder.serial} held {in_file}, but {folder.index} lists serials up to "
+        f"{index.serial_text(int(taken, 16) - 1)} (a serial file restored from a backup?): "
+        f"{done} {taken}"
+    )
+
+
+def repair_serial(folder: Folder) -> str | None:
+    """
+    Under the lock: move a serial file that is behind the index on (past the index), and
+    say what was done; None when it was not behind.
+
+    Raises:
+        InvalidInputError: the serial file or the index is damaged.
+        WriteFailedError: the serial file cannot be written.
+    """
+    said = serial_behind(folder, moved=True)
+    if said is None:
+        return None
+    try:
+        files.replace_text(folder.serial, next_serial(folder) + "\n")
+    except OSError as exc:
+        raise WriteFailedError(f"cannot move {folder.serial} on: {exc.strerror or exc}") from None
+    return said
+
+
+def script_serial(folder: Folder) -> str:
+    """
+    The serial a printed script claims: the serial file's (the script checks the file
+    still holds it just before it signs, then moves it on).
+
+    Raises:
+        InvalidInputError: the serial file or the index is damaged, or the serial file is
+            behind the index (the script would give out a serial the index lists).
+    """
+    in_file = read_serial(folder)
+    if next_serial(folder) != in_file:
+        raise InvalidInputError(
+            f"{folder.serial} holds {in_file}, a serial {folder.index} lists already: a "
+            "printed script would give it out again",
+            hint=f"let flow-ssl move it on first: flow-ssl ca list --dir {folder.path}",
+        )
+    return in_file
 
 
 def serial_claim(folder: Folder, serial: str) -> TakeSerial:
@@ -229,17 +334,18 @@ def serial_claim(folder: Folder, serial: str) -> TakeSerial:
 
 def reserve_serial(folder: Folder) -> str:
     """
-    Take the CA's next serial for one certificate: the serial file moves past it first.
+    Take the CA's next serial for one certificate (``next_serial``): the serial file moves
+    past it first.
 
     Call it under ``locked(folder)``, before openssl signs: a run killed at any moment
     afterwards leaves the serial used up, never given out twice.
 
     Raises:
-        InvalidInputError: the serial file is damaged or out of range.
+        InvalidInputError: the serial file or the index is damaged, or out of range.
         WriteFailedError: the serial file cannot be written.
     """
     refuse_links(folder)
-    serial = read_serial(folder)
+    serial = next_serial(folder)
     try:
         files.replace_text(folder.serial, _next(serial))
     except OSError as exc:
@@ -247,6 +353,36 @@ def reserve_serial(folder: Folder) -> str:
             f"cannot reserve a serial in {folder.serial}: {exc.strerror or exc}"
         ) from None
     return serial
+
+
+def record_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:
+    """
+    Record a certificate once it is in place: a copy in certs/, its line in the index
+    (valid), and its line in the log.
+
+    Raises:
+        WriteFailedError: a record could not be written (saying which, and what to add).
+    """
+    assert cert.serial is not None  # noqa: S101 - a certificate has one
+    assert cert.not_after is not None  # noqa: S101 - and an expiry
+    entry = index.Entry(
+        status="V",
+        expires=cert.not_after,
+        revoked="",
+        serial=index.serial_text(int(cert.serial, 16)),
+        subject=index.oneline(cert.subject),
+    )
+    copy = folder.copy_of(cert.serial)
+    try:
+        folder.certs.mkdir(mode=0o700, exist_ok=True)
+        files.replace_text(copy, to_pem(cert.der, "CERTIFICATE"))
+        files.append_line(folder.index, entry.line())
+    except OSError as exc:
+        raise WriteFailedError(
+            f"{written_to} is written, but {folder.index} could not record it "
+            f"({exc.strerror or exc}); add this line to it: {entry.line()}"
+        ) from None
+    log_issued(folder, cert, written_to)
 
 
 def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:

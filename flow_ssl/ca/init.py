@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.ca import config
 from flow_ssl.ca.authority import CA, check_days, digest_for, no_req_ca_note, signing_steps
-from flow_ssl.ca.folder import CA_CONFIG, Folder, random_serial, serial_claim
-from flow_ssl.core import request_checks
+from flow_ssl.ca.folder import Folder, random_serial, serial_claim
+from flow_ssl.core import name_constraints, request_checks
+from flow_ssl.core.errors import InvalidInputError, refuse_all
 from flow_ssl.core.findings import finding
 from flow_ssl.make.run import PRINTED, Checked, Where
 from flow_ssl.openssl import verify
@@ -38,17 +40,33 @@ class InitPlan:
     days: int
     passout: str | None = None
     parent: CA | None = None
+    # The names it may sign for (nameConstraints), as parse_permit gives them.
+    permits: tuple[tuple[name_constraints.Kind, str], ...] = ()
+    crl_url: str | None = None  # where its CRL will be: in everything it signs
     own_serial: str = field(default_factory=random_serial)
     first_serial: str = field(default_factory=random_serial)
 
     def __post_init__(self) -> None:
         """
-        Refuse a validity openssl cannot give, or one outliving the parent, up front.
+        Refuse, up front, a validity openssl cannot give or one outliving the parent, and
+        names the parent's own constraints do not hold.
 
         Raises:
-            InvalidInputError: about ``days``.
+            InvalidInputError: about ``days`` or ``permit``.
         """
         check_days(self.days, self.parent)
+        if self.parent is None:
+            return
+        beyond = name_constraints.beyond_parent(self.permits, self.parent.cert)
+        if beyond:
+            constraints = self.parent.cert.name_constraints
+            assert constraints is not None  # noqa: S101 - only a constrained parent refuses
+            raise InvalidInputError(
+                f"{', '.join(beyond)}: outside what the parent {self.parent.name} may sign "
+                f"for ({name_constraints.describe(constraints)})",
+                field="permit",
+                joiner=": ",
+            )
 
     @property
     def issuer(self) -> CA | None:
@@ -70,9 +88,14 @@ class InitPlan:
         """
         folder = Folder(where.at(self.folder))
         digest = digest_for(self.key.algorithm, self.key.bits)
+        settings = config.render(
+            digest=digest,
+            permits=self.permits if self.parent is None else (),
+            crl_url=self.crl_url,
+        )
         steps: list[Step] = [
             MakeDir(str(folder.path), field="dir", result=True),
-            WriteFile(str(folder.config), CA_CONFIG, field="dir"),
+            WriteFile(str(folder.config), settings, field="dir"),
             commands.build_genpkey(self.key, str(folder.key), passout=self.passout),
         ]
         if not openssl.supports("private-keyout"):
@@ -104,6 +127,8 @@ class InitPlan:
             )
             if where.scripted:
                 steps.append(serial_claim(self.parent.folder, where.serial))
+            parent_point = self.parent.crl_url
+            limits = [("nameConstraints", name_constraints.openssl_value(self.permits))]
             steps += signing_steps(
                 openssl,
                 self.parent.signer(where.serial),
@@ -111,6 +136,12 @@ class InitPlan:
                 out=str(folder.cert),
                 days=self.days,
                 section="issuing_ca",
+                base=[
+                    *config.ISSUING_CA,
+                    *([config.crl_point(parent_point)] if parent_point else []),
+                ],
+                extra=limits if self.permits else [],
+                work=where.work,
             )
             steps.append(Concat(str(folder.root), (str(self.parent.folder.cert),), "dir"))
         steps.append(WriteFile(str(folder.serial), self.first_serial + "\n", field="dir"))
@@ -132,12 +163,31 @@ class InitPlan:
         return Checked(cert, _ca_findings(self, staged, cert), "the new CA certificate")
 
 
+def parse_permits(texts: list[str]) -> tuple[tuple[name_constraints.Kind, str], ...]:
+    """
+    ``--permit`` values, each checked (every bad one named at once), repeats dropped.
+
+    Raises:
+        InvalidInputError: about the field ``permit``.
+    """
+    found: dict[tuple[name_constraints.Kind, str], None] = {}
+    problems = []
+    for text in texts:
+        try:
+            found[name_constraints.parse_permit(text)] = None
+        except ValueError as exc:
+            problems.append(InvalidInputError(str(exc), field="permit", joiner=": "))
+    refuse_all(problems)
+    return tuple(found)
+
+
 def _ca_findings(plan: InitPlan, folder: Folder, cert: ParsedCertificate) -> list[Finding]:
     findings = [
         request_checks.subject_matches(plan.subject.attributes(), cert),
         request_checks.key_matches_spec(plan.key, cert),
         request_checks.validity_matches(plan.days, cert),
         request_checks.ca_extensions(cert, path_length=None if plan.parent is None else 0),
+        _constraints_finding(plan, cert),
         verify.key_matches_cert(folder.key, folder.cert, passin=plan.passout),
     ]
     if plan.parent is not None:
@@ -152,3 +202,29 @@ def _ca_findings(plan: InitPlan, folder: Folder, cert: ParsedCertificate) -> lis
             )
         )
     return findings
+
+
+def _constraints_finding(plan: InitPlan, cert: ParsedCertificate) -> Finding:
+    """``name-constraints``: exactly the names asked for, critical; or none when none were."""
+    asked = name_constraints.openssl_value(plan.permits)
+    got = cert.name_constraints
+    if not plan.permits:
+        return finding(
+            "name-constraints", got is None, "none asked, none written", "written, not asked"
+        )
+    wanted = {kind: [v for k, v in plan.permits if k == kind] for kind in ("dns", "ip")}
+    exact = (
+        got is not None
+        and got.critical
+        and got.excluded.empty()
+        and got.permitted.dns == wanted["dns"]
+        and got.permitted.ip == wanted["ip"]
+        and not (got.permitted.email or got.permitted.uri or got.permitted.other)
+    )
+    return finding(
+        "name-constraints",
+        exact,
+        f"critical, {name_constraints.describe(got) if got else asked}",
+        f"asked for {asked}, the certificate has "
+        f"{name_constraints.describe(got) if got else 'none'}",
+    )

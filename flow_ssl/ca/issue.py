@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.ca.authority import CA, check_days, no_req_ca_note, read_back, signing_steps
+from flow_ssl.ca import config
+from flow_ssl.ca.authority import (
+    CA,
+    check_days,
+    no_req_ca_note,
+    read_back,
+    server_base,
+    signing_steps,
+)
 from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core.request_checks import compare_request
 from flow_ssl.make.run import PRINTED, Checked, Where
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.commands.make import build_req
+from flow_ssl.openssl.commands.make import addext, build_req, server_extension_values
 from flow_ssl.openssl.script.steps import Chmod, Concat, Step
 
 if TYPE_CHECKING:
@@ -40,15 +48,18 @@ class IssuePlan:
     fullchain: Path
     use_subj: bool
     existing_key: Path | None = None  # renew --same-key: certify this key again
+    crl_url: str | None = None  # this certificate's CRL Distribution Point, if not the CA's
 
     def __post_init__(self) -> None:
         """
-        Refuse a validity the CA cannot give, before anything is printed or run.
+        Refuse a validity the CA cannot give, or a name outside its name constraints,
+        before anything is printed or run.
 
         Raises:
-            InvalidInputError: about ``days``.
+            InvalidInputError: about ``days``, or naming the name refused.
         """
         check_days(self.request.days, self.ca)
+        self.ca.refuse_names(self.request.names)
 
     @property
     def issuer(self) -> CA:
@@ -65,6 +76,7 @@ class IssuePlan:
         """
         key, cert = str(where.at(self.key_path)), str(where.at(self.out))
         signer = self.ca.signer(where.serial)
+        crl_point = [config.crl_point(self.crl_url)] if self.crl_url else []
         steps: list[Step]
         if openssl.supports("-CA"):
             steps = [
@@ -76,6 +88,7 @@ class IssuePlan:
                     use_subj=self.use_subj,
                     signer=signer,
                     key_file=self._key_file(),
+                    extra=tuple(addext(name, value) for name, value in crl_point),
                 )
             ]
         else:
@@ -99,7 +112,13 @@ class IssuePlan:
                     out=cert,
                     days=self.request.days,
                     section="server",
-                    server=(self.request.names, self.request.key.algorithm),
+                    base=server_base(self.ca),
+                    extra=[
+                        *server_extension_values(
+                            self.request.names, key_algorithm=self.request.key.algorithm
+                        ),
+                        *crl_point,
+                    ],
                     work=where.work,
                 ),
             ]

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
-from flow_ssl.ca.authority import CA, check_days, no_req_ca_note, read_back, signing_steps
+from flow_ssl.ca import config
+from flow_ssl.ca.authority import (
+    CA,
+    check_days,
+    no_req_ca_note,
+    read_back,
+    server_base,
+    signing_steps,
+)
 from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError
@@ -22,6 +30,7 @@ from flow_ssl.core.models import SanEntry
 from flow_ssl.make.run import PRINTED, Checked, Where
 from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands.base import scratch
+from flow_ssl.openssl.commands.make import server_extension_values
 from flow_ssl.openssl.commands.read import build_req_verify
 from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
@@ -52,6 +61,7 @@ class SignPlan:
     # The CSR as PEM, when its file is not one PEM request (DER, say): openssl's
     # req reads PEM only, so the steps write this copy to the scratch folder.
     request_pem: str | None = None
+    crl_url: str | None = None  # this certificate's CRL Distribution Point, if not the CA's
 
     @property
     def issuer(self) -> CA:
@@ -96,6 +106,9 @@ class SignPlan:
                 f"the CA in {self.ca.folder.path} signs it, with flow-ssl's extensions, not its own"
             )
         )
+        extra = server_extension_values(self.names, key_algorithm=self.request.public_key.algorithm)
+        if self.crl_url:
+            extra.append(config.crl_point(self.crl_url))
         steps += signing_steps(
             openssl,
             self.ca.signer(where.serial),
@@ -103,7 +116,8 @@ class SignPlan:
             out=out,
             days=self.days,
             section="server",
-            server=(self.names, self.request.public_key.algorithm),
+            base=server_base(self.ca),
+            extra=extra,
             work=where.work,
         )
         steps.append(Concat(str(where.at(self.fullchain)), (out, *self.ca.chain()), "fullchain"))
@@ -135,12 +149,16 @@ class SignPlan:
         return Checked(cert, findings, "the signed certificate")
 
 
-def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> SignPlan:
+def plan_sign(
+    ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path, crl_url: str | None = None
+) -> SignPlan:
     """
-    Read and vet the CSR: signed by its own key, names valid, key strong enough.
+    Read and vet the CSR: signed by its own key, names valid and inside the CA's name
+    constraints, key strong enough.
 
     Raises:
-        InvalidInputError: a tampered, unreadable or unsuitable CSR, or bad days.
+        InvalidInputError: a tampered, unreadable or unsuitable CSR, bad days, or a name
+            the CA may not sign for.
     """
     items = reader.read_file(csr)
     if items[0].kind != "csr":
@@ -161,15 +179,18 @@ def plan_sign(ca: CA, csr: Path, *, days: int, out: Path, fullchain: Path) -> Si
         )
     check_days(days, ca)
     _check_request_key(csr, request)
+    names = request_names(csr, request)
+    ca.refuse_names(names)
     return SignPlan(
         ca=ca,
         csr=csr,
         request=request,
-        names=request_names(csr, request),
+        names=names,
         days=days,
         out=out,
         fullchain=fullchain,
         request_pem=request_pem,
+        crl_url=crl_url,
     )
 
 

@@ -78,6 +78,14 @@ def instructions(name: str) -> list[Instructions]:
                 ),
             ),
         ),
+        *_java(name, local),
+        Instructions(
+            "Containers (curl, Python's ssl, Go and other OpenSSL clients read SSL_CERT_FILE)",
+            (_container_line(quoted),),
+            "it replaces the image's own roots: for public sites too, mount the image's bundle "
+            "with this root appended; Python requests: REQUESTS_CA_BUNDLE; Node: "
+            "NODE_EXTRA_CA_CERTS (added to its own); Java: the keytool lines, in the image",
+        ),
         Instructions(
             "Firefox, Chromium on Linux (NSS; certutil from libnss3-tools or nss-tools)",
             (f'certutil -d "sql:$HOME/.pki/nssdb" -A -t C,, -n {shlex.quote(name)} -i {quoted}',),
@@ -85,6 +93,47 @@ def instructions(name: str) -> list[Instructions]:
             "security.enterprise_roots.enabled to true in about:config to use the system's roots",
         ),
     ]
+
+
+# keytool asks for the store's password when it is not given, and with no terminal to
+# answer it adds nothing yet exits 0: the password is always given, from the environment.
+_KEYTOOL_CHECK = (
+    "STOREPASS: the store's password, changeit unless changed; keytool exits 0 even when "
+    "it added nothing, so look for 'Certificate was added to keystore'; an alias in use is "
+    "an error (keytool -delete first); restart Java applications after"
+)
+
+
+def _java(name: str, local: str) -> list[Instructions]:
+    """Java trusts only its own truststore (cacerts), never the system's."""
+    tail = f"-alias {slug(name)} -file {shlex.quote(local)} -noprompt"
+    sudo = "sudo --preserve-env=STOREPASS keytool -importcert"
+    return [
+        Instructions(
+            "Java 9 and later (the JDK's truststore; the repository and ticketing servers)",
+            (
+                "export STOREPASS=changeit",
+                f"{sudo} -cacerts -storepass:env STOREPASS {tail}",
+            ),
+            _KEYTOOL_CHECK,
+        ),
+        Instructions(
+            "Java 8 (no -cacerts: the file; a JRE's is $JAVA_HOME/lib/security/cacerts)",
+            (
+                "export STOREPASS=changeit",
+                (
+                    f'{sudo} -keystore "$JAVA_HOME/jre/lib/security/cacerts" '
+                    f"-storepass:env STOREPASS {tail}"
+                ),
+            ),
+            _KEYTOOL_CHECK,
+        ),
+    ]
+
+
+def _container_line(quoted: str) -> str:
+    inside = f"/etc/ssl/certs/{quoted}"
+    return f'docker run -v "$PWD"/{quoted}:{inside}:ro -e SSL_CERT_FILE={inside} IMAGE'
 
 
 def file_name(name: str) -> str:

@@ -17,8 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flow_ssl.check import crls as crl_files
 from flow_ssl.check import keyfindings
 from flow_ssl.core import install_checks as checks
+from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
@@ -148,6 +150,7 @@ def check(
     now: datetime | None = None,
     label: str | None = None,
     served: bool = False,
+    crls: tuple[Path, ...] = (),
 ) -> Report:
     """
     Run every readiness check over the set.
@@ -188,6 +191,10 @@ def check(
             now=now,
             pems=pems,
         )
+    if crls:  # the chain's CAs' CRLs: each one's freshness, and whether one revokes it
+        chained = _issuer_chain(sent, now)
+        path = [*chained, *(r for r in roots if r.issued(chained[-1]) and r not in chained)]
+        findings += revocation.chain_findings(path, crl_files.given(crls, path), now)
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
         findings.append(
@@ -274,7 +281,7 @@ def _trust_findings(
     # Judged by flow-ssl too: LibreSSL ignores a root's pathlen, and says only error 20
     # where OpenSSL names an intermediate's fault; no openssl looks past an unknown root.
     path, anchored = _issuers_on_every_path(chained, roots, verified=verdict.ok)
-    broken = checks.unusable_issuer(path, now)
+    broken = checks.unusable_issuer(path, now) or name_constraints.violation(leaf, path)
     on_path = {c.sha256_fingerprint for c in path}
     unused = [c for c in sent[1:] if c.sha256_fingerprint not in on_path] if anchored else []
     if not verdict.ok and broken is None and unused:

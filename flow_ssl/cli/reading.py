@@ -128,6 +128,15 @@ def check(
     ] = None,
     min_days: MinDaysOpt = 30,
     renew_within: RenewWithinOpt = None,
+    crl: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(
+            "--crl",
+            metavar="FILE",
+            help="A CRL of the chain's CAs (repeatable): fail if it revokes the certificate, "
+            "warn when it is past or near its nextUpdate.",
+        ),
+    ] = None,
     as_json: FindingsJson = False,
 ) -> None:
     """
@@ -164,6 +173,7 @@ def check(
         hosts=hosts,
         min_days=min_days,
         renew_within=renew_within,
+        crls=tuple(crl or ()),
     )
     _finish_report(report, as_json=as_json)
 

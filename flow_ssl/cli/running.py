@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from flow_ssl import files
+    from flow_ssl.ca.authority import CA
     from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.ca.sign import SignPlan
     from flow_ssl.cli.options import Printing
@@ -154,7 +155,7 @@ def run_issued(
     plan: SignPlan | IssuePlan, asked: Asked, *, notices: list[Notice], heading: str
 ) -> None:
     """Warn, then print the steps, or run them and say what the CA issued."""
-    from flow_ssl.ca.folder import read_serial
+    from flow_ssl.ca.folder import script_serial
     from flow_ssl.make.run import Where, run
     from flow_ssl.output import json_data, text
 
@@ -165,7 +166,7 @@ def run_issued(
         from flow_ssl.openssl.script.render import for_print, openssl_for_print
 
         openssl = openssl_for_print()
-        steps = plan.steps(openssl, Where(serial=read_serial(folder)))
+        steps = plan.steps(openssl, Where(serial=script_serial(folder)))
         guard = guard_over(plan.outputs(), force=asked.force)
         said_existing(guard, asked.form)
         console.print_steps(
@@ -178,7 +179,9 @@ def run_issued(
             readback=build_readback(str(plan.out), "certificate", der=False),
         )
         return
+    warn_serial_behind(plan.ca)
     made = run(plan, force=asked.force, announce=announcer(asked))
+    say_records(plan.ca)
     files_written = written(plan.outputs())
     if asked.as_json:
         console.emit_json(
@@ -193,3 +196,18 @@ def run_issued(
         )
         return
     console.say(text.issued_summary(made, files_written, folder.root_cert(), folder.path))
+
+
+def warn_serial_behind(authority: CA) -> None:
+    """Before a run signs: warn when the serial file is behind the index (read only)."""
+    from flow_ssl.ca.folder import serial_behind
+
+    behind = serial_behind(authority.folder)
+    if behind is not None:
+        console.warn(behind)
+
+
+def say_records(authority: CA) -> None:
+    """After a run: what bringing the CA's records up to date did (an index made, once)."""
+    for line in authority.said:
+        console.say(line, err=True)

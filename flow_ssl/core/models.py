@@ -351,16 +351,35 @@ class BasicConstraints(BaseModel):
     critical: bool = False
 
 
-class NameConstraints(BaseModel):
-    """The nameConstraints extension's DNS and IP subtrees (IP as ``10.0.0.0/8``)."""
+class NameSubtrees(BaseModel):
+    """
+    One list of a nameConstraints extension (permitted or excluded), by kind of name.
+
+    IP networks as ``10.0.0.0/8`` (``address/mask`` when the mask is not a prefix);
+    ``other`` holds what flow-ssl shows but does not judge (directory names, say).
+    """
 
     model_config = ConfigDict(defer_build=True)
 
-    permitted_dns: list[str] = Field(default_factory=list)
-    excluded_dns: list[str] = Field(default_factory=list)
-    permitted_ip: list[str] = Field(default_factory=list)
-    excluded_ip: list[str] = Field(default_factory=list)
+    dns: list[str] = Field(default_factory=list)
+    ip: list[str] = Field(default_factory=list)
+    email: list[str] = Field(default_factory=list)
+    uri: list[str] = Field(default_factory=list)
+    other: list[str] = Field(default_factory=list)
+
+    def empty(self) -> bool:
+        """Whether the list names nothing."""
+        return not (self.dns or self.ip or self.email or self.uri or self.other)
+
+
+class NameConstraints(BaseModel):
+    """A CA's nameConstraints extension: the names it, and every CA below it, may sign for."""
+
+    model_config = ConfigDict(defer_build=True)
+
     critical: bool = False
+    permitted: NameSubtrees = Field(default_factory=NameSubtrees)
+    excluded: NameSubtrees = Field(default_factory=NameSubtrees)
 
 
 class ParsedCertificate(BaseModel):
@@ -381,6 +400,7 @@ class ParsedCertificate(BaseModel):
     public_key: PublicKeyInfo
     subject_alt_names: SubjectAltNames = Field(default_factory=SubjectAltNames)
     basic_constraints: BasicConstraints | None = None
+    name_constraints: NameConstraints | None = None
     key_usage: list[str] = Field(default_factory=list)
     extended_key_usage: list[str] = Field(default_factory=list)
     self_signed: bool | None = None
@@ -391,7 +411,6 @@ class ParsedCertificate(BaseModel):
     authority_key_id: str | None = Field(default=None, exclude=True)
     # Every extension, in stored order: (OID, critical).
     extensions: list[tuple[str, bool]] = Field(default_factory=list, exclude=True)
-    name_constraints: NameConstraints | None = Field(default=None, exclude=True)
     # The hash RSASSA-PSS parameters name (``sha256``; ``sha1`` when they name none).
     signature_hash: str | None = Field(default=None, exclude=True)
     der: bytes = Field(default=b"", exclude=True, repr=False)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from flow_ssl import files
 from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
-from flow_ssl.ca.folder import format_serial, read_serial
+from flow_ssl.ca.folder import script_serial
+from flow_ssl.ca.index import serial_text
 from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError, all_of, refuse_all
 from flow_ssl.core.names import default_file_stem
@@ -354,8 +355,8 @@ def script_steps(
         if isinstance(plan, IssuePlan):
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
-                serials[ca_folder.path] = int(read_serial(ca_folder), 16)
-            serial = format_serial(serials[ca_folder.path])
+                serials[ca_folder.path] = int(script_serial(ca_folder), 16)
+            serial = serial_text(serials[ca_folder.path])
             serials[ca_folder.path] += 1
         entry = plan.steps(openssl, Where(work=work, serial=serial))
         if uses_folder(entry, work):

@@ -4,8 +4,9 @@ The one run loop: plan -> stage -> run -> retry -> read back -> check -> put in 
 Every command that makes files is a plan on this loop (selfsigned and csr, renew, batch,
 ca sign, ca issue, ca init). A plan supplies its outputs, its steps (the same ones
 ``--print`` shows, with staging paths), the key it makes, and its read-back; a plan a CA
-signs supplies the CA too, whose hooks take the lock, reserve the serial before openssl
-signs, and log the certificate once it is in place. The loop does the rest the same way
+signs supplies the CA too, whose hooks take the lock (its records brought up to date),
+reserve the serial before openssl signs (above every serial its index lists), and record
+the certificate once it is in place (index, copy, log). The loop does the rest the same way
 for all: the outputs are checked before anything runs, the steps run in a 0700 staging
 folder beside the targets, a short EC key (LibreSSL 3.3.6) is made again, the result is
 read back and refused on any failing finding, and only then is it put in place.
@@ -87,7 +88,7 @@ class Issuer(Protocol):
         """Before the lock: stop at a damaged serial file, or a key that will not open."""
 
     def locked(self) -> AbstractContextManager[None]:
-        """Hold the CA's lock (the serial state changes only under it)."""
+        """Hold the CA's lock (the serial state and the records change only under it)."""
 
     def reserve(self) -> str:
         """Take the next serial: the serial file moves past it before openssl signs."""
@@ -99,7 +100,7 @@ class Issuer(Protocol):
         """Whether this step is the CA signing (its serial is then carried by a certificate)."""
 
     def record(self, cert: ParsedCertificate) -> None:
-        """Log the certificate as issued (it is in place, at its ``source``)."""
+        """Record the certificate as issued (it is in place, at its ``source``)."""
 
 
 class Plan(Protocol):
@@ -159,8 +160,8 @@ def run(plan: Plan, *, force: bool, announce: Announce | None = None) -> Made:
     Run the plan in staging; put the result in place only once it checks out.
 
     Under a CA, its serial is reserved under its lock before openssl signs (never given
-    twice, even if the run is killed), and the issued log gets a line once the files
-    are in place, with no signal between the two.
+    twice, even if the run is killed), and the CA records the certificate (its index,
+    its copy, its log) once the files are in place, with no signal between the two.
 
     Raises:
         InvalidInputError: outputs exist (without force) or cannot be written, or the

@@ -16,6 +16,7 @@ from flow_ssl import files
 from flow_ssl.core.errors import OpenSSLFailedError
 from flow_ssl.core.findings import finding
 from flow_ssl.openssl import features, keymatch, runner
+from flow_ssl.openssl.commands import ca as ca_commands
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.read import pem, reader, x509
@@ -134,3 +135,17 @@ def verify_chain(
     ok = not errors and f"{cert}: OK" in result.stdout
     lines = printed.strip().splitlines()
     return ChainVerdict(ok=ok, errors=errors, last_words=lines[-1] if lines else "")
+
+
+def crl_signature(crl: Path, ca_cert: Path) -> Finding:
+    """``crl-signature``: ``openssl crl -CAfile`` says the CA's key signed the CRL."""
+    try:
+        result = runner.run(ca_commands.build_crl_check(str(crl), ca_cert=str(ca_cert)))
+    except OpenSSLFailedError as exc:
+        return finding("crl-signature", "fail", f"openssl crl: {exc.message}")
+    return finding(
+        "crl-signature",
+        "verify OK" in result.stdout + result.stderr,
+        f"signed by {ca_cert}",
+        f"openssl crl -CAfile {ca_cert}: no 'verify OK'",
+    )

@@ -13,10 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from datetime import datetime
     from pathlib import Path
 
+    from flow_ssl.ca.crl import Published
+    from flow_ssl.ca.index import Entry
+    from flow_ssl.ca.inventory import Inventory
     from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, Notice, ParsedCertificate
+    from flow_ssl.core.revocation import RevocationList
     from flow_ssl.make.batch import Outcome
     from flow_ssl.openssl.commands.base import Command, Prompt, Shell
 
@@ -151,6 +156,69 @@ def issued(
 def ca_made(folder: Path, files: dict[str, str], cert: ParsedCertificate) -> dict[str, Any]:
     """``ca init`` after a run."""
     return {"dir": str(folder), "files": files, "certificate": parsed(cert)}
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def crl_data(crl: RevocationList) -> dict[str, Any]:
+    """A CRL: its number, dates and entries (serials lower-case hex, as elsewhere)."""
+    return {
+        "number": crl.number,
+        "this_update": _when(crl.this_update),
+        "next_update": _when(crl.next_update),
+        "revoked": [
+            {"serial": f"{entry.serial:x}", "revoked_at": _when(entry.when), "reason": entry.reason}
+            for entry in crl.revoked
+        ],
+    }
+
+
+def entry_data(entry: Entry) -> dict[str, Any]:
+    """An index entry: serial, subject, expiry, revocation."""
+    return {
+        "serial": entry.serial.lower(),
+        "subject": entry.subject,
+        "not_after": _when(entry.expires),
+        "revoked_at": _when(entry.revoked_at),
+        "reason": entry.reason,
+    }
+
+
+def published(made: Published, files: dict[str, str]) -> dict[str, Any]:
+    """``ca revoke`` / ``ca crl`` after a run."""
+    data: dict[str, Any] = {}
+    if made.revoked is not None:
+        data["revoked"] = entry_data(made.revoked)
+    return {
+        **data,
+        "crl": crl_data(made.crl),
+        "files": files,
+        "backups": {str(old): str(kept) for old, kept in made.backups},
+        "findings": findings(made.findings),
+    }
+
+
+def inventory(found: Inventory, folder: Path, *, expiring: bool) -> dict[str, Any]:
+    """``ca list``: each certificate with its status and names, the CRL, the warnings."""
+    data: dict[str, Any] = {
+        "dir": str(folder),
+        "certificates": [
+            {
+                **entry_data(item.entry),
+                "names": list(item.names),
+                "status": item.state,
+                "ca": item.ca,
+            }
+            for item in found.listed
+        ],
+        "crl": crl_data(found.crl) if found.crl else None,
+        "warnings": list(found.warnings),
+    }
+    if expiring:
+        data["expiring"] = [item.entry.serial.lower() for item in found.expiring]
+    return data
 
 
 def bundled(out: Path, certificates: Iterable[ParsedCertificate]) -> dict[str, Any]:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
+    from flow_ssl.ca.crl import Published
+    from flow_ssl.ca.index import Entry
+    from flow_ssl.ca.inventory import Inventory
     from flow_ssl.ca.trust import Instructions
     from flow_ssl.core.models import Finding, NameAttribute, ParsedCertificate
     from flow_ssl.doctor import Diagnosis
@@ -154,6 +157,13 @@ def certificate_summary(cert: ParsedCertificate, *, total: int = 1) -> Styled:
     is_ca = bool(cert.basic_constraints and cert.basic_constraints.ca)
     no_names = "none" if is_ca else "none (modern clients will refuse it)"
     row("Names (SAN)", ", ".join(map(shown, names)) if names else no_names)
+    if cert.name_constraints is not None:
+        from flow_ssl.core.name_constraints import describe
+
+        critical = (
+            "" if cert.name_constraints.critical else " (not critical: clients may ignore it)"
+        )
+        row("Constraints", shown(describe(cert.name_constraints)) + critical)
     if cert.not_before and cert.not_after:
         rows.append(("Valid", _validity(cert.not_before, cert.not_after)))
     key = cert.public_key
@@ -218,13 +228,24 @@ def backups_text(backups: Iterable[tuple[Path, Path]]) -> str:
     return "\n".join(f"Kept the old {shown(old)} as {shown(kept)}." for old, kept in backups)
 
 
-def ca_made_summary(folder: Path, name: str, cert: ParsedCertificate, *, root: bool) -> str:
+def ca_made_summary(
+    folder: Path, name: str, cert: ParsedCertificate, *, root: bool, crl_url: str | None = None
+) -> str:
     """What ``ca init`` made, and what to do with it next."""
+    from flow_ssl.core.name_constraints import describe
+
     what = "root CA" if root else "issuing CA"
     lines = [
         f"Made the {what} {name!r} in {shown(folder)} (key {shown(folder / 'ca.key')}, mode 0600).",
         f"  valid until {cert.not_after:%Y-%m-%d}; SHA-256 {cert.sha256_fingerprint}",
     ]
+    if cert.name_constraints is not None:
+        lines.append(f"  may sign only for: {shown(describe(cert.name_constraints))}")
+    if crl_url:
+        lines.append(
+            f"  what it signs names {shown(crl_url)} for its CRL: publish it there, as DER "
+            f"(flow-ssl ca crl --dir {shown(folder)} --out FILE --der)"
+        )
     if root:
         lines.append(f"Trust it on your clients: flow-ssl ca trust --dir {shown(folder)}")
     lines.append(f"Sign a CSR: flow-ssl ca sign SERVER.csr --dir {shown(folder)}")
@@ -250,6 +271,79 @@ def issued_summary(issued: Made, written: dict[str, str], root: Path, folder: Pa
         f"{shown(root)} (flow-ssl ca trust --dir {shown(folder)})."
     )
     return "\n".join(lines)
+
+
+def published_summary(published: Published, written: dict[str, str], folder: Path) -> str:
+    """What ``ca revoke`` / ``ca crl`` did: the revocation, the CRL, when to make the next."""
+    crl = published.crl
+    lines = []
+    entry = published.revoked
+    if entry is not None:
+        when = f"{entry.revoked_at:%Y-%m-%d %H:%M} UTC" if entry.revoked_at else "now"
+        why = entry.reason or "no reason given"
+        lines.append(
+            f"Revoked serial {entry.serial} ({shown(entry.subject)}) in "
+            f"{shown(folder / 'index.txt')}: {why}, {when}."
+        )
+    next_update = f"{crl.next_update:%Y-%m-%d %H:%M} UTC" if crl.next_update else "never"
+    also = f" (and {shown(written['out'])})" if "out" in written else ""
+    made = (
+        f"Wrote {shown(written['crl'])}{also}: CRL number {crl.number}, "
+        f"{len(crl.revoked)} revoked, next update {next_update}."
+    )
+    lines += [made, findings_table(published.findings)]
+    if published.backups:
+        lines.append(backups_text(published.backups))
+    lines.append(
+        f"Publish it where clients fetch it, and make a new one before {next_update} "
+        f"(clients that check revocation refuse every certificate of the CA after it): "
+        f"flow-ssl ca crl --dir {shown(folder)}"
+    )
+    return "\n".join(lines)
+
+
+def inventory_text(found: Inventory, name: str, folder: Path) -> str:
+    """``ca list``: a count, one aligned line per certificate, the CRL."""
+    counts = {state: sum(i.state == state for i in found.listed) for state in _STATES}
+    lines = [
+        f"{shown(name)} ({shown(folder)}): {len(found.listed)} certificate(s), "
+        + ", ".join(f"{count} {state}" for state, count in counts.items())
+    ]
+    rows = [
+        (
+            item.entry.serial,
+            item.state,
+            f"{item.entry.expires:%Y-%m-%d}",
+            ", ".join(map(shown, item.names)) or shown(item.entry.subject),
+            _revocation_text(item.entry) if item.state == "revoked" else "",
+        )
+        for item in found.listed
+    ]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+    head = ("SERIAL", "STATUS", "EXPIRES")
+    widths = [max(width, len(label)) for width, label in zip(widths, head, strict=True)]
+    if rows:
+        lines.append(
+            "  " + "  ".join(f"{h:<{w}}" for h, w in zip(head, widths, strict=True)) + "  NAMES"
+        )
+    for row in rows:
+        fields = "  ".join(f"{v:<{w}}" for v, w in zip(row[:3], widths, strict=True))
+        lines.append(f"  {fields}  {row[3]}{row[4]}".rstrip())
+    crl = found.crl
+    if crl is None:
+        lines.append("CRL: none made yet")
+    else:
+        until = f"{crl.next_update:%Y-%m-%d %H:%M} UTC" if crl.next_update else "no nextUpdate"
+        lines.append(f"CRL: number {crl.number}, {len(crl.revoked)} revoked, next update {until}")
+    return "\n".join(lines)
+
+
+_STATES = ("valid", "revoked", "expired")
+
+
+def _revocation_text(entry: Entry) -> str:
+    when = f"{entry.revoked_at:%Y-%m-%d}" if entry.revoked_at else ""
+    return f"  (revoked {when}{', ' + shown(entry.reason) if entry.reason else ''})"
 
 
 def trust_text(root: Path, name: str, fingerprint: str, systems: Iterable[Instructions]) -> str:

@@ -219,3 +219,58 @@ def build_key_check(key: str, *, passin: str) -> Command:
         Arg(("-passin", passin), "with the passphrase from this source"),
         Arg(("-noout",), "and print nothing"),
     )
+
+
+def _ca_config(config: str, passin: str | None) -> list[Arg]:
+    args = [
+        Arg((OPENSSL, "ca"), "the CA's own records (index.txt, CRL number)"),
+        Arg(("-config", config), "where they are, and the CA's key and certificate"),
+    ]
+    if passin:
+        args.append(Arg(("-passin", passin), "the CA key's passphrase, from this source"))
+    return args
+
+
+def build_revoke(*, config: str, cert: str, reason: str | None, passin: str | None) -> Command:
+    """
+    ``openssl ca -revoke CERT``: mark the certificate revoked in the index.
+
+    openssl refuses one revoked already; one the index does not list, it adds as revoked.
+    """
+    args = [
+        *_ca_config(config, passin),
+        Arg(("-revoke", cert), "mark this certificate revoked in the index", (("cert", cert),)),
+    ]
+    if reason:
+        args.append(Arg(("-crl_reason", reason), "and say why, in the CRL"))
+    return command(*args)
+
+
+def build_gencrl(*, config: str, days: int, out: str, passin: str | None) -> Command:
+    """``openssl ca -gencrl``: a CRL of every certificate the index lists revoked, signed."""
+    return command(
+        *_ca_config(config, passin),
+        Arg(("-gencrl",), "make a CRL: every certificate the index lists revoked"),
+        Arg(("-crldays", str(days)), f"clients trust it for {days} days (its nextUpdate)"),
+        Arg(("-out", out), "write it here (PEM)", (("out", out),)),
+    )
+
+
+def build_crl_der(crl: str, *, out: str) -> Command:
+    """``openssl crl -outform DER``: the same CRL, binary (what most clients fetch)."""
+    return command(
+        Arg((OPENSSL, "crl"), "read a CRL"),
+        Arg(("-in", crl), "this one"),
+        Arg(("-outform", "DER"), "write it as binary DER"),
+        Arg(("-out", out), "here", (("out", out),)),
+    )
+
+
+def build_crl_check(crl: str, *, ca_cert: str) -> Command:
+    """``openssl crl -CAfile CA -noout``: is the CRL signed by this CA? (``verify OK``)."""
+    return command(
+        Arg((OPENSSL, "crl"), "read a CRL"),
+        Arg(("-in", crl), "this one"),
+        Arg(("-CAfile", ca_cert), "check its signature with this CA's certificate"),
+        Arg(("-noout",), "and print nothing else"),
+    )

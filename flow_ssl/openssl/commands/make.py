@@ -59,7 +59,14 @@ _WHY = {
     "basicConstraints": "a server certificate, not a certificate authority",
     "keyUsage": "what the key may be used for",
     "extendedKeyUsage": "for TLS servers (Apple platforms require this)",
+    "nameConstraints": "the only names this CA (and any CA under it) may sign for",
+    "crlDistributionPoints": "where clients find the CA's list of revoked certificates",
 }
+
+
+def addext(name: str, value: str) -> Arg:
+    """``-addext name=value``: one extension, with what it is for."""
+    return Arg(("-addext", f"{name}={value}"), _WHY.get(name, f"the {name} extension"))
 
 
 def server_extensions(
@@ -71,10 +78,7 @@ def server_extensions(
     Shared by selfsigned, csr, ca sign and ca issue; a CSR carries the names only.
     """
     values = server_extension_values(names, key_algorithm=key_algorithm)
-    return tuple(
-        Arg(("-addext", f"{name}={value}"), _WHY[name])
-        for name, value in (values[:1] if csr else values)
-    )
+    return tuple(addext(name, value) for name, value in (values[:1] if csr else values))
 
 
 def build_req(
@@ -88,6 +92,7 @@ def build_req(
     signer: Signer | None = None,
     extensions: bool = True,
     key_file: str | None = None,
+    extra: tuple[Arg, ...] = (),
 ) -> Command:
     """
     ``openssl req`` for a self-signed certificate (``x509``), a CSR, or with ``signer``
@@ -99,6 +104,7 @@ def build_req(
     config's extensions instead of replacing them); a CSR made only to be signed
     by ``x509 -req`` needs no ``extensions`` (it takes them from its -extfile).
     ``key_file``: an existing key to certify again (``-key``), instead of a new one.
+    ``extra``: more extensions for this certificate (a CA's CRL Distribution Point).
     """
     args: list[Arg] = [Arg((OPENSSL, "req"), "make a certificate request (or certificate)")]
     if x509:
@@ -136,7 +142,7 @@ def build_req(
     added: tuple[Arg, ...] = ()
     if extensions and not request.literal:
         added = server_extensions(request.names, key_algorithm=request.key.algorithm, csr=not x509)
-        args += added
+        args += (*added, *extra)
     needs: tuple[str, ...] = ("-addext",) if added else ()
     if use_subj:
         needs += subject_needs(request.subject)

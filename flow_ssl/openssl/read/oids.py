@@ -274,6 +274,9 @@ EXTENDED_KEY_USAGE = "2.5.29.37"
 SUBJECT_KEY_ID = "2.5.29.14"
 AUTHORITY_KEY_ID = "2.5.29.35"
 NAME_CONSTRAINTS = "2.5.29.30"
+# A CRL's number, and an entry's reason (RFC 5280 5.2.3, 5.3.1).
+CRL_NUMBER = "2.5.29.20"
+CRL_REASON = "2.5.29.21"
 # A CSR's requested extensions: PKCS#9 extensionRequest, and Microsoft's older OID.
 EXTENSION_REQUESTS = {"1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14"}
 # PKCS#7 content types: data and signedData (a .p7b).

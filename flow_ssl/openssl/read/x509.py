@@ -1,5 +1,6 @@
 """
-Certificates and CSRs read from their DER: every field flow-ssl reports, no openssl. Pure.
+Certificates, CSRs and CRLs read from their DER: every field flow-ssl reports, no openssl.
+Pure.
 
 Names and values come whole from the encoding, so nothing a certificate holds can
 imitate another field (openssl prints values raw: a dNSName may hold ``, DNS:`` or
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime, timedelta, timezone
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from flow_ssl.core.models import (
     BasicConstraints,
     NameAttribute,
     NameConstraints,
+    NameSubtrees,
     ParsedCertificate,
     PublicKeyInfo,
     SubjectAltNames,
@@ -38,10 +40,14 @@ from flow_ssl.openssl.read.asn1 import (
     parse_whole,
 )
 
+if TYPE_CHECKING:
+    from flow_ssl.core.revocation import RevocationList, Revoked
+
 # String tags shown as text, and their encodings (as openssl's -esc_msb shows them).
 _WIDE_STRINGS = {0x1E: ("utf-16-be", 2), 0x1C: ("utf-32-be", 4)}  # BMPString, UniversalString
 _UTF8_STRING = 0x0C
 _ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
+_ENUMERATED = 0x0A
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -117,6 +123,57 @@ def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCerti
         self_signed=False,  # a CSR's signature only proves it holds the key
         **_shared(outer[1], fields[2], extensions),
     )
+
+
+def read_crl(der: bytes) -> RevocationList:
+    """
+    A CRL: its issuer, this and next update, CRL number, issuer key id, and each entry
+    with its reason.
+
+    Raises:
+        ASN1Error: not a CRL's structure.
+    """
+    from flow_ssl.core.revocation import RevocationList  # only the CA and check --crl read CRLs
+
+    outer = _three_parts(der, "CRL")
+    fields = outer[0].expect(SEQUENCE, "tbsCertList").children()
+    if fields and fields[0].tag == INTEGER:  # the version, present in a v2 CRL
+        fields = fields[1:]
+    if len(fields) < 3:
+        raise ASN1Error("tbsCertList is too short")
+    read = RevocationList(
+        issuer=_name(fields[1]), this_update=_time(fields[2], "the CRL"), next_update=None
+    )
+    for part in fields[3:]:
+        if part.tag in {UTC_TIME, GENERALIZED_TIME}:
+            read.next_update = _time(part, "the CRL")
+        elif part.tag == SEQUENCE:
+            read.revoked = [_revoked(entry) for entry in part]
+        elif part.tag == context(0):  # [0] EXPLICIT crlExtensions
+            for oid, _, value in _extensions(_explicit(part, "crlExtensions")):
+                if oid == oids.CRL_NUMBER:
+                    number = parse_whole(value, "cRLNumber").expect(INTEGER, "cRLNumber")
+                    read.number = number.integer()
+                elif oid == oids.AUTHORITY_KEY_ID:
+                    read.authority_key_id = _authority_key_identifier(value)
+    read.der = der
+    return read
+
+
+def _revoked(entry: Element) -> Revoked:
+    """One revoked certificate: its serial, when, and the reason if the entry gives one."""
+    from flow_ssl.core.revocation import REASON_NAMES, Revoked
+
+    parts = entry.expect(SEQUENCE, "revoked certificate").children()
+    if len(parts) < 2:
+        raise ASN1Error("a revoked certificate has a serial and a date")
+    reason = None
+    for oid, _, value in _extensions(parts[2]) if len(parts) > 2 else []:
+        if oid == oids.CRL_REASON:
+            code = parse_whole(value, "reason").expect(_ENUMERATED, "reason").integer()
+            reason = REASON_NAMES.get(code, str(code))
+    serial = parts[0].expect(INTEGER, "serial").integer()
+    return Revoked(serial=serial, when=_time(parts[1], "the CRL"), reason=reason)
 
 
 def is_request(der: bytes) -> bool:
@@ -324,16 +381,17 @@ def _name(name: Element) -> list[NameAttribute]:
     return attributes
 
 
-def _time(element: Element) -> datetime:
+def _time(element: Element, holder: str = "its validity") -> datetime:
     """
     A UTCTime or GeneralizedTime as OpenSSL 3 reads it (a_time.c): the seconds may be
-    left out, a fraction is dropped, an offset (``+0100``) is turned to UTC.
+    left out, a fraction is dropped, an offset (``+0100``) is turned to UTC. ``holder``
+    names what holds it, for the error.
 
     Raises:
         ASN1Error: a time OpenSSL 3 cannot read ("Bad time value").
     """
     if element.tag not in {UTC_TIME, GENERALIZED_TIME}:
-        raise ASN1Error("its validity holds something other than a time")
+        raise ASN1Error(f"{holder} holds something other than a time")
     text = element.content.decode("latin-1")
     utc = element.tag == UTC_TIME
     pairs = 6 if utc else 7  # (YY)YYMMDDhhmm, then ss
@@ -345,14 +403,14 @@ def _time(element: Element) -> datetime:
         pair = text[at : at + 2]
         at += 2
         if len(pair) != 2 or not (pair.isascii() and pair.isdigit()) or at >= len(text):
-            raise ASN1Error("its validity holds a malformed time")
+            raise ASN1Error(f"{holder} holds a malformed time")
         numbers.append(int(pair))
     if not utc and text[at : at + 1] == ".":
         digits = len(text) - at - 1 - len(text[at + 1 :].lstrip("0123456789"))
         at += 1 + digits
         if not digits or at >= len(text):
-            raise ASN1Error("its validity holds a malformed time")
-    offset = _offset(text[at:])
+            raise ASN1Error(f"{holder} holds a malformed time")
+    offset = _offset(text[at:], holder)
     if utc:
         year = numbers[0] + (2000 if numbers[0] < 50 else 1900)
     else:
@@ -361,20 +419,20 @@ def _time(element: Element) -> datetime:
     days = _MONTH_DAYS[month - 1] + (month == 2 and _leap(year)) if 1 <= month <= 12 else 0
     seconds = second[0] if second else 0
     if not (year and 1 <= day <= days and hour < 24 and minute < 60 and seconds < 60):
-        raise ASN1Error("its validity holds an impossible time")
+        raise ASN1Error(f"{holder} holds an impossible time")
     return datetime(year, month, day, hour, minute, seconds, tzinfo=timezone.utc) - offset
 
 
-def _offset(zone: str) -> timedelta:
+def _offset(zone: str, holder: str) -> timedelta:
     """``Z`` or ``+hhmm``/``-hhmm`` after the time, as a difference from UTC."""
     if zone == "Z":
         return timedelta()
     sign, hours, minutes = zone[:1], zone[1:3], zone[3:]
     digits = hours + minutes
     if sign not in {"+", "-"} or len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
-        raise ASN1Error("its validity holds a malformed time")
+        raise ASN1Error(f"{holder} holds a malformed time")
     if int(hours) > 12 or int(minutes) > 59:
-        raise ASN1Error("its validity holds an impossible time")
+        raise ASN1Error(f"{holder} holds an impossible time")
     difference = timedelta(hours=int(hours), minutes=int(minutes))
     return difference if sign == "+" else -difference
 
@@ -493,39 +551,52 @@ def _authority_key_identifier(value: bytes) -> str | None:
 
 
 def _name_constraints(value: bytes, *, critical: bool) -> NameConstraints:
-    """The DNS and IP subtrees a CA may name (permitted) and may not (excluded)."""
+    """The subtrees a CA may name (permitted) and may not (excluded), by kind of name."""
     found = NameConstraints.model_construct(
-        permitted_dns=[], excluded_dns=[], permitted_ip=[], excluded_ip=[], critical=critical
+        critical=critical, permitted=_no_subtrees(), excluded=_no_subtrees()
     )
     top = parse_whole(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
     for subtrees in top:
         if subtrees.tag not in {context(0), context(1)}:
             raise ASN1Error("nameConstraints holds neither permitted nor excluded subtrees")
-        permitted = subtrees.tag == context(0)
-        dns = found.permitted_dns if permitted else found.excluded_dns
-        ip = found.permitted_ip if permitted else found.excluded_ip
+        kept = found.permitted if subtrees.tag == context(0) else found.excluded
         for subtree in subtrees:
             parts = subtree.expect(SEQUENCE, "subtree").children()
             if not parts:
                 raise ASN1Error("an empty name constraint")
-            base = parts[0]
-            if base.tag == 0x82:
-                dns.append(_ia5(base.content))
-            elif base.tag == 0x87:
-                ip.append(_network(base.content))
+            _add_subtree(kept, parts[0])
     return found
 
 
+def _no_subtrees() -> NameSubtrees:
+    return NameSubtrees.model_construct(dns=[], ip=[], email=[], uri=[], other=[])
+
+
+def _add_subtree(subtrees: NameSubtrees, base: Element) -> None:
+    """One subtree's base name, filed by kind; a kind flow-ssl does not judge, as hex."""
+    by_kind = {0x82: subtrees.dns, 0x81: subtrees.email, 0x86: subtrees.uri}
+    if base.tag in by_kind:
+        by_kind[base.tag].append(_ia5(base.content))
+    elif base.tag == 0x87:
+        subtrees.ip.append(_network(base.content))
+    else:
+        subtrees.other.append(f"[{base.tag & 0x1F}] {base.content.hex()}")
+
+
 def _network(content: bytes) -> str:
-    """An address and mask (RFC 5280 4.2.1.10) as ``10.0.0.0/8``; a broken one shown as hex."""
-    half = len(content) // 2
+    """
+    An address and mask (RFC 5280 4.2.1.10) as ``10.0.0.0/8``, or ``address/mask`` when
+    the mask is not a prefix; one of the wrong size as ``<invalid>:`` and its hex, which
+    holds no address (so a permitted one permits none).
+    """
     if len(content) not in {8, 32}:
         return "<invalid>:" + content.hex()
+    half = len(content) // 2
     mask = int.from_bytes(content[half:], "big")
     prefix = mask.bit_count()
-    if mask != ((1 << prefix) - 1) << (half * 8 - prefix):
-        return "<invalid>:" + content.hex()
-    return f"{ipaddress.ip_address(content[:half])}/{prefix}"
+    contiguous = mask == ((1 << prefix) - 1) << (half * 8 - prefix)
+    shown_mask = prefix if contiguous else ipaddress.ip_address(content[half:])
+    return f"{ipaddress.ip_address(content[:half])}/{shown_mask}"
 
 
 def _self_signed(parsed: ParsedCertificate) -> bool:

@@ -1,0 +1,74 @@
+"""
+CRLs as ``check --crl`` and the CA commands read them: the file, and which CA signed it.
+
+A CRL proves something only when its issuer's key signed it: openssl checks the
+signature against each certificate of the chain with the CRL's issuer name.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flow_ssl import files
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.revocation import GivenCrl
+from flow_ssl.openssl import verify
+from flow_ssl.openssl.read import x509
+from flow_ssl.openssl.read.pem import to_pem
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from flow_ssl.core.models import ParsedCertificate
+    from flow_ssl.core.revocation import RevocationList
+
+_CRL_PEM = re.compile(rb"-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----")
+
+
+def read_crl(path: Path) -> RevocationList:
+    """
+    A CRL file, PEM (as openssl -gencrl writes it) or DER.
+
+    Raises:
+        InvalidInputError: missing, not a regular file, too large, unreadable, or no CRL.
+    """
+    data = files.read_input(path, "a CRL file")
+    found = _CRL_PEM.search(data)
+    try:
+        return x509.read_crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
+    except ValueError as exc:  # an ASN1Error, or base64 that does not decode
+        raise InvalidInputError(f"{path} does not hold a CRL ({exc})") from None
+
+
+def given(paths: Iterable[Path], chain: list[ParsedCertificate]) -> list[GivenCrl]:
+    """
+    Each CRL file, and the certificate of ``chain`` whose key signed it (if any).
+
+    Raises:
+        InvalidInputError: a file that holds no CRL.
+    """
+    found = []
+    for path in paths:
+        crl = read_crl(path)
+        named = [cert for cert in chain if _may_have_signed(cert, crl)]
+        found.append(GivenCrl(str(path), crl, next((c for c in named if _signed(crl, c)), None)))
+    return found
+
+
+def _may_have_signed(cert: ParsedCertificate, crl: RevocationList) -> bool:
+    """Its subject is the CRL's issuer, and its key id the CRL's (where both say)."""
+    ids = (crl.authority_key_id, cert.subject_key_id)
+    return cert.subject == crl.issuer and (None in ids or ids[0] == ids[1])
+
+
+def _signed(crl: RevocationList, issuer: ParsedCertificate) -> bool:
+    """``openssl crl -CAfile``: did ``issuer``'s key sign the CRL?"""
+    with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
+        crl_file, ca_file = Path(work) / "crl.pem", Path(work) / "ca.pem"
+        files.write_staged(crl_file, to_pem(crl.der, "X509 CRL").encode("ascii"))
+        files.write_staged(ca_file, to_pem(issuer.der, "CERTIFICATE").encode("ascii"))
+        return verify.crl_signature(crl_file, ca_file).status == "pass"
