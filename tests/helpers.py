@@ -168,6 +168,22 @@ def small_filesystem(mount: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
 
 
+def fill_disk(path: Path, *, leave: int) -> None:
+    """Take all of the filesystem's free space but ``leave`` bytes."""
+    stats = os.statvfs(path.parent)
+    free = stats.f_bavail * stats.f_frsize
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(descriptor, 0, max(1, free - leave - 8192))
+        os.lseek(descriptor, 0, os.SEEK_END)
+        while os.statvfs(path.parent).f_bavail * stats.f_frsize > leave:
+            os.write(descriptor, b"\0" * 512)
+    except OSError:
+        pass  # full
+    finally:
+        os.close(descriptor)
+
+
 def growth(small: Callable[[], object], large: Callable[[], object], runs: int = 5) -> float:
     """
     How many times more work ``large`` is than ``small``: the least CPU time of ``runs`` runs

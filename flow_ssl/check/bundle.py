@@ -349,9 +349,12 @@ def write_p12(
         *prepare, export = p12_steps(
             bundle, key=key, out=staged, passout=passout, legacy=legacy, folder=staged.parent
         )
-        perform(prepare)
+        # A full disk names the file asked for, never the staging files that go into it.
+        perform(prepare, shown=lambda _staging: str(out))
         leaf_file = Path(_inputs(staged.parent, staged)[0])
         key_file = Path(_key_file(key, staged.parent, staged))
+        if isinstance(key, p12.Opened):  # openssl wrote it, and may exit 0 on a full disk
+            files.require_written([(key_file, out)])
         if verify.key_matches_cert(key_file, leaf_file).status != "pass":
             if isinstance(key, Path):
                 raise InvalidInputError(f"{key} is not the key of {bundle[0].source}", field="key")
@@ -386,9 +389,7 @@ def _check_key(key: Path, *, field: str | None) -> None:
 def _certificates_inside(staged: Path, bundle: list[ParsedCertificate], passin: str) -> Finding:
     """``certificates``: the file holds the bundle's certificates, the leaf first."""
     printed = runner.run(pkcs12.build_p12_certificates(str(staged), passin=passin)).data
-    inside = staged.parent / "inside.pem"
-    files.write_staged(inside, printed)
-    found = [reader.fingerprint(item.der) for item in reader.split_file(inside)[0]]
+    found = [reader.fingerprint(item.der) for item in pem.frame(printed, str(staged)).items]
     wanted = [reader.fingerprint(cert.der) for cert in bundle]
     return finding(
         "certificates",
