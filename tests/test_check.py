@@ -570,3 +570,78 @@ def test_a_wrong_intermediate_is_named_so_not_an_order_to_fix(
     assert "order them" not in found["message"]
     swapped = _chain_order(cli("check", "--cert", "swapped.pem", "--ca-file", "root.pem", "--json"))
     assert "order them leaf, intermediate(s), (root)" in swapped["message"]
+
+
+def _tlv(data: bytes, at: int) -> tuple[int, int]:
+    """Where the DER element at ``at`` starts its content, and where it ends."""
+    length, start = data[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, start = int.from_bytes(data[start : start + count], "big"), start + count
+    return start, start + length
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    body = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(body)]) + body + content
+
+
+def _elements(der: bytes) -> list[bytes]:
+    """The elements a DER SEQUENCE holds, each whole."""
+    at, end = _tlv(der, 0)
+    found = []
+    while at < end:
+        stop = _tlv(der, at)[1]
+        found.append(der[at:stop])
+        at = stop
+    return found
+
+
+def _signed_with(cert: x509.Certificate, oid: bytes) -> bytes:
+    """
+    The certificate as PEM, its signature algorithm (inside and out) replaced by the
+    OID ``oid`` (its DER content): what a CA signing with MD2, MD4 or SHA-0 wrote (no
+    library here signs with them, so the signature no longer matches).
+    """
+    tbs, _, signature = _elements(cert.public_bytes(serialization.Encoding.DER))
+    algorithm = _der(0x30, _der(0x06, oid) + b"\x05\x00")
+    fields = _elements(tbs)
+    fields[2 if fields[0][0] == 0xA0 else 1] = algorithm
+    whole = _der(0x30, _der(0x30, b"".join(fields)) + algorithm + signature)
+    return x509.load_der_x509_certificate(whole).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize(
+    ("oid", "words"),
+    [
+        (bytes.fromhex("2a864886f70d010102"), "md2WithRSAEncryption"),  # 1.2.840.113549.1.1.2
+        (bytes.fromhex("2a864886f70d010103"), "md4WithRSAEncryption"),
+        (bytes.fromhex("2b0e03020f"), "shaWithRSAEncryption"),  # 1.3.14.3.2.15: SHA-0
+        (bytes.fromhex("2a864886f70d010104"), "md5WithRSAEncryption"),
+    ],
+    ids=["md2", "md4", "sha0", "md5"],
+)
+def test_md2_md4_and_sha0_signatures_fail_like_md5(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued], oid: bytes, words: str
+) -> None:
+    """A leaf or an intermediate signed with MD2, MD4 or SHA-0: signature-hash fails, naming it."""
+    root, intermediate = pki
+    leaf = make_leaf(intermediate, HOSTS)
+    write(tmp_path, "weak-leaf.pem", _signed_with(leaf.cert, oid))
+    write(tmp_path, "chain.pem", intermediate.pem())
+    write(tmp_path, "root.pem", root.pem())
+    common = ["--ca-file", "root.pem", "--json"]
+    result = cli("check", "--cert", "weak-leaf.pem", "--chain", "chain.pem", *common)
+    found = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert found["signature-hash"]["status"] == "fail"
+    assert f"the certificate is signed with {words}" in found["signature-hash"]["message"]
+    write(tmp_path, "weak-chain.pem", _signed_with(intermediate.cert, oid))
+    result = cli("check", "--cert", str(write(tmp_path, "leaf.pem", leaf.pem())),
+                 "--chain", "weak-chain.pem", *common)  # fmt: skip
+    found = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert result.code == 1
+    assert found["signature-hash"]["status"] == "fail"
+    assert f"CN=Test Issuing CA is signed with {words}" in found["signature-hash"]["message"]

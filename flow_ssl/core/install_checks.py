@@ -22,7 +22,27 @@ if TYPE_CHECKING:
 PUBLIC_MAX_DAYS = 398
 PUBLIC_MAX_DAYS_2026 = 200
 PUBLIC_2026_START = datetime(2026, 3, 15, tzinfo=timezone.utc)
-WEAK_HASHES = ("md5", "sha1")
+# Signature algorithms clients refuse, by the reader's name for them, and their hash.
+WEAK_SIGNATURES = {
+    "md2WithRSAEncryption": "MD2",
+    "md4WithRSAEncryption": "MD4",
+    "md5WithRSAEncryption": "MD5",
+    "md5WithRSA": "MD5",
+    "md5": "MD5",
+    "mdc2WithRSA": "MDC-2",
+    "shaWithRSAEncryption": "SHA-0",
+    "dsaWithSHA": "SHA-0",
+    "sha1WithRSAEncryption": "SHA-1",
+    "sha1WithRSA": "SHA-1",
+    "dsaWithSHA1": "SHA-1",
+    "dsaWithSHA1-old": "SHA-1",
+    "ecdsa-with-SHA1": "SHA-1",
+}
+# The hashes RSASSA-PSS parameters may name that clients refuse, by the reader's name.
+WEAK_HASHES = {"md2": "MD2", "md4": "MD4", "md5": "MD5", "sha1": "SHA-1"}
+# RSASSA-PSS as Go (the admin console) and pyca take it: one of these hashes, an MGF1 mask
+# of the same hash, and a salt as long as its digest (openssl takes any of them).
+PSS_SALTS = {"sha256": 32, "sha384": 48, "sha512": 64}
 
 
 def validity(
@@ -187,33 +207,47 @@ def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> lis
             f"{names} has an RSA key under 2048 bits: clients refuse the chain; the CA must reissue"
         )
         findings = [finding("key-strength", "fail", message)]
-    bad = [c for c in [leaf, *issuers] if _weak_signature(c)]
+    faults = [f"{_which(c, leaf)} {fault}" for c in [leaf, *issuers] if (fault := _refused(c))]
     findings.append(
         finding(
             "signature-hash",
-            not bad,
+            not faults,
             f"signed with {leaf.signature_algorithm}",
-            "; ".join(f"{_which(c, leaf)} is signed with {_signature(c)}" for c in bad)
-            + ": clients refuse SHA-1 and MD5; ask the CA to reissue",
+            "; ".join(faults) + "; ask the CA to reissue",
         )
     )
     return findings
 
 
-def _weak_signature(cert: ParsedCertificate) -> bool:
+def _refused(cert: ParsedCertificate) -> str | None:
     """
-    Signed with MD5 or SHA-1: named in the algorithm (sha1WithRSAEncryption), or inside
-    RSASSA-PSS parameters (SHA-1 when they name none, RFC 4055; Go and Python refuse it).
+    Why clients refuse a certificate's signature, if they do: a weak hash named in the
+    algorithm (md2WithRSAEncryption), or RSASSA-PSS parameters that name one (SHA-1 when
+    they name none, RFC 4055) or that Go and pyca do not take ("algorithm unimplemented").
     """
-    algorithm = (cert.signature_algorithm or "").lower()
-    return any(h in algorithm for h in WEAK_HASHES) or cert.signature_hash in WEAK_HASHES
-
-
-def _signature(cert: ParsedCertificate) -> str:
-    """The signature algorithm in words, with the hash RSASSA-PSS parameters name."""
-    if cert.signature_hash is None:
-        return f"{cert.signature_algorithm}"
-    return f"{cert.signature_algorithm} using {cert.signature_hash.upper()}"
+    algorithm = f"{cert.signature_algorithm}"
+    if algorithm in WEAK_SIGNATURES:
+        weak = WEAK_SIGNATURES[algorithm]
+        return f"is signed with {algorithm}: clients refuse {weak} signatures"
+    hashed = cert.signature_hash
+    if hashed is None:
+        return None
+    signed = f"is signed with {algorithm} using {hashed.upper()}"
+    if hashed in WEAK_HASHES:
+        return f"{signed}: clients refuse {WEAK_HASHES[hashed]} signatures"
+    mask, salt = cert.signature_mask_hash, cert.signature_salt_length
+    differs = []
+    if hashed in PSS_SALTS and mask != hashed:
+        differs.append(f" and MGF1 with {str(mask).upper()}")
+    if hashed in PSS_SALTS and salt != PSS_SALTS[hashed]:
+        differs.append(f" and a salt of {salt} bytes")
+    if hashed in PSS_SALTS and not differs:
+        return None
+    return (
+        f"{signed}{''.join(differs)}: Go (the admin console) and pyca take RSASSA-PSS only "
+        "with SHA-256, -384 or -512, an MGF1 mask of that hash and a salt of its length "
+        "(openssl takes it)"
+    )
 
 
 def _which(cert: ParsedCertificate, leaf: ParsedCertificate) -> str:
