@@ -166,6 +166,43 @@ def test_wildcard_two_labels_fail(
 
 
 @pytest.mark.parametrize(
+    ("san", "host", "covered"),
+    [
+        ("*.com", "example.com", False),
+        ("*.co.uk", "example.co.uk", True),
+        ("*.example.com", "www.example.com", True),
+        ("*.example.co.uk", "www.example.co.uk", True),
+    ],
+)
+def test_a_wildcard_covers_only_what_flow_ssl_would_issue(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    san: str,
+    host: str,
+    covered: bool,
+) -> None:
+    """
+    *.com covers nothing (flow-ssl's own input rule; OpenSSL, Python and GnuTLS refuse it),
+    *.co.uk covers example.co.uk (all of them take it): the hostname finding says which rule.
+    """
+    leaf = make_leaf(pki[1], [san], cn=san)
+    write(tmp_path, "leaf.crt", leaf.pem())
+    (hostname,) = [
+        f
+        for f in json.loads(cli("check", "--cert", "leaf.crt", "--host", host, "--json").out)[
+            "findings"
+        ]
+        if f["check"] == "hostname"
+    ]
+    assert hostname["status"] == ("pass" if covered else "fail")
+    if not covered:
+        assert f"{san} covers no name: a wildcard needs at least two labels" in hostname["message"]
+    refused = cli("selfsigned", "--cn", san, "--subj", "--print")
+    assert (refused.code == 2) == (not covered)
+
+
+@pytest.mark.parametrize(
     ("options", "check_id"),
     [
         ({"days": 10}, "expires-soon"),

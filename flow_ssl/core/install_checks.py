@@ -127,6 +127,12 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
                     "; a name ending in a dot matches only that dotted name (Go, OpenSSL)"
                     if any(v.endswith(".") for v in san.dns)
                     else ""
+                )
+                + "".join(
+                    f"; {v} covers no name: {names.TOO_BROAD} (flow-ssl's own rule, and "
+                    "OpenSSL's, Python's and GnuTLS's)"
+                    for v in san.dns
+                    if names.too_broad(v.lower())
                 ),
             )
         )

@@ -112,10 +112,18 @@ def _validate_wildcard(name: str, labels: list[str]) -> None:
             "(like *.mycompany.com)"
         )
     if len(labels) < 3:
-        raise ValueError(
-            f"{name!r} is too broad: a wildcard needs at least two labels after '*.' "
-            "(like *.mycompany.com)"
-        )
+        raise ValueError(f"{name!r} is too broad: {TOO_BROAD} (like *.mycompany.com)")
+
+
+# A wildcard over a single label (``*.com``) is refused as input, and covers no name: OpenSSL,
+# Python and GnuTLS match none with it (Go and pyca would). No rule consults the public
+# suffix list, so ``*.co.uk`` is taken everywhere, as it is here.
+TOO_BROAD = "a wildcard needs at least two labels after '*.'"
+
+
+def too_broad(pattern: str) -> bool:
+    """Whether a DNS name is a wildcard over a single label (``*.com``): it covers nothing."""
+    return is_wildcard(pattern) and "." not in pattern[2:].removesuffix(".")
 
 
 def is_wildcard(name: str) -> bool:
@@ -167,6 +175,8 @@ class Coverage:
                 # No valid pattern to Go or OpenSSL: it matches only the same dotted name.
                 self._dotted.setdefault(pattern, value)
                 continue
+            if too_broad(pattern):
+                continue  # *.com: matches no name, as OpenSSL's hostname check
             if is_wildcard(pattern):
                 self._wild.setdefault(pattern[2:], value)
             else:
