@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.helpers import OPENSSL, listing, openssl, requires_openssl
 from tests.pki import NOW, Issued, make_ca, make_leaf, write
@@ -233,6 +233,49 @@ def test_a_weak_intermediate_key_fails(cli: Callable[..., Run], tmp_path: Path) 
     assert result.code == 1, result.out
     assert _findings(result)["key-strength"] == ["fail"]
     assert "CN=Weak Issuing CA" in json.dumps(json.loads(result.out)["findings"])
+
+
+def _weak_root(kind: str) -> Issued:
+    """A root with a weak key: RSA of so many bits (``rsa:1024``), or EC on ``P-192``."""
+    if kind.startswith("rsa:"):
+        return make_ca(f"Weak Root {kind}", rsa_bits=int(kind[4:]))
+    key = ec.generate_private_key(ec.SECP192R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Weak Root P-192")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+@pytest.mark.parametrize("kind", ["rsa:1024", "rsa:2047", "P-192"])
+@pytest.mark.parametrize("given", ["sent", "ca-file"])
+def test_a_weak_root_key_fails_sent_or_given(
+    cli: Callable[..., Run], tmp_path: Path, kind: str, given: str
+) -> None:
+    """
+    A root with an RSA key under 2048 bits or on P-192, sent along or given with --ca-file:
+    key-strength fails, naming it (Python: "CA certificate key too weak"); a P-256 root passes.
+    """
+    root = _weak_root(kind)
+    issuing = make_ca("Issuing Under Weak Root", root)
+    leaf = make_leaf(issuing, HOSTS)
+    sent = [leaf.pem(), issuing.pem(), *([root.pem()] if given == "sent" else [])]
+    write(tmp_path, "full.pem", *sent)
+    write(tmp_path, "root.pem", root.pem())
+    trust = ["--ca-file", "root.pem"] if given == "ca-file" else []
+    result = cli("check", "--cert", "full.pem", *trust, "--host", HOSTS[0], "--json")
+    assert result.code == 1, result.out
+    (strength,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-strength"]
+    assert strength["status"] == "fail"
+    assert f"CN=Weak Root {kind}" in strength["message"]
 
 
 def test_verify_judges_the_certificates_flow_ssl_read(

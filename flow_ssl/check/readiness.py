@@ -193,7 +193,7 @@ def check(
         findings.append(
             finding("hostname", "warn", "not checked: give each name clients use with --host")
         )
-    findings += checks.strength(leaf, sent[1:])
+    findings += checks.strength(leaf, _issuers_and_anchors(sent, roots))
     findings.append(checks.period(leaf, public=ca_file is None and not leaf.self_signed))
     findings.append(
         finding(
@@ -205,6 +205,15 @@ def check(
         )
     )
     return Report(findings=findings, certificates=in_cert_file)
+
+
+def _issuers_and_anchors(
+    sent: list[ParsedCertificate], roots: list[ParsedCertificate]
+) -> list[ParsedCertificate]:
+    """Every certificate sent after the leaf, and each root given that issued one, once."""
+    index = Issuers(roots)
+    anchors = [found for cert in sent if (found := index.first(cert)) is not None]
+    return list({cert.sha256_fingerprint: cert for cert in [*sent[1:], *anchors]}.values())
 
 
 def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCertificate]:

@@ -201,18 +201,21 @@ def key_strength(leaf: ParsedCertificate) -> Finding:
 
 
 def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
-    """key-strength (the leaf's key, and each issuer's below the root) and signature-hash."""
-    issuers = [c for c in chain if not c.self_signed]
-    weak = [
-        c for c in issuers if c.public_key.algorithm == "rsa" and (c.public_key.bits or 0) < 2048
-    ]
+    """
+    key-strength (the leaf's key, and each issuer's, its root's too) and signature-hash
+    (the leaf's and each issuer's below the root: no client checks a root's own signature).
+    """
+    issuers = list(chain)
+    weak = [(c, what) for c in issuers if (what := _weak_issuer_key(c))]
     findings = [key_strength(leaf)]
     if weak and findings[0].status != "fail":
-        names = "; ".join(_which(c, leaf) for c in weak)
+        names = "; ".join(f"{_which(c, leaf)} has {what}" for c, what in weak)
         message = (
-            f"{names} has an RSA key under 2048 bits: clients refuse the chain; the CA must reissue"
+            f"{names}: clients refuse the chain (Python: 'CA certificate key too weak'); "
+            "the CA must reissue with a new key"
         )
         findings = [finding("key-strength", "fail", message)]
+    issuers = [c for c in issuers if not c.self_signed]
     faults = [f"{_which(c, leaf)} {fault}" for c in [leaf, *issuers] if (fault := _refused(c))]
     findings.append(
         finding(
@@ -223,6 +226,25 @@ def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> lis
         )
     )
     return findings
+
+
+# An issuer's EC key below this many bits (P-192) is refused: Python (OpenSSL's security
+# level 2) says "CA certificate key too weak", and Go cannot read the curve.
+MIN_EC_ISSUER_BITS = 224
+
+
+def _weak_issuer_key(cert: ParsedCertificate) -> str | None:
+    """
+    What is weak about an issuer's key, if it is: RSA under 2048 bits (OpenSSL 1.1.1 refuses
+    2047 too, 3.x at security level 2 refuses 1024), or EC under 224 bits.
+    """
+    key = cert.public_key
+    if key.algorithm == "rsa" and (key.bits or 0) < 2048:
+        return f"an RSA key of {key.bits or 'unknown'} bits (under 2048)"
+    if key.algorithm == "ec" and (key.bits or 0) < MIN_EC_ISSUER_BITS:
+        curve = key.curve or f"a {key.bits or 'unknown'}-bit curve"
+        return f"an EC key on {curve} (under {MIN_EC_ISSUER_BITS} bits)"
+    return None
 
 
 def _refused(cert: ParsedCertificate) -> str | None:
