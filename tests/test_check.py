@@ -182,10 +182,7 @@ def test_a_wildcard_covers_only_what_flow_ssl_would_issue(
     host: str,
     covered: bool,
 ) -> None:
-    """
-    *.com covers nothing (flow-ssl's own input rule; OpenSSL, Python and GnuTLS refuse it),
-    *.co.uk covers example.co.uk (all of them take it): the hostname finding says which rule.
-    """
+    """*.com covers nothing (flow-ssl's input rule, OpenSSL's, Python's); *.co.uk covers a name."""
     leaf = make_leaf(pki[1], [san], cn=san)
     write(tmp_path, "leaf.crt", leaf.pem())
     (hostname,) = [
@@ -260,10 +257,7 @@ def _weak_root(kind: str) -> Issued:
 def test_a_weak_root_key_fails_sent_or_given(
     cli: Callable[..., Run], tmp_path: Path, kind: str, given: str
 ) -> None:
-    """
-    A root with an RSA key under 2048 bits or on P-192, sent along or given with --ca-file:
-    key-strength fails, naming it (Python: "CA certificate key too weak"); a P-256 root passes.
-    """
+    """A root's RSA key under 2048 bits or P-192 key, sent or given: key-strength fails."""
     root = _weak_root(kind)
     issuing = make_ca("Issuing Under Weak Root", root)
     leaf = make_leaf(issuing, HOSTS)

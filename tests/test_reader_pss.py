@@ -132,10 +132,7 @@ def test_sha1_inside_pss_parameters_fails_signature_hash(
 def test_pss_whose_mask_or_salt_is_not_its_hash_s_fails_signature_hash(
     cli: Callable[..., Run], tmp_path: Path, options: tuple[str, ...], words: str
 ) -> None:
-    """
-    rsassaPss SHA-256 with an MGF1-SHA-1 mask or a salt not 32 bytes: every openssl takes
-    it, Go and pyca refuse it ("algorithm unimplemented"), so signature-hash fails, saying so.
-    """
+    """PSS SHA-256 with an MGF1-SHA-1 mask or a salt not 32 bytes (Go refuses it): fails."""
     assert SYSTEM_OPENSSL is not None
     make = _Maker(SYSTEM_OPENSSL, tmp_path)
     make.root("root")

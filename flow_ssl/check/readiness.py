@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.check import keyfindings
 from flow_ssl.core import install_checks as checks
-from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.errors import InvalidInputError, OpenSSLTooOldError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
-from flow_ssl.openssl import verify
+from flow_ssl.openssl import features, runner, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
@@ -45,6 +45,9 @@ _FORMS = {
 # (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
 _UNTRUSTED = {2, 18, 19, 20, 21}
 _MISSING = {2, 20, 21}
+_ROOT_NOT_TRUSTED = 19
+_UNREADABLE_KEY = 6  # unable to decode issuer public key: this openssl lacks its algorithm
+_PURPOSE = 26  # unsupported certificate purpose
 
 
 @dataclass
@@ -265,6 +268,7 @@ def _trust_findings(
         cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
     )
     chained = _issuer_chain(sent, now)
+    verdict = _as_judged(verdict, chained, roots)
     top = chained[-1]
     if top.self_signed:
         complete = (
@@ -293,11 +297,19 @@ def _trust_findings(
         verdict = verify.verify_chain(
             shorter, untrusted=(shorter,), ca_file=ca_file, purpose="sslserver"
         )
+        verdict = _as_judged(verdict, chained, roots)
+    # What no trust cures, on the path clients build (all sent when openssl found the root).
+    broken = broken or checks.refused_anyway([leaf, *(path or chained[1:])])
     along = (
         f", along the path clients build ({_name(unused[0])} sent too is on none)" if unused else ""
     )
     if verdict.ok and broken is None:
         verified = f"openssl verify -purpose sslserver: OK with {where}{along}"
+        if checks.key_usage_refused(leaf):  # server-auth-eku fails it on every build
+            verified = (
+                f"the chain verifies with {where}{along} (openssl verify -purpose sslserver; "
+                "the certificate's own use is server-auth-eku's to judge)"
+            )
         return [
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
@@ -356,6 +368,57 @@ def _issuers_on_every_path(
     return (chained[1:-1] if len(chained) > 2 else chained[1:]), False
 
 
+def _as_judged(
+    verdict: verify.ChainVerdict, chained: list[ParsedCertificate], roots: list[ParsedCertificate]
+) -> verify.ChainVerdict:
+    """
+    openssl's verdict cut to what every build says alike; the rest flow-ssl judges itself.
+
+    A build that finds no trusted root says so, but what it checked before differs
+    (LibreSSL 4.3 judges dates and name constraints first, OpenSSL nothing): only the
+    trust error is kept. An error about the self-signed root the server sends, where no
+    root given is that one, is about a copy clients do not use (they hold their own): it
+    counts as that root not being trusted. And a leaf's key usage no handshake can use is
+    server-auth-eku's to fail: LibreSSL's verify refuses keyAgreement alone, OpenSSL's not.
+
+    Raises:
+        OpenSSLTooOldError: this openssl cannot read an issuer's key (LibreSSL 3.3.6 has
+            no Ed25519, 4.3 no P-192): a limit of the build, not a fault of the chain.
+    """
+    if verdict.ok or not verdict.errors:
+        return verdict
+    for code, depth, _ in verdict.errors:
+        if code == _UNREADABLE_KEY:
+            raise _unreadable_key(
+                [*chained, *(root for root in roots if root.issued(chained[-1]))], depth
+            )
+    known = {root.sha256_fingerprint for root in roots}
+    top = chained[-1]
+    sent_root = len(chained) - 1 if top.self_signed and top.sha256_fingerprint not in known else -1
+    errors = [
+        (_ROOT_NOT_TRUSTED if depth == sent_root else code, depth, reason)
+        for code, depth, reason in verdict.errors
+    ]
+    if any(code in _UNTRUSTED for code, _, _ in errors):
+        errors = [error for error in errors if error[0] in _UNTRUSTED]
+    elif checks.key_usage_refused(chained[0]):
+        errors = [error for error in errors if error[:2] != (_PURPOSE, 0)]
+    return verify.ChainVerdict(ok=not errors, errors=tuple(errors), last_words=verdict.last_words)
+
+
+def _unreadable_key(full: list[ParsedCertificate], depth: int) -> OpenSSLTooOldError:
+    """openssl verify could not read an issuer's key: name the build, the issuer, the key."""
+    binary = runner.find_openssl()
+    issuer = full[min(depth, len(full) - 1)]
+    key = issuer.public_key
+    kind = f"{key.algorithm.upper()} {key.curve or (f'{key.bits} bits' if key.bits else '')}"
+    return OpenSSLTooOldError(
+        f"{binary.name} cannot read the {kind.strip()} key of {_name(issuer)}, so it cannot "
+        "verify this chain (openssl verify: unable to decode issuer public key)",
+        hint=f"OpenSSL 1.1.1 or later reads it: point {features.OPENSSL_ENV} at one",
+    )
+
+
 def _issuer_missing(
     verdict: verify.ChainVerdict, leaf: ParsedCertificate, roots: list[ParsedCertificate]
 ) -> bool:
@@ -375,8 +438,10 @@ def _verify_failed(verdict: verify.ChainVerdict, broken: str | None = None) -> F
         )
     errors = [e for e in verdict.errors if e[0] not in _UNTRUSTED] or list(verdict.errors)
     if errors:
-        code, depth, reason = errors[0]
-        message = f"openssl verify: {reason} (error {code} at depth {depth})"
+        # No depth: the builds disagree on it (LibreSSL 4.3 names the issuer of a leaf
+        # whose signature or name fails).
+        code, _, reason = errors[0]
+        message = f"openssl verify: {reason} (error {code})"
     else:
         message = f"openssl verify failed: {verdict.last_words}"
     return finding("chain-verifies", "fail", message)

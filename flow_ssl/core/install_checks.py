@@ -156,17 +156,12 @@ def server_use(leaf: ParsedCertificate) -> Finding:
             "fail",
             f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
         )
-    needed = (
-        {"digitalSignature"}
-        if leaf.public_key.algorithm != "rsa"
-        else {"digitalSignature", "keyEncipherment"}
-    )
-    if usage and not needed & usage:
+    if key_usage_refused(leaf):
         return finding(
             "server-auth-eku",
             "fail",
             f"keyUsage is {', '.join(sorted(usage))}: a TLS handshake needs "
-            f"{' or '.join(sorted(needed))}, so clients refuse it",
+            f"{' or '.join(sorted(_handshake_usages(leaf)))}, so clients refuse it",
         )
     if not eku:
         return finding(
@@ -175,6 +170,23 @@ def server_use(leaf: ParsedCertificate) -> Finding:
             "no Extended Key Usage: Apple platforms refuse it for TLS servers",
         )
     return finding("server-auth-eku", "pass", "for TLS servers (serverAuth)")
+
+
+def _handshake_usages(leaf: ParsedCertificate) -> set[str]:
+    """The key usages a TLS handshake can use the key for: signing, or RSA key transport."""
+    if leaf.public_key.algorithm == "rsa":
+        return {"digitalSignature", "keyEncipherment"}
+    return {"digitalSignature"}
+
+
+def key_usage_refused(leaf: ParsedCertificate) -> bool:
+    """
+    Whether the leaf's keyUsage allows no TLS handshake (an EC key for keyAgreement
+    alone): clients refuse it; LibreSSL's verify says so ("unsupported certificate
+    purpose"), OpenSSL's does not.
+    """
+    usage = set(leaf.key_usage)
+    return bool(usage) and not _handshake_usages(leaf) & usage
 
 
 # Server keys browsers and Go all accept; P-521 only some (Chrome refuses it).
@@ -356,6 +368,78 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
                 f"intermediate; send {child.names_text(issuer=True) or 'its issuer'} instead",
             )
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
+
+
+# The extensions every client handles when they are critical: keyUsage, subjectAltName,
+# basicConstraints, nameConstraints, certificatePolicies, extendedKeyUsage (measured: OpenSSL
+# 1.1.1 to 4.0, LibreSSL 3.3 and 4.3, Go 1.19). A client refuses a certificate holding any
+# other critical extension it does not handle, whatever roots it trusts.
+HANDLED_CRITICAL = frozenset(
+    {"2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.30", "2.5.29.32", "2.5.29.37"}
+)
+# Critical extensions some clients handle: their name, who refuses them and who takes them
+# (measured). Any other is refused by OpenSSL, LibreSSL and Go alike.
+_GO_ONLY = ("Go (the admin console's)", "openssl takes it")
+REFUSED_CRITICAL = {
+    "2.5.29.14": ("subjectKeyIdentifier", "OpenSSL and LibreSSL", "Go takes it"),
+    "2.5.29.35": ("authorityKeyIdentifier", "OpenSSL and LibreSSL", "Go takes it"),
+    "1.3.6.1.5.5.7.1.1": ("authorityInfoAccess", "OpenSSL and LibreSSL", "Go takes it"),
+    "2.5.29.31": ("crlDistributionPoints", "LibreSSL", "OpenSSL and Go take it"),
+    "1.3.6.1.5.5.7.48.1.5": ("OCSP noCheck", "OpenSSL 1.1.1, LibreSSL and Go", "3.x takes it"),
+    "2.16.840.1.113730.1.1": ("nsCertType", *_GO_ONLY),
+    "2.5.29.33": ("policyMappings", *_GO_ONLY),
+    "2.5.29.36": ("policyConstraints", *_GO_ONLY),
+    "2.5.29.54": ("inhibitAnyPolicy", *_GO_ONLY),
+}
+_SUBJECT_ALT_NAME = "2.5.29.17"
+
+
+def unhandled_critical(cert: ParsedCertificate) -> str | None:
+    """A critical extension some client does not handle, in words, if the certificate has one."""
+    san = cert.subject_alt_names
+    for oid, critical in cert.extensions:
+        if not critical:
+            continue
+        if oid == _SUBJECT_ALT_NAME and not (san.dns or san.ip or san.email or san.uri):
+            return (
+                "a critical subjectAltName with no DNS name, IP, e-mail or URI in it, which "
+                "Go (the admin console's) does not handle"
+            )
+        if oid in HANDLED_CRITICAL:
+            continue
+        if oid not in REFUSED_CRITICAL:
+            return f"a critical extension {oid}, which OpenSSL, LibreSSL and Go do not know"
+        name, refused_by, taken_by = REFUSED_CRITICAL[oid]
+        return f"a critical {name} extension ({oid}), which {refused_by} refuse ({taken_by})"
+    return None
+
+
+def refused_name(cert: ParsedCertificate) -> str | None:
+    """A SAN entry LibreSSL refuses the whole certificate for (``names.san_syntax_refused``)."""
+    san = cert.subject_alt_names
+    for kind, values in (("dns", san.dns), ("uri", san.uri)):
+        for value in values:
+            if names.san_syntax_refused(value, kind):
+                return (
+                    f"a SAN {'URI' if kind == 'uri' else 'name'} {value!r} LibreSSL refuses as "
+                    "invalid name syntax (it then refuses the whole certificate)"
+                )
+    return None
+
+
+def refused_anyway(chain: list[ParsedCertificate]) -> str | None:
+    """
+    Why a client refuses the chain (the leaf first, then the issuers on its path) whatever
+    roots it trusts, for what a certificate holds: a critical extension it does not handle,
+    a SAN LibreSSL refuses. Judged here, the same on every build: openssl says nothing of it
+    before a trusted root anchors the chain, and the builds do not agree on it.
+    """
+    for cert in chain:
+        fault = unhandled_critical(cert) or refused_name(cert)
+        if fault:
+            which = "the certificate" if cert is chain[0] else cert.names_text() or "an issuer"
+            return f"{which} holds {fault}"
+    return None
 
 
 def unusable_issuer(issuers: Iterable[ParsedCertificate], now: datetime) -> str | None:

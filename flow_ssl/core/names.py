@@ -126,6 +126,27 @@ def too_broad(pattern: str) -> bool:
     return is_wildcard(pattern) and "." not in pattern[2:].removesuffix(".")
 
 
+# What LibreSSL takes in a dNSName of a SAN (x509_constraints.c; measured on 3.3.6 and 4.3.2):
+# letters, digits, '-', '_' and '.', and '*' as a whole first label. Anything else is "invalid
+# name syntax" and it refuses the whole certificate (OpenSSL and Go take it).
+_SAN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
+
+
+def san_syntax_refused(value: str, kind: str) -> bool:
+    """
+    Whether LibreSSL refuses a certificate for this SAN entry (``kind`` ``dns`` or ``uri``):
+    a DNS name with an empty label or one ending in a dot, a label starting or ending with
+    '-' or over 63 characters, or a '*' anywhere but as the whole first label (3.3.6 refuses
+    ``f*.example.com`` too); a URI without ``scheme://host`` (3.3.6).
+    """
+    if kind == "uri":
+        return not _URI.match(value)
+    labels = value.split(".")
+    first = labels[1:] if labels[0] == "*" else labels
+    return not first or not all(_SAN_LABEL.match(label) for label in first)
+
+
 def is_wildcard(name: str) -> bool:
     """Whether a canonical DNS name is a wildcard pattern."""
     return name.startswith("*.")

@@ -1,0 +1,247 @@
+"""
+One verdict for every chain, on every openssl build.
+
+What trusting the root cannot cure (an unknown critical extension, a name LibreSSL refuses)
+fails with the root and without it; what it can cure (an expired copy of the root sent
+along) only warns. Each set is checked with the openssl under test and with every other
+build, and must give the same findings, JSON and exit code (``make test-matrix`` runs the
+rest of the suite once per build; here the builds are compared side by side).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
+
+from tests.helpers import each_build, needs_builds, requires_openssl
+from tests.pki import Issued, make_ca, make_leaf, write
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.helpers import Run
+
+pytestmark = [requires_openssl, needs_builds]
+HOST = "flow.mycompany.com"
+UNKNOWN = x509.UnrecognizedExtension(ObjectIdentifier("1.2.3.4.5"), b"\x05\x00")
+
+
+@dataclass
+class Pki:
+    """A root (and an expired copy of it: same name and key), an issuing CA under it."""
+
+    root: Issued
+    expired_root: Issued
+    issuing: Issued
+    folder: Path
+    files: dict[str, list[bytes]] = field(default_factory=dict)
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    """The root (root.pem), its expired copy, and an issuing CA, in the test's folder."""
+    key = ec.generate_private_key(ec.SECP384R1())
+    root = make_ca("Verdict Root", key=key)
+    expired = make_ca(
+        "Verdict Root",
+        key=key,
+        starts=datetime(2020, 1, 1, tzinfo=timezone.utc),
+        ends=datetime(2021, 1, 1, tzinfo=timezone.utc),
+    )
+    write(tmp_path, "root.pem", root.pem())
+    return Pki(root, expired, make_ca("Verdict Issuing CA", root), tmp_path)
+
+
+def _verdicts(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> dict[str, tuple[int, str]]:
+    """``check ARGS --json`` with every build: its exit code and JSON, by build."""
+
+    def run() -> tuple[int, str]:
+        result = cli("check", *args, "--host", HOST, "--json")
+        return result.code, result.out
+
+    return each_build(monkeypatch, run)
+
+
+def _one_verdict(seen: dict[str, tuple[int, str]]) -> tuple[int, dict[str, dict[str, str]]]:
+    """The exit code and findings every build gave (they must all give the same)."""
+    (code, out), *_ = seen.values()
+    assert {build: given == (code, out) for build, given in seen.items()} == dict.fromkeys(
+        seen, True
+    ), seen
+    return code, {f["check"]: f for f in json.loads(out)["findings"]}
+
+
+OCSP = x509.AccessDescription(
+    AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier("http://ocsp.example.com")
+)
+CRL = x509.DistributionPoint(
+    [x509.UniformResourceIdentifier("http://crl.example.com/ca.crl")], None, None, None
+)
+Extensions = list[tuple[x509.ExtensionType, bool]]
+# Each case: (leaf extensions, the intermediate's, words chain-verifies must say).
+UNCURABLE: dict[str, tuple[Extensions, Extensions, str]] = {
+    "unknown-in-leaf": ([(UNKNOWN, True)], [], "critical extension 1.2.3.4.5"),
+    "unknown-in-intermediate": ([], [(UNKNOWN, True)], "critical extension 1.2.3.4.5"),
+    # Go takes these two critical; OpenSSL and LibreSSL refuse them.
+    "critical-subject-key-id": (
+        [(x509.SubjectKeyIdentifier(b"\x01" * 20), True)],
+        [],
+        "critical subjectKeyIdentifier",
+    ),
+    "critical-authority-info-access": (
+        [(x509.AuthorityInformationAccess([OCSP]), True)],
+        [],
+        "critical authorityInfoAccess",
+    ),
+    # OpenSSL and Go take it critical; LibreSSL refuses it.
+    "critical-crl-distribution-points": (
+        [(x509.CRLDistributionPoints([CRL]), True)],
+        [],
+        "critical crlDistributionPoints",
+    ),
+    # Every openssl takes it critical; Go (the admin console's) refuses it.
+    "critical-policy-constraints": (
+        [],
+        [(x509.PolicyConstraints(require_explicit_policy=None, inhibit_policy_mapping=0), True)],
+        "critical policyConstraints",
+    ),
+}
+POLICIES = x509.CertificatePolicies(
+    [x509.PolicyInformation(ObjectIdentifier("2.23.140.1.2.1"), None)]
+)
+
+
+@pytest.mark.parametrize("case", sorted(UNCURABLE))
+@pytest.mark.parametrize("trusted", [False, True], ids=["no-root", "ca-file"])
+def test_what_trust_cannot_cure_fails_without_the_root_too(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, case: str, trusted: bool
+) -> None:
+    """A critical extension some client refuses: not ready, root given or not, on every build."""
+    leaf_extensions, issuing_extensions, words = UNCURABLE[case]
+    issuing = (
+        make_ca("Verdict Issuing CA", pki.root, extensions=issuing_extensions)
+        if issuing_extensions
+        else pki.issuing
+    )
+    leaf = make_leaf(issuing, [HOST], cn=HOST, extensions=leaf_extensions)
+    write(pki.folder, "full.pem", leaf.pem(), issuing.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", *(["--ca-file", "root.pem"] * trusted))
+    )
+    assert code == 1
+    assert found["chain-verifies"]["status"] == "fail"
+    assert words in found["chain-verifies"]["message"]
+    assert "whatever roots they trust" in found["chain-verifies"]["message"]
+
+
+def test_a_critical_extension_every_client_handles_is_ready(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki
+) -> None:
+    """Critical certificatePolicies (handled by every openssl and Go): ready on every build."""
+    leaf = make_leaf(pki.issuing, [HOST], cn=HOST, extensions=[(POLICIES, True)])
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", "--ca-file", "root.pem")
+    )
+    assert code == 0
+    assert found["chain-verifies"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["no-root", "ca-file"])
+def test_an_expired_copy_of_the_root_sent_along_is_one_verdict(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, trusted: bool
+) -> None:
+    """An expired copy of the root sent along: a warning without the root, a pass with it."""
+    leaf = make_leaf(pki.issuing, [HOST], cn=HOST)
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem(), pki.expired_root.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", *(["--ca-file", "root.pem"] * trusted))
+    )
+    assert code == 0
+    assert found["chain-verifies"]["status"] == ("pass" if trusted else "warn")
+
+
+def test_an_uncurable_leaf_with_an_expired_root_sent_fails_on_every_build(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki
+) -> None:
+    """An unknown critical extension, and the expired root sent along: not ready everywhere."""
+    leaf = make_leaf(pki.issuing, [HOST], cn=HOST, extensions=[(UNKNOWN, True)])
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem(), pki.expired_root.pem())
+    code, found = _one_verdict(_verdicts(cli, monkeypatch, "--cert", "full.pem"))
+    assert code == 1
+    assert "critical extension 1.2.3.4.5" in found["chain-verifies"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("f*.example.com", "f*.example.com"),
+        ("flow.mycompany.com.", "flow.mycompany.com."),
+        ("*.example.com.", "*.example.com."),
+        ("-flow.example.com", "-flow.example.com"),
+    ],
+)
+def test_a_name_libressl_refuses_fails_on_every_build(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, name: str, words: str
+) -> None:
+    """A SAN LibreSSL refuses (it stops before signatures): chain-verifies fails on every build."""
+    leaf = make_leaf(pki.issuing, [HOST, name], cn=HOST)
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", "--ca-file", "root.pem")
+    )
+    assert code == 1
+    message = found["chain-verifies"]["message"]
+    assert found["chain-verifies"]["status"] == "fail"
+    assert repr(words) in message
+    assert "LibreSSL" in message
+
+
+@pytest.mark.parametrize("name", ["under_score.example.com", "*.co.uk", "*.com"])
+def test_a_name_every_build_takes_is_not_failed(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, name: str
+) -> None:
+    """An underscore, *.co.uk, *.com: odd, but no build refuses the chain for them."""
+    leaf = make_leaf(pki.issuing, [HOST, name], cn=HOST)
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", "--ca-file", "root.pem")
+    )
+    assert code == 0
+    assert found["chain-verifies"]["status"] == "pass"
+
+
+def test_a_key_agreement_only_leaf_is_the_same_finding_everywhere(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki
+) -> None:
+    """keyUsage keyAgreement alone (LibreSSL's verify refuses it): the same findings everywhere."""
+    usage = x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=True,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    leaf = make_leaf(pki.issuing, [HOST], cn=HOST, extensions=[(usage, True)])
+    write(pki.folder, "full.pem", leaf.pem(), pki.issuing.pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", "--ca-file", "root.pem")
+    )
+    assert code == 1
+    assert found["server-auth-eku"]["status"] == "fail"
+    assert found["chain-verifies"]["status"] == "pass"
+    assert "server-auth-eku" in found["chain-verifies"]["message"]
