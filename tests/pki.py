@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 if TYPE_CHECKING:
@@ -155,7 +155,8 @@ def make_leaf(
         )
     for extension, critical in extensions:
         builder = builder.add_extension(extension, critical=critical)
-    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
+    edwards = isinstance(issuer.key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
+    return Issued(builder.sign(issuer.key, None if edwards else hashes.SHA256()), key)
 
 
 def write(folder: Path, name: str, *parts: bytes) -> Path:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import AuthorityInformationAccessOID, ObjectIdentifier
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, ObjectIdentifier
 
 from tests.helpers import each_build, needs_builds, requires_openssl
-from tests.pki import Issued, make_ca, make_leaf, write
+from tests.pki import NOW, Issued, make_ca, make_leaf, write
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -245,3 +246,87 @@ def test_a_key_agreement_only_leaf_is_the_same_finding_everywhere(
     assert found["server-auth-eku"]["status"] == "fail"
     assert found["chain-verifies"]["status"] == "pass"
     assert "server-auth-eku" in found["chain-verifies"]["message"]
+
+
+def _edwards_leaf(issuer: Issued, kind: str) -> Issued:
+    """A server leaf with an Ed25519 or Ed448 key, issued by ``issuer``."""
+    key = (
+        ed25519.Ed25519PrivateKey.generate()
+        if kind == "ed25519"
+        else ed448.Ed448PrivateKey.generate()
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(hours=1))
+        .not_valid_after(NOW + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .sign(issuer.key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+def _ed25519_root() -> Issued:
+    """A root CA with an Ed25519 key (self-signed with it)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Edwards Root")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, None)
+    )
+    return Issued(cert, key)
+
+
+# What each build cannot read (measured): exit 3 there, naming the build; a verdict elsewhere.
+LIMITS = {
+    "ed25519-leaf-and-key": ({"openssl-libressl-3.3.6"}, 1),
+    "ed448-leaf-and-key": ({"openssl-libressl-3.3.6", "openssl-libressl-4.3.2"}, 1),
+    "ed25519-root": ({"openssl-libressl-3.3.6"}, 0),
+    "p192-root": ({"openssl-libressl-4.3.2"}, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LIMITS))
+def test_a_key_a_build_cannot_read_is_exit_3_naming_the_build(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, case: str
+) -> None:
+    """Ed25519, Ed448 or P-192 where a build lacks it: exit 3 there, one verdict everywhere else."""
+    lacking, verdict = LIMITS[case]
+    args = ["--cert", "leaf.pem", "--ca-file", "root.pem"]
+    if case.endswith("leaf-and-key"):
+        leaf = _edwards_leaf(pki.root, case.split("-", maxsplit=1)[0])
+        write(pki.folder, "leaf.key", leaf.key_pem())
+        args += ["--key", "leaf.key"]
+    else:
+        root = (
+            _ed25519_root()
+            if case == "ed25519-root"
+            else make_ca("P-192 Root", key=ec.generate_private_key(ec.SECP192R1()))
+        )
+        write(pki.folder, "root.pem", root.pem())
+        leaf = make_leaf(root, [HOST], cn=HOST)
+    write(pki.folder, "leaf.pem", leaf.pem())
+
+    def run() -> Run:
+        return cli("check", *args, "--host", HOST, "--json")
+
+    seen = each_build(monkeypatch, run)
+    limited = {build for build, result in seen.items() if result.code == 3}
+    assert limited == lacking & set(seen)
+    for build in limited:
+        words = seen[build].err
+        assert build.removeprefix("openssl-").replace("libressl-", "LibreSSL ") in words
+        assert "cannot read" in words
+    verdicts = {(result.code, result.out) for build, result in seen.items() if build not in limited}
+    assert len(verdicts) == 1
+    assert verdicts.pop()[0] == verdict

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from flow_ssl.check import keyfindings
 from flow_ssl.core import install_checks as checks
-from flow_ssl.core.errors import InvalidInputError, OpenSSLTooOldError
+from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
-from flow_ssl.openssl import features, runner, verify
+from flow_ssl.openssl import runner, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
@@ -389,8 +389,11 @@ def _as_judged(
         return verdict
     for code, depth, _ in verdict.errors:
         if code == _UNREADABLE_KEY:
-            raise _unreadable_key(
-                [*chained, *(root for root in roots if root.issued(chained[-1]))], depth
+            full = [*chained, *(root for root in roots if root.issued(chained[-1]))]
+            issuer = full[min(depth, len(full) - 1)]
+            raise runner.find_openssl().cannot(
+                f"read the {_key_words(issuer)} key of {_name(issuer)}, so it cannot verify "
+                "this chain (openssl verify: unable to decode issuer public key)"
             )
     known = {root.sha256_fingerprint for root in roots}
     top = chained[-1]
@@ -406,17 +409,11 @@ def _as_judged(
     return verify.ChainVerdict(ok=not errors, errors=tuple(errors), last_words=verdict.last_words)
 
 
-def _unreadable_key(full: list[ParsedCertificate], depth: int) -> OpenSSLTooOldError:
-    """openssl verify could not read an issuer's key: name the build, the issuer, the key."""
-    binary = runner.find_openssl()
-    issuer = full[min(depth, len(full) - 1)]
-    key = issuer.public_key
-    kind = f"{key.algorithm.upper()} {key.curve or (f'{key.bits} bits' if key.bits else '')}"
-    return OpenSSLTooOldError(
-        f"{binary.name} cannot read the {kind.strip()} key of {_name(issuer)}, so it cannot "
-        "verify this chain (openssl verify: unable to decode issuer public key)",
-        hint=f"OpenSSL 1.1.1 or later reads it: point {features.OPENSSL_ENV} at one",
-    )
+def _key_words(cert: ParsedCertificate) -> str:
+    """A certificate's key in words: ``EC P-192``, ``RSA 2048 bits``, ``ED25519``."""
+    key = cert.public_key
+    size = key.curve or (f"{key.bits} bits" if key.bits else "")
+    return f"{key.algorithm.upper()} {size}".strip()
 
 
 def _issuer_missing(
