@@ -33,12 +33,15 @@ from flow_ssl.openssl import keymatch, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
+from flow_ssl.openssl.pass_source import non_ascii
 from flow_ssl.openssl.read import p12, pem, reader
+from flow_ssl.openssl.script.render import openssl_for_print
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.check.readiness import Read
     from flow_ssl.core.models import Finding, ParsedCertificate
+    from flow_ssl.openssl.features import OpenSSL
 
 # Where a PKCS#12's key comes from: a PEM file holding it (--key, or a combined
 # certificate file), or the PKCS#12 the certificate came in.
@@ -100,6 +103,7 @@ def planned(
             steps += key_out_steps(main, key_out, passin=passout)
         return bundle, steps
     source = key_source(main, key)
+    refuse_byte_wise_passphrase(openssl_for_print(), passout)
     return bundle, steps + p12_steps(
         bundle.certificates, key=source, out=p12, passout=passout, legacy=legacy
     )
@@ -343,6 +347,7 @@ def write_p12(
     """
     if isinstance(key, Path):
         _check_key(key, field=None if str(key) == bundle[0].source else "key")
+    refuse_byte_wise_passphrase(runner.find_openssl(), passout)
     kept: list[tuple[Path, Path]] = []
     check_outputs([files.Output(out, secret=True)], force=force)
     with files.staged([files.Output(out, secret=True)], kept) as (staged,):
@@ -369,6 +374,24 @@ def write_p12(
             f"the PKCS#12 file {out}",
         )
     return kept
+
+
+def refuse_byte_wise_passphrase(binary: OpenSSL, passout: str) -> None:
+    """
+    Refuse to make a PKCS#12 no other reader opens: LibreSSL takes a non-ASCII passphrase
+    (``Zürich``) byte by byte where PKCS#12 wants it as UTF-16, so neither OpenSSL nor
+    Python's cryptography opens its file (measured; Windows and Java read it as OpenSSL).
+
+    Raises:
+        OpenSSLTooOldError: LibreSSL and a non-ASCII passphrase, naming the build.
+    """
+    if binary.flavour == "LibreSSL" and non_ascii(passout):
+        raise binary.cannot(
+            f"make a PKCS#12 that other readers open with the non-ASCII passphrase in "
+            f"{passout}: it encodes each of its UTF-8 bytes as a character, where OpenSSL, "
+            "Windows, Java and Python's cryptography take the characters themselves; give an "
+            "ASCII passphrase"
+        )
 
 
 def _check_key(key: Path, *, field: str | None) -> None:
