@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -12,7 +13,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from tests.helpers import OPENSSL, listing, openssl, requires_openssl
+from tests.helpers import (
+    OPENSSL,
+    each_build,
+    listing,
+    needs_builds,
+    openssl,
+    requires_openssl,
+    run_sh,
+)
 from tests.pki import NOW, Issued, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
@@ -393,6 +402,31 @@ def test_print_shows_the_commands_and_runs_none(
     assert bundled.code == 0
     assert "openssl x509 -noout -text -in chain.pem" in bundled.out
     assert listing(tmp_path) == before
+
+
+@needs_builds
+def test_print_verifies_what_flow_ssl_read_behind_a_byte_order_mark(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A PEM chain behind a BOM: the printed verify reads flow-ssl's copy; OK run on every build."""
+    root, issuing = pki
+    (tmp_path / "full.pem").write_bytes(
+        b"\xef\xbb\xbf" + make_leaf(issuing, HOSTS).pem() + issuing.pem()
+    )
+    write(tmp_path, "root.pem", root.pem())
+
+    def run() -> str:
+        printed = cli("check", "--cert", "full.pem", "--ca-file", "root.pem", "--print")
+        assert printed.code == 0, printed.err
+        (verify,) = [line for line in printed.out.splitlines() if line.startswith("openssl verify")]
+        assert "full.pem" not in verify
+        return run_sh(printed.out, tmp_path, binary=os.environ["FLOW_SSL_OPENSSL"]).stdout
+
+    for build, out in each_build(monkeypatch, run).items():
+        assert out.rstrip().endswith(": OK"), (build, out[-300:])
 
 
 @pytest.mark.parametrize(("within", "code", "status"), [(30, 1, "fail"), (10, 0, "pass")])

@@ -28,7 +28,7 @@ from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.read import p12, reader
 from flow_ssl.openssl.script.render import openssl_for_print
-from flow_ssl.openssl.script.steps import Note, Step
+from flow_ssl.openssl.script.steps import Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate
@@ -490,11 +490,18 @@ def _opened(
 
 
 def _as_pem(path: Path, framed: Framed, opened: p12.Opened | None, steps: list[Step]) -> str:
-    """The file as PEM for openssl verify: itself, or a copy in the script's scratch folder."""
-    if framed.form == "pem":
+    """
+    The file as PEM for openssl verify: itself, or a copy in the script's scratch folder.
+    A PEM file with a byte-order mark is copied as flow-ssl read it: OpenSSL 1.1.1 and
+    LibreSSL skip the block after the mark, so verify would take the intermediate as the leaf.
+    """
+    if framed.form == "pem" and not framed.byte_order_mark:
         return str(path)
     out = scratch(f"{len(steps)}.pem")
-    if opened is not None:
+    if framed.form == "pem":
+        certificates = [item for item in framed.items if item.kind == "certificate"]
+        steps.append(WriteFile(out, "".join(reader.to_pem(item.der) for item in certificates)))
+    elif opened is not None:
         show = p12_commands.build_p12_show
         steps.append(show(str(path), passin=opened.passin, legacy=opened.legacy, out=out))
     elif framed.form == "pkcs7":
@@ -549,7 +556,7 @@ def planned_check(
         ),
     ]
     if ca_file is None:
-        shown = cert if framed.form == "pem" else "its PEM copy"
+        shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
         steps.append(
             Note(f"a self-signed {cert} is verified against itself instead: -CAfile {shown}")
         )
