@@ -1,11 +1,12 @@
 """
 One verdict for every chain, on every openssl build.
 
-What trusting the root cannot cure (an unknown critical extension, a name LibreSSL refuses)
-fails with the root and without it; what it can cure (an expired copy of the root sent
-along) only warns. Each set is checked with the openssl under test and with every other
-build, and must give the same findings, JSON and exit code (``make test-matrix`` runs the
-rest of the suite once per build; here the builds are compared side by side).
+What trusting the root cannot cure (an unknown critical extension, a name LibreSSL
+refuses, a forged signature) fails with the root and without it; what it can cure (an
+expired copy of the root sent along) only warns. Each set is checked with the openssl
+under test and with every other build, and must give the same findings, JSON and exit
+code (``make test-matrix`` runs the rest of the suite once per build; here the builds
+are compared side by side).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, ObjectIdentifier
 
@@ -330,3 +331,27 @@ def test_a_key_a_build_cannot_read_is_exit_3_naming_the_build(
     verdicts = {(result.code, result.out) for build, result in seen.items() if build not in limited}
     assert len(verdicts) == 1
     assert verdicts.pop()[0] == verdict
+
+
+def _altered(leaf: Issued) -> bytes:
+    """The leaf as PEM with one byte of what was signed changed (its CN): a forgery."""
+    der = leaf.cert.public_bytes(serialization.Encoding.DER).replace(b"flow.", b"glow.", 1)
+    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize("sent", ["leaf+issuing", "leaf+issuing+root"])
+@pytest.mark.parametrize("trusted", [False, True], ids=["no-root", "ca-file"])
+def test_a_forged_signature_fails_without_the_root_too(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, sent: str, trusted: bool
+) -> None:
+    """A leaf its issuer did not sign (LibreSSL 4.3 checks before trust, others not): not ready."""
+    leaf = make_leaf(pki.issuing, [HOST], cn=HOST)
+    root = [pki.root.pem()] if sent.endswith("root") else []
+    write(pki.folder, "full.pem", _altered(leaf), pki.issuing.pem(), *root)
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "full.pem", *(["--ca-file", "root.pem"] * trusted))
+    )
+    assert code == 1
+    assert found["chain-verifies"]["status"] == "fail"
+    words = "certificate signature failure" if trusted else "is not signed by the key of"
+    assert words in found["chain-verifies"]["message"]

@@ -22,7 +22,7 @@ from flow_ssl.core import install_checks as checks
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
-from flow_ssl.openssl import runner, verify
+from flow_ssl.openssl import runner, signatures, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
@@ -300,6 +300,9 @@ def _trust_findings(
         verdict = _as_judged(verdict, chained, roots)
     # What no trust cures, on the path clients build (all sent when openssl found the root).
     broken = broken or checks.refused_anyway([leaf, *(path or chained[1:])])
+    if broken is None and not anchored and not verdict.ok:  # openssl checked no signature
+        sent_root = chained[-1].self_signed and len(chained) > 1  # clients hold their own
+        broken = signatures.forged_link(chained[:-1] if sent_root else chained)
     along = (
         f", along the path clients build ({_name(unused[0])} sent too is on none)" if unused else ""
     )

@@ -170,6 +170,17 @@ def public_key_info(der: bytes) -> bytes:
     return fields[6 if fields[0].tag == context(0) else 5].expect(SEQUENCE, "public key").encoded
 
 
+def signed_parts(der: bytes) -> tuple[bytes, bytes]:
+    """
+    What a certificate's issuer signed (its tbsCertificate, as encoded) and the signature.
+
+    Raises:
+        ASN1Error: not a certificate's structure.
+    """
+    signed, _, signature = _three_parts(der, "certificate")
+    return signed.encoded, signature.bits()
+
+
 def _three_parts(der: bytes, what: str) -> list[Element]:
     """What is signed, the signature algorithm and the signature."""
     parts = parse_whole(der, what).expect(SEQUENCE, what).children()
