@@ -557,6 +557,10 @@ def planned_check(
             ca_file=roots,
             shut=verify.roots_shut(openssl_for_print()),
         ),
+        Note(
+            "where no root given anchors the chain, openssl verify checks no signature: "
+            "flow-ssl asks openssl dgst -verify for each one sent"
+        ),
     ]
     if ca_file is None:
         shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
