@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from tests.helpers import (
     OPENSSL,
     SYSTEM_OPENSSL,
+    WRAPPERS,
     argv_spy,
     each_build,
     fake_openssl,
@@ -487,3 +488,24 @@ def test_a_non_ascii_pfx_openssl_made_is_libressls_limit_not_a_wrong_passphrase(
             assert "wrong" not in result.err
         else:
             assert result.code == 0, (build, result.err)
+
+
+@pytest.mark.usefixtures("pki")
+@needs_builds
+@pytest.mark.parametrize("maker", ["openssl-libressl-3.3.6", "openssl-libressl-4.3.2"])
+def test_an_ascii_pfx_libressl_made_with_its_old_defaults_reads_the_same_everywhere(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maker: str
+) -> None:
+    """LibreSSL's default .pfx (RC2-40, 3DES, SHA-1 MAC): one reading on every build."""
+    binary = next((path for path in WRAPPERS if path.name == maker), None)
+    if binary is None:
+        pytest.skip(f"no {maker} here")
+    subprocess.run([str(binary), "pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem",
+                    "-certfile", "chain.pem", "-passout", "env:P12_PASS", "-out", "lr.pfx"],
+                   cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+    seen = each_build(
+        monkeypatch, lambda: cli("inspect", "lr.pfx", "--pass", "env:P12_PASS", "--json")
+    )
+    assert {result.code for result in seen.values()} == {0}
+    assert len({result.out for result in seen.values()}) == 1
+    assert len(json.loads(next(iter(seen.values())).out)) == 2
