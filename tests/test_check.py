@@ -275,6 +275,11 @@ def test_a_weak_root_key_fails_sent_or_given(
     write(tmp_path, "root.pem", root.pem())
     trust = ["--ca-file", "root.pem"] if given == "ca-file" else []
     result = cli("check", "--cert", "full.pem", *trust, "--host", HOSTS[0], "--json")
+    if result.code == 3:  # LibreSSL 4.3 has no P-192: its limit (test_chain_verdicts pins where)
+        assert kind == "P-192"
+        assert "LibreSSL" in result.err
+        assert "cannot read the EC P-192 key of CN=Weak Root P-192" in result.err
+        return
     assert result.code == 1, result.out
     (strength,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-strength"]
     assert strength["status"] == "fail"
