@@ -376,6 +376,25 @@ def _roots_shut() -> str:
     return "".join(f"{option} " for option in ("-no-CApath", "-no-CAstore") if option in listed)
 
 
+def test_bundle_refuses_a_leaf_clients_refuse_whatever_they_trust(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A leaf with an unknown critical extension: bundle exits 1, writes nothing; --force warns."""
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00")
+    write(tmp_path, "leaf.pem", make_leaf(pki[1], HOSTS, extensions=[(unknown, True)]).pem())
+    write(tmp_path, "chain.pem", pki[1].pem())
+    before = listing(tmp_path)
+    args = ["bundle", "--cert", "leaf.pem", "--chain", "chain.pem", "--out", "full.pem"]
+    refused = cli(*args)
+    assert refused.code == 1
+    assert "critical extension 1.2.3.4.5" in refused.err
+    assert listing(tmp_path) == before
+    forced = cli(*args, "--force")
+    assert forced.code == 0, forced.err
+    assert "critical extension 1.2.3.4.5" in forced.err
+    assert len(x509.load_pem_x509_certificates((tmp_path / "full.pem").read_bytes())) == 2
+
+
 def test_print_shows_the_commands_and_runs_none(
     cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
 ) -> None:

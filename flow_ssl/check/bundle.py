@@ -25,7 +25,7 @@ from flow_ssl.check.pending import waiting_key
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.core.install_checks import unusable_issuer
+from flow_ssl.core.install_checks import refused_anyway, unusable_issuer
 from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
 from flow_ssl.make.run import check_outputs
@@ -121,8 +121,13 @@ class Bundle:
     issuers: list[ParsedCertificate] = field(default_factory=list)
 
     def refused(self, now: datetime | None = None) -> str | None:
-        """Why clients refuse this chain whatever roots they trust (an issuer that cannot issue)."""
-        return unusable_issuer(self.issuers, now or datetime.now(timezone.utc))
+        """
+        Why clients refuse this chain whatever roots they trust: an issuer that cannot issue,
+        or a certificate holding what some client refuses (a critical extension, a name).
+        """
+        return unusable_issuer(self.issuers, now or datetime.now(timezone.utc)) or refused_anyway(
+            [self.certificates[0], *self.issuers]
+        )
 
     def pem(self) -> str:
         """The bundle as PEM, leaf first."""
