@@ -355,3 +355,31 @@ def test_a_forged_signature_fails_without_the_root_too(
     assert found["chain-verifies"]["status"] == "fail"
     words = "certificate signature failure" if trusted else "is not signed by the key of"
     assert words in found["chain-verifies"]["message"]
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["no-root", "itself"])
+def test_a_self_signed_leaf_with_an_unknown_critical_extension_is_never_ready(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trusted: bool
+) -> None:
+    """Self-signed, with an unknown critical extension, given as its own root or not: not ready."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(hours=1))
+        .not_valid_after(NOW + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .add_extension(UNKNOWN, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    write(tmp_path, "self.pem", Issued(cert, key).pem())
+    code, found = _one_verdict(
+        _verdicts(cli, monkeypatch, "--cert", "self.pem", *(["--ca-file", "self.pem"] * trusted))
+    )
+    assert code == 1
+    assert found["chain-verifies"]["status"] == "fail"
+    assert "critical extension 1.2.3.4.5" in found["chain-verifies"]["message"]

@@ -260,9 +260,12 @@ def _trust_findings(
     ca_file = ca[1] if ca else None
     where = f"the roots in {ca[0]}" if ca else "the system's roots"
     if leaf.self_signed and any(r.sha256_fingerprint == leaf.sha256_fingerprint for r in roots):
+        faulty = checks.refused_anyway([leaf])  # trusted or not, what it holds is refused
         return [
             finding("chain-complete", "pass", "self-signed: complete by itself"),
-            finding("chain-verifies", "pass", f"trusted directly: it is among {where}"),
+            _refused(faulty)
+            if faulty
+            else finding("chain-verifies", "pass", f"trusted directly: it is among {where}"),
         ]
     verdict = verify.verify_chain(
         cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
@@ -428,14 +431,17 @@ def _issuer_missing(
     return any(code in _MISSING for code, _, _ in verdict.errors)
 
 
+def _refused(broken: str) -> Finding:
+    """chain-verifies fails for what flow-ssl found that no trusted root cures."""
+    return finding(
+        "chain-verifies", "fail", f"{broken}: clients refuse the chain, whatever roots they trust"
+    )
+
+
 def _verify_failed(verdict: verify.ChainVerdict, broken: str | None = None) -> Finding:
     """openssl's own reason, or (where it only says the root is missing) what flow-ssl found."""
     if broken:  # the same words on every openssl, however far it got
-        return finding(
-            "chain-verifies",
-            "fail",
-            f"{broken}: clients refuse the chain, whatever roots they trust",
-        )
+        return _refused(broken)
     errors = [e for e in verdict.errors if e[0] not in _UNTRUSTED] or list(verdict.errors)
     if errors:
         # No depth: the builds disagree on it (LibreSSL 4.3 names the issuer of a leaf
