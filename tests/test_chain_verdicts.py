@@ -383,3 +383,26 @@ def test_a_self_signed_leaf_with_an_unknown_critical_extension_is_never_ready(
     assert code == 1
     assert found["chain-verifies"]["status"] == "fail"
     assert "critical extension 1.2.3.4.5" in found["chain-verifies"]["message"]
+
+
+@pytest.mark.parametrize("kind", ["ed25519", "ed448"])
+def test_a_p12_of_a_key_a_build_cannot_read_is_exit_3_naming_the_build(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, pki: Pki, kind: str
+) -> None:
+    """bundle --p12 of an Ed25519 or Ed448 key: exit 3 where the build lacks it, made elsewhere."""
+    lacking, _ = LIMITS[f"{kind}-leaf-and-key"]
+    leaf = _edwards_leaf(pki.root, kind)
+    write(pki.folder, "leaf.pem", leaf.pem())
+    write(pki.folder, "leaf.key", leaf.key_pem())
+    monkeypatch.setenv("P12_PASS", "correct horse")
+
+    def run() -> Run:
+        (pki.folder / "out.pfx").unlink(missing_ok=True)
+        return cli("bundle", "--cert", "leaf.pem", "--key", "leaf.key", "--p12", "out.pfx",
+                   "--pass", "env:P12_PASS")  # fmt: skip
+
+    seen = each_build(monkeypatch, run)
+    assert {build for build, result in seen.items() if result.code == 3} == lacking & set(seen)
+    assert {result.code for build, result in seen.items() if build not in lacking} == {0}
+    for build in lacking & set(seen):
+        assert f"cannot read {kind.capitalize()} keys" in seen[build].err

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.check.keyfindings import readable
 from flow_ssl.check.pending import waiting_key
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
@@ -34,7 +35,7 @@ from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.pass_source import non_ascii
-from flow_ssl.openssl.read import p12, pem, reader
+from flow_ssl.openssl.read import keys, p12, pem, reader
 from flow_ssl.openssl.script.render import openssl_for_print
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
@@ -352,6 +353,8 @@ def write_p12(
     """
     if isinstance(key, Path):
         _check_key(key, field=None if str(key) == bundle[0].source else "key")
+        readable(keys.key_algorithm(pem.read_input(key, "a key file")))
+    readable(bundle[0].public_key.algorithm)
     refuse_byte_wise_passphrase(runner.find_openssl(), passout)
     kept: list[tuple[Path, Path]] = []
     check_outputs([files.Output(out, secret=True)], force=force)

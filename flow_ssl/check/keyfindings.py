@@ -70,7 +70,7 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
-def _readable(*algorithms: str | None) -> None:
+def readable(*algorithms: str | None) -> None:
     """
     Refuse, before openssl is asked, keys this openssl cannot read (LibreSSL 3.3.6 has no
     Ed25519): a limit of the build, where every other build gives a verdict.
@@ -81,10 +81,7 @@ def _readable(*algorithms: str | None) -> None:
     binary = runner.find_openssl()
     for algorithm in algorithms:
         if algorithm in _NOT_EVERYWHERE and not binary.supports(algorithm):
-            raise binary.cannot(
-                f"read {algorithm.capitalize()} keys, so it cannot tell whether the key "
-                "belongs to the certificate"
-            )
+            raise binary.cannot(f"read {algorithm.capitalize()} keys, and the key here is one")
 
 
 def _pem_key(
@@ -96,7 +93,7 @@ def _pem_key(
     passin: str | None,
     copy: Path,
 ) -> list[Finding]:
-    _readable(leaf.public_key.algorithm, keys.key_algorithm(block.text))
+    readable(leaf.public_key.algorithm, keys.key_algorithm(block.text))
     named = f"the key in {where}" if where == cert else f"the key {where}"
     made_with = _made_with(leaf)
     if not block.encrypted:
@@ -157,7 +154,7 @@ def p12_key_copy(opened: p12.Opened, cert: Path, out: Path) -> str:
 
 
 def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Finding]:
-    _readable(leaf.public_key.algorithm)
+    readable(leaf.public_key.algorithm)
     inside = p12.private_keys(opened)
     if not inside:
         return []
