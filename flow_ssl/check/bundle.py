@@ -353,7 +353,7 @@ def write_p12(
     """
     if isinstance(key, Path):
         _check_key(key, field=None if str(key) == bundle[0].source else "key")
-        readable(keys.key_algorithm(pem.read_input(key, "a key file")))
+        readable(keys.key_algorithm(key.read_bytes()))  # _check_key read it: a key file
     readable(bundle[0].public_key.algorithm)
     refuse_byte_wise_passphrase(runner.find_openssl(), passout)
     kept: list[tuple[Path, Path]] = []
