@@ -396,10 +396,11 @@ def test_a_p12_of_a_key_a_build_cannot_read_is_exit_3_naming_the_build(
     write(pki.folder, "leaf.key", leaf.key_pem())
     monkeypatch.setenv("P12_PASS", "correct horse")
 
+    given = ["--cert", "leaf.pem", "--key", "leaf.key", "--p12", "out.pfx"]
+
     def run() -> Run:
         (pki.folder / "out.pfx").unlink(missing_ok=True)
-        return cli("bundle", "--cert", "leaf.pem", "--key", "leaf.key", "--p12", "out.pfx",
-                   "--pass", "env:P12_PASS")  # fmt: skip
+        return cli("bundle", *given, "--pass", "env:P12_PASS")
 
     seen = each_build(monkeypatch, run)
     assert {build for build, result in seen.items() if result.code == 3} == lacking & set(seen)

@@ -451,11 +451,11 @@ def test_bundle_p12_with_a_non_ascii_passphrase_opens_everywhere_or_is_refused(
     """bundle --p12 with 'Zürich': cryptography opens OpenSSL's file; LibreSSL is exit 3, why."""
     monkeypatch.setenv("UMLAUT_PASS", "Zürich")
     made = tmp_path / "z.pfx"
+    given = ["--cert", "leaf.pem", "--chain", "chain.pem", "--key", "leaf.key"]
 
     def run() -> tuple[int, str, bool]:
         made.unlink(missing_ok=True)
-        result = cli("bundle", "--cert", "leaf.pem", "--chain", "chain.pem", "--key", "leaf.key",
-                     "--p12", "z.pfx", "--pass", "env:UMLAUT_PASS")  # fmt: skip
+        result = cli("bundle", *given, "--p12", "z.pfx", "--pass", "env:UMLAUT_PASS")
         if made.exists():  # raises unless the characters themselves open it
             pkcs12.load_key_and_certificates(made.read_bytes(), "Zürich".encode())
         return result.code, result.err, made.exists()
@@ -477,8 +477,8 @@ def test_a_non_ascii_pfx_openssl_made_is_libressls_limit_not_a_wrong_passphrase(
 ) -> None:
     """OpenSSL's 'Zürich' .pfx: read by OpenSSL builds; LibreSSL is exit 3 naming itself."""
     monkeypatch.setenv("UMLAUT_PASS", "Zürich")
-    openssl("pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem", "-passout",
-            "env:UMLAUT_PASS", "-out", "z.pfx", cwd=tmp_path, system=True)  # fmt: skip
+    made = "pkcs12 -export -inkey leaf.key -in leaf.pem -passout env:UMLAUT_PASS -out z.pfx"
+    openssl(*made.split(), cwd=tmp_path, system=True)
     seen = each_build(monkeypatch, lambda: cli("inspect", "z.pfx", "--pass", "env:UMLAUT_PASS"))
     for build, result in seen.items():
         if "libressl" in build:
@@ -500,9 +500,13 @@ def test_an_ascii_pfx_libressl_made_with_its_old_defaults_reads_the_same_everywh
     binary = next((path for path in WRAPPERS if path.name == maker), None)
     if binary is None:
         pytest.skip(f"no {maker} here")
-    subprocess.run([str(binary), "pkcs12", "-export", "-inkey", "leaf.key", "-in", "leaf.pem",
-                    "-certfile", "chain.pem", "-passout", "env:P12_PASS", "-out", "lr.pfx"],
-                   cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+    made = "pkcs12 -export -inkey leaf.key -in leaf.pem -certfile chain.pem -passout env:P12_PASS"
+    subprocess.run(
+        [str(binary), *made.split(), "-out", "lr.pfx"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     seen = each_build(
         monkeypatch, lambda: cli("inspect", "lr.pfx", "--pass", "env:P12_PASS", "--json")
     )

@@ -89,8 +89,9 @@ def test_what_trusting_the_root_cannot_cure_fails_probe_without_the_root_too(
     write(tmp_path, "leaf.key", leaf.key_pem())
     trust = ["--ca-file", "root.pem"] if trusted else []
     with s_server(tmp_path / "leaf.pem", tmp_path / "leaf.key", tmp_path / "issuing.pem") as port:
-        result = cli("probe", f"flow.mycompany.com:{port}", "--connect", "127.0.0.1", *trust,
-                     "--json")  # fmt: skip
+        result = cli(
+            "probe", f"flow.mycompany.com:{port}", "--connect", "127.0.0.1", *trust, "--json"
+        )
     assert result.code == 1, result.out
     verdict = {f["check"]: f for f in json.loads(result.out)["findings"]}["chain-verifies"]
     assert verdict["status"] == "fail"

@@ -136,8 +136,9 @@ def test_pss_whose_mask_or_salt_is_not_its_hash_s_fails_signature_hash(
     assert SYSTEM_OPENSSL is not None
     make = _Maker(SYSTEM_OPENSSL, tmp_path)
     make.root("root")
-    make.signed("pss.example.com", "root", "leaf", "-sha256", "-sigopt", "rsa_padding_mode:pss",
-                *options)  # fmt: skip
+    make.signed(
+        "pss.example.com", "root", "leaf", "-sha256", "-sigopt", "rsa_padding_mode:pss", *options
+    )
     (parsed,) = reader.read_file(tmp_path / "pss.example.com.pem")
     assert parsed.signature_hash == "sha256"
     found = _findings(cli, "--cert", "pss.example.com.pem")
