@@ -9,7 +9,8 @@ import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -17,7 +18,6 @@ from cryptography.hazmat.primitives import serialization
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
 # The openssl under test: what flow-ssl itself uses (FLOW_SSL_OPENSSL, else PATH). Every
 # openssl the tests run goes through openssl() below, so `make test-matrix` tries them all.
@@ -26,6 +26,10 @@ OPENSSL = os.environ.get("FLOW_SSL_OPENSSL") or shutil.which("openssl")
 # under test (s_server as a TLS peer, -copy_extensions to forge a SHA-1 chain). They say so.
 SYSTEM_OPENSSL = shutil.which("openssl")
 requires_openssl = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl binary")
+# The other openssl builds (`make test-matrix` runs the whole suite with each of them).
+BUILDS = Path(os.environ.get("OPENSSL_BIN", Path(__file__).parents[2] / "shared/openssl/bin"))
+WRAPPERS = sorted(BUILDS.glob("openssl-*")) if BUILDS.is_dir() else []
+needs_builds = pytest.mark.skipif(not WRAPPERS, reason=f"no openssl builds in {BUILDS}")
 
 
 def openssl(*args: str, stdin: bytes = b"", cwd: Path | None = None, system: bool = False) -> bytes:
@@ -166,6 +170,35 @@ def small_filesystem(mount: Path, size: str) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "--lazy", str(mount)], capture_output=True, check=False)
+
+
+Seen = TypeVar("Seen")
+
+
+def each_build(monkeypatch: pytest.MonkeyPatch, run: Callable[[], Seen]) -> dict[str, Seen]:
+    """What ``run`` gives with the openssl under test and with each other build, by name."""
+    seen = {}
+    for binary in [OPENSSL, *map(str, WRAPPERS)]:
+        assert binary is not None
+        monkeypatch.setenv("FLOW_SSL_OPENSSL", binary)
+        seen[Path(binary).name] = run()
+    return seen
+
+
+def fill_disk(path: Path, *, leave: int) -> None:
+    """Take all of the filesystem's free space but ``leave`` bytes."""
+    stats = os.statvfs(path.parent)
+    free = stats.f_bavail * stats.f_frsize
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(descriptor, 0, max(1, free - leave - 8192))
+        os.lseek(descriptor, 0, os.SEEK_END)
+        while os.statvfs(path.parent).f_bavail * stats.f_frsize > leave:
+            os.write(descriptor, b"\0" * 512)
+    except OSError:
+        pass  # full
+    finally:
+        os.close(descriptor)
 
 
 def growth(small: Callable[[], object], large: Callable[[], object], runs: int = 5) -> float:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
@@ -54,15 +55,19 @@ def make_ca(
     is_ca: bool = True,
     cert_sign: bool = True,
     client_only: bool = False,
+    starts: datetime | None = None,
     ends: datetime | None = None,
     path_length: int | None = None,
+    key: CertificateIssuerPrivateKeyTypes | None = None,
+    extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
 ) -> Issued:
     """
-    A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` is given.
-    Broken on request: CA:FALSE, no keyCertSign, an EKU of clientAuth only, an end date;
-    ``path_length``: how many CAs may follow it.
+    A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` or ``key`` is
+    given. Broken on request: CA:FALSE, no keyCertSign, an EKU of clientAuth only, dates;
+    ``path_length``: how many CAs may follow it; ``extensions``: more, each with whether
+    it is critical.
     """
-    key: CertificateIssuerPrivateKeyTypes = (
+    key = key or (
         rsa.generate_private_key(65537, rsa_bits)
         if rsa_bits
         else ec.generate_private_key(ec.SECP256R1())
@@ -75,7 +80,7 @@ def make_ca(
         .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_before(starts or NOW - timedelta(days=1))
         .not_valid_after(ends or NOW + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length), critical=True)
         .add_extension(
@@ -103,6 +108,8 @@ def make_ca(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(parent.key.public_key()),
             critical=False,
         )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
     return Issued(builder.sign(signer, hashes.SHA256()), key)
 
 
@@ -115,8 +122,9 @@ def make_leaf(
     start: datetime | None = None,
     rsa_bits: int | None = None,
     eku: bool = True,
+    extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
 ) -> Issued:
-    """An end-entity server certificate issued by ``issuer``."""
+    """An end-entity server certificate issued by ``issuer``; ``extensions``: more, as make_ca."""
     key: CertificateIssuerPrivateKeyTypes = (
         rsa.generate_private_key(65537, rsa_bits)
         if rsa_bits
@@ -145,7 +153,10 @@ def make_leaf(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
         )
-    return Issued(builder.sign(issuer.key, hashes.SHA256()), key)
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    edwards = isinstance(issuer.key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
+    return Issued(builder.sign(issuer.key, None if edwards else hashes.SHA256()), key)
 
 
 def write(folder: Path, name: str, *parts: bytes) -> Path:

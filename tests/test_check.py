@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -10,9 +11,17 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from tests.helpers import OPENSSL, listing, openssl, requires_openssl
+from tests.helpers import (
+    OPENSSL,
+    each_build,
+    listing,
+    needs_builds,
+    openssl,
+    requires_openssl,
+    run_sh,
+)
 from tests.pki import NOW, Issued, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
@@ -166,6 +175,40 @@ def test_wildcard_two_labels_fail(
 
 
 @pytest.mark.parametrize(
+    ("san", "host", "covered"),
+    [
+        ("*.com", "example.com", False),
+        ("*.co.uk", "example.co.uk", True),
+        ("*.example.com", "www.example.com", True),
+        ("*.example.co.uk", "www.example.co.uk", True),
+    ],
+)
+def test_a_wildcard_covers_only_what_flow_ssl_would_issue(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    san: str,
+    host: str,
+    covered: bool,
+) -> None:
+    """*.com covers nothing (flow-ssl's input rule, OpenSSL's, Python's); *.co.uk covers a name."""
+    leaf = make_leaf(pki[1], [san], cn=san)
+    write(tmp_path, "leaf.crt", leaf.pem())
+    (hostname,) = [
+        f
+        for f in json.loads(cli("check", "--cert", "leaf.crt", "--host", host, "--json").out)[
+            "findings"
+        ]
+        if f["check"] == "hostname"
+    ]
+    assert hostname["status"] == ("pass" if covered else "fail")
+    if not covered:
+        assert f"{san} covers no name: a wildcard needs at least two labels" in hostname["message"]
+    refused = cli("selfsigned", "--cn", san, "--subj", "--print")
+    assert (refused.code == 2) == (not covered)
+
+
+@pytest.mark.parametrize(
     ("options", "check_id"),
     [
         ({"days": 10}, "expires-soon"),
@@ -196,6 +239,51 @@ def test_a_weak_intermediate_key_fails(cli: Callable[..., Run], tmp_path: Path) 
     assert result.code == 1, result.out
     assert _findings(result)["key-strength"] == ["fail"]
     assert "CN=Weak Issuing CA" in json.dumps(json.loads(result.out)["findings"])
+
+
+def _weak_root(kind: str) -> Issued:
+    """A root with a weak key: RSA of so many bits (``rsa:1024``), or EC on ``P-192``."""
+    if kind.startswith("rsa:"):
+        return make_ca(f"Weak Root {kind}", rsa_bits=int(kind[4:]))
+    key = ec.generate_private_key(ec.SECP192R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Weak Root P-192")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+@pytest.mark.parametrize("kind", ["rsa:1024", "rsa:2047", "P-192"])
+@pytest.mark.parametrize("given", ["sent", "ca-file"])
+def test_a_weak_root_key_fails_sent_or_given(
+    cli: Callable[..., Run], tmp_path: Path, kind: str, given: str
+) -> None:
+    """A root's RSA key under 2048 bits or P-192 key, sent or given: key-strength fails."""
+    root = _weak_root(kind)
+    issuing = make_ca("Issuing Under Weak Root", root)
+    leaf = make_leaf(issuing, HOSTS)
+    sent = [leaf.pem(), issuing.pem(), *([root.pem()] if given == "sent" else [])]
+    write(tmp_path, "full.pem", *sent)
+    write(tmp_path, "root.pem", root.pem())
+    trust = ["--ca-file", "root.pem"] if given == "ca-file" else []
+    result = cli("check", "--cert", "full.pem", *trust, "--host", HOSTS[0], "--json")
+    if result.code == 3:  # LibreSSL 4.3 has no P-192: its limit (test_chain_verdicts pins where)
+        assert kind == "P-192"
+        assert "LibreSSL" in result.err
+        assert "cannot read the EC P-192 key of CN=Weak Root P-192" in result.err
+        return
+    assert result.code == 1, result.out
+    (strength,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-strength"]
+    assert strength["status"] == "fail"
+    assert f"CN=Weak Root {kind}" in strength["message"]
 
 
 def test_verify_judges_the_certificates_flow_ssl_read(
@@ -288,6 +376,25 @@ def _roots_shut() -> str:
     return "".join(f"{option} " for option in ("-no-CApath", "-no-CAstore") if option in listed)
 
 
+def test_bundle_refuses_a_leaf_clients_refuse_whatever_they_trust(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
+) -> None:
+    """A leaf with an unknown critical extension: bundle exits 1, writes nothing; --force warns."""
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00")
+    write(tmp_path, "leaf.pem", make_leaf(pki[1], HOSTS, extensions=[(unknown, True)]).pem())
+    write(tmp_path, "chain.pem", pki[1].pem())
+    before = listing(tmp_path)
+    args = ["bundle", "--cert", "leaf.pem", "--chain", "chain.pem", "--out", "full.pem"]
+    refused = cli(*args)
+    assert refused.code == 1
+    assert "critical extension 1.2.3.4.5" in refused.err
+    assert listing(tmp_path) == before
+    forced = cli(*args, "--force")
+    assert forced.code == 0, forced.err
+    assert "critical extension 1.2.3.4.5" in forced.err
+    assert len(x509.load_pem_x509_certificates((tmp_path / "full.pem").read_bytes())) == 2
+
+
 def test_print_shows_the_commands_and_runs_none(
     cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued]
 ) -> None:
@@ -319,6 +426,31 @@ def test_print_shows_the_commands_and_runs_none(
     assert bundled.code == 0
     assert "openssl x509 -noout -text -in chain.pem" in bundled.out
     assert listing(tmp_path) == before
+
+
+@needs_builds
+def test_print_verifies_what_flow_ssl_read_behind_a_byte_order_mark(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    pki: tuple[Issued, Issued],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A PEM chain behind a BOM: the printed verify reads flow-ssl's copy; OK run on every build."""
+    root, issuing = pki
+    (tmp_path / "full.pem").write_bytes(
+        b"\xef\xbb\xbf" + make_leaf(issuing, HOSTS).pem() + issuing.pem()
+    )
+    write(tmp_path, "root.pem", root.pem())
+
+    def run() -> str:
+        printed = cli("check", "--cert", "full.pem", "--ca-file", "root.pem", "--print")
+        assert printed.code == 0, printed.err
+        (verify,) = [line for line in printed.out.splitlines() if line.startswith("openssl verify")]
+        assert "full.pem" not in verify
+        return run_sh(printed.out, tmp_path, binary=os.environ["FLOW_SSL_OPENSSL"]).stdout
+
+    for build, out in each_build(monkeypatch, run).items():
+        assert out.rstrip().endswith(": OK"), (build, out[-300:])
 
 
 @pytest.mark.parametrize(("within", "code", "status"), [(30, 1, "fail"), (10, 0, "pass")])
@@ -570,3 +702,78 @@ def test_a_wrong_intermediate_is_named_so_not_an_order_to_fix(
     assert "order them" not in found["message"]
     swapped = _chain_order(cli("check", "--cert", "swapped.pem", "--ca-file", "root.pem", "--json"))
     assert "order them leaf, intermediate(s), (root)" in swapped["message"]
+
+
+def _tlv(data: bytes, at: int) -> tuple[int, int]:
+    """Where the DER element at ``at`` starts its content, and where it ends."""
+    length, start = data[at + 1], at + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length, start = int.from_bytes(data[start : start + count], "big"), start + count
+    return start, start + length
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    body = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(body)]) + body + content
+
+
+def _elements(der: bytes) -> list[bytes]:
+    """The elements a DER SEQUENCE holds, each whole."""
+    at, end = _tlv(der, 0)
+    found = []
+    while at < end:
+        stop = _tlv(der, at)[1]
+        found.append(der[at:stop])
+        at = stop
+    return found
+
+
+def _signed_with(cert: x509.Certificate, oid: bytes) -> bytes:
+    """
+    The certificate as PEM, its signature algorithm (inside and out) replaced by the
+    OID ``oid`` (its DER content): what a CA signing with MD2, MD4 or SHA-0 wrote (no
+    library here signs with them, so the signature no longer matches).
+    """
+    tbs, _, signature = _elements(cert.public_bytes(serialization.Encoding.DER))
+    algorithm = _der(0x30, _der(0x06, oid) + b"\x05\x00")
+    fields = _elements(tbs)
+    fields[2 if fields[0][0] == 0xA0 else 1] = algorithm
+    whole = _der(0x30, _der(0x30, b"".join(fields)) + algorithm + signature)
+    return x509.load_der_x509_certificate(whole).public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize(
+    ("oid", "words"),
+    [
+        (bytes.fromhex("2a864886f70d010102"), "md2WithRSAEncryption"),  # 1.2.840.113549.1.1.2
+        (bytes.fromhex("2a864886f70d010103"), "md4WithRSAEncryption"),
+        (bytes.fromhex("2b0e03020f"), "shaWithRSAEncryption"),  # 1.3.14.3.2.15: SHA-0
+        (bytes.fromhex("2a864886f70d010104"), "md5WithRSAEncryption"),
+    ],
+    ids=["md2", "md4", "sha0", "md5"],
+)
+def test_md2_md4_and_sha0_signatures_fail_like_md5(
+    cli: Callable[..., Run], tmp_path: Path, pki: tuple[Issued, Issued], oid: bytes, words: str
+) -> None:
+    """A leaf or an intermediate signed with MD2, MD4 or SHA-0: signature-hash fails, naming it."""
+    root, intermediate = pki
+    leaf = make_leaf(intermediate, HOSTS)
+    write(tmp_path, "weak-leaf.pem", _signed_with(leaf.cert, oid))
+    write(tmp_path, "chain.pem", intermediate.pem())
+    write(tmp_path, "root.pem", root.pem())
+    common = ["--ca-file", "root.pem", "--json"]
+    result = cli("check", "--cert", "weak-leaf.pem", "--chain", "chain.pem", *common)
+    found = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert found["signature-hash"]["status"] == "fail"
+    assert f"the certificate is signed with {words}" in found["signature-hash"]["message"]
+    write(tmp_path, "weak-chain.pem", _signed_with(intermediate.cert, oid))
+    write(tmp_path, "leaf.pem", leaf.pem())
+    result = cli("check", "--cert", "leaf.pem", "--chain", "weak-chain.pem", *common)
+    found = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert result.code == 1
+    assert found["signature-hash"]["status"] == "fail"
+    assert f"CN=Test Issuing CA is signed with {words}" in found["signature-hash"]["message"]

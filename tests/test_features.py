@@ -103,7 +103,7 @@ def test_the_probe_of_the_openssl_under_test(tmp_path: Path) -> None:
     found = runner.find_openssl()
     have = {name for name in features.FEATURES if found.supports(name)}
     if found.flavour == "LibreSSL":
-        assert have == {"-addext"}
+        assert have == {"-addext", *(["ed25519"] if found.version >= (3, 7, 0) else [])}
     elif found.version >= (3, 4, 0):
         assert have == set(features.FEATURES)
     elif found.version >= (3, 0, 0):
@@ -118,6 +118,8 @@ def test_the_probe_of_the_openssl_under_test(tmp_path: Path) -> None:
             "private-keyout",
             "subj-ev-names",
             "verify -no-CApath",
+            "ed25519",
+            "ed448",
         }
     del tmp_path
 

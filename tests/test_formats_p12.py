@@ -23,9 +23,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from tests.helpers import (
     OPENSSL,
     SYSTEM_OPENSSL,
+    WRAPPERS,
     argv_spy,
+    each_build,
     fake_openssl,
     listing,
+    needs_builds,
     openssl,
     requires_openssl,
     run_sh,
@@ -438,3 +441,75 @@ def test_an_sdsi_bag_whose_name_imitates_all_of_a_certificate_is_refused(
             # 1.1.1 and LibreSSL refuse any file without a MAC; with one, the hole stays
             # open there (test_formats_p12_store.py: no storeutl reads PKCS#12).
             assert "--pass is needed" in result.err
+
+
+@pytest.mark.usefixtures("pki")
+@needs_builds
+def test_bundle_p12_with_a_non_ascii_passphrase_opens_everywhere_or_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bundle --p12 with 'Zürich': cryptography opens OpenSSL's file; LibreSSL is exit 3, why."""
+    monkeypatch.setenv("UMLAUT_PASS", "Zürich")
+    made = tmp_path / "z.pfx"
+    given = ["--cert", "leaf.pem", "--chain", "chain.pem", "--key", "leaf.key"]
+
+    def run() -> tuple[int, str, bool]:
+        made.unlink(missing_ok=True)
+        result = cli("bundle", *given, "--p12", "z.pfx", "--pass", "env:UMLAUT_PASS")
+        if made.exists():  # raises unless the characters themselves open it
+            pkcs12.load_key_and_certificates(made.read_bytes(), "Zürich".encode())
+        return result.code, result.err, made.exists()
+
+    for build, (code, err, written) in each_build(monkeypatch, run).items():
+        libressl = "libressl" in build
+        assert code == (3 if libressl else 0), (build, err)
+        assert written is not libressl
+        if libressl:
+            assert "ASCII" in err
+            assert "Zürich" not in err
+
+
+@pytest.mark.usefixtures("pki")
+@needs_builds
+@pytest.mark.skipif(SYSTEM_OPENSSL is None, reason="needs the machine's OpenSSL 3 to make it")
+def test_a_non_ascii_pfx_openssl_made_is_libressls_limit_not_a_wrong_passphrase(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL's 'Zürich' .pfx: read by OpenSSL builds; LibreSSL is exit 3 naming itself."""
+    monkeypatch.setenv("UMLAUT_PASS", "Zürich")
+    made = "pkcs12 -export -inkey leaf.key -in leaf.pem -passout env:UMLAUT_PASS -out z.pfx"
+    openssl(*made.split(), cwd=tmp_path, system=True)
+    seen = each_build(monkeypatch, lambda: cli("inspect", "z.pfx", "--pass", "env:UMLAUT_PASS"))
+    for build, result in seen.items():
+        if "libressl" in build:
+            assert result.code == 3, (build, result.err)
+            assert "LibreSSL" in result.err
+            assert "non-ASCII passphrase" in result.err
+            assert "wrong" not in result.err
+        else:
+            assert result.code == 0, (build, result.err)
+
+
+@pytest.mark.usefixtures("pki")
+@needs_builds
+@pytest.mark.parametrize("maker", ["openssl-libressl-3.3.6", "openssl-libressl-4.3.2"])
+def test_an_ascii_pfx_libressl_made_with_its_old_defaults_reads_the_same_everywhere(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, maker: str
+) -> None:
+    """LibreSSL's default .pfx (RC2-40, 3DES, SHA-1 MAC): one reading on every build."""
+    binary = next((path for path in WRAPPERS if path.name == maker), None)
+    if binary is None:
+        pytest.skip(f"no {maker} here")
+    made = "pkcs12 -export -inkey leaf.key -in leaf.pem -certfile chain.pem -passout env:P12_PASS"
+    subprocess.run(
+        [str(binary), *made.split(), "-out", "lr.pfx"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    seen = each_build(
+        monkeypatch, lambda: cli("inspect", "lr.pfx", "--pass", "env:P12_PASS", "--json")
+    )
+    assert {result.code for result in seen.values()} == {0}
+    assert len({result.out for result in seen.values()}) == 1
+    assert len(json.loads(next(iter(seen.values())).out)) == 2

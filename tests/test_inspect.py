@@ -109,6 +109,18 @@ def test_raw_is_openssls_own_text(cli: Callable[..., Run], tmp_path: Path) -> No
     assert result.out == openssl("x509", "-noout", "-text", "-in", "c.pem", cwd=tmp_path).decode()
 
 
+@requires_openssl
+def test_raw_and_json_together_are_refused(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """--raw --json: exit 2 naming both, a JSON error on stdout, never openssl's text as JSON."""
+    cert = unusual_certificates()[0]
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    result = cli("inspect", "c.pem", "--raw", "--json")
+    assert result.code == 2
+    assert "--raw" in result.err
+    assert "--json" in result.err
+    assert json.loads(result.out)["error"]["exit_code"] == 2
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

@@ -81,6 +81,20 @@ def test_matches(pattern: str, host: str, expected: bool) -> None:
     assert names.matches(pattern, kind, host) is expected
 
 
+@pytest.mark.parametrize(
+    ("pattern", "host", "expected"),
+    [
+        ("*.com", "example.com", False),
+        ("*.com.", "example.com", False),
+        ("*.co.uk", "example.co.uk", True),
+        ("*.example.co.uk", "www.example.co.uk", True),
+    ],
+)
+def test_a_wildcard_over_one_label_covers_nothing(pattern: str, host: str, expected: bool) -> None:
+    """*.com (a certificate's, never flow-ssl's input) covers no host, as OpenSSL and Python."""
+    assert names.matches(pattern, "dns", host) is expected
+
+
 def test_ip_entry_does_not_match_dns_host() -> None:
     """An IP SAN never covers a DNS name, and the other way round."""
     assert not names.matches("10.0.0.1", "ip", "flow.mycompany.com")

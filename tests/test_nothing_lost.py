@@ -10,6 +10,7 @@ import pytest
 
 from flow_ssl import files
 from tests.helpers import (
+    fill_disk,
     key_spki,
     listing,
     load_cert,
@@ -93,27 +94,11 @@ def test_a_failed_put_in_place_restores_everything(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == state
 
 
-def _fill(path: Path, *, leave: int) -> None:
-    """Take all of the filesystem's free space but ``leave`` bytes."""
-    stats = os.statvfs(path.parent)
-    free = stats.f_bavail * stats.f_frsize
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        os.posix_fallocate(descriptor, 0, max(1, free - leave - 8192))
-        os.lseek(descriptor, 0, os.SEEK_END)
-        while os.statvfs(path.parent).f_bavail * stats.f_frsize > leave:
-            os.write(descriptor, b"\0" * 512)
-    except OSError:
-        pass  # full
-    finally:
-        os.close(descriptor)
-
-
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 256 KiB tmpfs, nearly full: writes there fail with 'No space left on device'."""
     with small_filesystem(tmp_path / "tiny", "256k") as mount:
-        _fill(mount / "filler", leave=4096)  # room for a key, not for its certificate too
+        fill_disk(mount / "filler", leave=4096)  # room for a key, not for its certificate too
         yield mount
 
 
@@ -139,7 +124,7 @@ def test_a_bundle_onto_a_full_disk_keeps_the_old_file(
     chain = write(tmp_path, "chain.crt", inter.pem() * 40)  # duplicates: a large input
     old = tiny_disk / "full.pem"
     old.write_bytes(b"old bundle\n")
-    _fill(tiny_disk / "more", leave=0)
+    fill_disk(tiny_disk / "more", leave=0)
     result = cli("bundle", "--cert", str(cert), "--chain", str(chain), "--out", str(old), "--force")
     assert result.code == 3, result.err
     assert "space" in result.err.lower()
@@ -154,7 +139,7 @@ def test_a_full_disk_at_the_last_file_is_exit_3(
     assert cli("ca", "init", "--dir", "ca", "--name", "Disk Root", "--key", "ec:P-256").code == 0
     serial = (tmp_path / "ca" / "serial").read_text()
     (tiny_disk / "filler").unlink()
-    _fill(tiny_disk / "filler", leave=8192)  # two pages: the key and the certificate
+    fill_disk(tiny_disk / "filler", leave=8192)  # two pages: the key and the certificate
     outputs = [str(tiny_disk / n) for n in ("flow.key", "flow.crt", "flow-fullchain.pem")]
     result = cli("ca", "issue", "--dir", "ca", "--cn", CN, "--subj", "--key", "ec:P-256",
                  "--keyout", outputs[0], "--out", outputs[1],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.helpers import SYSTEM_OPENSSL, listing, requires_openssl
+from tests.helpers import SYSTEM_OPENSSL, fill_disk, listing, requires_openssl, small_filesystem
 from tests.pki import Issued, make_ca, make_leaf, write
 
 if TYPE_CHECKING:
@@ -119,3 +119,31 @@ def test_p12_refuses_a_literal_passphrase_or_a_wrong_key(
     assert words in result.err
     assert "correct horse" not in result.err
     assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("room", [0, 4096, 8192, 12288])
+@pytest.mark.parametrize("from_pfx", [False, True])
+def test_a_p12_onto_a_full_disk_names_the_file_asked_for(
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chain_files: tuple[Issued, Issued, Issued],
+    room: int,
+    from_pfx: bool,
+) -> None:
+    """Whichever file fills the disk (leaf, chain, key, .pfx): exit 3 naming x.pfx, no staging."""
+    del chain_files
+    monkeypatch.setenv("P12_PASS", "correct horse")
+    given = ["--cert", "leaf.pem", "--chain", "chain.pem", "--key", "leaf.key"]
+    if from_pfx:  # its key is written out by openssl into the staging folder first
+        made = cli("bundle", *given, "--p12", "in.pfx", "--pass", "env:P12_PASS")
+        assert made.code == 0, made.err
+        given = ["--cert", "in.pfx"]
+    with small_filesystem(tmp_path / "tiny", "256k") as tiny:
+        fill_disk(tiny / "filler", leave=room)
+        result = cli("bundle", *given, "--p12", "tiny/x.pfx", "--pass", "env:P12_PASS")
+        assert result.code == 3, result.err
+        assert "no space left" in result.err.lower()
+        assert "tiny/x.pfx" in result.err
+        assert ".flow-ssl" not in result.err
+        assert listing(tiny) == ["filler"]

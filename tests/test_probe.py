@@ -72,6 +72,33 @@ def test_a_name_the_certificate_lacks_fails(cli: Callable[..., Run], chain: Path
 
 
 @requires_openssl
+@pytest.mark.parametrize("trusted", [False, True], ids=["no-root", "ca-file"])
+def test_what_trusting_the_root_cannot_cure_fails_probe_without_the_root_too(
+    cli: Callable[..., Run], tmp_path: Path, trusted: bool
+) -> None:
+    """A served leaf with an unknown critical extension: not ready, root given or not."""
+    from cryptography import x509
+
+    root = make_ca("Probe Root CA")
+    issuing = make_ca("Probe Issuing CA", root)
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4.5"), b"\x05\x00")
+    leaf = make_leaf(issuing, NAMES, extensions=[(unknown, True)])
+    write(tmp_path, "root.pem", root.pem())
+    write(tmp_path, "issuing.pem", issuing.pem())
+    write(tmp_path, "leaf.pem", leaf.pem())
+    write(tmp_path, "leaf.key", leaf.key_pem())
+    trust = ["--ca-file", "root.pem"] if trusted else []
+    with s_server(tmp_path / "leaf.pem", tmp_path / "leaf.key", tmp_path / "issuing.pem") as port:
+        result = cli(
+            "probe", f"flow.mycompany.com:{port}", "--connect", "127.0.0.1", *trust, "--json"
+        )
+    assert result.code == 1, result.out
+    verdict = {f["check"]: f for f in json.loads(result.out)["findings"]}["chain-verifies"]
+    assert verdict["status"] == "fail"
+    assert "critical extension 1.2.3.4.5" in verdict["message"]
+
+
+@requires_openssl
 def test_a_server_that_forgets_its_intermediate(cli: Callable[..., Run], chain: Path) -> None:
     """A server sending only its leaf fails chain-complete; the hostname still passes."""
     with s_server(chain / "leaf.pem", chain / "leaf.key") as port:

@@ -116,3 +116,34 @@ def test_sha1_inside_pss_parameters_fails_signature_hash(
         "the issuer CN=issuing is signed with rsassaPss using SHA1"
         in (found["signature-hash"]["message"])
     )
+
+
+@requires_openssl
+@pytest.mark.skipif(SYSTEM_OPENSSL is None, reason="no OpenSSL to make PSS certificates with")
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (("-sigopt", "rsa_mgf1_md:sha1", "-sigopt", "rsa_pss_saltlen:32"), "MGF1 with SHA1"),
+        (("-sigopt", "rsa_pss_saltlen:20"), "a salt of 20 bytes"),
+        (("-sigopt", "rsa_pss_saltlen:max"), "a salt of 222 bytes"),
+    ],
+    ids=["mgf1-sha1", "salt-20", "salt-max"],
+)
+def test_pss_whose_mask_or_salt_is_not_its_hash_s_fails_signature_hash(
+    cli: Callable[..., Run], tmp_path: Path, options: tuple[str, ...], words: str
+) -> None:
+    """PSS SHA-256 with an MGF1-SHA-1 mask or a salt not 32 bytes (Go refuses it): fails."""
+    assert SYSTEM_OPENSSL is not None
+    make = _Maker(SYSTEM_OPENSSL, tmp_path)
+    make.root("root")
+    make.signed(
+        "pss.example.com", "root", "leaf", "-sha256", "-sigopt", "rsa_padding_mode:pss", *options
+    )
+    (parsed,) = reader.read_file(tmp_path / "pss.example.com.pem")
+    assert parsed.signature_hash == "sha256"
+    found = _findings(cli, "--cert", "pss.example.com.pem")
+    assert found["chain-verifies"]["status"] == "pass"  # openssl itself takes it
+    assert found["signature-hash"]["status"] == "fail"
+    message = found["signature-hash"]["message"]
+    assert f"the certificate is signed with rsassaPss using SHA256 and {words}" in message
+    assert "Go" in message

@@ -8,7 +8,6 @@ with the openssl under test; skipped where those builds are not installed.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.helpers import OPENSSL, requires_openssl
+from tests.helpers import OPENSSL, each_build, needs_builds, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,20 +28,7 @@ if TYPE_CHECKING:
     from tests.helpers import Run
 
 DATA = Path(__file__).parent / "data"
-BUILDS = Path(os.environ.get("OPENSSL_BIN", Path(__file__).parents[2] / "shared/openssl/bin"))
-WRAPPERS = sorted(BUILDS.glob("openssl-*")) if BUILDS.is_dir() else []
 SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
-needs_builds = pytest.mark.skipif(not WRAPPERS, reason=f"no openssl builds in {BUILDS}")
-
-
-def _each_build(monkeypatch: pytest.MonkeyPatch, run: Callable[[], str]) -> dict[str, str]:
-    """What ``run`` prints with the openssl under test and with each build."""
-    printed = {}
-    for binary in [OPENSSL, *map(str, WRAPPERS)]:
-        assert binary is not None
-        monkeypatch.setenv("FLOW_SSL_OPENSSL", binary)
-        printed[Path(binary).name] = run()
-    return printed
 
 
 def _inspect(cli: Callable[..., Run], *files: str) -> Callable[[], str]:
@@ -64,7 +50,7 @@ def test_inspect_json_is_the_same_on_every_version(
     for source in [DATA / "certificates.pem", *sorted((DATA / "requests").glob("*.pem"))]:
         (tmp_path / source.name).write_bytes(source.read_bytes())
     files = sorted(p.name for p in tmp_path.iterdir())
-    printed = _each_build(monkeypatch, _inspect(cli, *files))
+    printed = each_build(monkeypatch, _inspect(cli, *files))
     reference = printed.pop(Path(str(OPENSSL)).name)
     assert len(json.loads(reference)) > 20
     assert {build: out == reference for build, out in printed.items()} == dict.fromkeys(
@@ -80,7 +66,7 @@ def test_the_root_store_reads_the_same_on_every_version(
     cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The public roots (4.0 prints their EC sizes its own way): one JSON everywhere."""
-    printed = _each_build(monkeypatch, _inspect(cli, str(SYSTEM_ROOTS)))
+    printed = each_build(monkeypatch, _inspect(cli, str(SYSTEM_ROOTS)))
     reference = printed.pop(Path(str(OPENSSL)).name)
     keys = [c["public_key"] for c in json.loads(reference)]
     assert all(k["bits"] for k in keys)
@@ -147,7 +133,7 @@ def test_check_findings_are_the_same_on_every_version(
         assert result.code == 1, result.err  # other.example.com is not covered
         return result.out
 
-    printed = _each_build(monkeypatch, run)
+    printed = each_build(monkeypatch, run)
     reference = printed.pop(Path(str(OPENSSL)).name)
     statuses = {f["check"]: f["status"] for f in json.loads(reference)["findings"]}
     assert statuses["chain-verifies"] == "pass"

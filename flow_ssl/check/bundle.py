@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
+from flow_ssl.check.keyfindings import readable
 from flow_ssl.check.pending import waiting_key
 from flow_ssl.check.readiness import certificates, planned_reads, read_certificates
 from flow_ssl.core.errors import CheckFailedError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
-from flow_ssl.core.install_checks import unusable_issuer
+from flow_ssl.core.install_checks import refused_anyway, unusable_issuer
 from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
 from flow_ssl.make.run import check_outputs
@@ -33,12 +34,15 @@ from flow_ssl.openssl import keymatch, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.read import p12, pem, reader
+from flow_ssl.openssl.pass_source import non_ascii
+from flow_ssl.openssl.read import keys, p12, pem, reader
+from flow_ssl.openssl.script.render import openssl_for_print
 from flow_ssl.openssl.script.steps import Chmod, Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.check.readiness import Read
     from flow_ssl.core.models import Finding, ParsedCertificate
+    from flow_ssl.openssl.features import OpenSSL
 
 # Where a PKCS#12's key comes from: a PEM file holding it (--key, or a combined
 # certificate file), or the PKCS#12 the certificate came in.
@@ -100,6 +104,7 @@ def planned(
             steps += key_out_steps(main, key_out, passin=passout)
         return bundle, steps
     source = key_source(main, key)
+    refuse_byte_wise_passphrase(openssl_for_print(), passout)
     return bundle, steps + p12_steps(
         bundle.certificates, key=source, out=p12, passout=passout, legacy=legacy
     )
@@ -117,8 +122,13 @@ class Bundle:
     issuers: list[ParsedCertificate] = field(default_factory=list)
 
     def refused(self, now: datetime | None = None) -> str | None:
-        """Why clients refuse this chain whatever roots they trust (an issuer that cannot issue)."""
-        return unusable_issuer(self.issuers, now or datetime.now(timezone.utc))
+        """
+        Why clients refuse this chain whatever roots they trust: an issuer that cannot issue,
+        or a certificate holding what some client refuses (a critical extension, a name).
+        """
+        return unusable_issuer(self.issuers, now or datetime.now(timezone.utc)) or refused_anyway(
+            [self.certificates[0], *self.issuers]
+        )
 
     def pem(self) -> str:
         """The bundle as PEM, leaf first."""
@@ -343,15 +353,21 @@ def write_p12(
     """
     if isinstance(key, Path):
         _check_key(key, field=None if str(key) == bundle[0].source else "key")
+        readable(keys.key_algorithm(key.read_bytes()))  # _check_key read it: a key file
+    readable(bundle[0].public_key.algorithm)
+    refuse_byte_wise_passphrase(runner.find_openssl(), passout)
     kept: list[tuple[Path, Path]] = []
     check_outputs([files.Output(out, secret=True)], force=force)
     with files.staged([files.Output(out, secret=True)], kept) as (staged,):
         *prepare, export = p12_steps(
             bundle, key=key, out=staged, passout=passout, legacy=legacy, folder=staged.parent
         )
-        perform(prepare)
+        # A full disk names the file asked for, never the staging files that go into it.
+        perform(prepare, shown=lambda _staging: str(out))
         leaf_file = Path(_inputs(staged.parent, staged)[0])
         key_file = Path(_key_file(key, staged.parent, staged))
+        if isinstance(key, p12.Opened):  # openssl wrote it, and may exit 0 on a full disk
+            files.require_written([(key_file, out)])
         if verify.key_matches_cert(key_file, leaf_file).status != "pass":
             if isinstance(key, Path):
                 raise InvalidInputError(f"{key} is not the key of {bundle[0].source}", field="key")
@@ -366,6 +382,24 @@ def write_p12(
             f"the PKCS#12 file {out}",
         )
     return kept
+
+
+def refuse_byte_wise_passphrase(binary: OpenSSL, passout: str) -> None:
+    """
+    Refuse to make a PKCS#12 no other reader opens: LibreSSL takes a non-ASCII passphrase
+    (``Zürich``) byte by byte where PKCS#12 wants it as UTF-16, so neither OpenSSL nor
+    Python's cryptography opens its file (measured; Windows and Java read it as OpenSSL).
+
+    Raises:
+        OpenSSLTooOldError: LibreSSL and a non-ASCII passphrase, naming the build.
+    """
+    if binary.flavour == "LibreSSL" and non_ascii(passout):
+        raise binary.cannot(
+            f"make a PKCS#12 that other readers open with the non-ASCII passphrase in "
+            f"{passout}: it encodes each of its UTF-8 bytes as a character, where OpenSSL, "
+            "Windows, Java and Python's cryptography take the characters themselves; give an "
+            "ASCII passphrase"
+        )
 
 
 def _check_key(key: Path, *, field: str | None) -> None:
@@ -386,9 +420,7 @@ def _check_key(key: Path, *, field: str | None) -> None:
 def _certificates_inside(staged: Path, bundle: list[ParsedCertificate], passin: str) -> Finding:
     """``certificates``: the file holds the bundle's certificates, the leaf first."""
     printed = runner.run(pkcs12.build_p12_certificates(str(staged), passin=passin)).data
-    inside = staged.parent / "inside.pem"
-    files.write_staged(inside, printed)
-    found = [reader.fingerprint(item.der) for item in reader.split_file(inside)[0]]
+    found = [reader.fingerprint(item.der) for item in pem.frame(printed, str(staged)).items]
     wanted = [reader.fingerprint(cert.der) for cert in bundle]
     return finding(
         "certificates",

@@ -16,16 +16,20 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import finding
-from flow_ssl.openssl import keymatch
+from flow_ssl.openssl import keymatch, runner
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
-from flow_ssl.openssl.read import p12, pem
+from flow_ssl.openssl.read import keys, p12, pem
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from flow_ssl.core.models import Finding, ParsedCertificate
     from flow_ssl.openssl.read.reader import Loaded
+
+
+# Key algorithms some supported openssl builds cannot read (features: "ed25519", "ed448").
+_NOT_EVERYWHERE = ("ed25519", "ed448")
 
 
 def key_findings(
@@ -67,6 +71,20 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
+def readable(*algorithms: str | None) -> None:
+    """
+    Refuse, before openssl is asked, keys this openssl cannot read (LibreSSL 3.3.6 has no
+    Ed25519): a limit of the build, where every other build gives a verdict.
+
+    Raises:
+        OpenSSLTooOldError: naming the build and the algorithm.
+    """
+    binary = runner.find_openssl()
+    for algorithm in algorithms:
+        if algorithm in _NOT_EVERYWHERE and not binary.supports(algorithm):
+            raise binary.cannot(f"read {algorithm.capitalize()} keys, and the key here is one")
+
+
 def _pem_key(
     block: pem.KeyBlock,
     where: Path,
@@ -76,6 +94,7 @@ def _pem_key(
     passin: str | None,
     copy: Path,
 ) -> list[Finding]:
+    readable(leaf.public_key.algorithm, keys.key_algorithm(block.text))
     named = f"the key in {where}" if where == cert else f"the key {where}"
     made_with = _made_with(leaf)
     if not block.encrypted:
@@ -136,8 +155,9 @@ def p12_key_copy(opened: p12.Opened, cert: Path, out: Path) -> str:
 
 
 def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Finding]:
-    keys = p12.private_keys(opened)
-    if not keys:
+    readable(leaf.public_key.algorithm)
+    inside = p12.private_keys(opened)
+    if not inside:
         return []
     line = p12_key_copy(opened, cert, _unused(cert.with_name(f"{cert.stem}.key")))
     return [
@@ -148,7 +168,7 @@ def _p12_key(opened: p12.Opened, leaf: ParsedCertificate, cert: Path) -> list[Fi
             f"PEM file. Write one only you can read: {line}",
         ),
         keymatch.key_matches(
-            keys[0],
+            inside[0],
             leaf.der,
             passin=None,
             key_name=str(cert),

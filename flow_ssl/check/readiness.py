@@ -24,13 +24,13 @@ from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
-from flow_ssl.openssl import verify
+from flow_ssl.openssl import runner, signatures, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.read import p12, reader
 from flow_ssl.openssl.script.render import openssl_for_print
-from flow_ssl.openssl.script.steps import Note, Step
+from flow_ssl.openssl.script.steps import Note, Step, WriteFile
 
 if TYPE_CHECKING:
     from flow_ssl.core.models import Finding, ParsedCertificate
@@ -47,6 +47,9 @@ _FORMS = {
 # (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
 _UNTRUSTED = {2, 18, 19, 20, 21}
 _MISSING = {2, 20, 21}
+_ROOT_NOT_TRUSTED = 19
+_UNREADABLE_KEY = 6  # unable to decode issuer public key: this openssl lacks its algorithm
+_PURPOSE = 26  # unsupported certificate purpose
 
 
 @dataclass
@@ -200,7 +203,7 @@ def check(
         findings.append(
             finding("hostname", "warn", "not checked: give each name clients use with --host")
         )
-    findings += checks.strength(leaf, sent[1:])
+    findings += checks.strength(leaf, _issuers_and_anchors(sent, roots))
     findings.append(checks.period(leaf, public=ca_file is None and not leaf.self_signed))
     findings.append(
         finding(
@@ -212,6 +215,15 @@ def check(
         )
     )
     return Report(findings=findings, certificates=in_cert_file)
+
+
+def _issuers_and_anchors(
+    sent: list[ParsedCertificate], roots: list[ParsedCertificate]
+) -> list[ParsedCertificate]:
+    """Every certificate sent after the leaf, and each root given that issued one, once."""
+    index = Issuers(roots)
+    anchors = [found for cert in sent if (found := index.first(cert)) is not None]
+    return list({cert.sha256_fingerprint: cert for cert in [*sent[1:], *anchors]}.values())
 
 
 def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCertificate]:
@@ -255,14 +267,18 @@ def _trust_findings(
     ca_file = ca[1] if ca else None
     where = f"the roots in {ca[0]}" if ca else "the system's roots"
     if leaf.self_signed and any(r.sha256_fingerprint == leaf.sha256_fingerprint for r in roots):
+        faulty = checks.refused_anyway([leaf])  # trusted or not, what it holds is refused
         return [
             finding("chain-complete", "pass", "self-signed: complete by itself"),
-            finding("chain-verifies", "pass", f"trusted directly: it is among {where}"),
+            _refused(faulty)
+            if faulty
+            else finding("chain-verifies", "pass", f"trusted directly: it is among {where}"),
         ]
     verdict = verify.verify_chain(
         cert, untrusted=(cert, *chain), ca_file=ca_file, purpose="sslserver"
     )
     chained = _issuer_chain(sent, now)
+    verdict = _as_judged(verdict, chained, roots)
     top = chained[-1]
     if top.self_signed:
         complete = (
@@ -291,11 +307,22 @@ def _trust_findings(
         verdict = verify.verify_chain(
             shorter, untrusted=(shorter,), ca_file=ca_file, purpose="sslserver"
         )
+        verdict = _as_judged(verdict, chained, roots)
+    # What no trust cures, on the path clients build (all sent when openssl found the root).
+    broken = broken or checks.refused_anyway([leaf, *(path or chained[1:])])
+    if broken is None and not anchored and not verdict.ok:  # openssl checked no signature
+        sent_root = chained[-1].self_signed and len(chained) > 1  # clients hold their own
+        broken = signatures.forged_link(chained[:-1] if sent_root else chained)
     along = (
         f", along the path clients build ({_name(unused[0])} sent too is on none)" if unused else ""
     )
     if verdict.ok and broken is None:
         verified = f"openssl verify -purpose sslserver: OK with {where}{along}"
+        if checks.key_usage_refused(leaf):  # server-auth-eku fails it on every build
+            verified = (
+                f"the chain verifies with {where}{along} (openssl verify -purpose sslserver; "
+                "the certificate's own use is server-auth-eku's to judge)"
+            )
         return [
             finding("chain-complete", "pass", complete),
             finding("chain-verifies", "pass", verified),
@@ -354,6 +381,54 @@ def _issuers_on_every_path(
     return (chained[1:-1] if len(chained) > 2 else chained[1:]), False
 
 
+def _as_judged(
+    verdict: verify.ChainVerdict, chained: list[ParsedCertificate], roots: list[ParsedCertificate]
+) -> verify.ChainVerdict:
+    """
+    openssl's verdict cut to what every build says alike; the rest flow-ssl judges itself.
+
+    A build that finds no trusted root says so, but what it checked before differs
+    (LibreSSL 4.3 judges dates and name constraints first, OpenSSL nothing): only the
+    trust error is kept. An error about the self-signed root the server sends, where no
+    root given is that one, is about a copy clients do not use (they hold their own): it
+    counts as that root not being trusted. And a leaf's key usage no handshake can use is
+    server-auth-eku's to fail: LibreSSL's verify refuses keyAgreement alone, OpenSSL's not.
+
+    Raises:
+        OpenSSLTooOldError: this openssl cannot read an issuer's key (LibreSSL 3.3.6 has
+            no Ed25519, 4.3 no P-192): a limit of the build, not a fault of the chain.
+    """
+    if verdict.ok or not verdict.errors:
+        return verdict
+    for code, depth, _ in verdict.errors:
+        if code == _UNREADABLE_KEY:
+            full = [*chained, *(root for root in roots if root.issued(chained[-1]))]
+            issuer = full[min(depth, len(full) - 1)]
+            raise runner.find_openssl().cannot(
+                f"read the {_key_words(issuer)} key of {_name(issuer)}, so it cannot verify "
+                "this chain (openssl verify: unable to decode issuer public key)"
+            )
+    known = {root.sha256_fingerprint for root in roots}
+    top = chained[-1]
+    sent_root = len(chained) - 1 if top.self_signed and top.sha256_fingerprint not in known else -1
+    errors = [
+        (_ROOT_NOT_TRUSTED if depth == sent_root else code, depth, reason)
+        for code, depth, reason in verdict.errors
+    ]
+    if any(code in _UNTRUSTED for code, _, _ in errors):
+        errors = [error for error in errors if error[0] in _UNTRUSTED]
+    elif checks.key_usage_refused(chained[0]):
+        errors = [error for error in errors if error[:2] != (_PURPOSE, 0)]
+    return verify.ChainVerdict(ok=not errors, errors=tuple(errors), last_words=verdict.last_words)
+
+
+def _key_words(cert: ParsedCertificate) -> str:
+    """A certificate's key in words: ``EC P-192``, ``RSA 2048 bits``, ``ED25519``."""
+    key = cert.public_key
+    size = key.curve or (f"{key.bits} bits" if key.bits else "")
+    return f"{key.algorithm.upper()} {size}".strip()
+
+
 def _issuer_missing(
     verdict: verify.ChainVerdict, leaf: ParsedCertificate, roots: list[ParsedCertificate]
 ) -> bool:
@@ -363,18 +438,23 @@ def _issuer_missing(
     return any(code in _MISSING for code, _, _ in verdict.errors)
 
 
+def _refused(broken: str) -> Finding:
+    """chain-verifies fails for what flow-ssl found that no trusted root cures."""
+    return finding(
+        "chain-verifies", "fail", f"{broken}: clients refuse the chain, whatever roots they trust"
+    )
+
+
 def _verify_failed(verdict: verify.ChainVerdict, broken: str | None = None) -> Finding:
     """openssl's own reason, or (where it only says the root is missing) what flow-ssl found."""
     if broken:  # the same words on every openssl, however far it got
-        return finding(
-            "chain-verifies",
-            "fail",
-            f"{broken}: clients refuse the chain, whatever roots they trust",
-        )
+        return _refused(broken)
     errors = [e for e in verdict.errors if e[0] not in _UNTRUSTED] or list(verdict.errors)
     if errors:
-        code, depth, reason = errors[0]
-        message = f"openssl verify: {reason} (error {code} at depth {depth})"
+        # No depth: the builds disagree on it (LibreSSL 4.3 names the issuer of a leaf
+        # whose signature or name fails).
+        code, _, reason = errors[0]
+        message = f"openssl verify: {reason} (error {code})"
     else:
         message = f"openssl verify failed: {verdict.last_words}"
     return finding("chain-verifies", "fail", message)
@@ -426,11 +506,18 @@ def _opened(
 
 
 def _as_pem(path: Path, framed: Framed, opened: p12.Opened | None, steps: list[Step]) -> str:
-    """The file as PEM for openssl verify: itself, or a copy in the script's scratch folder."""
-    if framed.form == "pem":
+    """
+    The file as PEM for openssl verify: itself, or a copy in the script's scratch folder.
+    A PEM file with a byte-order mark is copied as flow-ssl read it: OpenSSL 1.1.1 and
+    LibreSSL skip the block after the mark, so verify would take the intermediate as the leaf.
+    """
+    if framed.form == "pem" and not framed.byte_order_mark:
         return str(path)
     out = scratch(f"{len(steps)}.pem")
-    if opened is not None:
+    if framed.form == "pem":
+        certificates = [item for item in framed.items if item.kind == "certificate"]
+        steps.append(WriteFile(out, "".join(reader.to_pem(item.der) for item in certificates)))
+    elif opened is not None:
         show = p12_commands.build_p12_show
         steps.append(show(str(path), passin=opened.passin, legacy=opened.legacy, out=out))
     elif framed.form == "pkcs7":
@@ -483,9 +570,13 @@ def planned_check(
             ca_file=roots,
             shut=verify.roots_shut(openssl_for_print()),
         ),
+        Note(
+            "where no root given anchors the chain, openssl verify checks no signature: "
+            "flow-ssl asks openssl dgst -verify for each one sent"
+        ),
     ]
     if ca_file is None:
-        shown = cert if framed.form == "pem" else "its PEM copy"
+        shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
         steps.append(
             Note(f"a self-signed {cert} is verified against itself instead: -CAfile {shown}")
         )

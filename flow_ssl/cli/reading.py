@@ -76,6 +76,10 @@ def inspect(
     from flow_ssl.output import json_data, text
 
     inputs.check_pass_source(passin, "pass")
+    if raw and as_json:
+        raise InvalidInputError(
+            "--raw prints openssl's own text and --json flow-ssl's reading of it: give one"
+        )
     form = printing.form
     if form is not None:
         steps = [

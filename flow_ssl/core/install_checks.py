@@ -22,7 +22,27 @@ if TYPE_CHECKING:
 PUBLIC_MAX_DAYS = 398
 PUBLIC_MAX_DAYS_2026 = 200
 PUBLIC_2026_START = datetime(2026, 3, 15, tzinfo=timezone.utc)
-WEAK_HASHES = ("md5", "sha1")
+# Signature algorithms clients refuse, by the reader's name for them, and their hash.
+WEAK_SIGNATURES = {
+    "md2WithRSAEncryption": "MD2",
+    "md4WithRSAEncryption": "MD4",
+    "md5WithRSAEncryption": "MD5",
+    "md5WithRSA": "MD5",
+    "md5": "MD5",
+    "mdc2WithRSA": "MDC-2",
+    "shaWithRSAEncryption": "SHA-0",
+    "dsaWithSHA": "SHA-0",
+    "sha1WithRSAEncryption": "SHA-1",
+    "sha1WithRSA": "SHA-1",
+    "dsaWithSHA1": "SHA-1",
+    "dsaWithSHA1-old": "SHA-1",
+    "ecdsa-with-SHA1": "SHA-1",
+}
+# The hashes RSASSA-PSS parameters may name that clients refuse, by the reader's name.
+WEAK_HASHES = {"md2": "MD2", "md4": "MD4", "md5": "MD5", "sha1": "SHA-1"}
+# RSASSA-PSS as Go (the admin console) and pyca take it: one of these hashes, an MGF1 mask
+# of the same hash, and a salt as long as its digest (openssl takes any of them).
+PSS_SALTS = {"sha256": 32, "sha384": 48, "sha512": 64}
 
 
 def validity(
@@ -107,6 +127,12 @@ def names_and_usage(leaf: ParsedCertificate, hosts: Iterable[str]) -> list[Findi
                     "; a name ending in a dot matches only that dotted name (Go, OpenSSL)"
                     if any(v.endswith(".") for v in san.dns)
                     else ""
+                )
+                + "".join(
+                    f"; {v} covers no name: {names.TOO_BROAD} (flow-ssl's own rule, and "
+                    "OpenSSL's, Python's and GnuTLS's)"
+                    for v in san.dns
+                    if names.too_broad(v.lower())
                 ),
             )
         )
@@ -130,17 +156,12 @@ def server_use(leaf: ParsedCertificate) -> Finding:
             "fail",
             f"Extended Key Usage is {', '.join(eku)} without serverAuth: clients refuse it",
         )
-    needed = (
-        {"digitalSignature"}
-        if leaf.public_key.algorithm != "rsa"
-        else {"digitalSignature", "keyEncipherment"}
-    )
-    if usage and not needed & usage:
+    if key_usage_refused(leaf):
         return finding(
             "server-auth-eku",
             "fail",
             f"keyUsage is {', '.join(sorted(usage))}: a TLS handshake needs "
-            f"{' or '.join(sorted(needed))}, so clients refuse it",
+            f"{' or '.join(sorted(_handshake_usages(leaf)))}, so clients refuse it",
         )
     if not eku:
         return finding(
@@ -149,6 +170,23 @@ def server_use(leaf: ParsedCertificate) -> Finding:
             "no Extended Key Usage: Apple platforms refuse it for TLS servers",
         )
     return finding("server-auth-eku", "pass", "for TLS servers (serverAuth)")
+
+
+def _handshake_usages(leaf: ParsedCertificate) -> set[str]:
+    """The key usages a TLS handshake can use the key for: signing, or RSA key transport."""
+    if leaf.public_key.algorithm == "rsa":
+        return {"digitalSignature", "keyEncipherment"}
+    return {"digitalSignature"}
+
+
+def key_usage_refused(leaf: ParsedCertificate) -> bool:
+    """
+    Whether the leaf's keyUsage allows no TLS handshake (an EC key for keyAgreement
+    alone): clients refuse it; LibreSSL's verify says so ("unsupported certificate
+    purpose"), OpenSSL's does not.
+    """
+    usage = set(leaf.key_usage)
+    return bool(usage) and not _handshake_usages(leaf) & usage
 
 
 # Server keys browsers and Go all accept; P-521 only some (Chrome refuses it).
@@ -175,45 +213,81 @@ def key_strength(leaf: ParsedCertificate) -> Finding:
 
 
 def strength(leaf: ParsedCertificate, chain: Iterable[ParsedCertificate]) -> list[Finding]:
-    """key-strength (the leaf's key, and each issuer's below the root) and signature-hash."""
-    issuers = [c for c in chain if not c.self_signed]
-    weak = [
-        c for c in issuers if c.public_key.algorithm == "rsa" and (c.public_key.bits or 0) < 2048
-    ]
+    """
+    key-strength (the leaf's key, and each issuer's, its root's too) and signature-hash
+    (the leaf's and each issuer's below the root: no client checks a root's own signature).
+    """
+    issuers = list(chain)
+    weak = [(c, what) for c in issuers if (what := _weak_issuer_key(c))]
     findings = [key_strength(leaf)]
     if weak and findings[0].status != "fail":
-        names = "; ".join(_which(c, leaf) for c in weak)
+        names = "; ".join(f"{_which(c, leaf)} has {what}" for c, what in weak)
         message = (
-            f"{names} has an RSA key under 2048 bits: clients refuse the chain; the CA must reissue"
+            f"{names}: clients refuse the chain (Python: 'CA certificate key too weak'); "
+            "the CA must reissue with a new key"
         )
         findings = [finding("key-strength", "fail", message)]
-    bad = [c for c in [leaf, *issuers] if _weak_signature(c)]
+    issuers = [c for c in issuers if not c.self_signed]
+    faults = [f"{_which(c, leaf)} {fault}" for c in [leaf, *issuers] if (fault := _refused(c))]
     findings.append(
         finding(
             "signature-hash",
-            not bad,
+            not faults,
             f"signed with {leaf.signature_algorithm}",
-            "; ".join(f"{_which(c, leaf)} is signed with {_signature(c)}" for c in bad)
-            + ": clients refuse SHA-1 and MD5; ask the CA to reissue",
+            "; ".join(faults) + "; ask the CA to reissue",
         )
     )
     return findings
 
 
-def _weak_signature(cert: ParsedCertificate) -> bool:
-    """
-    Signed with MD5 or SHA-1: named in the algorithm (sha1WithRSAEncryption), or inside
-    RSASSA-PSS parameters (SHA-1 when they name none, RFC 4055; Go and Python refuse it).
-    """
-    algorithm = (cert.signature_algorithm or "").lower()
-    return any(h in algorithm for h in WEAK_HASHES) or cert.signature_hash in WEAK_HASHES
+# An issuer's EC key below this many bits (P-192) is refused: Python (OpenSSL's security
+# level 2) says "CA certificate key too weak", and Go cannot read the curve.
+MIN_EC_ISSUER_BITS = 224
 
 
-def _signature(cert: ParsedCertificate) -> str:
-    """The signature algorithm in words, with the hash RSASSA-PSS parameters name."""
-    if cert.signature_hash is None:
-        return f"{cert.signature_algorithm}"
-    return f"{cert.signature_algorithm} using {cert.signature_hash.upper()}"
+def _weak_issuer_key(cert: ParsedCertificate) -> str | None:
+    """
+    What is weak about an issuer's key, if it is: RSA under 2048 bits (OpenSSL 1.1.1 refuses
+    2047 too, 3.x at security level 2 refuses 1024), or EC under 224 bits.
+    """
+    key = cert.public_key
+    if key.algorithm == "rsa" and (key.bits or 0) < 2048:
+        return f"an RSA key of {key.bits or 'unknown'} bits (under 2048)"
+    if key.algorithm == "ec" and (key.bits or 0) < MIN_EC_ISSUER_BITS:
+        curve = key.curve or f"a {key.bits or 'unknown'}-bit curve"
+        return f"an EC key on {curve} (under {MIN_EC_ISSUER_BITS} bits)"
+    return None
+
+
+def _refused(cert: ParsedCertificate) -> str | None:
+    """
+    Why clients refuse a certificate's signature, if they do: a weak hash named in the
+    algorithm (md2WithRSAEncryption), or RSASSA-PSS parameters that name one (SHA-1 when
+    they name none, RFC 4055) or that Go and pyca do not take ("algorithm unimplemented").
+    """
+    algorithm = f"{cert.signature_algorithm}"
+    if algorithm in WEAK_SIGNATURES:
+        weak = WEAK_SIGNATURES[algorithm]
+        return f"is signed with {algorithm}: clients refuse {weak} signatures"
+    hashed = cert.signature_hash
+    if hashed is None:
+        return None
+    signed = f"is signed with {algorithm} using {hashed.upper()}"
+    if hashed in WEAK_HASHES:
+        return f"{signed}: clients refuse {WEAK_HASHES[hashed]} signatures"
+    mask, salt = cert.signature_mask_hash, cert.signature_salt_length
+    differs = []
+    if hashed in PSS_SALTS and mask != hashed:
+        differs.append(f" and MGF1 with {str(mask).upper()}")
+    if hashed in PSS_SALTS and salt != PSS_SALTS[hashed]:
+        differs.append(f" and a salt of {salt} bytes")
+    if hashed in PSS_SALTS and not differs:
+        return None
+    return (
+        f"{signed}{''.join(differs)}: Go (the admin console) and pyca take RSASSA-PSS only "
+        "with SHA-256, -384 or -512, an MGF1 mask of that hash and a salt of its length "
+        "(openssl takes it)"
+    )
 
 
 def _which(cert: ParsedCertificate, leaf: ParsedCertificate) -> str:
@@ -294,6 +368,78 @@ def chain_order(items: list[ParsedCertificate]) -> Finding:
                 f"intermediate; send {child.names_text(issuer=True) or 'its issuer'} instead",
             )
     return finding("chain-order", "pass", f"{len(items)} certificates, each issued by the next")
+
+
+# The extensions every client handles when they are critical: keyUsage, subjectAltName,
+# basicConstraints, nameConstraints, certificatePolicies, extendedKeyUsage (measured: OpenSSL
+# 1.1.1 to 4.0, LibreSSL 3.3 and 4.3, Go 1.19). A client refuses a certificate holding any
+# other critical extension it does not handle, whatever roots it trusts.
+HANDLED_CRITICAL = frozenset(
+    {"2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.30", "2.5.29.32", "2.5.29.37"}
+)
+# Critical extensions some clients handle: their name, who refuses them and who takes them
+# (measured). Any other is refused by OpenSSL, LibreSSL and Go alike.
+_GO_ONLY = ("Go (the admin console's)", "openssl takes it")
+REFUSED_CRITICAL = {
+    "2.5.29.14": ("subjectKeyIdentifier", "OpenSSL and LibreSSL", "Go takes it"),
+    "2.5.29.35": ("authorityKeyIdentifier", "OpenSSL and LibreSSL", "Go takes it"),
+    "1.3.6.1.5.5.7.1.1": ("authorityInfoAccess", "OpenSSL and LibreSSL", "Go takes it"),
+    "2.5.29.31": ("crlDistributionPoints", "LibreSSL", "OpenSSL and Go take it"),
+    "1.3.6.1.5.5.7.48.1.5": ("OCSP noCheck", "OpenSSL 1.1.1, LibreSSL and Go", "3.x takes it"),
+    "2.16.840.1.113730.1.1": ("nsCertType", *_GO_ONLY),
+    "2.5.29.33": ("policyMappings", *_GO_ONLY),
+    "2.5.29.36": ("policyConstraints", *_GO_ONLY),
+    "2.5.29.54": ("inhibitAnyPolicy", *_GO_ONLY),
+}
+_SUBJECT_ALT_NAME = "2.5.29.17"
+
+
+def unhandled_critical(cert: ParsedCertificate) -> str | None:
+    """A critical extension some client does not handle, in words, if the certificate has one."""
+    san = cert.subject_alt_names
+    for oid, critical in cert.extensions:
+        if not critical:
+            continue
+        if oid == _SUBJECT_ALT_NAME and not (san.dns or san.ip or san.email or san.uri):
+            return (
+                "a critical subjectAltName with no DNS name, IP, e-mail or URI in it, which "
+                "Go (the admin console's) does not handle"
+            )
+        if oid in HANDLED_CRITICAL:
+            continue
+        if oid not in REFUSED_CRITICAL:
+            return f"a critical extension {oid}, which OpenSSL, LibreSSL and Go do not know"
+        name, refused_by, taken_by = REFUSED_CRITICAL[oid]
+        return f"a critical {name} extension ({oid}), which {refused_by} refuse ({taken_by})"
+    return None
+
+
+def refused_name(cert: ParsedCertificate) -> str | None:
+    """A SAN entry LibreSSL refuses the whole certificate for (``names.san_syntax_refused``)."""
+    san = cert.subject_alt_names
+    for kind, values in (("dns", san.dns), ("uri", san.uri)):
+        for value in values:
+            if names.san_syntax_refused(value, kind):
+                return (
+                    f"a SAN {'URI' if kind == 'uri' else 'name'} {value!r} LibreSSL refuses as "
+                    "invalid name syntax (it then refuses the whole certificate)"
+                )
+    return None
+
+
+def refused_anyway(chain: list[ParsedCertificate]) -> str | None:
+    """
+    Why a client refuses the chain (the leaf first, then the issuers on its path) whatever
+    roots it trusts, for what a certificate holds: a critical extension it does not handle,
+    a SAN LibreSSL refuses. Judged here, the same on every build: openssl says nothing of it
+    before a trusted root anchors the chain, and the builds do not agree on it.
+    """
+    for cert in chain:
+        fault = unhandled_critical(cert) or refused_name(cert)
+        if fault:
+            which = "the certificate" if cert is chain[0] else cert.names_text() or "an issuer"
+            return f"{which} holds {fault}"
+    return None
 
 
 def unusable_issuer(issuers: Iterable[ParsedCertificate], now: datetime) -> str | None:

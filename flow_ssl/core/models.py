@@ -413,6 +413,9 @@ class ParsedCertificate(BaseModel):
     extensions: list[tuple[str, bool]] = Field(default_factory=list, exclude=True)
     # The hash RSASSA-PSS parameters name (``sha256``; ``sha1`` when they name none).
     signature_hash: str | None = Field(default=None, exclude=True)
+    # And the hash of their MGF1 mask (``sha1`` when none), and the salt length (20 when none).
+    signature_mask_hash: str | None = Field(default=None, exclude=True)
+    signature_salt_length: int | None = Field(default=None, exclude=True)
     der: bytes = Field(default=b"", exclude=True, repr=False)
 
     def issued(self, child: ParsedCertificate) -> bool:

@@ -112,10 +112,39 @@ def _validate_wildcard(name: str, labels: list[str]) -> None:
             "(like *.mycompany.com)"
         )
     if len(labels) < 3:
-        raise ValueError(
-            f"{name!r} is too broad: a wildcard needs at least two labels after '*.' "
-            "(like *.mycompany.com)"
-        )
+        raise ValueError(f"{name!r} is too broad: {TOO_BROAD} (like *.mycompany.com)")
+
+
+# A wildcard over a single label (``*.com``) is refused as input, and covers no name: OpenSSL,
+# Python and GnuTLS match none with it (Go and pyca would). No rule consults the public
+# suffix list, so ``*.co.uk`` is taken everywhere, as it is here.
+TOO_BROAD = "a wildcard needs at least two labels after '*.'"
+
+
+def too_broad(pattern: str) -> bool:
+    """Whether a DNS name is a wildcard over a single label (``*.com``): it covers nothing."""
+    return is_wildcard(pattern) and "." not in pattern[2:].removesuffix(".")
+
+
+# What LibreSSL takes in a dNSName of a SAN (x509_constraints.c; measured on 3.3.6 and 4.3.2):
+# letters, digits, '-', '_' and '.', and '*' as a whole first label. Anything else is "invalid
+# name syntax" and it refuses the whole certificate (OpenSSL and Go take it).
+_SAN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+")
+
+
+def san_syntax_refused(value: str, kind: str) -> bool:
+    """
+    Whether LibreSSL refuses a certificate for this SAN entry (``kind`` ``dns`` or ``uri``):
+    a DNS name with an empty label or one ending in a dot, a label starting or ending with
+    '-' or over 63 characters, or a '*' anywhere but as the whole first label (3.3.6 refuses
+    ``f*.example.com`` too); a URI without ``scheme://host`` (3.3.6).
+    """
+    if kind == "uri":
+        return not _URI.match(value)
+    labels = value.split(".")
+    first = labels[1:] if labels[0] == "*" else labels
+    return not first or not all(_SAN_LABEL.match(label) for label in first)
 
 
 def is_wildcard(name: str) -> bool:
@@ -167,6 +196,8 @@ class Coverage:
                 # No valid pattern to Go or OpenSSL: it matches only the same dotted name.
                 self._dotted.setdefault(pattern, value)
                 continue
+            if too_broad(pattern):
+                continue  # *.com: matches no name, as OpenSSL's hostname check
             if is_wildcard(pattern):
                 self._wild.setdefault(pattern[2:], value)
             else:

@@ -68,6 +68,10 @@ FEATURES: dict[str, Probe | Since] = {
     # `storeutl -passin` opens a PKCS#12 (and lists its X.509 certificates only): 3.0 and
     # later. 1.1.1's storeutl ignores -passin for PKCS#12 and prompts; LibreSSL has none.
     "storeutl-pkcs12": {"OpenSSL": (3, 0, 0)},
+    # Ed25519 and Ed448 keys (pkey, x509 -pubkey, verify). LibreSSL 3.3.6 (macOS) reads
+    # neither, 4.3 Ed25519 only (measured); its Ed25519 came with 3.7.0.
+    "ed25519": {"OpenSSL": (1, 1, 1), "LibreSSL": (3, 7, 0)},
+    "ed448": {"OpenSSL": (1, 1, 1)},
 }
 # Plain words for the refusal line.
 _WORDS = {
@@ -75,6 +79,8 @@ _WORDS = {
     "private-keyout": "private key files made 0600",
     "subj-ev-names": "subject names jurisdictionC/ST/L and organizationIdentifier (-subj)",
     "storeutl-pkcs12": "storeutl that opens a PKCS#12 with -passin",
+    "ed25519": "Ed25519 keys",
+    "ed448": "Ed448 keys",
 }
 
 _VERSION = re.compile(r"^(OpenSSL|LibreSSL|BoringSSL)\s+(\d+)\.(\d+)\.(\d+)")
@@ -166,6 +172,16 @@ class OpenSSL:
                     "knows no other openssl command that does this",
                     hint=f"install OpenSSL 1.1.1 or later, or point {OPENSSL_ENV} at one",
                 )
+
+    def cannot(self, what: str) -> OpenSSLTooOldError:
+        """
+        This openssl's limit, where another build would answer: ``what`` it cannot do, in
+        words that follow its name (``read Ed25519 keys``).
+        """
+        return OpenSSLTooOldError(
+            f"{self.name} ({self.path}) cannot {what}",
+            hint=f"OpenSSL 1.1.1 or later can: point {OPENSSL_ENV} at one",
+        )
 
     @property
     def name(self) -> str:

@@ -147,6 +147,23 @@ def build_verify(
     return command(*args)
 
 
+def build_signature_verify(
+    digest: str, *, key: str, signature: str, options: tuple[str, ...] = ()
+) -> Command:
+    """
+    ``openssl dgst -SHA -verify KEY -signature SIG``: is SIG a signature, by KEY's private
+    half, of what comes on stdin (a certificate's signed part)? ``options``: ``-sigopt``
+    pairs (RSASSA-PSS).
+    """
+    return command(
+        Arg((OPENSSL, "dgst"), "hash what comes on stdin"),
+        Arg((f"-{digest}",), "with this digest"),
+        Arg(("-verify", key), "and check a signature against this public key"),
+        Arg(("-signature", signature), "the signature"),
+        *(Arg(("-sigopt", option), "signed so") for option in options),
+    )
+
+
 def build_pubkey_from_csr(path: str) -> Command:
     """``openssl req -pubkey -noout``: a CSR's public key, as PEM."""
     return command(

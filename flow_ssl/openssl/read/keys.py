@@ -129,6 +129,26 @@ def public_key_info(text: bytes) -> bytes | None:
         return None
 
 
+def key_algorithm(text: bytes) -> str | None:
+    """
+    The algorithm of the first unencrypted private key in PEM text, by the name a
+    certificate's key gets (``rsa``, ``ec``, ``ed25519``); None where it cannot be read.
+    """
+    key = pem.private_key_der(text)
+    if key is None:
+        return None
+    label, der = key
+    legacy = {"RSA PRIVATE KEY": "rsa", "EC PRIVATE KEY": "ec", "DSA PRIVATE KEY": "dsa"}
+    if label != "PRIVATE KEY":
+        return legacy.get(label)
+    try:
+        fields = asn1.parse_whole(der, "private key").expect(SEQUENCE, "private key").children()
+        oid = fields[1].expect(SEQUENCE, "key algorithm").children()[0].oid()
+    except (ASN1Error, IndexError):
+        return None
+    return oids.KEY_ALGORITHMS.get(oid, oid)
+
+
 def _public_key_info(label: str, der: bytes) -> bytes | None:
     """The SubjectPublicKeyInfo a key of this PEM label carries, or None."""
     fields = asn1.parse_whole(der, "private key").expect(SEQUENCE, "private key").children()

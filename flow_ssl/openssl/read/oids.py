@@ -180,6 +180,7 @@ SIGNATURES = _lines(
     }
 )
 RSASSA_PSS = "1.2.840.113549.1.1.10"
+MGF1 = "1.2.840.113549.1.1.8"  # the mask generation function RSASSA-PSS parameters name
 
 # Hash algorithms, by openssl's short name: the one inside RSASSA-PSS parameters.
 HASHES = _table(

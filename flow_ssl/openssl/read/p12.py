@@ -39,7 +39,7 @@ from flow_ssl.core.errors import (
 )
 from flow_ssl.openssl import features, runner
 from flow_ssl.openssl.commands import pkcs12 as commands
-from flow_ssl.openssl.pass_source import crlf_hint
+from flow_ssl.openssl.pass_source import crlf_hint, non_ascii
 from flow_ssl.openssl.read import kdf, pem
 from flow_ssl.openssl.script.steps import Note
 
@@ -176,6 +176,13 @@ def _refusal(
     if failed.kind == "source":
         return InvalidInputError(
             f"openssl could not read a passphrase from {passin}", field="pass", joiner=": "
+        )
+    if failed.kind == "passphrase" and binary.flavour == "LibreSSL" and non_ascii(passin):
+        return binary.cannot(
+            f"tell whether the non-ASCII passphrase in {passin} opens {source}: it takes each "
+            "of its UTF-8 bytes as a character, where OpenSSL, Windows and Java (who make "
+            "most such files) take the characters themselves, so the right passphrase fails "
+            "its integrity check too"
         )
     if failed.kind == "passphrase" and passin in {None, EMPTY}:
         return InvalidInputError(

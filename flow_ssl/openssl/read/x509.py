@@ -227,6 +227,17 @@ def public_key_info(der: bytes) -> bytes:
     return fields[6 if fields[0].tag == context(0) else 5].expect(SEQUENCE, "public key").encoded
 
 
+def signed_parts(der: bytes) -> tuple[bytes, bytes]:
+    """
+    What a certificate's issuer signed (its tbsCertificate, as encoded) and the signature.
+
+    Raises:
+        ASN1Error: not a certificate's structure.
+    """
+    signed, _, signature = _three_parts(der, "certificate")
+    return signed.encoded, signature.bits()
+
+
 def _three_parts(der: bytes, what: str) -> list[Element]:
     """What is signed, the signature algorithm and the signature."""
     parts = parse_whole(der, what).expect(SEQUENCE, what).children()
@@ -248,6 +259,8 @@ class _Shared(TypedDict):
 
     signature_algorithm: str
     signature_hash: str | None
+    signature_mask_hash: str | None
+    signature_salt_length: int | None
     public_key: PublicKeyInfo
     extensions: list[tuple[str, bool]]
     subject_alt_names: SubjectAltNames
@@ -265,7 +278,7 @@ def _shared(signature: Element, key: Element, extensions: list[tuple[str, bool, 
     unvalidated (each value is made here) with every list given: a default list costs
     pydantic a signature lookup per certificate.
     """
-    algorithm, pss_hash = _signature(signature)
+    algorithm, pss = _signature(signature)
     public_key = _public_key(key)
     first: dict[str, tuple[bool, bytes]] = {}
     for oid, critical, value in extensions:
@@ -280,7 +293,9 @@ def _shared(signature: Element, key: Element, extensions: list[tuple[str, bool, 
     try:
         return {
             "signature_algorithm": algorithm,
-            "signature_hash": pss_hash,
+            "signature_hash": pss[0] if pss else None,
+            "signature_mask_hash": pss[1] if pss else None,
+            "signature_salt_length": pss[2] if pss else None,
             "public_key": public_key,
             "extensions": [(oid, critical) for oid, critical, _ in extensions],
             "subject_alt_names": _subject_alt_names(san[1] if san else None),
@@ -311,31 +326,40 @@ def _whole_bytes(value: int) -> str:
     return "0" * (len(digits) % 2) + digits
 
 
-def _signature(algorithm: Element) -> tuple[str, str | None]:
-    """The signature algorithm's long name, and for RSASSA-PSS the hash its parameters name."""
+def _signature(algorithm: Element) -> tuple[str, tuple[str, str, int] | None]:
+    """The signature algorithm's long name, and for RSASSA-PSS what its parameters name."""
     parts = _algorithm(algorithm, "signature algorithm")
     oid = parts[0].oid()
     name = oids.SIGNATURES.get(oid, oid)
     if oid != oids.RSASSA_PSS:
         return name, None
-    return name, _pss_hash(parts[1] if len(parts) > 1 else None)
+    return name, _pss(parts[1] if len(parts) > 1 else None)
 
 
-def _pss_hash(parameters: Element | None) -> str:
+def _pss(parameters: Element | None) -> tuple[str, str, int]:
     """
-    The hash RSASSA-PSS parameters name: ``[0] hashAlgorithm``, SHA-1 when absent (RFC 4055).
+    What RSASSA-PSS parameters name (RFC 4055): the hash (``[0]``), the hash of the MGF1
+    mask (``[1]``; another mask function by its OID) and the salt length (``[2]``), each
+    SHA-1, SHA-1 and 20 when absent.
 
     Raises:
         ASN1Error: parameters that are not RSASSA-PSS-params.
     """
-    oid = oids.SHA1
+    hashed, mask, salt = oids.SHA1, oids.SHA1, 20
     if parameters is not None and parameters.tag == SEQUENCE:
-        wrapper = next((part for part in parameters if part.tag == context(0)), None)
-        if wrapper is not None:
-            oid = _algorithm(_explicit(wrapper, "hash"), "hash algorithm")[0].oid()
+        for part in parameters:
+            if part.tag == context(0):
+                hashed = _algorithm(_explicit(part, "hash"), "hash algorithm")[0].oid()
+            elif part.tag == context(1):
+                function = _algorithm(_explicit(part, "mask"), "mask generation algorithm")
+                mask = function[0].oid()
+                if mask == oids.MGF1 and len(function) > 1:
+                    mask = _algorithm(function[1], "mask hash algorithm")[0].oid()
+            elif part.tag == context(2):
+                salt = _explicit(part, "salt length").expect(INTEGER, "salt length").integer()
     elif parameters is not None:
         raise ASN1Error("RSASSA-PSS parameters that are not a SEQUENCE")
-    return oids.HASHES.get(oid, oid)
+    return oids.HASHES.get(hashed, hashed), oids.HASHES.get(mask, mask), salt
 
 
 def _text(value: Element) -> str:
