@@ -439,3 +439,24 @@ def test_an_issuing_ca_is_constrained_within_its_root(
     assert "us.mycompany.com is outside the names EU Issuing may sign for" in refused.err
     issued = cli("ca", "issue", "--dir", "eu", "--cn", "flow.eu.mycompany.com", "--subj")
     assert issued.code == 0, issued.err
+
+
+@requires_openssl
+def test_a_cn_outside_with_every_san_inside_is_inside_on_every_build(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """A CN outside and every SAN inside: pyca accepts it, and check on every build."""
+    cert_pem, _ = _forged(root, [x509.DNSName(HOST)])
+    (tmp_path / "inside.crt").write_bytes(cert_pem)
+    verifier = (
+        PolicyBuilder()
+        .store(Store([load_cert(root / "ca.crt")]))
+        .time(datetime.now(timezone.utc))
+        .build_server_verifier(x509.DNSName(HOST))
+    )
+    verifier.verify(x509.load_pem_x509_certificate(cert_pem), [])
+    checked = cli(
+        "check", "--cert", "inside.crt", "--ca-file", str(root / "ca.crt"), "--host", HOST, "--json"
+    )
+    verdicts = {f["check"]: f["status"] for f in json.loads(checked.out)["findings"]}
+    assert verdicts["chain-verifies"] == "pass", checked.out

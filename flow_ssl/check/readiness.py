@@ -46,6 +46,9 @@ _FORMS = {
 # openssl verify errors (x509_vfy.h) that mean only "no trusted root": an issuer not found
 # (2, 20, 21), a self-signed certificate or root that is not trusted (18, 19).
 _UNTRUSTED = {2, 18, 19, 20, 21}
+# openssl verify's name-constraint errors (x509_vfy.h: permitted or excluded violation,
+# subtree min/max, unsupported constraint type): flow-ssl judges the constraints itself.
+_NAME_CONSTRAINTS = {47, 48, 49, 51}
 _MISSING = {2, 20, 21}
 _ROOT_NOT_TRUSTED = 19
 _UNREADABLE_KEY = 6  # unable to decode issuer public key: this openssl lacks its algorithm
@@ -391,8 +394,11 @@ def _as_judged(
     (LibreSSL 4.3 judges dates and name constraints first, OpenSSL nothing): only the
     trust error is kept. An error about the self-signed root the server sends, where no
     root given is that one, is about a copy clients do not use (they hold their own): it
-    counts as that root not being trusted. And a leaf's key usage no handshake can use is
-    server-auth-eku's to fail: LibreSSL's verify refuses keyAgreement alone, OpenSSL's not.
+    counts as that root not being trusted. Name constraints are flow-ssl's to judge
+    (``name_constraints.violation``): LibreSSL 4.3 also holds a CN to them where the SAN
+    carries the names, which Go, Python and OpenSSL do not. And a leaf's key usage no
+    handshake can use is server-auth-eku's to fail: LibreSSL's verify refuses keyAgreement
+    alone, OpenSSL's not.
 
     Raises:
         OpenSSLTooOldError: this openssl cannot read an issuer's key (LibreSSL 3.3.6 has
@@ -415,6 +421,7 @@ def _as_judged(
         (_ROOT_NOT_TRUSTED if depth == sent_root else code, depth, reason)
         for code, depth, reason in verdict.errors
     ]
+    errors = [error for error in errors if error[0] not in _NAME_CONSTRAINTS]
     if any(code in _UNTRUSTED for code, _, _ in errors):
         errors = [error for error in errors if error[0] in _UNTRUSTED]
     elif checks.key_usage_refused(chained[0]):
