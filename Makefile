@@ -36,8 +36,11 @@ install: $(UV)
 dev: $(UV)
 	$(UV_SYNC)
 
+# Both cores: most of the suite's time is openssl processes, which run side by side.
+PYTEST := $(BIN)/python -m pytest -n auto
+
 test: dev
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The fast suite against the newest releases pyproject.toml allows (not the lock): tells early
 # when an upstream release breaks something. Not in CI.
@@ -46,7 +49,7 @@ test-latest: $(UV)
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
 	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade -e . --group dev
 	@VIRTUAL_ENV=$(LATEST) $(UV) pip list --quiet 2>/dev/null | grep -iE '^(typer|pydantic|pexpect|cryptography|pytest) '
-	$(LATEST)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider
+	$(LATEST)/bin/python -m pytest -n auto -q -m "not slow" -p no:cacheprovider
 	rm -rf $(LATEST)
 
 # The suite once per openssl build in $(OPENSSL_BIN), the costly (slow) tests left to `make test`.
@@ -57,7 +60,7 @@ test-matrix: dev
 	for wrapper in "$(OPENSSL_BIN)"/openssl-*; do \
 	    binary="$$(cd "$$(dirname "$$wrapper")" && pwd)/$$(basename "$$wrapper")"; \
 	    echo "== $$("$$binary" version)"; \
-	    FLOW_SSL_OPENSSL="$$binary" $(BIN)/python -m pytest -q -m "not slow" -p no:cacheprovider \
+	    FLOW_SSL_OPENSSL="$$binary" $(PYTEST) -q -m "not slow" -p no:cacheprovider \
 	        || { status=1; echo "FAILED with $$binary"; }; \
 	done; \
 	exit $$status

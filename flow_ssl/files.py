@@ -21,6 +21,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 # What a path is, when flow-ssl must never write it (even with --force); None: it may.
 Forbidden = Callable[[Path], "str | None"]
 KEY_MODE = 0o600
+# The signals a moment that must finish holds back (``uninterrupted``).
+_HELD = ("SIGINT", "SIGTERM", "SIGHUP")
 # Larger than any real bundle (the public root store is about 200 KB); a bound on memory.
 MAX_BYTES = 32 * 1024 * 1024
 STAGING_PREFIX = ".flow-ssl-"
@@ -156,17 +159,31 @@ def uninterrupted() -> Iterator[None]:
 
     Putting a result in place (renames, their roll-back, the CA log line) and
     removing staging are short; a signal arriving then is delivered right after.
+    The signals are blocked in this thread and, in the main thread, their handlers only
+    note them meanwhile: another thread of the process (a library's, a test runner's)
+    may be the one the system hands a signal to, and Python runs handlers in the main
+    thread whichever thread received it.
     """
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    held = [getattr(signal, name) for name in _HELD if hasattr(signal, name)]
     mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:  # pragma: no cover - Windows has no signal masks
-        yield
-        return
-    before = mask(signal.SIG_BLOCK, held)
+    before = mask(signal.SIG_BLOCK, held) if mask is not None else None
+    noted: list[int] = []
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        saved = {signum: signal.signal(signum, lambda n, _: noted.append(n)) for signum in held}
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, before)
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        if mask is not None and before is not None:
+            mask(signal.SIG_SETMASK, before)  # a blocked one reaches its own handler now
+        if noted:
+            handler = saved[noted[0]]
+            if callable(handler):
+                handler(noted[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(noted[0])
 
 
 @contextmanager

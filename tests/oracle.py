@@ -6,6 +6,7 @@ import ipaddress
 import warnings
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from ssl import _ssl  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING
 
@@ -298,6 +299,7 @@ def _same_key(
         diff.same("key curve", parsed.public_key.curve, curve)
 
 
+@cache
 def unusual_certificates() -> list[x509.Certificate]:
     """Certificates that stress a text parser: string types, keys, names, extensions."""
     now = datetime.now(timezone.utc).replace(microsecond=0)

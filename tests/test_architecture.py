@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import pytest
@@ -31,9 +31,14 @@ class Module:
             return "entry"
         return _layer_of(self.name) or "entry"
 
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the tree, walked once (the rules below read them many times)."""
+        return list(ast.walk(self.tree))
+
     def imports(self, *, top_level_only: bool = False) -> set[str]:
         """Every module it imports (lazy imports inside functions too, unless top_level_only)."""
-        nodes = self.tree.body if top_level_only else list(ast.walk(self.tree))
+        nodes = self.tree.body if top_level_only else self.nodes
         found: set[str] = set()
         for node in nodes:
             if isinstance(node, ast.Import):
@@ -43,16 +48,17 @@ class Module:
                 found.update(f"{node.module}.{alias.name}" for alias in node.names)
         return found
 
+    @cached_property
     def runtime_imports(self) -> set[str]:
         """Imports outside ``if TYPE_CHECKING:`` blocks."""
         checking = {
             id(child)
-            for node in ast.walk(self.tree)
+            for node in self.nodes
             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
             for child in ast.walk(node)
         }
         found: set[str] = set()
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if id(node) in checking:
                 continue
             if isinstance(node, ast.Import):
@@ -133,7 +139,7 @@ def test_each_library_has_one_home(library: str, home: str) -> None:
     users = sorted(
         m.name
         for m in modules()
-        if any(i == library or i.startswith(f"{library}.") for i in m.runtime_imports())
+        if any(i == library or i.startswith(f"{library}.") for i in m.runtime_imports)
     )
     assert all(name.startswith(home) for name in users), users
 
@@ -152,7 +158,7 @@ def test_only_the_command_builders_build_argv() -> None:
         ]
         builders += [
             f"{module.name}:{node.lineno}"
-            for node in ast.walk(module.tree)
+            for node in module.nodes
             if isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id in {"Arg", "Command"}
@@ -164,7 +170,7 @@ def _strings(module: Module) -> list[tuple[int, str]]:
     """String constants outside docstrings."""
     docstrings = {
         id(node.body[0].value)
-        for node in ast.walk(module.tree)
+        for node in module.nodes
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
         and node.body
         and isinstance(node.body[0], ast.Expr)
@@ -172,7 +178,7 @@ def _strings(module: Module) -> list[tuple[int, str]]:
     }
     return [
         (node.lineno, node.value)
-        for node in ast.walk(module.tree)
+        for node in module.nodes
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in docstrings
@@ -216,7 +222,7 @@ def test_no_module_imports_in_a_circle() -> None:
 @pytest.mark.parametrize("module", modules(), ids=lambda m: m.name)
 def test_no_shell_is_ever_started(module: Module) -> None:
     """argv lists only: no shell=True, no os.system, no os.popen."""
-    for node in ast.walk(module.tree):
+    for node in module.nodes:
         if isinstance(node, ast.keyword) and node.arg == "shell":
             assert not (isinstance(node.value, ast.Constant) and node.value.value is True)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):

@@ -257,6 +257,7 @@ def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> N
     assert not (cas / "a.example.com.key").exists()
 
 
+@pytest.mark.slow
 def test_parallel_issuance_never_reuses_a_serial(cas: Path, tmp_path: Path) -> None:
     """Separate processes at once, as two operators or a script would run them."""
     count = 8

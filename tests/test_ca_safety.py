@@ -131,6 +131,7 @@ def _serial(ca: Path) -> int:
     return int((ca / "serial").read_text(), 16)
 
 
+@pytest.mark.slow
 def test_a_second_process_waits_for_the_lock_and_takes_the_next_serial(
     ca: Path, tmp_path: Path
 ) -> None:

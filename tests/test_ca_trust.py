@@ -89,6 +89,7 @@ def _run(lines: list[str], cwd: Path, env: dict[str, str]) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_the_java_lines_add_the_root_to_a_jdk_truststore(
     trusted: dict[str, list[str]], tmp_path: Path
 ) -> None:

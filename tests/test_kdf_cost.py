@@ -164,6 +164,7 @@ def _leaf(tmp_path: Path, iterations: int) -> None:
     (tmp_path / "leaf.key").write_bytes(encrypted)
 
 
+@pytest.mark.slow
 @requires_openssl
 @needs_system_openssl
 def test_check_refuses_a_key_asking_too_much_before_openssl_runs(

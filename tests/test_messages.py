@@ -19,7 +19,6 @@ import pytest
 import typer
 
 from flow_ssl.cli.app import app, main
-from flow_ssl.openssl import runner
 from tests.helpers import requires_openssl
 from tests.pki import NOW, make_ca, make_leaf, write
 
@@ -113,7 +112,6 @@ def _inside(folder: Path) -> Iterator[None]:
 
 def _said(folder: Path, args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     """Everything a run of flow-ssl printed (stdout and stderr)."""
-    runner._probe.cache_clear()
     capsys.readouterr()
     with _inside(folder):
         main(args)
@@ -135,7 +133,6 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]  # fmt: skip
     with _inside(folder):
         for args in steps:
-            runner._probe.cache_clear()
             assert main([*args, "--json"]) == 0, args
     root = make_ca("Msg Other Root")
     expired = make_ca("Msg Expired Issuing", root, ends=NOW)

@@ -18,7 +18,6 @@ import pytest
 from cryptography import x509
 
 from flow_ssl.cli.app import main
-from flow_ssl.openssl import runner
 from tests.helpers import listing, requires_openssl, run_sh
 
 if TYPE_CHECKING:
@@ -155,7 +154,6 @@ def _flow_ssl(
     codes: set[int] | None = None,
 ) -> str:
     """flow-ssl run in ``folder``; its stdout (it must succeed, or end with one of ``codes``)."""
-    runner._probe.cache_clear()
     capsys.readouterr()
     with _inside(folder):
         code = main(args)
@@ -178,7 +176,6 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]  # fmt: skip
     with _inside(folder):
         for args in steps:
-            runner._probe.cache_clear()
             assert main([*args, "--json"]) == 0, args
     (folder / "combined.pem").write_bytes(
         (folder / "issued.example.com.key").read_bytes()

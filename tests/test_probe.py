@@ -154,6 +154,7 @@ def _silent_server(*, reply: bytes | None) -> Iterator[int]:
         server.close()
 
 
+@pytest.mark.slow
 @requires_openssl
 def test_a_server_that_never_answers_times_out(cli: Callable[..., Run]) -> None:
     """A server that accepts and never answers is exit 3 within --timeout."""

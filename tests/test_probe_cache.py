@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from flow_ssl.openssl import probe_cache
 from tests.helpers import OPENSSL, requires_openssl
 
 if TYPE_CHECKING:
@@ -108,18 +109,21 @@ def test_a_binary_replaced_at_the_same_path_is_asked_again(
     ],
 )
 def test_a_spoiled_cache_file_is_ignored_and_written_again(
-    setup: tuple[Path, Path, Path], tmp_path: Path, spoil: Callable[[Path], object]
+    setup: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[Path], object],
 ) -> None:
-    """A corrupt, foreign or unsafe cache file is never trusted: the binary is asked again."""
-    binary, log, cache = setup
-    _print_with(binary, cache, tmp_path)
-    _probes(log)
+    """A corrupt, foreign or unsafe cache file is never trusted; remembering writes it whole."""
+    binary, _, cache = setup
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    facts = probe_cache.Facts("OpenSSL 3.0.19", {"req": frozenset({"-addext"}), "cms": None})
+    probe_cache.remember(str(binary), facts)
     (remembered,) = (cache / "flow-ssl").iterdir()
+    assert probe_cache.recall(str(binary)) == facts
     spoil(remembered)
-    done = _print_with(binary, cache, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert _probes(log) == ["version", "req -help"]
-    assert json.loads(remembered.read_text())["options"]["req"]  # written again, whole
+    assert probe_cache.recall(str(binary)) is None
+    probe_cache.remember(str(binary), facts)
+    assert probe_cache.recall(str(binary)) == facts
     assert remembered.stat().st_mode & 0o777 == 0o600
 
 

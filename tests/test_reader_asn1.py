@@ -134,6 +134,7 @@ def _wide_ber(count: int) -> bytes:
     return _indefinite(0x30, item * count)
 
 
+@pytest.mark.slow
 def test_reading_ber_is_linear() -> None:
     """Four times the elements (indefinite ones in indefinite ones) cost about four times."""
 

@@ -205,6 +205,7 @@ def _refused(path: Path) -> Callable[[], object]:
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "content",
     [
@@ -246,6 +247,7 @@ def _crossed(count: int) -> bytes:
     return pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
 
 
+@pytest.mark.slow
 @requires_openssl
 def test_a_set_of_thousands_is_read_ordered_and_checked_in_linear_time(tmp_path: Path) -> None:
     """A .p7b of 2,000 certificates issuing each other costs check and bundle about twice 1,000."""

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flow_ssl.openssl.read import reader
 from tests.helpers import SYSTEM_OPENSSL, requires_openssl
@@ -36,12 +39,29 @@ EXTENSIONS = {
 }
 
 
-class _Maker:
-    """One openssl build making RSA keys, requests and certificates in a folder."""
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One RSA key for the root, one for an issuing CA, one for leaves (made once: slow)."""
+    folder = tmp_path_factory.mktemp("keys")
+    made = {}
+    for role in ("root", "issuing", "leaf"):
+        key = rsa.generate_private_key(65537, 2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        made[role] = folder / f"{role}.key"
+        made[role].write_bytes(key)
+    return made
 
-    def __init__(self, binary: str, folder: Path) -> None:
+
+class _Maker:
+    """One openssl build making requests and certificates in a folder, with the given keys."""
+
+    def __init__(self, binary: str, folder: Path, keys: dict[str, Path]) -> None:
         self.binary = binary
         self.folder = folder
+        self.keys = keys
         self.serial = 0
 
     def run(self, *args: str) -> None:
@@ -53,14 +73,18 @@ class _Maker:
 
     def root(self, name: str) -> None:
         (self.folder / "ca.cnf").write_text(EXTENSIONS["ca"])
-        made = ["-keyout", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.pem"]
-        self.run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", *made)
+        shutil.copyfile(self.keys["root"], self.folder / f"{name}.key")
+        made = ["-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.pem"]
+        self.run("req", "-x509", "-new", "-days", "30", *made)
 
     def signed(self, name: str, issuer: str, kind: str, *options: str) -> None:
         """``name``.pem for a new key, signed by ``issuer`` with ``options`` (-sha1, -sigopt)."""
         (self.folder / f"{kind}.cnf").write_text(EXTENSIONS[kind])
-        made = ["-keyout", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr"]
-        self.run("req", "-new", "-newkey", "rsa:2048", "-nodes", *made)
+        shutil.copyfile(
+            self.keys["issuing" if kind == "ca" else "leaf"], self.folder / f"{name}.key"
+        )
+        made = ["-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr"]
+        self.run("req", "-new", *made)
         self.serial += 1
         signer = ["-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key"]
         signed = ["-set_serial", str(self.serial), "-days", "20", "-extfile", f"{kind}.cnf"]
@@ -83,10 +107,10 @@ def _findings(cli: Callable[..., Run], *args: str) -> dict[str, dict[str, str]]:
 @pytest.mark.skipif(not MAKERS, reason="no openssl builds to make certificates with")
 @pytest.mark.parametrize("maker", MAKERS, ids=lambda path: Path(str(path)).name)
 def test_sha1_inside_pss_parameters_fails_signature_hash(
-    cli: Callable[..., Run], tmp_path: Path, maker: str
+    cli: Callable[..., Run], tmp_path: Path, keys: dict[str, Path], maker: str
 ) -> None:
     """A leaf or an issuer signed rsassaPss with SHA-1 fails signature-hash; SHA-256 passes."""
-    make = _Maker(maker, tmp_path)
+    make = _Maker(maker, tmp_path, keys)
     make.root("root")
     make.signed("pss.example.com", "root", "leaf", *_pss("sha1", 20))
     leaf = x509.load_pem_x509_certificate((tmp_path / "pss.example.com.pem").read_bytes())
@@ -130,11 +154,15 @@ def test_sha1_inside_pss_parameters_fails_signature_hash(
     ids=["mgf1-sha1", "salt-20", "salt-max"],
 )
 def test_pss_whose_mask_or_salt_is_not_its_hash_s_fails_signature_hash(
-    cli: Callable[..., Run], tmp_path: Path, options: tuple[str, ...], words: str
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    keys: dict[str, Path],
+    options: tuple[str, ...],
+    words: str,
 ) -> None:
     """PSS SHA-256 with an MGF1-SHA-1 mask or a salt not 32 bytes (Go refuses it): fails."""
     assert SYSTEM_OPENSSL is not None
-    make = _Maker(SYSTEM_OPENSSL, tmp_path)
+    make = _Maker(SYSTEM_OPENSSL, tmp_path, keys)
     make.root("root")
     make.signed(
         "pss.example.com", "root", "leaf", "-sha256", "-sigopt", "rsa_padding_mode:pss", *options

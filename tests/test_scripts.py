@@ -15,9 +15,9 @@ import base64
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -441,6 +441,7 @@ def test_a_later_step_failing_leaves_the_earlier_steps_alone(
             assert after[name] == before[name]
 
 
+@pytest.mark.slow
 def test_a_signal_during_a_script_puts_the_files_back(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
@@ -451,20 +452,25 @@ def test_a_signal_during_a_script_puts_the_files_back(
     before = contents(tmp_path)
     slow = tmp_path / "slowbin"
     slow.mkdir()
+    # openssl says on this pipe that it has written the new files, then lingers (sh runs its
+    # TERM trap once the command it waits for ends: two seconds later).
+    written = slow / "written"
+    os.mkfifo(written)
+    reader = os.open(written, os.O_RDONLY | os.O_NONBLOCK)
     (slow / "openssl").write_text(
-        f'#!/bin/sh\n"{OPENSSL}" "$@"; status=$?; sleep 2; exit $status\n'
+        f'#!/bin/sh\n"{OPENSSL}" "$@"; status=$?; echo >> "{written}"; sleep 2; exit $status\n'
     )
     (slow / "openssl").chmod(0o755)
     env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
-    running = subprocess.Popen(["sh", "-c", script], cwd=tmp_path, env=env,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 20
-    while not list(tmp_path.glob("*.bak-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # openssl has written the new files by now
+    running = subprocess.Popen(
+        ["sh", "-c", script], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert select.select([reader], [], [], 20)[0], "openssl never ran"
+    os.close(reader)
     running.send_signal(signal.SIGTERM)
     _, err = running.communicate(timeout=30)
     assert running.returncode == 143, err
+    written.unlink()
     assert contents(tmp_path) == before | {"slowbin/openssl": (slow / "openssl").read_bytes()}
 
 

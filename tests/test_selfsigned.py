@@ -68,7 +68,7 @@ def test_blank_fields_do_not_take_openssl_defaults(cli: Callable[..., Run], tmp_
     [
         ("rsa:2048", rsa.RSAPublicKey, 2048),
         ("rsa:3072", rsa.RSAPublicKey, 3072),
-        ("rsa:4096", rsa.RSAPublicKey, 4096),
+        pytest.param("rsa:4096", rsa.RSAPublicKey, 4096, marks=pytest.mark.slow),
         ("ec:P-256", ec.EllipticCurvePublicKey, 256),
         ("ec:P-384", ec.EllipticCurvePublicKey, 384),
     ],

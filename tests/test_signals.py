@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -41,14 +42,44 @@ def _lingering_openssl(folder: Path) -> Path:
     return script
 
 
+class _Announced:
+    """
+    A pipe each lingering openssl writes its PID to as it starts: the test waits on it (an
+    event, not a clock). The test holds its write end open too, so it never reads an end.
+    """
+
+    def __init__(self, fifo: Path) -> None:
+        os.mkfifo(fifo)
+        self.path = fifo
+        self._read = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self._keep = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        self._seen = b""
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[int]:
+        """The PIDs of the first ``count`` openssl processes to start, once they have."""
+        deadline = time.monotonic() + timeout
+        while self._seen.count(b"\n") < count:
+            ready, _, _ = select.select([self._read], [], [], max(0, deadline - time.monotonic()))
+            if not ready:
+                pytest.fail(f"openssl did not start {count} time(s) within {timeout:.0f} s")
+            self._seen += os.read(self._read, 4096)
+        return [int(line) for line in self._seen.split()][:count]
+
+    def all(self) -> list[int]:
+        """Every PID announced so far (what is in the pipe now, without waiting)."""
+        while select.select([self._read], [], [], 0)[0]:
+            self._seen += os.read(self._read, 4096)
+        return [int(line) for line in self._seen.split()]
+
+
 def _start(
     args: list[str], work: Path, tools: Path, linger_on: str = ""
-) -> tuple[subprocess.Popen[str], Path]:
-    pids = tools / "pids"
+) -> tuple[subprocess.Popen[str], _Announced]:
+    announced = _Announced(tools / "pids")
     env = {
         **os.environ,
         "FLOW_SSL_OPENSSL": str(_lingering_openssl(tools)),
-        "LINGER_PIDS": str(pids),
+        "LINGER_PIDS": str(announced.path),
         "LINGER_ON": linger_on,
     }
     process = subprocess.Popen(
@@ -59,17 +90,11 @@ def _start(
         stderr=subprocess.PIPE,
         text=True,
     )
-    return process, pids
+    return process, announced
 
 
-def _wait_for(pids: Path, count: int) -> list[int]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = [int(line) for line in pids.read_text().split()] if pids.exists() else []
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"openssl did not start {count} time(s) within 30 s")
+def _wait_for(announced: _Announced, count: int) -> list[int]:
+    return announced.wait_for(count)
 
 
 def _alive(pid: int) -> bool:
@@ -124,7 +149,7 @@ def test_a_signal_stops_every_entry_of_a_batch(tmp_path: Path) -> None:
     assert "stopped by SIGTERM" in err
     assert listing(work) == ["hosts.toml"]
     assert not any(map(_alive, children))
-    assert len(pids.read_text().split()) == 2, "no entry started after the signal"
+    assert len(pids.all()) == 2, "no entry started after the signal"
 
 
 def test_a_signal_names_what_earlier_entries_put_in_place(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ on the way out, and the exit is 128 + the signal's number.
 from __future__ import annotations
 
 import copy
+import functools
 import signal
 import sys
 import traceback
@@ -38,6 +39,9 @@ from flow_ssl.core.placed import Placed
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    # typer vendors click and names no public type for what get_command returns.
+    from typer._click import Command
 
 app = typer.Typer(
     name="flow-ssl",
@@ -95,16 +99,23 @@ app.add_typer(ca.ca_app, name="ca", short_help="A company CA: make one, sign, is
 _RENAMED = {"ca init": {"common_name": "--name"}}
 
 
-def _app_for(args: list[str]) -> typer.Typer:
-    """
-    The app with only the command being run registered.
-
-    Typer turns every registered command into a click command at each start
-    (about 50 ms for all of them, most of the start-up over the imports); the
-    one being run is enough. Anything else (no command, --help, a typo) gets
-    the whole app, so listings and "did you mean" stay complete.
-    """
+def _command_for(args: list[str]) -> Command:
+    """The click command that runs ``args``: the one being run, made once per process."""
     wanted = next((arg for arg in args if not arg.startswith("-")), None)
+    version_only = wanted is None and "--version" in args and "--help" not in args
+    return _made(wanted, version_only=version_only)
+
+
+@functools.lru_cache(maxsize=32)
+def _made(wanted: str | None, *, version_only: bool) -> Command:
+    """
+    The app as a click command, with only the command being run registered.
+
+    Typer turns every registered command into a click command (about 50 ms for all of
+    them, most of the start-up over the imports); the one being run is enough, and it
+    is made once however often it runs in a process. Anything else (no command, --help,
+    a typo) gets the whole app, so listings and "did you mean" stay complete.
+    """
     commands = [
         info
         for info in app.registered_commands
@@ -112,13 +123,12 @@ def _app_for(args: list[str]) -> typer.Typer:
         and (info.name or info.callback.__name__.lower().replace("_", "-")) == wanted
     ]
     groups = [info for info in app.registered_groups if info.name == wanted]
-    version_only = wanted is None and "--version" in args and "--help" not in args
-    if not commands and not groups and not version_only:
-        return app
-    slim = copy.copy(app)
-    slim.registered_commands = commands
-    slim.registered_groups = groups
-    return slim
+    chosen = app
+    if commands or groups or version_only:
+        chosen = copy.copy(app)
+        chosen.registered_commands = commands
+        chosen.registered_groups = groups
+    return _plain_arguments(typer.main.get_command(chosen))
 
 
 class _PlainArgument(TyperArgument):
@@ -182,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _debug_first(args)
         with stop_the_run(), placed.recording():
-            command = _plain_arguments(typer.main.get_command(_app_for(args)))
+            command = _command_for(args)
             # standalone_mode=False: click returns the code of a typer.Exit instead of exiting.
             returned = command.main(args=args, prog_name="flow-ssl", standalone_mode=False)
         return returned if isinstance(returned, int) else 0
