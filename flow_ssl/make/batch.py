@@ -4,7 +4,7 @@ Many certificates from one TOML manifest, through the same code as the single co
 The whole manifest is validated before anything is written; then each entry
 runs as ``selfsigned``, ``csr`` or ``ca issue`` would, several at a time (the
 work is in openssl processes, so threads suffice). One failing entry does not
-stop the others.
+stop the others. The CA's code is imported only when an entry names a CA.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from flow_ssl import files
-from flow_ssl.ca.authority import CA, LEAF_DAYS, check_days, open_ca
-from flow_ssl.ca.folder import script_serial
-from flow_ssl.ca.index import serial_text
-from flow_ssl.ca.issue import IssuePlan
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError, all_of, refuse_all
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.make import generate, inputs, manifest
@@ -34,6 +30,8 @@ from flow_ssl.openssl.script.steps import Guard, MakeDir, Note, Step
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from flow_ssl.ca.authority import CA
+    from flow_ssl.ca.issue import IssuePlan
     from flow_ssl.core.models import CertRequest
     from flow_ssl.openssl.features import OpenSSL
 
@@ -69,6 +67,8 @@ class Job:
         """The same plan the single command builds."""
         subj = self.use_subj if use_subj is None else use_subj
         if self.authority is not None and self.fullchain is not None:
+            from flow_ssl.ca.issue import IssuePlan
+
             return IssuePlan(
                 ca=self.authority,
                 request=self.request,
@@ -154,6 +154,8 @@ def _job(
     if mode == "ca":
         authority = _attempt(problems, lambda: _authority(options, base, authorities, refused))
     if authority is not None and request is not None:
+        from flow_ssl.ca.authority import check_days
+
         _attempt(problems, lambda: check_days(request.days, authority))
     if request is None or out_dir is None or problems:
         raise all_of(problems)
@@ -189,6 +191,8 @@ def _request(options: dict[str, Any], mode: Mode, refused: frozenset[str]) -> Ce
     if mode == "csr":
         asked.pop("days", None)
     elif mode == "ca":
+        from flow_ssl.ca.authority import LEAF_DAYS
+
         asked.setdefault("days", LEAF_DAYS)
     return inputs.build_request(asked, refused=refused)
 
@@ -214,6 +218,8 @@ def _authority(
         raise InvalidInputError("'ca' needs ca_dir, the CA folder (made by ca init)", field="mode")
     where = (base / ca_dir, ca_pass)
     if where not in authorities:
+        from flow_ssl.ca.authority import open_ca
+
         authorities[where] = open_ca(base / ca_dir, passin=ca_pass, field="ca_dir")
     return authorities[where]
 
@@ -352,7 +358,10 @@ def script_steps(
         work = scratch(str(job.number))
         plan = job.plan()
         serial = ""
-        if isinstance(plan, IssuePlan):
+        if not isinstance(plan, generate.Plan):  # a CA issues it
+            from flow_ssl.ca.folder import script_serial
+            from flow_ssl.ca.index import serial_text
+
             ca_folder = plan.ca.folder
             if ca_folder.path not in serials:
                 serials[ca_folder.path] = int(script_serial(ca_folder), 16)
