@@ -222,6 +222,21 @@ def _next(serial: str) -> str:
     return index.serial_text(int(serial, 16) + 1) + "\n"
 
 
+def read_state(path: Path, encoding: str = "ascii") -> str | None:
+    """
+    A record file's text (the index, the log), or None before the folder has one.
+
+    Raises:
+        InvalidInputError: it exists and cannot be read as text.
+    """
+    try:
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path} cannot be read: {exc}") from None
+
+
 def read_index(folder: Folder) -> list[index.Entry]:
     """
     The index's entries (none before the folder has one).
@@ -229,12 +244,9 @@ def read_index(folder: Folder) -> list[index.Entry]:
     Raises:
         InvalidInputError: the index is unreadable or damaged (naming the line).
     """
-    try:
-        text = folder.index.read_text(encoding="ascii")
-    except FileNotFoundError:
+    text = read_state(folder.index)
+    if text is None:
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{folder.index} cannot be read: {exc}") from None
     try:
         return index.parse(text)
     except index.IndexLineError as exc:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from flow_ssl import files
 from flow_ssl.ca import config, index
-from flow_ssl.ca.folder import Folder, read_index
+from flow_ssl.ca.folder import Folder, read_index, read_state
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError, WriteFailedError
 from flow_ssl.openssl.read import reader
@@ -137,12 +137,9 @@ def _make_records(folder: Folder, ca_cert: ParsedCertificate, digest: str) -> Up
 
 def _log_lines(folder: Folder) -> list[tuple[int, dict[str, Any]]]:
     """The log's entries with their line numbers (none without a log)."""
-    try:
-        text = folder.log.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_state(folder.log, "utf-8")
+    if text is None:
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{folder.log} cannot be read: {exc}") from None
     found = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

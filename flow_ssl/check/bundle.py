@@ -153,14 +153,7 @@ def build_bundle(
     for candidate in [*main.certificates[1:], *chained]:
         if candidate.sha256_fingerprint != leaf.sha256_fingerprint:
             pool.setdefault(candidate.sha256_fingerprint or "", candidate)
-    ordered = [leaf]
-    index = Issuers(pool.values())
-    while not ordered[-1].self_signed:
-        parent = index.first(ordered[-1])
-        if parent is None:
-            break
-        index.take(parent)
-        ordered.append(parent)
+    ordered = Issuers(pool.values()).chain_from(leaf)
     if pool and len(ordered) == 1:
         issuer = leaf.names_text(issuer=True)
         raise CheckFailedError(

@@ -96,19 +96,19 @@ def _pem_key(
 ) -> list[Finding]:
     readable(leaf.public_key.algorithm, keys.key_algorithm(block.text))
     named = f"the key in {where}" if where == cert else f"the key {where}"
-    made_with = _made_with(leaf)
+
+    def matched(passin: str | None) -> Finding:
+        return keymatch.key_matches(
+            block,
+            leaf.der,
+            passin=passin,
+            key_name=str(where),
+            cert_name=str(cert),
+            made_with=_made_with(leaf),
+        )
+
     if not block.encrypted:
-        return [
-            finding("key-unencrypted", "pass", f"{named} has no passphrase"),
-            keymatch.key_matches(
-                block,
-                leaf.der,
-                passin=None,
-                key_name=str(where),
-                cert_name=str(cert),
-                made_with=made_with,
-            ),
-        ]
+        return [finding("key-unencrypted", "pass", f"{named} has no passphrase"), matched(None)]
     line = commands.build_key_decrypted(str(where), out=str(copy)).render()
     findings = [
         finding(
@@ -128,16 +128,7 @@ def _pem_key(
             )
         )
     else:
-        findings.append(
-            keymatch.key_matches(
-                block,
-                leaf.der,
-                passin=passin,
-                key_name=str(where),
-                cert_name=str(cert),
-                made_with=made_with,
-            )
-        )
+        findings.append(matched(passin))
     return findings
 
 

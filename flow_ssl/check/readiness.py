@@ -110,15 +110,7 @@ def in_chain_order(certs: list[ParsedCertificate]) -> list[ParsedCertificate]:
         return bool(cert.basic_constraints and cert.basic_constraints.ca)
 
     ends = [cert for cert, issued in zip(certs, issuing(certs), strict=True) if not issued] or certs
-    ordered = [next((cert for cert in ends if not is_ca(cert)), ends[0])]
-    pool = Issuers(certs)
-    pool.take(ordered[0])
-    while not ordered[-1].self_signed:
-        parent = pool.first(ordered[-1])
-        if parent is None:
-            break
-        pool.take(parent)
-        ordered.append(parent)
+    ordered = Issuers(certs).chain_from(next((cert for cert in ends if not is_ca(cert)), ends[0]))
     chained = {id(cert) for cert in ordered}
     return ordered + [c for c in certs if id(c) not in chained]
 
@@ -235,16 +227,8 @@ def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCe
     two could have issued one (an old copy of an intermediate sent too), a usable one
     is taken, as clients do.
     """
-    chain = [sent[0]]
-    pool = Issuers(sent, preferred=lambda cert: checks.unusable_issuer([cert], now) is None)
-    pool.take(sent[0])
-    while not chain[-1].self_signed:
-        parent = pool.first(chain[-1])
-        if parent is None:
-            break
-        pool.take(parent)
-        chain.append(parent)
-    return chain
+    usable = Issuers(sent, preferred=lambda cert: checks.unusable_issuer([cert], now) is None)
+    return usable.chain_from(sent[0])
 
 
 def _trust_findings(

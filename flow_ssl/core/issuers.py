@@ -69,6 +69,21 @@ class Issuers:
                 return self._certs[min(found)]
         return None
 
+    def chain_from(self, cert: ParsedCertificate) -> list[ParsedCertificate]:
+        """
+        ``cert``, then each first free issuer up to a self-signed one or none, each taken
+        (``cert`` too): the path a client builds from these certificates.
+        """
+        chain = [cert]
+        self.take(cert)
+        while not chain[-1].self_signed:
+            parent = self.first(chain[-1])
+            if parent is None:
+                break
+            self.take(parent)
+            chain.append(parent)
+        return chain
+
     def _first_free(self, key: Hashable) -> int | None:
         """The first index not taken in one list; the ones passed are never free again."""
         indexes = self._lists.get(key, [])
