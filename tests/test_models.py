@@ -96,3 +96,26 @@ def test_every_bad_name_is_refused_on_its_own() -> None:
     assert [error["loc"] for error in errors] == [("names", 0), ("names", 2)]
     assert "'bad name'" in errors[0]["msg"]
     assert "wildcard" in errors[1]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"), [(0, "pass"), (1, "pass"), (-1, "pass"), (2, "fail"), (86400, "fail")]
+)
+def test_validity_allows_the_second_openssl_s_clock_ticks_and_no_more(
+    extra: int, status: str
+) -> None:
+    """openssl reads the clock twice: a second off is the days asked; two seconds is not."""
+    from datetime import datetime, timedelta, timezone
+
+    from flow_ssl.core.models import ParsedCertificate, PublicKeyInfo
+    from flow_ssl.core.request_checks import validity_matches
+
+    start = datetime(2026, 12, 8, tzinfo=timezone.utc)
+    cert = ParsedCertificate(
+        kind="certificate",
+        source="x.crt",
+        public_key=PublicKeyInfo(algorithm="ec"),
+        not_before=start,
+        not_after=start + timedelta(days=30, seconds=extra),
+    )
+    assert validity_matches(30, cert).status == status
