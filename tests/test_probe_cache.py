@@ -191,3 +191,23 @@ def test_doctor_shows_the_cache_and_refresh_drops_it(
         "binaries": 1,
     }
     assert "version" in _probes(log)
+
+
+def test_a_probe_that_gets_no_answer_is_neither_believed_nor_remembered(tmp_path: Path) -> None:
+    """req -help killed once: that run stops (exit 3); the next asks again and works."""
+    marker = tmp_path / "killed-once"
+    binary = tmp_path / "openssl"
+    binary.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$*" = "req -help" ] && [ ! -e "{marker}" ]; then : > "{marker}"; kill -9 $$; fi\n'
+        f'exec "{OPENSSL}" "$@"\n'
+    )
+    binary.chmod(0o755)
+    cache = tmp_path / "cache"
+    first = _print_with(binary, cache, tmp_path)
+    assert first.returncode == 3, first.stderr
+    assert "-addext" not in first.stderr  # not "has no req -addext": it gave no answer
+    assert "killed by SIGKILL" in first.stderr
+    second = _print_with(binary, cache, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "-addext" in second.stdout

@@ -174,11 +174,14 @@ def _version_line(path: str) -> str:
 
 
 def _help_text(path: str, command: str) -> str:
-    """``openssl COMMAND -help``, stdout and stderr together, whatever its exit code."""
-    try:
-        result = _probe_run([path, command, "-help"])
-    except OpenSSLNoAnswerError:
-        return ""
+    """
+    ``openssl COMMAND -help``, stdout and stderr together, whatever its exit code.
+
+    Raises:
+        OpenSSLNoAnswerError: it was killed or timed out: that says nothing of what it can
+            do, so nothing is concluded (or remembered) from it.
+    """
+    result = _probe_run([path, command, "-help"])
     return result.stdout + "\n" + result.stderr
 
 
@@ -187,7 +190,9 @@ def _probe_run(argv: list[str]) -> Result:
     A probe's output, whatever its exit code, read with a ceiling (``bounded``).
 
     Raises:
-        OpenSSLNoAnswerError: no answer in time, or far more output than any openssl prints.
+        OpenSSLNoAnswerError: no answer in time, far more output than any openssl prints,
+            or killed by a signal (what it printed then says nothing of what it can do).
+        Stopped: a signal stopped the run meanwhile.
     """
     process = _start(argv)
     try:
@@ -198,6 +203,10 @@ def _probe_run(argv: list[str]) -> Result:
         raise OpenSSLNoAnswerError(tuple(argv), "printed more than any openssl does") from None
     finally:
         _reap(process)
+    if process.returncode is not None and process.returncode < 0:
+        if _children.stopping is not None:
+            raise Stopped(_children.stopping)
+        raise OpenSSLNoAnswerError.killed(tuple(argv), -process.returncode)
     return Result(data=out, stderr=err.decode("utf-8", errors="replace"))
 
 
