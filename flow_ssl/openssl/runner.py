@@ -178,11 +178,18 @@ def _help_text(path: str, command: str) -> str:
     ``openssl COMMAND -help``, stdout and stderr together, whatever its exit code.
 
     Raises:
-        OpenSSLNoAnswerError: it was killed or timed out: that says nothing of what it can
-            do, so nothing is concluded (or remembered) from it.
+        OpenSSLNoAnswerError: it was killed or timed out, or printed neither a list of options
+            nor "invalid command" (a wrapper script that could not start the binary): that says
+            nothing of what it can do, so nothing is concluded (or remembered) from it.
     """
     result = _probe_run([path, command, "-help"])
-    return result.stdout + "\n" + result.stderr
+    text = result.stdout + "\n" + result.stderr
+    if features.help_options(text) == frozenset():
+        last = text.strip().splitlines()[-1:] or ["nothing"]
+        raise OpenSSLNoAnswerError(
+            (path, command, "-help"), f"listed no options (it printed: {last[0][:120]})"
+        )
+    return text
 
 
 def _probe_run(argv: list[str]) -> Result:
