@@ -444,7 +444,8 @@ def test_openssl_without_addext_is_refused_before_anything_runs(
 ) -> None:
     """What no command of a version can do (req -addext) is refused up front, by name."""
     old_help = (
-        'if [ "$1 $2" = "req -help" ]; then echo "usage: req [-asn1-kludge]" >&2; exit 1; fi\n'
+        'if [ "$1 $2" = "req -help" ]; then printf "usage: req [-asn1-kludge]\\n\\n'
+        ' -asn1-kludge   Output the request in a broken format\\n" >&2; exit 1; fi\n'
     )
     fake = _openssl_reporting(tmp_path, "LibreSSL 2.8.3", old_help + 'echo "$@" >> "$0.ran"\n')
     monkeypatch.setenv("FLOW_SSL_OPENSSL", str(fake))
