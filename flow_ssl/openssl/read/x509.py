@@ -6,7 +6,9 @@ Names and values come whole from the encoding, so nothing a certificate holds ca
 imitate another field (openssl prints values raw: a dNSName may hold ``, DNS:`` or
 a line break). Fields are named as OpenSSL 3 names them (``oids``); a certificate
 OpenSSL 3 would not load (a name value it cannot decode) is refused here too, so
-what flow-ssl reports is what the server sees.
+what flow-ssl reports is what the server sees. So is one that is not strict DER, or
+breaks RFC 5280's version rules (extensions in a v1 certificate, a "v4"): openssl
+loads those, but Go (the admin console) and Chrome refuse them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from flow_ssl.openssl.read.asn1 import (
     ASN1Error,
     Element,
     context,
+    parse_der,
     parse_whole,
 )
 
@@ -58,25 +61,27 @@ def read_certificate(der: bytes, *, source: str = "", index: int = 0) -> ParsedC
     Raises:
         ASN1Error: not a certificate's structure, or a field OpenSSL 3 refuses.
     """
-    outer = _three_parts(der, "certificate")
+    outer = _three_parts(der, "certificate", strict=True)
     fields = outer[0].expect(SEQUENCE, "tbsCertificate").children()
     stored = 0
     if fields and fields[0].tag == context(0):  # [0] EXPLICIT version, DEFAULT v1
         stored = _explicit(fields[0], "version").expect(INTEGER, "version").integer()
+        if stored == 0:
+            raise ASN1Error("not DER: version v1 written out (DER leaves a default out)")
         fields = fields[1:]
     if len(fields) < 6:
         raise ASN1Error("tbsCertificate is too short")
     validity = fields[3].expect(SEQUENCE, "validity").children()
     if len(validity) != 2:
         raise ASN1Error("validity holds two times")
-    wrapper = next((f for f in fields[6:] if f.tag == context(3)), None)
+    wrapper = _optional_fields(fields[6:], stored)
     extensions = _extensions(_explicit(wrapper, "extensions")) if wrapper else []
     serial = fields[0].expect(INTEGER, "serial").integer()
     parsed = ParsedCertificate.model_construct(
         kind="certificate",
         source=source,
         index=index,
-        version=stored + 1 if 0 <= stored <= 2 else None,  # OpenSSL 3: "Unknown (7)"
+        version=stored + 1,
         serial=("-" if serial < 0 else "") + _whole_bytes(abs(serial)),
         issuer=_name(fields[2]),
         subject=_name(fields[4]),
@@ -89,6 +94,30 @@ def read_certificate(der: bytes, *, source: str = "", index: int = 0) -> ParsedC
     return parsed
 
 
+def _optional_fields(optional: list[Element], version: int) -> Element | None:
+    """
+    The extensions' wrapper among what follows the key, by RFC 5280's rules: the unique
+    ids ``[1]`` and ``[2]`` only from v2, the extensions ``[3]`` only in v3, each at
+    most once and in that order.
+
+    Raises:
+        ASN1Error: a version above v3, or a field its version does not allow.
+    """
+    if not 0 <= version <= 2:  # v1 to v3, stored as 0 to 2
+        raise ASN1Error(f"version {version + 1} (X.509 has v1 to v3)")
+    tags = [field.tag for field in optional]
+    allowed = [context(1, constructed=False), context(2, constructed=False), context(3)]
+    if tags != sorted(set(tags)) or not set(tags) <= set(allowed):
+        raise ASN1Error(
+            "tbsCertificate holds fields after the key other than its ids and extensions"
+        )
+    if optional and optional[-1].tag == context(3) and version != 2:
+        raise ASN1Error(f"a v{version + 1} certificate holding extensions (only v3 may)")
+    if optional and optional[0].tag != context(3) and version == 0:
+        raise ASN1Error("a v1 certificate holding unique ids (only v2 and v3 may)")
+    return optional[-1] if optional and optional[-1].tag == context(3) else None
+
+
 def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCertificate:
     """
     Every field of a CSR: subject, key, requested extensions and attribute names.
@@ -96,7 +125,7 @@ def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCerti
     Raises:
         ASN1Error: not a CSR's structure, or a field OpenSSL 3 refuses.
     """
-    outer = _three_parts(der, "certificate request")
+    outer = _three_parts(der, "certificate request", strict=True)
     fields = outer[0].expect(SEQUENCE, "certificationRequestInfo").children()
     if len(fields) < 3:
         raise ASN1Error("certificationRequestInfo is too short")
@@ -135,9 +164,11 @@ def read_crl(der: bytes) -> RevocationList:
     """
     from flow_ssl.core.revocation import RevocationList  # only the CA and check --crl read CRLs
 
-    outer = _three_parts(der, "CRL")
+    outer = _three_parts(der, "CRL", strict=True)
     fields = outer[0].expect(SEQUENCE, "tbsCertList").children()
     if fields and fields[0].tag == INTEGER:  # the version, present in a v2 CRL
+        if fields[0].integer() != 1:
+            raise ASN1Error("a CRL version other than v2 written out (RFC 5280: v1 has none)")
         fields = fields[1:]
     if len(fields) < 3:
         raise ASN1Error("tbsCertList is too short")
@@ -152,7 +183,7 @@ def read_crl(der: bytes) -> RevocationList:
         elif part.tag == context(0):  # [0] EXPLICIT crlExtensions
             for oid, _, value in _extensions(_explicit(part, "crlExtensions")):
                 if oid == oids.CRL_NUMBER:
-                    number = parse_whole(value, "cRLNumber").expect(INTEGER, "cRLNumber")
+                    number = parse_der(value, "cRLNumber").expect(INTEGER, "cRLNumber")
                     read.number = number.integer()
                 elif oid == oids.AUTHORITY_KEY_ID:
                     read.authority_key_id = _authority_key_identifier(value)
@@ -170,7 +201,7 @@ def _revoked(entry: Element) -> Revoked:
     reason = None
     for oid, _, value in _extensions(parts[2]) if len(parts) > 2 else []:
         if oid == oids.CRL_REASON:
-            code = parse_whole(value, "reason").expect(_ENUMERATED, "reason").integer()
+            code = parse_der(value, "reason").expect(_ENUMERATED, "reason").integer()
             reason = REASON_NAMES.get(code, str(code))
     serial = parts[0].expect(INTEGER, "serial").integer()
     return Revoked(serial=serial, when=_time(parts[1], "the CRL"), reason=reason)
@@ -238,9 +269,10 @@ def signed_parts(der: bytes) -> tuple[bytes, bytes]:
     return signed.encoded, signature.bits()
 
 
-def _three_parts(der: bytes, what: str) -> list[Element]:
-    """What is signed, the signature algorithm and the signature."""
-    parts = parse_whole(der, what).expect(SEQUENCE, what).children()
+def _three_parts(der: bytes, what: str, *, strict: bool = False) -> list[Element]:
+    """What is signed, the signature algorithm and the signature; ``strict``: DER checked."""
+    top = parse_der(der, what) if strict else parse_whole(der, what)
+    parts = top.expect(SEQUENCE, what).children()
     if len(parts) != 3:
         raise ASN1Error(f"a {what} has three parts")
     return parts
@@ -502,7 +534,9 @@ def _extensions(extensions: Element) -> list[tuple[str, bool, bytes]]:
         parts = extension.expect(SEQUENCE, "extension").children()
         if len(parts) not in {2, 3}:
             raise ASN1Error("an extension with the wrong number of parts")
-        critical = len(parts) == 3 and parts[1].content not in {b"", b"\x00"}
+        critical = len(parts) == 3  # DER writes the flag only when TRUE
+        if critical and parts[1].expect(BOOLEAN, "critical").content != b"\xff":
+            raise ASN1Error("not DER: an extension's critical flag FALSE written out")
         value = parts[-1].expect(OCTET_STRING, "extension value").content
         found.append((parts[0].oid(), critical, value))
     return found
@@ -514,7 +548,7 @@ def _subject_alt_names(value: bytes | None) -> SubjectAltNames:
     if value is None:
         return san
     by_kind = {0x82: san.dns, 0x81: san.email, 0x86: san.uri}
-    for name in parse_whole(value, "subjectAltName").expect(SEQUENCE, "subjectAltName"):
+    for name in parse_der(value, "subjectAltName").expect(SEQUENCE, "subjectAltName"):
         if name.tag in by_kind:
             by_kind[name.tag].append(_ia5(name.content))
         elif name.tag == 0x87:
@@ -538,7 +572,7 @@ def _ip(content: bytes) -> str:
 def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
     """BasicConstraints: CA or not, and the path length."""
     ca, path = False, None
-    for part in parse_whole(value, "basicConstraints").expect(SEQUENCE, "basicConstraints"):
+    for part in parse_der(value, "basicConstraints").expect(SEQUENCE, "basicConstraints"):
         if part.tag == BOOLEAN:
             ca = part.content not in {b"", b"\x00"}
         elif part.tag == INTEGER:
@@ -548,7 +582,7 @@ def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
 
 def _key_usage(value: bytes) -> list[str]:
     """The keyUsage bits set, by name (in bit order)."""
-    content = parse_whole(value, "keyUsage").bits()
+    content = parse_der(value, "keyUsage").bits()
     return [
         name
         for index, name in enumerate(oids.KEY_USAGE_BITS)
@@ -558,18 +592,18 @@ def _key_usage(value: bytes) -> list[str]:
 
 def _extended_key_usage(value: bytes) -> list[str]:
     """The extended key usages, by openssl's short name (else the dotted OID)."""
-    usages = parse_whole(value, "extendedKeyUsage").expect(SEQUENCE, "extendedKeyUsage")
+    usages = parse_der(value, "extendedKeyUsage").expect(SEQUENCE, "extendedKeyUsage")
     return [oids.EKU_NAMES.get(oid, oid) for oid in (part.oid() for part in usages)]
 
 
 def _key_identifier(value: bytes) -> str:
     """subjectKeyIdentifier: lower-case hex."""
-    return parse_whole(value, "subjectKeyIdentifier").expect(OCTET_STRING, "key id").content.hex()
+    return parse_der(value, "subjectKeyIdentifier").expect(OCTET_STRING, "key id").content.hex()
 
 
 def _authority_key_identifier(value: bytes) -> str | None:
     """authorityKeyIdentifier's keyIdentifier ([0]), lower-case hex, if present."""
-    top = parse_whole(value, "authorityKeyIdentifier").expect(SEQUENCE, "authorityKeyIdentifier")
+    top = parse_der(value, "authorityKeyIdentifier").expect(SEQUENCE, "authorityKeyIdentifier")
     key_id = next((part for part in top if part.tag == context(0, constructed=False)), None)
     return key_id.content.hex() if key_id else None
 
@@ -579,7 +613,7 @@ def _name_constraints(value: bytes, *, critical: bool) -> NameConstraints:
     found = NameConstraints.model_construct(
         critical=critical, permitted=_no_subtrees(), excluded=_no_subtrees()
     )
-    top = parse_whole(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
+    top = parse_der(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
     for subtrees in top:
         if subtrees.tag not in {context(0), context(1)}:
             raise ASN1Error("nameConstraints holds neither permitted nor excluded subtrees")
