@@ -93,6 +93,7 @@ def test_a_binary_replaced_at_the_same_path_is_asked_again(
         pytest.param(lambda f: f.write_text("{not json"), id="corrupt"),
         pytest.param(lambda f: f.write_bytes(b"\xff\xfe" * 10), id="binary"),
         pytest.param(lambda f: f.write_text("[]"), id="not-an-object"),
+        pytest.param(lambda f: f.write_text("[" * 100_000 + "]" * 100_000), id="nested-deep"),
         pytest.param(
             lambda f: f.write_text(
                 json.dumps({**json.loads(f.read_text()), "path": "/usr/bin/other"})

@@ -90,7 +90,7 @@ def _logged(folder: Folder) -> dict[int, tuple[tuple[str, ...], bool]]:
         try:
             logged = json.loads(line)
             serial = int(str(logged["serial"]), 16)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: nested too deep
             continue
         names = logged.get("names")
         names = tuple(str(n) for n in names) if isinstance(names, list) else ()

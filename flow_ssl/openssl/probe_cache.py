@@ -74,7 +74,7 @@ def recall(path: str) -> Facts | None:
     try:
         with cache.open("rb") as handle:
             data = json.loads(handle.read(_SIZE_MAX + 1)[:_SIZE_MAX].decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     return _facts(data, path, list(now))
 
