@@ -70,6 +70,33 @@ class Where:
 
 # A printed script's: final paths, the script's own scratch folder, no serial taken yet.
 PRINTED = Where()
+# The copy of a key given to openssl, in a run's private scratch folder.
+KEY_COPY = "given.key"
+
+
+def given_key(key: Path, where: Where) -> tuple[list[Step], str]:
+    """
+    The steps that give openssl ``key`` as flow-ssl read it, and the file openssl reads.
+
+    A run writes the key's PEM block as flow-ssl framed it (past a UTF-8 byte-order mark,
+    none of the text around it) 0600 into its private scratch folder: OpenSSL 1.1.1 and
+    LibreSSL cannot read past the mark, OpenSSL 3 can, and every build must get the same
+    key. A printed script names the file itself (a copy would put the key in the script).
+
+    Raises:
+        InvalidInputError: ``key`` holds no PEM private key.
+    """
+    if where.scripted:
+        return [], str(key)
+    from flow_ssl.core.errors import InvalidInputError
+    from flow_ssl.openssl.read import pem
+    from flow_ssl.openssl.script.steps import WriteFile
+
+    blocks = pem.private_keys(files.read_input(key, "a key file"))
+    if not blocks:
+        raise InvalidInputError(f"{key} holds no PEM private key", field="key")
+    copy = f"{where.work}/{KEY_COPY}"
+    return [WriteFile(copy, blocks[0].text.decode("ascii", errors="replace"))], copy
 
 
 @dataclass
