@@ -9,6 +9,7 @@ it. Each variant below is a good leaf with one field changed and a valid signatu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +63,22 @@ def _variants(fields: list[bytes]) -> dict[str, tuple[list[bytes], bool]]:
         "v4": ([bytes.fromhex("a003020103"), *fields[1:]], False),
         "v1-written-out": ([bytes.fromhex("a003020100"), *fields[1:7]], False),
         "serial-padded": ([version, bytes.fromhex("0203001234"), *fields[2:]], False),
+        "generalized-time": (
+            [version, serial, algorithm, issuer, _generalized(validity), *fields[5:]],
+            False,
+        ),
     }
+
+
+def _generalized(validity: bytes) -> bytes:
+    """notBefore as GeneralizedTime (the same moment), notAfter GeneralizedTime in 2051."""
+    not_before = asn1.parse(validity).children()[0].content.decode()
+    assert not_before.endswith("Z")
+    century = b"20" if int(not_before[:2]) < 50 else b"19"
+    return asn1.encode(
+        0x30,
+        asn1.encode(0x18, century + not_before.encode()) + asn1.encode(0x18, b"20510101000000Z"),
+    )
 
 
 REFUSALS = {
@@ -193,3 +209,20 @@ def test_a_request_and_a_crl_are_read_as_der() -> None:
     assert der_x509.read_crl(der).issuer
     with pytest.raises(ASN1Error, match="not DER: the length at byte 0"):
         der_x509.read_crl(_long_form(0x30, asn1.parse(der).content))
+
+
+@requires_openssl
+def test_generalized_time_before_2050_fails_on_every_build(
+    cli: Callable[..., Run], forged: Path
+) -> None:
+    """notBefore as GeneralizedTime in 2026: read, and chain-verifies fails with one text."""
+    path = forged / "generalized-time.der"
+    shown = cli("inspect", str(path), "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)[0]["not_after"].startswith("2051-01-01")
+    result = _check(cli, forged, path)
+    assert result.code == 1, result.out + result.err
+    verdict = next(line for line in result.out.splitlines() if "chain-verifies" in line)
+    assert verdict.split()[:2] == ["FAIL", "chain-verifies"]
+    assert "the certificate holds a notBefore written as GeneralizedTime before 2050" in verdict
+    assert "notAfter" not in verdict  # 2051: GeneralizedTime is right

@@ -51,6 +51,7 @@ _WIDE_STRINGS = {0x1E: ("utf-16-be", 2), 0x1C: ("utf-32-be", 4)}  # BMPString, U
 _UTF8_STRING = 0x0C
 _ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
 _ENUMERATED = 0x0A
+_UTC_TIME_ENDS = 2050  # RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -87,6 +88,11 @@ def read_certificate(der: bytes, *, source: str = "", index: int = 0) -> ParsedC
         subject=_name(fields[4]),
         not_before=_time(validity[0]),
         not_after=_time(validity[1]),
+        early_generalized_times=[
+            name
+            for name, time in zip(("notBefore", "notAfter"), validity, strict=True)
+            if time.tag == GENERALIZED_TIME and _time(time).year < _UTC_TIME_ENDS
+        ],
         attributes=[],
         **_shared(outer[1], fields[5], extensions),
     )
