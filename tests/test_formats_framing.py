@@ -260,13 +260,15 @@ def test_a_notepad_fullchain_gives_its_leaf_to_bundle_check_and_ca_sign(
 def test_a_notepad_key_reaches_openssl_as_flow_ssl_read_it(
     cli: Callable[..., Run], tmp_path: Path, chain: list[Issued], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A key behind a BOM: bundle --p12 and renew --same-key (own or company CA) hold that key."""
+    """A key behind a BOM: bundle --p12 and renew --same-key hold it; printed scripts warn."""
     leaf, inter, _ = chain
     write(tmp_path, "leaf.pem", leaf.pem())
     write(tmp_path, "inter.pem", inter.pem())
     (tmp_path / "notepad.key").write_bytes(BOM + leaf.key_pem())
     monkeypatch.setenv("PFX_PASS", "bundle-pass")
     given = ["--cert", "leaf.pem", "--chain", "inter.pem", "--key", "notepad.key"]
+    printed = cli("bundle", *given, "--p12", "out.pfx", "--pass", "env:PFX_PASS", "--print")
+    assert "# notepad.key starts with a UTF-8 byte-order mark" in printed.out
     made = cli("bundle", *given, "--p12", "out.pfx", "--pass", "env:PFX_PASS")
     assert made.code == 0, made.err
     key, cert, _ = pkcs12.load_key_and_certificates(
@@ -285,6 +287,8 @@ def test_a_notepad_key_reaches_openssl_as_flow_ssl_read_it(
         assert first.code == 0, first.err
         marked = BOM + (tmp_path / f"{host}.key").read_bytes()
         (tmp_path / f"{host}.key").write_bytes(marked)
+        printed = cli("renew", f"{host}.crt", "--same-key", "--subj", *made_by, "--print")
+        assert f"# {host}.key starts with a UTF-8 byte-order mark" in printed.out
         renewed = cli("renew", f"{host}.crt", "--same-key", "--subj", *made_by)
         assert renewed.code == 0, renewed.err
         new = x509.load_pem_x509_certificate((tmp_path / f"{host}.crt").read_bytes())

@@ -29,7 +29,7 @@ from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.core.install_checks import refused_anyway, unusable_issuer
 from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
-from flow_ssl.make.run import check_outputs
+from flow_ssl.make.run import check_outputs, marked_key_note
 from flow_ssl.openssl import keymatch, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
@@ -299,6 +299,8 @@ def p12_steps(
         ]
     elif folder is not None:  # a run: the key block as flow-ssl read it (see _key_file)
         steps.append(WriteFile(key_file, _key_block(key)))
+    else:
+        steps += marked_key_note(key)
     name = bundle[0].subject_value("CN") or out.stem
     steps.append(
         pkcs12.build_p12_export(

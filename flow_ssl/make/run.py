@@ -87,16 +87,39 @@ def given_key(key: Path, where: Where) -> tuple[list[Step], str]:
         InvalidInputError: ``key`` holds no PEM private key.
     """
     if where.scripted:
-        return [], str(key)
+        return marked_key_note(key), str(key)
     from flow_ssl.core.errors import InvalidInputError
     from flow_ssl.openssl.read import pem
-    from flow_ssl.openssl.script.steps import WriteFile
+    from flow_ssl.openssl.script.steps import Note, WriteFile
 
     blocks = pem.private_keys(files.read_input(key, "a key file"))
     if not blocks:
         raise InvalidInputError(f"{key} holds no PEM private key", field="key")
     copy = f"{where.work}/{KEY_COPY}"
-    return [WriteFile(copy, blocks[0].text.decode("ascii", errors="replace"))], copy
+    text = blocks[0].text.decode("ascii", errors="replace")
+    return [
+        Note(f"openssl reads a private copy of the key block in {key}"),
+        WriteFile(copy, text),
+    ], copy
+
+
+def marked_key_note(key: Path) -> list[Step]:
+    """A printed script's word on a key file behind a UTF-8 byte-order mark, if it is one."""
+    from flow_ssl.openssl.script.steps import Note
+
+    try:
+        with key.open("rb") as handle:
+            marked = handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return []
+    if not marked:
+        return []
+    return [
+        Note(
+            f"{key} starts with a UTF-8 byte-order mark (Notepad's): OpenSSL 3 reads past it, "
+            "1.1.1 and LibreSSL stop at it (no start line); save the key without it first"
+        )
+    ]
 
 
 @dataclass
