@@ -63,11 +63,21 @@ def _variants(fields: list[bytes]) -> dict[str, tuple[list[bytes], bool]]:
         "v4": ([bytes.fromhex("a003020103"), *fields[1:]], False),
         "v1-written-out": ([bytes.fromhex("a003020100"), *fields[1:7]], False),
         "serial-padded": ([version, bytes.fromhex("0203001234"), *fields[2:]], False),
+        "time-no-seconds": (
+            [version, serial, algorithm, issuer, _no_seconds(validity), *fields[5:]],
+            False,
+        ),
         "generalized-time": (
             [version, serial, algorithm, issuer, _generalized(validity), *fields[5:]],
             False,
         ),
     }
+
+
+def _no_seconds(validity: bytes) -> bytes:
+    """notBefore as UTCTime without its seconds (openssl loads it; its verify does not)."""
+    not_before, not_after = asn1.parse(validity).children()
+    return asn1.encode(0x30, asn1.encode(0x17, not_before.content[:10] + b"Z") + not_after.encoded)
 
 
 def _generalized(validity: bytes) -> bytes:
@@ -91,6 +101,7 @@ REFUSALS = {
     "v4": "version 4 (X.509 has v1 to v3)",
     "v1-written-out": "version v1 written out",
     "serial-padded": "an INTEGER with a needless leading byte",
+    "time-no-seconds": "its validity holds a time not written as YYMMDDHHMMSSZ",
 }
 
 

@@ -14,7 +14,7 @@ loads those, but Go (the admin console) and Chrome refuse them.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypedDict
 
 from flow_ssl.core.models import (
@@ -445,58 +445,31 @@ def _name(name: Element) -> list[NameAttribute]:
 
 def _time(element: Element, holder: str = "its validity") -> datetime:
     """
-    A UTCTime or GeneralizedTime as OpenSSL 3 reads it (a_time.c): the seconds may be
-    left out, a fraction is dropped, an offset (``+0100``) is turned to UTC. ``holder``
-    names what holds it, for the error.
+    A UTCTime or GeneralizedTime in its one DER form (X.690 11.7, RFC 5280 4.1.2.5): in
+    UTC (``Z``), with seconds, no fraction. openssl loads other forms (an offset, no
+    seconds) but its verify refuses them ("format error", each build in its own words), as
+    Go and Chrome do. ``holder`` names what holds it, for the error.
 
     Raises:
-        ASN1Error: a time OpenSSL 3 cannot read ("Bad time value").
+        ASN1Error: another form, or an impossible date ("Bad time value").
     """
     if element.tag not in {UTC_TIME, GENERALIZED_TIME}:
         raise ASN1Error(f"{holder} holds something other than a time")
-    text = element.content.decode("latin-1")
     utc = element.tag == UTC_TIME
-    pairs = 6 if utc else 7  # (YY)YYMMDDhhmm, then ss
-    numbers: list[int] = []
-    at = 0
-    for number in range(pairs):
-        if number == pairs - 1 and text[at : at + 1] in {"Z", "+", "-"}:
-            break  # no seconds
-        pair = text[at : at + 2]
-        at += 2
-        if len(pair) != 2 or not (pair.isascii() and pair.isdigit()) or at >= len(text):
-            raise ASN1Error(f"{holder} holds a malformed time")
-        numbers.append(int(pair))
-    if not utc and text[at : at + 1] == ".":
-        digits = len(text) - at - 1 - len(text[at + 1 :].lstrip("0123456789"))
-        at += 1 + digits
-        if not digits or at >= len(text):
-            raise ASN1Error(f"{holder} holds a malformed time")
-    offset = _offset(text[at:], holder)
+    form = "YYMMDDHHMMSSZ" if utc else "YYYYMMDDHHMMSSZ"
+    text = element.content
+    if len(text) != len(form) or text[-1:] != b"Z" or not text[:-1].isdigit():
+        raise ASN1Error(f"not DER: {holder} holds a time not written as {form}")
+    digits = text[:-1].decode("ascii")
+    century, rest = (2, digits[2:]) if utc else (4, digits[4:])
+    year = int(digits[:century])
     if utc:
-        year = numbers[0] + (2000 if numbers[0] < 50 else 1900)
-    else:
-        year = numbers[0] * 100 + numbers[1]
-    month, day, hour, minute, *second = numbers[1 if utc else 2 :]
+        year += 2000 if year < _UTC_TIME_ENDS - 2000 else 1900
+    month, day, hour, minute, second = (int(rest[at : at + 2]) for at in range(0, 10, 2))
     days = _MONTH_DAYS[month - 1] + (month == 2 and _leap(year)) if 1 <= month <= 12 else 0
-    seconds = second[0] if second else 0
-    if not (year and 1 <= day <= days and hour < 24 and minute < 60 and seconds < 60):
+    if not (year and 1 <= day <= days and hour < 24 and minute < 60 and second < 60):
         raise ASN1Error(f"{holder} holds an impossible time")
-    return datetime(year, month, day, hour, minute, seconds, tzinfo=timezone.utc) - offset
-
-
-def _offset(zone: str, holder: str) -> timedelta:
-    """``Z`` or ``+hhmm``/``-hhmm`` after the time, as a difference from UTC."""
-    if zone == "Z":
-        return timedelta()
-    sign, hours, minutes = zone[:1], zone[1:3], zone[3:]
-    digits = hours + minutes
-    if sign not in {"+", "-"} or len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
-        raise ASN1Error(f"{holder} holds a malformed time")
-    if int(hours) > 12 or int(minutes) > 59:
-        raise ASN1Error(f"{holder} holds an impossible time")
-    difference = timedelta(hours=int(hours), minutes=int(minutes))
-    return difference if sign == "+" else -difference
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
 
 
 def _leap(year: int) -> bool:
