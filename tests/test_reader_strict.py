@@ -18,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from flow_ssl.openssl.read import asn1
+from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.openssl.read import asn1, containers, reader
 from flow_ssl.openssl.read import x509 as der_x509
 from flow_ssl.openssl.read.asn1 import ASN1Error
 from tests.helpers import requires_openssl
@@ -237,3 +238,17 @@ def test_generalized_time_before_2050_fails_on_every_build(
     assert verdict.split()[:2] == ["FAIL", "chain-verifies"]
     assert "the certificate holds a notBefore written as GeneralizedTime before 2050" in verdict
     assert "notAfter" not in verdict  # 2051: GeneralizedTime is right
+
+
+@pytest.mark.parametrize("variant", ["tbs-length", "critical-01"])
+def test_a_pkcs7_envelope_does_not_let_a_certificate_be_ber(forged: Path, variant: str) -> None:
+    """BER is the envelope's only: a non-DER certificate inside a .p7b is refused as not DER."""
+    good = (forged / "good.der").read_bytes()
+    bad = (forged / f"{variant}.der").read_bytes()
+    (forged / "good.p7b").write_bytes(containers.pkcs7_of([good]))
+    (forged / "bad.p7b").write_bytes(containers.pkcs7_of([good, bad]))
+    assert [c.der for c in reader.read_file(forged / "good.p7b")] == [good]
+    with pytest.raises(
+        InvalidInputError, match=r"item 2 \(certificate\) is not a valid certificate \(not DER"
+    ):
+        reader.read_file(forged / "bad.p7b")
