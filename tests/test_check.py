@@ -22,7 +22,7 @@ from tests.helpers import (
     requires_openssl,
     run_sh,
 )
-from tests.pki import NOW, Issued, make_ca, make_leaf, write
+from tests.pki import NOW, Issued, damaged_key, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def test_good_set_passes_every_check(
 
 BROKEN = [
     ("wrong key", {}, "key-matches-cert"),
+    ("damaged key", {}, "key-matches-cert"),
     ("missing intermediate", {}, "chain-complete"),
     ("chain before leaf", {}, "chain-order"),
     ("name not covered", {"names": ["other.mycompany.com"]}, "hostname"),
@@ -117,6 +118,8 @@ def test_broken_sets_fail_with_the_right_id(
     chain = True
     if case == "wrong key":
         key = make_leaf(pki[1], HOSTS).key_pem()
+    elif case == "damaged key":  # the leaf's public half beside another key's private part
+        key = damaged_key(make_leaf(pki[1], HOSTS).key, leaf.key)
     elif case == "encrypted key":
         key = leaf.key_pem(b"secret-passphrase")
     elif case == "missing intermediate":

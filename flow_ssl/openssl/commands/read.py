@@ -164,6 +164,19 @@ def build_signature_verify(
     )
 
 
+def build_sign_challenge(*, key: str, passin: str | None) -> Command:
+    """
+    ``openssl dgst -sha256 -sign KEY``: a signature of what comes on stdin, made with the
+    private half of KEY (a file in a private scratch folder), written to stdout.
+    """
+    return command(
+        Arg((OPENSSL, "dgst"), "hash what comes on stdin"),
+        Arg(("-sha256",), "with SHA-256"),
+        Arg(("-sign", key), "and sign the hash with this private key"),
+        Arg(("-passin", passin or "pass:"), "its passphrase, from this source (none: empty)"),
+    )
+
+
 def build_pubkey_from_csr(path: str) -> Command:
     """``openssl req -pubkey -noout``: a CSR's public key, as PEM."""
     return command(
