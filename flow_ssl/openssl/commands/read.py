@@ -111,6 +111,19 @@ def build_req_verify(path: str) -> Command:
     )
 
 
+def build_file_digest(path: str) -> Command:
+    """
+    ``openssl dgst -sha256 -r FILE``: the file's SHA-256, as ``HEX *FILE`` (the same line
+    on every build, and on macOS's LibreSSL).
+    """
+    return command(
+        Arg((OPENSSL, "dgst"), "hash a file"),
+        Arg(("-sha256",), "with SHA-256"),
+        Arg(("-r",), "printed as HEX *FILE"),
+        Arg((path,), "the file"),
+    )
+
+
 def build_storeutl_text(path: str) -> Command:
     """``openssl storeutl -noout -text -certs FILE``: every certificate of a bundle at once."""
     return command(
