@@ -480,6 +480,48 @@ def test_check_fails_a_revoked_certificate_and_passes_the_others(cli: Callable[.
 
 
 @pytest.mark.usefixtures("hosts")
+@pytest.mark.parametrize("order", ["root first", "issuing first"])
+def test_check_reads_every_crl_of_one_file(
+    cli: Callable[..., Run], hosts: Path, order: str
+) -> None:
+    """check --crl of one file holding the root's and the issuing CA's CRLs: both are read."""
+    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    assert cli("ca", "crl", "--dir", "root").code == 0
+    parts = [
+        (hosts / "root" / "crl.pem").read_bytes(),
+        (hosts / "issuing" / "crl.pem").read_bytes(),
+    ]
+    if order == "issuing first":
+        parts.reverse()
+    (hosts / "crls.pem").write_bytes(b"".join(parts))
+    common = ["--ca-file", "root/ca.crt", "--crl", "crls.pem", "--json"]
+    lost = cli("check", "--cert", "lost.mycompany.com.fullchain.pem", *common)
+    assert lost.code == 1, lost.out
+    found = _findings(lost)
+    assert [f["status"] for f in found["revocation"]] == ["fail"]
+    assert [f["status"] for f in found["crl"]] == ["pass", "pass"]
+    kept = cli("check", "--cert", "keep.mycompany.com.fullchain.pem", *common)
+    assert kept.code == 0, kept.out
+    (said,) = _findings(kept)["revocation"]
+    assert said["status"] == "pass"
+    assert "Revoking Issuing" in said["message"]
+    assert "Revoking Root" in said["message"]
+
+
+@pytest.mark.usefixtures("hosts")
+def test_check_says_not_known_without_the_leaf_issuers_crl(cli: Callable[..., Run]) -> None:
+    """check --crl with the root's CRL alone: it cannot list the leaf, so no "not revoked"."""
+    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    assert cli("ca", "crl", "--dir", "root").code == 0
+    result = cli("check", "--cert", "lost.mycompany.com.fullchain.pem", "--ca-file",
+                 "root/ca.crt", "--crl", "root/crl.pem", "--json")  # fmt: skip
+    (said,) = _findings(result)["revocation"]
+    assert said["status"] == "warn", said
+    assert "the CRL of Revoking Issuing, the CA that issued it, was not given" in said["message"]
+    assert (result.code, json.loads(result.out)["ready"]) == (0, True)
+
+
+@pytest.mark.usefixtures("hosts")
 def test_check_refuses_a_crl_no_ca_of_the_chain_signed(cli: Callable[..., Run]) -> None:
     """A CRL with the issuing CA's name, signed by another key, proves nothing: it fails."""
     assert cli("ca", "init", "--dir", "twin", "--name", "Revoking Issuing").code == 0
