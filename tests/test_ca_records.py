@@ -233,3 +233,47 @@ def test_a_restored_serial_file_can_no_longer_reissue_a_serial(
     assert int((root / "serial").read_text(), 16) == third + 1
     logged = [json.loads(line)["serial"] for line in (root / "issued.log").read_text().splitlines()]
     assert len(set(logged)) == 3
+
+
+def _serial_lowered(line: str) -> str:
+    """An index line with its serial (field 4) in lower case."""
+    fields = line.split("\t")
+    fields[3] = fields[3].lower()
+    return "\t".join(fields)
+
+
+DAMAGE = {
+    "a copied line": lambda text: text + text.splitlines(keepends=True)[0],
+    "a copy in lower case": lambda text: text + _serial_lowered(text.splitlines(keepends=True)[0]),
+    "CR LF line ends": lambda text: text.replace("\n", "\r\n"),
+    "a byte not ASCII": lambda text: text + "V\t301231000000Z\t\t7F\tunknown\t/CN=\xff\n",
+}
+SAID = {
+    "a copied line": "line 3 lists serial",
+    "a copy in lower case": "line 3 lists serial",
+    "CR LF line ends": "line 1 ends in CR LF",
+    "a byte not ASCII": "line 3 holds the byte 0xFF",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_index_is_refused_on_reading_naming_the_line(
+    cli: Callable[..., Run], root: Path, damage: str
+) -> None:
+    """Duplicate serials, CR LF or a stray byte in index.txt: exit 2 naming the line, no change."""
+    _issue(cli, "a.mycompany.com")
+    _issue(cli, "b.mycompany.com")
+    index = root / "index.txt"
+    index.write_bytes(DAMAGE[damage](index.read_text()).encode("latin-1"))
+    before = contents(root)
+    for args in (
+        ("ca", "list", "--dir", "ca"),
+        ("ca", "revoke", "a.mycompany.com.crt", "--dir", "ca"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert SAID[damage] in result.err
+        assert len(result.err.strip().splitlines()) <= 2, result.err
+    assert {k: v for k, v in contents(root).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }

@@ -244,14 +244,34 @@ def read_index(folder: Folder) -> list[index.Entry]:
     Raises:
         InvalidInputError: the index is unreadable or damaged (naming the line).
     """
-    text = read_state(folder.index)
-    if text is None:
-        return []
     try:
-        return index.parse(text)
+        data = folder.index.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise InvalidInputError(f"{folder.index} cannot be read: {exc}") from None
+    try:
+        return index.parse(_ascii(data))
     except index.IndexLineError as exc:
         raise InvalidInputError(
             f"{folder.index} is damaged: {exc}", hint=f"restore it from a backup of {folder.path}"
+        ) from None
+
+
+def _ascii(data: bytes) -> str:
+    """
+    The index as text: openssl writes it in ASCII (other bytes as ``\\xHH``).
+
+    Raises:
+        IndexLineError: a byte that is not ASCII, with its line.
+    """
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise index.IndexLineError(
+            f"line {line} holds the byte 0x{data[exc.start]:02X}, which openssl never writes "
+            "there (it writes non-ASCII as \\xHH)"
         ) from None
 
 

@@ -114,17 +114,38 @@ def parse_time(text: str) -> datetime:
 
 def parse(text: str) -> list[Entry]:
     """
-    Every line of an index.
+    Every line of an index, as read (its line ends kept: ``newline=""``).
 
     Raises:
-        IndexLineError: a line that openssl would refuse too, with its number.
+        IndexLineError: a line that openssl would refuse or misread, with its number and
+            the fix: one not in the format, a CR LF line end (openssl keeps the CR in the
+            subject, so a revocation then fails "name does not match"), or a serial listed
+            twice (openssl ca stops: "Error creating serial number index").
     """
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
+    entries: list[Entry] = []
+    first_line: dict[str, int] = {}
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        if line.endswith("\r"):
+            raise IndexLineError(
+                f"line {number} ends in CR LF (saved on Windows?): openssl keeps the CR in "
+                "the subject; write the file back with LF line ends (dos2unix, or "
+                "sed -i 's/\\r$//')"
+            )
         try:
-            entries.append(_entry(line))
+            entry = _entry(line)
         except IndexLineError as exc:
             raise IndexLineError(f"line {number}: {exc}") from None
+        if entry.serial in first_line:
+            raise IndexLineError(
+                f"line {number} lists serial {entry.serial} again (line "
+                f"{first_line[entry.serial]} has it): openssl ca refuses an index with a "
+                "serial twice; delete the line that is a copy"
+            )
+        first_line[entry.serial] = number
+        entries.append(entry)
     return entries
 
 
