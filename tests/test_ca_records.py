@@ -277,3 +277,32 @@ def test_a_damaged_index_is_refused_on_reading_naming_the_line(
     assert {k: v for k, v in contents(root).items() if k != ".lock"} == {
         k: v for k, v in before.items() if k != ".lock"
     }
+
+
+def test_a_certificate_known_from_the_log_alone_is_revoked_by_serial(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """Its file gone, the log's serial is revoked all the same: in the index and in the CRL."""
+    from cryptography import x509
+
+    _issue(cli, "a.mycompany.com")
+    gone = _issue(cli, "c.mycompany.com")
+    (tmp_path / "c.mycompany.com.crt").unlink()
+    _as_the_release_made_it(root)
+    assert cli("ca", "list", "--dir", "ca").code == 0
+    serial = f"{gone:X}"
+    printed = cli("ca", "revoke", "--dir", "ca", "--serial", serial, "--print")
+    assert printed.code == 2, printed.err
+    assert "its certificate file is gone" in printed.err
+    result = cli("ca", "revoke", "--dir", "ca", "--serial", serial, "--reason", "keyCompromise")
+    assert result.code == 0, result.err
+    (line,) = [fields for fields in index_lines(root) if int(fields[3], 16) == gone]
+    assert line[0] == "R"
+    assert re.fullmatch(r"\d{12}Z,keyCompromise", line[2]), line
+    assert status(root, line[3]) == "revoked"
+    crl = x509.load_pem_x509_crl((root / "crl.pem").read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(gone)
+    assert entry is not None
+    again = cli("ca", "revoke", "--dir", "ca", "--serial", serial)
+    assert again.code == 2
+    assert "was revoked already" in again.err

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
 from flow_ssl.ca.folder import read_index
+from flow_ssl.ca.records import mark_revoked
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
@@ -58,7 +59,9 @@ class Revocation:
     """The certificate ``openssl ca -revoke`` marks: its serial, its file, why."""
 
     serial: str  # upper-case hex, even length
-    cert: Path  # the copy in certs/, or the file given
+    # The copy in certs/, or the file given; None: its file is gone (a serial known from
+    # issued.log alone), so flow-ssl marks the index line itself and openssl makes the CRL.
+    cert: Path | None
     reason: str | None
     listed: bool  # the index lists it (else openssl adds it, revoked)
     pem: str | None = None  # the certificate as PEM, when its file is not one PEM certificate
@@ -106,6 +109,14 @@ class CrlPlan:
         steps: list[Step] = [WriteFile(self._config(where), settings, field="dir")]
         revoke = self.revoke
         if revoke is None:
+            return steps
+        if revoke.cert is None:
+            steps.append(
+                Note(
+                    f"flow-ssl marks serial {revoke.serial} revoked in index.txt itself: its "
+                    "certificate file is gone, and openssl ca -revoke needs it"
+                )
+            )
             return steps
         cert = str(revoke.cert)
         if revoke.pem is not None:
@@ -272,13 +283,11 @@ def _of_serial(ca: CA, serial: int, entries: list[index.Entry], reason: str | No
         )
     _refuse_revoked(ca, entry)
     copy = ca.folder.copy_of(text)
-    if not copy.is_file():
-        raise InvalidInputError(
-            f"serial {text} ({entry.subject}) is in the index, but {copy} is missing: "
-            "openssl ca -revoke needs the certificate",
-            hint="give the certificate file instead of --serial",
-        )
-    return Revocation(serial=text, cert=copy, reason=reason, listed=True)
+    # A certificate known from issued.log alone (its file gone) is revoked all the same:
+    # flow-ssl marks its index line, as openssl would, and -gencrl lists it.
+    return Revocation(
+        serial=text, cert=copy if copy.is_file() else None, reason=reason, listed=True
+    )
 
 
 def _of_certificate(
@@ -358,6 +367,13 @@ def publish(plan: CrlPlan, *, force: bool, announce: Announce | None = None) -> 
             announce(plan.steps(openssl, Where(scripted=False)))
         with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
             perform(plan.revoke_steps(Where(work=work, scripted=False)))
+            if plan.revoke is not None and plan.revoke.cert is None:
+                mark_revoked(
+                    plan.ca.folder,
+                    plan.revoke.serial,
+                    plan.revoke.reason,
+                    datetime.now(timezone.utc),
+                )
             revoked = _recorded(plan)
             kept: list[tuple[Path, Path]] = []
             try:
