@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import CRLEntryExtensionOID
 
+from flow_ssl.ca.index import serial_text
 from tests.helpers import OPENSSL, contents, listing, load_cert, openssl, requires_openssl, run_sh
 from tests.test_ca_records import index_lines, status
 
@@ -309,6 +310,34 @@ def test_list_expiring_fails_for_cron(cli: Callable[..., Run], hosts: Path) -> N
     assert "soon.mycompany.com" in due.err
     assert cli("ca", "revoke", "soon.mycompany.com.crt", "--dir", "issuing").code == 0
     assert cli("ca", "list", "--dir", "issuing", "--expiring", "6").code == 0
+
+
+def test_a_renewed_certificate_stops_the_expiry_alarm_and_is_not_retired_by_its_new_file(
+    cli: Callable[..., Run], hosts: Path
+) -> None:
+    """After renew: --expiring leaves the superseded one out; NAME.crt superseded is refused."""
+    _issue(cli, "issuing", "e.mycompany.com", "--days", "10")
+    old = load_cert(hosts / "e.mycompany.com.crt").serial_number
+    assert cli("ca", "list", "--dir", "issuing", "--expiring", "30").code == 1
+    renewed = cli("renew", "e.mycompany.com.crt", "--ca-dir", "issuing")
+    assert renewed.code == 0, renewed.err
+    new = load_cert(hosts / "e.mycompany.com.crt").serial_number
+    assert new != old
+    quiet = cli("ca", "list", "--dir", "issuing", "--expiring", "30", "--json")
+    assert quiet.code == 0, quiet.err
+    assert json.loads(quiet.out)["expiring"] == []
+    wrong = cli("ca", "revoke", "e.mycompany.com.crt", "--dir", "issuing", "--reason", "superseded")
+    assert wrong.code == 2, wrong.err
+    assert f"--serial {serial_text(old)} --reason superseded" in wrong.err
+    listed = {int(c["serial"], 16): c["status"] for c in json.loads(quiet.out)["certificates"]}
+    assert listed[new] == "valid"
+    by_serial = cli(
+        "ca", "revoke", "--dir", "issuing", "--serial", f"{old:x}", "--reason", "superseded"
+    )
+    assert by_serial.code == 0, by_serial.err
+    after = json.loads(cli("ca", "list", "--dir", "issuing", "--json").out)["certificates"]
+    states = {int(c["serial"], 16): c["status"] for c in after}
+    assert (states[old], states[new]) == ("revoked", "valid")
 
 
 def test_list_warns_of_a_crl_past_or_near_its_next_update(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
-from flow_ssl.ca.folder import read_index
+from flow_ssl.ca.folder import logged_names, read_index
 from flow_ssl.ca.records import mark_revoked
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
@@ -312,6 +312,7 @@ def _of_certificate(
     _refuse_not_ours(ca, path, cert)
     entry = index.find(entries, serial)
     _refuse_revoked(ca, entry)
+    _refuse_retiring_the_renewal(ca, index.serial_text(serial), entries, reason, path)
     framed, is_pem = reader.split_file(path)
     pem = None if is_pem and len(framed) == 1 else to_pem(cert.der, "CERTIFICATE")
     return Revocation(
@@ -321,6 +322,34 @@ def _of_certificate(
         listed=entry is not None,
         pem=pem,
     )
+
+
+def _refuse_retiring_the_renewal(
+    ca: CA, serial: str, entries: list[index.Entry], reason: str | None, path: Path
+) -> None:
+    """
+    Refuse ``--reason superseded`` for the certificate that superseded others: after
+    ``renew``, NAME.crt holds the new certificate, so revoking "the old one" by that
+    name would take down the one just installed. The older serial is the one to give.
+
+    Raises:
+        InvalidInputError: naming the older serial(s) to give with ``--serial``.
+    """
+    if reason != "superseded":
+        return
+    logged = {number: names for number, (names, _ca) in logged_names(ca.folder).items()}
+    replaced = index.superseded(entries, logged, datetime.now(timezone.utc))
+    older = [old for old, newer in replaced.items() if newer == serial]
+    if older:
+        raise InvalidInputError(
+            f"{path} is serial {serial}, the newest certificate for its names, which "
+            f"superseded {', '.join(older)}: --reason superseded would revoke the renewal "
+            "itself (after renew, the old file name holds the new certificate)",
+            field="cert",
+            joiner=": ",
+            hint=f"retire the one it replaced: flow-ssl ca revoke --dir {ca.folder.path} "
+            f"--serial {older[0]} --reason superseded",
+        )
 
 
 def _refuse_not_ours(ca: CA, path: Path, cert: ParsedCertificate) -> None:

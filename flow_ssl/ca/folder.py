@@ -258,6 +258,25 @@ def read_index(folder: Folder) -> list[index.Entry]:
         ) from None
 
 
+def logged_names(folder: Folder) -> dict[int, tuple[tuple[str, ...], bool]]:
+    """Each serial's names and CA flag, from the log's last line for it (best effort)."""
+    found: dict[int, tuple[tuple[str, ...], bool]] = {}
+    try:
+        lines = folder.log.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        try:
+            logged = json.loads(line)
+            serial = int(str(logged["serial"]), 16)
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue
+        names = logged.get("names")
+        names = tuple(str(n) for n in names) if isinstance(names, list) else ()
+        found[serial] = (names, bool(logged.get("ca")))
+    return found
+
+
 def _ascii(data: bytes) -> str:
     """
     The index as text: openssl writes it in ASCII (other bytes as ``\\xHH``).

@@ -190,6 +190,31 @@ def expired(entries: list[Entry], now: datetime) -> list[Entry]:
     ]
 
 
+def superseded(
+    entries: list[Entry], names: dict[int, tuple[str, ...]], now: datetime
+) -> dict[str, str]:
+    """
+    Each valid entry a renewal replaced, with the serial that replaced it: the valid
+    entry for the same subject and the same names (as the log has them) that ends last,
+    where it ends later than this one.
+    """
+
+    def key(entry: Entry) -> tuple[str, frozenset[str]]:
+        return entry.subject, frozenset(names.get(int(entry.serial, 16), ()))
+
+    newest: dict[tuple[str, frozenset[str]], Entry] = {}
+    valid = [entry for entry in entries if entry.state(now) == "valid"]
+    for entry in valid:
+        held = newest.get(key(entry))
+        if held is None or entry.expires > held.expires:
+            newest[key(entry)] = entry
+    return {
+        entry.serial: newest[key(entry)].serial
+        for entry in valid
+        if newest[key(entry)].expires > entry.expires
+    }
+
+
 # X509_NAME_oneline: "/" before each attribute, bytes outside printable ASCII as \xHH. 3.x
 # also escapes "/" and "+" in a value (1.1.1 and LibreSSL do not, which is ambiguous).
 _ONELINE_ESCAPE = re.compile(r"([/+])")
