@@ -194,6 +194,32 @@ def read_serial(folder: Folder) -> str:
     return index.serial_text(number)
 
 
+def refuse_control_characters(path: Path, *, field: str = "dir") -> None:
+    """
+    Refuse a CA folder whose full path holds a control character (a line break, a tab):
+    openssl ca's config names the folder by its full path, one setting a line, so a line
+    break in it would add settings of its own.
+
+    Raises:
+        InvalidInputError: naming the path with the character escaped.
+    """
+    text = str(path.absolute())
+    if not any(_control(char) for char in text):
+        return
+    shown = "".join(f"\\x{ord(char):02x}" if _control(char) else char for char in text)
+    raise InvalidInputError(
+        f"{shown}: a CA folder's path must not hold a control character (a line break, a "
+        "tab): openssl ca's config names it one setting a line; rename the folder",
+        field=field,
+        joiner=": ",
+    )
+
+
+def _control(char: str) -> bool:
+    """A C0 or C1 control character, or DEL."""
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
+
 def refuse_links(folder: Folder, *, field: str = "dir") -> None:
     """
     Refuse a CA folder whose own files are symbolic links.
