@@ -188,7 +188,7 @@ def _not_revoked(chain: list[ParsedCertificate], given: list[GivenCrl], now: dat
             "warn",
             f"not known whether the leaf is revoked: {which}, the CA that issued it, "
             f"{'has expired' if expired else 'was not given'} (only the issuer's CRL can "
-            "list the leaf; give it with --crl)",
+            "list the leaf: give that CRL too)",
         )
     judged, unjudged = [_name(leaf_issuer)], []
     for cert in chain[1:]:
