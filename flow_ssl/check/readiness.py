@@ -28,7 +28,7 @@ from flow_ssl.openssl import runner, signatures, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.read import p12, reader
+from flow_ssl.openssl.read import p12, reader, x509
 from flow_ssl.openssl.script.render import openssl_for_print
 from flow_ssl.openssl.script.steps import Note, Step, WriteFile
 
@@ -536,6 +536,12 @@ def planned_check(
         return _as_pem(path, framed, _opened(path, framed, passin, known), steps)
 
     framed = reader.frame_file(cert)
+    first = framed.items[0] if framed.items else None  # none yet in a PKCS#12
+    self_signed = (
+        first is not None
+        and first.kind == "certificate"
+        and x509.read_certificate(first.der).self_signed
+    )
     leaf = as_pem(cert)
     if not framed.ordered:
         steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))
@@ -566,9 +572,9 @@ def planned_check(
             "flow-ssl asks openssl dgst -verify for each one sent"
         ),
     ]
-    if ca_file is None:
+    if ca_file is None and self_signed:
         shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
-        steps.append(
-            Note(f"a self-signed {cert} is verified against itself instead: -CAfile {shown}")
-        )
+        steps.append(Note(f"{cert} is self-signed: it is verified against itself: -CAfile {shown}"))
+    elif ca_file is None:
+        steps.append(Note("no --ca-file: openssl verify trusts the roots of its default store"))
     return steps
