@@ -165,7 +165,7 @@ def test_too_old_openssl_is_refused_before_running(
         'if [ "$1" = version ]; then echo "OpenSSL 1.0.2u  20 Dec 2019"; exit 0; fi\n'
         # 1.0.2's own answer: "unknown option", then its options, none of them -addext.
         'if [ "$2" = -help ]; then printf "unknown option -help\\nreq [options] <infile >outfile'
-        '\\nwhere options  are\\n -inform arg    input format\\n -subj arg      set or modify'
+        "\\nwhere options  are\\n -inform arg    input format\\n -subj arg      set or modify"
         ' request subject\\n" >&2; exit 1; fi\n'
         'touch "$0.ran"; exit 1\n',
     )
