@@ -414,15 +414,24 @@ def test_print_shows_the_commands_and_runs_none(
     assert result.code == 0
     lines = [line for line in result.out.splitlines() if not line.startswith("#")]
     assert lines == [
+        "work=$(mktemp -d)",
         "openssl x509 -noout -text -in leaf.crt",
         "openssl x509 -noout -text -in chain.pem",
         "openssl x509 -noout -text -in root.pem",
-        "openssl pkey -in leaf.key -pubout -passin pass:",
-        "openssl x509 -in leaf.crt -pubkey -noout",
+        'openssl rand -out "$work"/challenge 32',
+        (
+            'openssl pkeyutl -sign -inkey leaf.key -passin pass: -in "$work"/challenge '
+            '-out "$work"/challenge.sig'
+        ),
+        (
+            'openssl pkeyutl -verify -certin -inkey leaf.crt -in "$work"/challenge '
+            '-sigfile "$work"/challenge.sig'
+        ),
         (
             f"openssl verify -purpose sslserver -CAfile root.pem {_roots_shut()}-untrusted "
             "leaf.crt -untrusted chain.pem leaf.crt"
         ),
+        'rm -rf -- "$work"',
     ]
     bundled = cli("bundle", "--cert", "leaf.crt", "--chain", "chain.pem", "--out", "full.pem",
                   "--print")  # fmt: skip

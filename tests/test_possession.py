@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.helpers import requires_openssl
+from tests.helpers import requires_openssl, run_sh
 from tests.pki import Issued, damaged_key, make_ca, make_leaf, write
 
 if TYPE_CHECKING:
@@ -101,3 +102,25 @@ def test_a_damaged_waiting_key_is_not_taken_for_the_answer(
                  "--json")  # fmt: skip
     found = {item["check"]: item["status"] for item in json.loads(result.out)["findings"]}
     assert found["key-matches-cert"] != "pass", result.out
+
+
+def test_check_print_proves_the_key_as_a_run_does(
+    cli: Callable[..., Run], tmp_path: Path, issued: tuple[Issued, Issued, bytes]
+) -> None:
+    """check --print: the key signs a challenge the certificate verifies; a damaged key fails."""
+    root, leaf, damaged = issued
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "root.crt", root.pem())
+    write(tmp_path, "good.key", leaf.key_pem())
+    write(tmp_path, "bad.key", damaged)
+    for key, proven in (("good.key", True), ("bad.key", False)):
+        printed = cli("check", "--cert", "leaf.crt", "--key", key, "--ca-file", "root.crt",
+                      "--print")  # fmt: skip
+        assert printed.code == 0, printed.err
+        assert "pkey -pubout" not in printed.out
+        try:
+            done = run_sh(printed.out, tmp_path)
+            said = done.stdout + done.stderr
+        except subprocess.CalledProcessError as exc:  # the last step's exit code, by build
+            said = exc.stdout + exc.stderr
+        assert ("Signature Verified Successfully" in said) is proven, said

@@ -547,10 +547,19 @@ def planned_check(
         steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))
     inside = known.get(cert)
     if key is not None or framed.keys:
+        # Not the two public halves compared: a damaged key file may carry the
+        # certificate's beside a private part that is not its own.
+        challenge, signature = scratch("challenge"), scratch("challenge.sig")
         steps += [
-            Note("does the key belong to the certificate? (the two must print the same)"),
-            commands.build_pubkey_from_key(str(key or cert), passin=passin),
-            commands.build_pubkey_from_cert(leaf),
+            Note(
+                "does the key belong to the certificate? it signs random bytes, and the "
+                "certificate's key must verify them: look for 'Signature Verified Successfully'"
+            ),
+            commands.build_random(challenge, 32),
+            commands.build_sign_file(
+                str(key or cert), data=challenge, out=signature, passin=passin
+            ),
+            commands.build_verify_with_certificate(leaf, data=challenge, signature=signature),
         ]
     elif inside is not None:
         export, public = p12_commands.build_p12_public_key(

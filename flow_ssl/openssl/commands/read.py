@@ -76,28 +76,44 @@ def build_req_text_stdin() -> Command:
     )
 
 
-def build_pubkey_from_key(path: str, *, passin: str | None = None) -> Command:
-    """``openssl pkey -pubout``: the public half of a private key, as PEM."""
+def build_random(out: str, count: int) -> Command:
+    """``openssl rand -out FILE N``: N random bytes (a challenge for a key to sign)."""
+    return command(
+        Arg((OPENSSL, "rand"), "make random bytes"),
+        Arg(("-out", out), "into this file"),
+        Arg((str(count),), "this many"),
+    )
+
+
+def build_sign_file(key: str, *, data: str, out: str, passin: str | None = None) -> Command:
+    """``openssl pkeyutl -sign``: a signature of a short file with the private key in KEY."""
     source = (
         Arg(("-passin", passin), "the key's passphrase, from this source")
         if passin
         else Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)")
     )
     return command(
-        Arg((OPENSSL, "pkey"), "read a private key"),
-        Arg(("-in", path), "the key file"),
-        Arg(("-pubout",), "print its public key"),
+        Arg((OPENSSL, "pkeyutl"), "use a private key"),
+        Arg(("-sign",), "to sign"),
+        Arg(("-inkey", key), "the key file"),
         source,
+        Arg(("-in", data), "these bytes"),
+        Arg(("-out", out), "the signature goes here"),
     )
 
 
-def build_pubkey_from_cert(path: str) -> Command:
-    """``openssl x509 -pubkey -noout``: a certificate's public key, as PEM."""
+def build_verify_with_certificate(cert: str, *, data: str, signature: str) -> Command:
+    """
+    ``openssl pkeyutl -verify -certin``: is SIGNATURE one of DATA by the key the
+    certificate CERT holds? (``Signature Verified Successfully``; every build.)
+    """
     return command(
-        Arg((OPENSSL, "x509"), "read a certificate"),
-        Arg(("-in", path), "the certificate file"),
-        Arg(("-pubkey",), "print its public key"),
-        Arg(("-noout",), "and nothing else"),
+        Arg((OPENSSL, "pkeyutl"), "use a public key"),
+        Arg(("-verify",), "to check a signature"),
+        Arg(("-certin",), "the key a certificate holds"),
+        Arg(("-inkey", cert), "the certificate file"),
+        Arg(("-in", data), "of these bytes"),
+        Arg(("-sigfile", signature), "this signature"),
     )
 
 
