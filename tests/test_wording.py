@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from tests.helpers import requires_openssl
@@ -60,3 +61,20 @@ def test_a_run_lists_its_scratch_files_as_the_commands_name_them(
     assert "\\x00" not in said
     assert '# write "$work"/openssl-ca.cnf' in said
     assert (tmp_path / "ca" / "crl.pem").is_file()
+
+
+def test_ca_issue_writes_the_full_chain_readable_as_the_certificate(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca issue: NAME.fullchain.pem gets the certificate's mode (the umask's), not 0600."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Wording Root", "--key", "ec:P-256").code == 0
+    old = os.umask(0o022)
+    try:
+        issued = cli("ca", "issue", "--dir", "ca", "--cn", HOST, "--subj", "--key", "ec:P-256")
+    finally:
+        os.umask(old)
+    assert issued.code == 0, issued.err
+    mode = (tmp_path / f"{HOST}.crt").stat().st_mode & 0o777
+    assert mode == 0o644
+    assert (tmp_path / f"{HOST}.fullchain.pem").stat().st_mode & 0o777 == mode
+    assert (tmp_path / f"{HOST}.key").stat().st_mode & 0o777 == 0o600
