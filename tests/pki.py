@@ -11,11 +11,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from flow_ssl.openssl.read.asn1 import SEQUENCE, encode, encode_integer
+from flow_ssl.openssl.read.pem import to_pem
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+    from cryptography.hazmat.primitives.asymmetric.types import (
+        CertificateIssuerPrivateKeyTypes,
+        PrivateKeyTypes,
+    )
 
 NOW = datetime.now(timezone.utc)
 
@@ -164,3 +170,28 @@ def write(folder: Path, name: str, *parts: bytes) -> Path:
     path = folder / name
     path.write_bytes(b"".join(parts))
     return path
+
+
+def damaged_key(private: PrivateKeyTypes, public: PrivateKeyTypes) -> bytes:
+    """
+    A PEM key file holding the private part of ``private`` beside the public half of
+    ``public`` (both RSA or both EC): a damaged key that claims another key's public half.
+    """
+    if isinstance(private, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPrivateKey):
+        inner, outer = private.private_numbers(), public.public_key().public_numbers()
+        values = [0, outer.n, outer.e, inner.d, inner.p, inner.q, inner.dmp1, inner.dmq1]
+        values.append(inner.iqmp)
+        der = encode(SEQUENCE, b"".join(encode_integer(value) for value in values))
+        return to_pem(der, "RSA PRIVATE KEY").encode("ascii")
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    assert isinstance(public, ec.EllipticCurvePrivateKey)
+    point = serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    own = private.public_key().public_bytes(*point)
+    other = public.public_key().public_bytes(*point)
+    sec1 = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    assert sec1.count(own) == 1
+    return to_pem(sec1.replace(own, other), "EC PRIVATE KEY").encode("ascii")

@@ -253,3 +253,76 @@ def test_a_deeply_nested_log_line_after_the_upgrade_is_passed_over(
     result = cli("ca", "list", "--dir", "ca")
     assert result.code == 0, result.err
     assert "a.mycompany.com" in result.out
+
+
+def _serial_lowered(line: str) -> str:
+    """An index line with its serial (field 4) in lower case."""
+    fields = line.split("\t")
+    fields[3] = fields[3].lower()
+    return "\t".join(fields)
+
+
+DAMAGE = {
+    "a copied line": lambda text: text + text.splitlines(keepends=True)[0],
+    "a copy in lower case": lambda text: text + _serial_lowered(text.splitlines(keepends=True)[0]),
+    "CR LF line ends": lambda text: text.replace("\n", "\r\n"),
+    "a byte not ASCII": lambda text: text + "V\t301231000000Z\t\t7F\tunknown\t/CN=\xff\n",
+}
+SAID = {
+    "a copied line": "line 3 lists serial",
+    "a copy in lower case": "line 3 lists serial",
+    "CR LF line ends": "line 1 ends in CR LF",
+    "a byte not ASCII": "line 3 holds the byte 0xFF",
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_index_is_refused_on_reading_naming_the_line(
+    cli: Callable[..., Run], root: Path, damage: str
+) -> None:
+    """Duplicate serials, CR LF or a stray byte in index.txt: exit 2 naming the line, no change."""
+    _issue(cli, "a.mycompany.com")
+    _issue(cli, "b.mycompany.com")
+    index = root / "index.txt"
+    index.write_bytes(DAMAGE[damage](index.read_text()).encode("latin-1"))
+    before = contents(root)
+    for args in (
+        ("ca", "list", "--dir", "ca"),
+        ("ca", "revoke", "a.mycompany.com.crt", "--dir", "ca"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert SAID[damage] in result.err
+        assert len(result.err.strip().splitlines()) <= 2, result.err
+    assert {k: v for k, v in contents(root).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }
+
+
+def test_a_certificate_known_from_the_log_alone_is_revoked_by_serial(
+    cli: Callable[..., Run], root: Path, tmp_path: Path
+) -> None:
+    """Its file gone, the log's serial is revoked all the same: in the index and in the CRL."""
+    from cryptography import x509
+
+    _issue(cli, "a.mycompany.com")
+    gone = _issue(cli, "c.mycompany.com")
+    (tmp_path / "c.mycompany.com.crt").unlink()
+    _as_the_release_made_it(root)
+    assert cli("ca", "list", "--dir", "ca").code == 0
+    serial = f"{gone:X}"
+    printed = cli("ca", "revoke", "--dir", "ca", "--serial", serial, "--print")
+    assert printed.code == 2, printed.err
+    assert "its certificate file is gone" in printed.err
+    result = cli("ca", "revoke", "--dir", "ca", "--serial", serial, "--reason", "keyCompromise")
+    assert result.code == 0, result.err
+    (line,) = [fields for fields in index_lines(root) if int(fields[3], 16) == gone]
+    assert line[0] == "R"
+    assert re.fullmatch(r"\d{12}Z,keyCompromise", line[2]), line
+    assert status(root, line[3]) == "revoked"
+    crl = x509.load_pem_x509_crl((root / "crl.pem").read_bytes())
+    entry = crl.get_revoked_certificate_by_serial_number(gone)
+    assert entry is not None
+    again = cli("ca", "revoke", "--dir", "ca", "--serial", serial)
+    assert again.code == 2
+    assert "was revoked already" in again.err

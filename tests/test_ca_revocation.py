@@ -12,6 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import CRLEntryExtensionOID
 
+from flow_ssl.ca.index import serial_text
 from tests.helpers import OPENSSL, contents, listing, load_cert, openssl, requires_openssl, run_sh
 from tests.test_ca_records import index_lines, status
 
@@ -311,6 +312,34 @@ def test_list_expiring_fails_for_cron(cli: Callable[..., Run], hosts: Path) -> N
     assert cli("ca", "list", "--dir", "issuing", "--expiring", "6").code == 0
 
 
+def test_a_renewed_certificate_stops_the_expiry_alarm_and_is_not_retired_by_its_new_file(
+    cli: Callable[..., Run], hosts: Path
+) -> None:
+    """After renew: --expiring leaves the superseded one out; NAME.crt superseded is refused."""
+    _issue(cli, "issuing", "e.mycompany.com", "--days", "10")
+    old = load_cert(hosts / "e.mycompany.com.crt").serial_number
+    assert cli("ca", "list", "--dir", "issuing", "--expiring", "30").code == 1
+    renewed = cli("renew", "e.mycompany.com.crt", "--ca-dir", "issuing")
+    assert renewed.code == 0, renewed.err
+    new = load_cert(hosts / "e.mycompany.com.crt").serial_number
+    assert new != old
+    quiet = cli("ca", "list", "--dir", "issuing", "--expiring", "30", "--json")
+    assert quiet.code == 0, quiet.err
+    assert json.loads(quiet.out)["expiring"] == []
+    wrong = cli("ca", "revoke", "e.mycompany.com.crt", "--dir", "issuing", "--reason", "superseded")
+    assert wrong.code == 2, wrong.err
+    assert f"--serial {serial_text(old)} --reason superseded" in wrong.err
+    listed = {int(c["serial"], 16): c["status"] for c in json.loads(quiet.out)["certificates"]}
+    assert listed[new] == "valid"
+    by_serial = cli(
+        "ca", "revoke", "--dir", "issuing", "--serial", f"{old:x}", "--reason", "superseded"
+    )
+    assert by_serial.code == 0, by_serial.err
+    after = json.loads(cli("ca", "list", "--dir", "issuing", "--json").out)["certificates"]
+    states = {int(c["serial"], 16): c["status"] for c in after}
+    assert (states[old], states[new]) == ("revoked", "valid")
+
+
 def test_list_warns_of_a_crl_past_or_near_its_next_update(
     cli: Callable[..., Run], hosts: Path
 ) -> None:
@@ -477,6 +506,48 @@ def test_check_fails_a_revoked_certificate_and_passes_the_others(cli: Callable[.
             "message": "not revoked (the CRL of Revoking Issuing, Revoking Root)",
         }
     ]
+
+
+@pytest.mark.usefixtures("hosts")
+@pytest.mark.parametrize("order", ["root first", "issuing first"])
+def test_check_reads_every_crl_of_one_file(
+    cli: Callable[..., Run], hosts: Path, order: str
+) -> None:
+    """check --crl of one file holding the root's and the issuing CA's CRLs: both are read."""
+    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    assert cli("ca", "crl", "--dir", "root").code == 0
+    parts = [
+        (hosts / "root" / "crl.pem").read_bytes(),
+        (hosts / "issuing" / "crl.pem").read_bytes(),
+    ]
+    if order == "issuing first":
+        parts.reverse()
+    (hosts / "crls.pem").write_bytes(b"".join(parts))
+    common = ["--ca-file", "root/ca.crt", "--crl", "crls.pem", "--json"]
+    lost = cli("check", "--cert", "lost.mycompany.com.fullchain.pem", *common)
+    assert lost.code == 1, lost.out
+    found = _findings(lost)
+    assert [f["status"] for f in found["revocation"]] == ["fail"]
+    assert [f["status"] for f in found["crl"]] == ["pass", "pass"]
+    kept = cli("check", "--cert", "keep.mycompany.com.fullchain.pem", *common)
+    assert kept.code == 0, kept.out
+    (said,) = _findings(kept)["revocation"]
+    assert said["status"] == "pass"
+    assert "Revoking Issuing" in said["message"]
+    assert "Revoking Root" in said["message"]
+
+
+@pytest.mark.usefixtures("hosts")
+def test_check_says_not_known_without_the_leaf_issuers_crl(cli: Callable[..., Run]) -> None:
+    """check --crl with the root's CRL alone: it cannot list the leaf, so no "not revoked"."""
+    assert cli("ca", "revoke", "lost.mycompany.com.crt", "--dir", "issuing").code == 0
+    assert cli("ca", "crl", "--dir", "root").code == 0
+    result = cli("check", "--cert", "lost.mycompany.com.fullchain.pem", "--ca-file",
+                 "root/ca.crt", "--crl", "root/crl.pem", "--json")  # fmt: skip
+    (said,) = _findings(result)["revocation"]
+    assert said["status"] == "warn", said
+    assert "the CRL of Revoking Issuing, the CA that issued it, was not given" in said["message"]
+    assert (result.code, json.loads(result.out)["ready"]) == (0, True)
 
 
 @pytest.mark.usefixtures("hosts")

@@ -277,3 +277,20 @@ def test_a_file_of_two_requests_is_refused(cli: Callable[..., Run], ca: Path) ->
     assert "holds 2 items" in result.err
     assert _state(ca) == before
     assert not list(Path().glob("two*.crt"))
+
+
+@pytest.mark.parametrize("form", [[], ["--print"]])
+def test_a_ca_folder_name_with_a_line_break_is_refused(
+    cli: Callable[..., Run], tmp_path: Path, form: list[str]
+) -> None:
+    """A newline in a CA folder's name would add lines to openssl ca's config: exit 2, one line."""
+    folder = "nl\nprivate_key = /tmp/evil"
+    result = cli("ca", "init", "--dir", folder, "--name", "Odd Root", "--key", "ec:P-256", *form)
+    assert result.code == 2, result.out + result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "nl\\x0aprivate_key" in result.err
+    assert not any(tmp_path.iterdir())
+    (tmp_path / folder).mkdir(parents=True)
+    listed = cli("ca", "crl", "--dir", folder, *form)
+    assert listed.code == 2, listed.out + listed.err
+    assert "private_key = /tmp/evil" not in listed.out

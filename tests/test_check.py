@@ -22,7 +22,7 @@ from tests.helpers import (
     requires_openssl,
     run_sh,
 )
-from tests.pki import NOW, Issued, make_ca, make_leaf, write
+from tests.pki import NOW, Issued, damaged_key, make_ca, make_leaf, write
 from tests.tls import handshake, s_server
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def test_good_set_passes_every_check(
 
 BROKEN = [
     ("wrong key", {}, "key-matches-cert"),
+    ("damaged key", {}, "key-matches-cert"),
     ("missing intermediate", {}, "chain-complete"),
     ("chain before leaf", {}, "chain-order"),
     ("name not covered", {"names": ["other.mycompany.com"]}, "hostname"),
@@ -117,6 +118,8 @@ def test_broken_sets_fail_with_the_right_id(
     chain = True
     if case == "wrong key":
         key = make_leaf(pki[1], HOSTS).key_pem()
+    elif case == "damaged key":  # the leaf's public half beside another key's private part
+        key = damaged_key(make_leaf(pki[1], HOSTS).key, leaf.key)
     elif case == "encrypted key":
         key = leaf.key_pem(b"secret-passphrase")
     elif case == "missing intermediate":
@@ -411,15 +414,24 @@ def test_print_shows_the_commands_and_runs_none(
     assert result.code == 0
     lines = [line for line in result.out.splitlines() if not line.startswith("#")]
     assert lines == [
+        "work=$(mktemp -d)",
         "openssl x509 -noout -text -in leaf.crt",
         "openssl x509 -noout -text -in chain.pem",
         "openssl x509 -noout -text -in root.pem",
-        "openssl pkey -in leaf.key -pubout -passin pass:",
-        "openssl x509 -in leaf.crt -pubkey -noout",
+        'openssl rand -out "$work"/challenge 32',
+        (
+            'openssl pkeyutl -sign -inkey leaf.key -passin pass: -in "$work"/challenge '
+            '-out "$work"/challenge.sig'
+        ),
+        (
+            'openssl pkeyutl -verify -certin -inkey leaf.crt -in "$work"/challenge '
+            '-sigfile "$work"/challenge.sig'
+        ),
         (
             f"openssl verify -purpose sslserver -CAfile root.pem {_roots_shut()}-untrusted "
             "leaf.crt -untrusted chain.pem leaf.crt"
         ),
+        'rm -rf -- "$work"',
     ]
     bundled = cli("bundle", "--cert", "leaf.crt", "--chain", "chain.pem", "--out", "full.pem",
                   "--print")  # fmt: skip

@@ -388,7 +388,7 @@ def test_a_huge_value_is_not_echoed_in_full(cli: Callable[..., Run]) -> None:
 @requires_openssl
 @pytest.mark.parametrize(
     ("command", "killed"),
-    [("csr", "-verify -noout"), ("check", "pkey -pubout")],
+    [("csr", "-verify -noout"), ("check", "dgst -sha256 -sign")],
 )
 def test_openssl_killed_while_reading_is_not_bad_input(
     cli: Callable[..., Run],
@@ -400,7 +400,7 @@ def test_openssl_killed_while_reading_is_not_bad_input(
     """openssl killed while it verifies: exit 3 'killed by SIGKILL', not 2; nothing written."""
     made = ["--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256"]
     assert cli("selfsigned", *made, "--out", "made.crt", "--keyout", "made.key").code == 0
-    # An encrypted key: only openssl can read its public half.
+    # An encrypted key: only openssl can read it (and proves it signs for the certificate).
     openssl("pkey", "-in", "made.key", "-aes256", "-passout", "pass:kept", "-out", "enc.key",
             cwd=tmp_path)  # fmt: skip
     monkeypatch.setenv("KEY_PASS", "kept")

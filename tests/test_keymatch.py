@@ -1,4 +1,4 @@
-"""Key matching: the key's public half against the certificate's, with a process only if needed."""
+"""Key matching: openssl proves a key given signs for the certificate; one it made is compared."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from flow_ssl.openssl import keymatch
-from flow_ssl.openssl.read import pem
+from flow_ssl.openssl.read import keys, pem
 from tests.helpers import argv_spy, openssl, requires_openssl
-from tests.pki import make_ca
+from tests.pki import damaged_key, make_ca
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import (
@@ -59,19 +59,36 @@ def _new_key(kind: str) -> CertificateIssuerPrivateKeyTypes:
     return ec.generate_private_key(ec.SECP384R1() if kind == "ec-sec1" else ec.SECP256R1())
 
 
-@pytest.mark.parametrize(
-    ("kind", "form"),
-    [
-        ("ec-pkcs8", PKCS8),
-        ("ec-sec1", TRADITIONAL),
-        ("rsa-pkcs8", PKCS8),
-        ("rsa-pkcs1", TRADITIONAL),
-    ],
-)
-def test_a_key_that_carries_its_public_half_is_matched_without_a_process(
+FORMS = [
+    ("ec-pkcs8", PKCS8),
+    ("ec-sec1", TRADITIONAL),
+    ("rsa-pkcs8", PKCS8),
+    ("rsa-pkcs1", TRADITIONAL),
+]
+
+
+@pytest.mark.parametrize(("kind", "form"), FORMS)
+def test_a_key_openssl_made_is_compared_without_a_process(
     kind: str, form: serialization.PrivateFormat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An unencrypted RSA or EC key: its own key passes, another fails, no openssl started."""
+    """The read-back of a key made in this run: its own key passes, another fails, no process."""
+    key, other = _new_key(kind), _new_key(kind)
+    cert = _certificate_for(key)
+    calls = argv_spy(monkeypatch)
+    for candidate, status in ((key, "pass"), (other, "fail")):
+        (block,) = pem.private_keys(_block(candidate, form))
+        found = keymatch.made_key_matches(
+            block, cert, passin=None, key_name="k", cert_name="c", made_with="it"
+        )
+        assert found.status == status
+    assert calls == []
+
+
+@pytest.mark.parametrize(("kind", "form"), FORMS)
+def test_a_key_given_is_proven_by_a_signature(
+    kind: str, form: serialization.PrivateFormat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's key: openssl signs a challenge and verifies it with the certificate's key."""
     key, other = _new_key(kind), _new_key(kind)
     cert = _certificate_for(key)
     calls = argv_spy(monkeypatch)
@@ -79,27 +96,25 @@ def test_a_key_that_carries_its_public_half_is_matched_without_a_process(
         (block,) = pem.private_keys(_block(candidate, form))
         found = keymatch.key_matches(block, cert, passin=None, key_name="k", cert_name="c")
         assert found.status == status
-    assert calls == []
+    asked = [argv[1:4:2] for argv in calls if argv[1:2] == ["dgst"]]
+    assert asked == [["dgst", "-sign"], ["dgst", "-verify"]] * 2
 
 
-def test_an_encrypted_key_asks_openssl_and_gets_the_same_answer(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("kind", ["ec-pkcs8", "rsa-pkcs1"])
+def test_a_key_carrying_the_certificates_public_half_beside_another_private_part_fails(
+    kind: str,
 ) -> None:
-    """A passphrase-protected key goes to openssl with its source (never the passphrase)."""
-    key, other = _new_key("ec-pkcs8"), _new_key("ec-pkcs8")
-    cert = _certificate_for(key)
-    monkeypatch.setenv("KEY_PASS", "s3cret")
-    calls = argv_spy(monkeypatch)
-    for candidate, status in ((key, "pass"), (other, "fail")):
-        (block,) = pem.private_keys(_block(candidate, PKCS8, b"s3cret"))
-        assert block.encrypted
-        found = keymatch.key_matches(
-            block, cert, passin="env:KEY_PASS", key_name="k", cert_name="c"
-        )
-        assert found.status == status
-    keys = [argv[1:3] for argv in calls if argv[1:2] == ["pkey"]]
-    assert keys == [["pkey", "-pubout"]] * 2
-    assert not any("s3cret" in part for argv in calls for part in argv)
+    """A damaged key whose stored public half is the certificate's, its private part not: fail."""
+    owner, stranger = _new_key(kind), _new_key(kind)
+    cert = _certificate_for(owner)
+    (block,) = pem.private_keys(damaged_key(stranger, owner))
+    assert keys.public_key_info(block.text) == x509.load_der_x509_certificate(
+        cert
+    ).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    found = keymatch.key_matches(block, cert, passin=None, key_name="k", cert_name="c")
+    assert found.status == "fail"
 
 
 def test_an_ed25519_key_asks_openssl(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import select
@@ -553,9 +554,47 @@ def test_a_script_never_signs_a_request_altered_after_printing(
     before = contents(tmp_path / "ca")
     with pytest.raises(subprocess.CalledProcessError) as stopped:
         run_sh(script, tmp_path)
-    assert "its signature does not verify" in stopped.value.stderr
+    assert "is not the CSR this was printed for" in stopped.value.stderr
     assert not (tmp_path / "flow.mycompany.com.crt").exists()
     assert contents(tmp_path / "ca") == before
+
+
+def test_a_script_never_signs_a_request_replaced_by_another_valid_one(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca sign --script: a CSR replaced by another validly self-signed one is not signed."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Sign Root", "--key", "ec:P-256").code == 0
+    assert cli("csr", "--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256").code == 0
+    printed_for = (tmp_path / "flow.mycompany.com.csr").read_bytes()
+    script = printed(cli("ca", "sign", "flow.mycompany.com.csr", "--dir", "ca", "--script"))
+    replaced = cli("csr", "--cn", "www.bank.example", "--subj", "--key", "ec:P-256", "--force",
+                   "--out", "flow.mycompany.com.csr", "--keyout", "evil.key")  # fmt: skip
+    assert replaced.code == 0, replaced.err
+    assert (tmp_path / "flow.mycompany.com.csr").read_bytes() != printed_for
+    before = contents(tmp_path / "ca")
+    with pytest.raises(subprocess.CalledProcessError) as stopped:
+        run_sh(script, tmp_path)
+    assert "is not the CSR this was printed for" in stopped.value.stderr
+    assert not (tmp_path / "flow.mycompany.com.crt").exists()
+    assert contents(tmp_path / "ca") == before
+    (tmp_path / "flow.mycompany.com.csr").write_bytes(printed_for)
+    run_sh(script, tmp_path)
+    signed = load_cert(tmp_path / "flow.mycompany.com.crt")
+    assert signed.public_key() == load_csr(tmp_path / "flow.mycompany.com.csr").public_key()
+
+
+def test_ca_sign_print_names_the_fingerprint_of_the_csr(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """ca sign --print: a comment names the CSR's SHA-256, beside the dgst line that prints it."""
+    assert cli("ca", "init", "--dir", "ca", "--name", "Sign Root", "--key", "ec:P-256").code == 0
+    assert cli("csr", "--cn", "flow.mycompany.com", "--subj", "--key", "ec:P-256").code == 0
+    digest = hashlib.sha256((tmp_path / "flow.mycompany.com.csr").read_bytes()).hexdigest()
+    text = printed(cli("ca", "sign", "flow.mycompany.com.csr", "--dir", "ca", "--print"))
+    comments = [line for line in text.splitlines() if digest in line]
+    assert comments, text
+    assert all(line.startswith("#") for line in comments)
+    assert "openssl dgst -sha256 -r flow.mycompany.com.csr" in text
 
 
 @pytest.mark.skipif(not LIBRESSL.exists(), reason="no ../shared/openssl LibreSSL wrapper")

@@ -22,6 +22,7 @@ from flow_ssl.ca.folder import (
     locked,
     next_serial,
     record_issued,
+    refuse_control_characters,
     refuse_links,
     reserve_serial,
 )
@@ -309,6 +310,7 @@ def open_ca(
         InvalidInputError: no CA there, a file missing, not a CA, or a locked key without
             ``--ca-pass``.
     """
+    refuse_control_characters(path, field=field)
     folder = Folder(path)
     if not path.is_dir():
         raise InvalidInputError(

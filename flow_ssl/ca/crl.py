@@ -15,14 +15,15 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
-from flow_ssl.ca.folder import read_index
+from flow_ssl.ca.folder import logged_names, read_index
+from flow_ssl.ca.records import mark_revoked
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
 from flow_ssl.core.findings import finding, refuse_failures
@@ -58,7 +59,9 @@ class Revocation:
     """The certificate ``openssl ca -revoke`` marks: its serial, its file, why."""
 
     serial: str  # upper-case hex, even length
-    cert: Path  # the copy in certs/, or the file given
+    # The copy in certs/, or the file given; None: its file is gone (a serial known from
+    # issued.log alone), so flow-ssl marks the index line itself and openssl makes the CRL.
+    cert: Path | None
     reason: str | None
     listed: bool  # the index lists it (else openssl adds it, revoked)
     pem: str | None = None  # the certificate as PEM, when its file is not one PEM certificate
@@ -106,6 +109,14 @@ class CrlPlan:
         steps: list[Step] = [WriteFile(self._config(where), settings, field="dir")]
         revoke = self.revoke
         if revoke is None:
+            return steps
+        if revoke.cert is None:
+            steps.append(
+                Note(
+                    f"flow-ssl marks serial {revoke.serial} revoked in index.txt itself: its "
+                    "certificate file is gone, and openssl ca -revoke needs it"
+                )
+            )
             return steps
         cert = str(revoke.cert)
         if revoke.pem is not None:
@@ -272,13 +283,11 @@ def _of_serial(ca: CA, serial: int, entries: list[index.Entry], reason: str | No
         )
     _refuse_revoked(ca, entry)
     copy = ca.folder.copy_of(text)
-    if not copy.is_file():
-        raise InvalidInputError(
-            f"serial {text} ({entry.subject}) is in the index, but {copy} is missing: "
-            "openssl ca -revoke needs the certificate",
-            hint="give the certificate file instead of --serial",
-        )
-    return Revocation(serial=text, cert=copy, reason=reason, listed=True)
+    # A certificate known from issued.log alone (its file gone) is revoked all the same:
+    # flow-ssl marks its index line, as openssl would, and -gencrl lists it.
+    return Revocation(
+        serial=text, cert=copy if copy.is_file() else None, reason=reason, listed=True
+    )
 
 
 def _of_certificate(
@@ -303,6 +312,7 @@ def _of_certificate(
     _refuse_not_ours(ca, path, cert)
     entry = index.find(entries, serial)
     _refuse_revoked(ca, entry)
+    _refuse_retiring_the_renewal(ca, index.serial_text(serial), entries, reason, path)
     framed, is_pem = reader.split_file(path)
     pem = None if is_pem and len(framed) == 1 else to_pem(cert.der, "CERTIFICATE")
     return Revocation(
@@ -312,6 +322,34 @@ def _of_certificate(
         listed=entry is not None,
         pem=pem,
     )
+
+
+def _refuse_retiring_the_renewal(
+    ca: CA, serial: str, entries: list[index.Entry], reason: str | None, path: Path
+) -> None:
+    """
+    Refuse ``--reason superseded`` for the certificate that superseded others: after
+    ``renew``, NAME.crt holds the new certificate, so revoking "the old one" by that
+    name would take down the one just installed. The older serial is the one to give.
+
+    Raises:
+        InvalidInputError: naming the older serial(s) to give with ``--serial``.
+    """
+    if reason != "superseded":
+        return
+    logged = {number: names for number, (names, _ca) in logged_names(ca.folder).items()}
+    replaced = index.superseded(entries, logged, datetime.now(timezone.utc))
+    older = [old for old, newer in replaced.items() if newer == serial]
+    if older:
+        raise InvalidInputError(
+            f"{path} is serial {serial}, the newest certificate for its names, which "
+            f"superseded {', '.join(older)}: --reason superseded would revoke the renewal "
+            "itself (after renew, the old file name holds the new certificate)",
+            field="cert",
+            joiner=": ",
+            hint=f"retire the one it replaced: flow-ssl ca revoke --dir {ca.folder.path} "
+            f"--serial {older[0]} --reason superseded",
+        )
 
 
 def _refuse_not_ours(ca: CA, path: Path, cert: ParsedCertificate) -> None:
@@ -358,6 +396,13 @@ def publish(plan: CrlPlan, *, force: bool, announce: Announce | None = None) -> 
             announce(plan.steps(openssl, Where(scripted=False)))
         with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
             perform(plan.revoke_steps(Where(work=work, scripted=False)))
+            if plan.revoke is not None and plan.revoke.cert is None:
+                mark_revoked(
+                    plan.ca.folder,
+                    plan.revoke.serial,
+                    plan.revoke.reason,
+                    datetime.now(timezone.utc),
+                )
             revoked = _recorded(plan)
             kept: list[tuple[Path, Path]] = []
             try:

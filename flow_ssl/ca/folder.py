@@ -194,6 +194,32 @@ def read_serial(folder: Folder) -> str:
     return index.serial_text(number)
 
 
+def refuse_control_characters(path: Path, *, field: str = "dir") -> None:
+    """
+    Refuse a CA folder whose full path holds a control character (a line break, a tab):
+    openssl ca's config names the folder by its full path, one setting a line, so a line
+    break in it would add settings of its own.
+
+    Raises:
+        InvalidInputError: naming the path with the character escaped.
+    """
+    text = str(path.absolute())
+    if not any(_control(char) for char in text):
+        return
+    shown = "".join(f"\\x{ord(char):02x}" if _control(char) else char for char in text)
+    raise InvalidInputError(
+        f"{shown}: a CA folder's path must not hold a control character (a line break, a "
+        "tab): openssl ca's config names it one setting a line; rename the folder",
+        field=field,
+        joiner=": ",
+    )
+
+
+def _control(char: str) -> bool:
+    """A C0 or C1 control character, or DEL."""
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
+
 def refuse_links(folder: Folder, *, field: str = "dir") -> None:
     """
     Refuse a CA folder whose own files are symbolic links.
@@ -244,14 +270,53 @@ def read_index(folder: Folder) -> list[index.Entry]:
     Raises:
         InvalidInputError: the index is unreadable or damaged (naming the line).
     """
-    text = read_state(folder.index)
-    if text is None:
-        return []
     try:
-        return index.parse(text)
+        data = folder.index.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise InvalidInputError(f"{folder.index} cannot be read: {exc}") from None
+    try:
+        return index.parse(_ascii(data))
     except index.IndexLineError as exc:
         raise InvalidInputError(
             f"{folder.index} is damaged: {exc}", hint=f"restore it from a backup of {folder.path}"
+        ) from None
+
+
+def logged_names(folder: Folder) -> dict[int, tuple[tuple[str, ...], bool]]:
+    """Each serial's names and CA flag, from the log's last line for it (best effort)."""
+    found: dict[int, tuple[tuple[str, ...], bool]] = {}
+    try:
+        lines = folder.log.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return found
+    for line in lines:
+        try:
+            logged = json.loads(line)
+            serial = int(str(logged["serial"]), 16)
+        except (ValueError, KeyError, TypeError, RecursionError):
+            continue
+        names = logged.get("names")
+        names = tuple(str(n) for n in names) if isinstance(names, list) else ()
+        found[serial] = (names, bool(logged.get("ca")))
+    return found
+
+
+def _ascii(data: bytes) -> str:
+    """
+    The index as text: openssl writes it in ASCII (other bytes as ``\\xHH``).
+
+    Raises:
+        IndexLineError: a byte that is not ASCII, with its line.
+    """
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise index.IndexLineError(
+            f"line {line} holds the byte 0x{data[exc.start]:02X}, which openssl never writes "
+            "there (it writes non-ASCII as \\xHH)"
         ) from None
 
 

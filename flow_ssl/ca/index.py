@@ -114,17 +114,38 @@ def parse_time(text: str) -> datetime:
 
 def parse(text: str) -> list[Entry]:
     """
-    Every line of an index.
+    Every line of an index, as read (its line ends kept: ``newline=""``).
 
     Raises:
-        IndexLineError: a line that openssl would refuse too, with its number.
+        IndexLineError: a line that openssl would refuse or misread, with its number and
+            the fix: one not in the format, a CR LF line end (openssl keeps the CR in the
+            subject, so a revocation then fails "name does not match"), or a serial listed
+            twice (openssl ca stops: "Error creating serial number index").
     """
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
+    entries: list[Entry] = []
+    first_line: dict[str, int] = {}
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        if line.endswith("\r"):
+            raise IndexLineError(
+                f"line {number} ends in CR LF (saved on Windows?): openssl keeps the CR in "
+                "the subject; write the file back with LF line ends (dos2unix, or "
+                "sed -i 's/\\r$//')"
+            )
         try:
-            entries.append(_entry(line))
+            entry = _entry(line)
         except IndexLineError as exc:
             raise IndexLineError(f"line {number}: {exc}") from None
+        if entry.serial in first_line:
+            raise IndexLineError(
+                f"line {number} lists serial {entry.serial} again (line "
+                f"{first_line[entry.serial]} has it): openssl ca refuses an index with a "
+                "serial twice; delete the line that is a copy"
+            )
+        first_line[entry.serial] = number
+        entries.append(entry)
     return entries
 
 
@@ -167,6 +188,31 @@ def expired(entries: list[Entry], now: datetime) -> list[Entry]:
         replace(entry, status="E") if entry.status == "V" and entry.expires <= now else entry
         for entry in entries
     ]
+
+
+def superseded(
+    entries: list[Entry], names: dict[int, tuple[str, ...]], now: datetime
+) -> dict[str, str]:
+    """
+    Each valid entry a renewal replaced, with the serial that replaced it: the valid
+    entry for the same subject and the same names (as the log has them) that ends last,
+    where it ends later than this one.
+    """
+
+    def key(entry: Entry) -> tuple[str, frozenset[str]]:
+        return entry.subject, frozenset(names.get(int(entry.serial, 16), ()))
+
+    newest: dict[tuple[str, frozenset[str]], Entry] = {}
+    valid = [entry for entry in entries if entry.state(now) == "valid"]
+    for entry in valid:
+        held = newest.get(key(entry))
+        if held is None or entry.expires > held.expires:
+            newest[key(entry)] = entry
+    return {
+        entry.serial: newest[key(entry)].serial
+        for entry in valid
+        if newest[key(entry)].expires > entry.expires
+    }
 
 
 # X509_NAME_oneline: "/" before each attribute, bytes outside printable ASCII as \xHH. 3.x

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.ca import config
 from flow_ssl.ca.authority import CA, check_days, digest_for, no_req_ca_note, signing_steps
-from flow_ssl.ca.folder import Folder, random_serial, serial_claim
+from flow_ssl.ca.folder import Folder, random_serial, refuse_control_characters, serial_claim
 from flow_ssl.core import name_constraints, request_checks
 from flow_ssl.core.errors import InvalidInputError, refuse_all
 from flow_ssl.core.findings import finding
@@ -52,8 +52,10 @@ class InitPlan:
         names the parent's own constraints do not hold.
 
         Raises:
-            InvalidInputError: about ``days`` or ``permit``.
+            InvalidInputError: about ``days`` or ``permit``, or a folder path holding a
+                control character (about ``dir``).
         """
+        refuse_control_characters(self.target)
         check_days(self.days, self.parent)
         if self.parent is None:
             return
@@ -188,7 +190,8 @@ def _ca_findings(plan: InitPlan, folder: Folder, cert: ParsedCertificate) -> lis
         request_checks.validity_matches(plan.days, cert),
         request_checks.ca_extensions(cert, path_length=None if plan.parent is None else 0),
         _constraints_finding(plan, cert),
-        verify.key_matches_cert(folder.key, folder.cert, passin=plan.passout),
+        # openssl made the CA key in this run: its stored public half is openssl's own.
+        verify.key_matches_cert(folder.key, folder.cert, passin=plan.passout, made_here=True),
     ]
     if plan.parent is not None:
         trusted = plan.parent.folder.cert

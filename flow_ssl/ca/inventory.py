@@ -10,20 +10,18 @@ CRL carries yet, a serial file behind the index (moved on here).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
 
+from flow_ssl.ca import index
 from flow_ssl.ca.crl import last_crl
-from flow_ssl.ca.folder import read_index, repair_serial
+from flow_ssl.ca.folder import logged_names, read_index, repair_serial
 from flow_ssl.core import revocation
 from flow_ssl.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from flow_ssl.ca import index
     from flow_ssl.ca.authority import CA
-    from flow_ssl.ca.folder import Folder
     from flow_ssl.core.revocation import RevocationList
 
 
@@ -35,6 +33,8 @@ class Listed:
     state: Literal["valid", "revoked", "expired"]
     names: tuple[str, ...] = ()
     ca: bool = False
+    # A newer valid certificate for the same subject and names (a renewal): its serial.
+    superseded_by: str | None = None
 
 
 @dataclass
@@ -64,9 +64,17 @@ def take(ca: CA, *, expiring: int | None = None, now: datetime | None = None) ->
         entries = read_index(ca.folder)
     if repaired is not None:
         warnings.append(repaired)
-    logged = _logged(ca.folder)
+    logged = logged_names(ca.folder)
+    newer = index.superseded(
+        entries, {serial: names for serial, (names, _ca) in logged.items()}, now
+    )
     listed = [
-        Listed(entry, entry.state(now), *logged.get(int(entry.serial, 16), ((), False)))
+        Listed(
+            entry,
+            entry.state(now),
+            *logged.get(int(entry.serial, 16), ((), False)),
+            superseded_by=newer.get(entry.serial),
+        )
         for entry in entries
     ]
     crl = last_crl(ca)
@@ -76,26 +84,12 @@ def take(ca: CA, *, expiring: int | None = None, now: datetime | None = None) ->
 
 
 def _expiring(listed: list[Listed], before: datetime) -> list[Listed]:
-    return [item for item in listed if item.state == "valid" and item.entry.expires <= before]
-
-
-def _logged(folder: Folder) -> dict[int, tuple[tuple[str, ...], bool]]:
-    """Each serial's names and CA flag, from the log's last line for it (best effort)."""
-    found: dict[int, tuple[tuple[str, ...], bool]] = {}
-    try:
-        lines = folder.log.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return found
-    for line in lines:
-        try:
-            logged = json.loads(line)
-            serial = int(str(logged["serial"]), 16)
-        except (ValueError, KeyError, TypeError, RecursionError):  # Recursion: nested too deep
-            continue
-        names = logged.get("names")
-        names = tuple(str(n) for n in names) if isinstance(names, list) else ()
-        found[serial] = (names, bool(logged.get("ca")))
-    return found
+    """The valid ones ending before ``before``, but for those a renewal superseded."""
+    return [
+        item
+        for item in listed
+        if item.state == "valid" and item.superseded_by is None and item.entry.expires <= before
+    ]
 
 
 def _crl_warnings(

@@ -84,6 +84,38 @@ def bring_up_to_date(
     return made
 
 
+def mark_revoked(folder: Folder, serial: str, reason: str | None, now: datetime) -> None:
+    """
+    Under the folder's lock: mark one index entry revoked, as ``openssl ca -revoke``
+    writes it (``YYMMDDHHMMSSZ[,reason]``, the only date form ``-gencrl`` takes on every
+    build). For a certificate whose file is gone (known from ``issued.log`` alone):
+    ``openssl ca -revoke`` needs the certificate, ``-gencrl`` only the index.
+
+    Raises:
+        InvalidInputError: the index no longer lists the serial as not revoked.
+        WriteFailedError: the index could not be written (it is as it was).
+    """
+    entries = read_index(folder)
+    number = int(serial, 16)
+    found = index.find(entries, number)
+    if found is None or found.status == "R":
+        raise InvalidInputError(f"{folder.index} no longer lists {serial} as not revoked")
+    when = now.astimezone(timezone.utc).strftime("%y%m%d%H%M%SZ")
+    marked = index.Entry(
+        status="R",
+        expires=found.expires,
+        revoked=f"{when},{reason}" if reason else when,
+        serial=found.serial,
+        subject=found.subject,
+    )
+    try:
+        files.replace_text(
+            folder.index, index.render(marked if entry is found else entry for entry in entries)
+        )
+    except OSError as exc:
+        raise WriteFailedError(f"cannot write {folder.index}: {exc.strerror or exc}") from None
+
+
 def _number_after_last_crl(folder: Folder) -> None:
     """A lost crlnumber file made again: past the last CRL's number (CRL numbers only grow)."""
     last = read_crl(folder.crl).number if folder.crl.is_file() else None

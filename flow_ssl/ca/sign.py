@@ -8,6 +8,7 @@ then written (the run loop, make/run.py, with the CA's hooks).
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from flow_ssl.make.run import PRINTED, Checked, Where
 from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.make import server_extension_values
-from flow_ssl.openssl.commands.read import build_req_verify
+from flow_ssl.openssl.commands.read import build_file_digest, build_req_verify
 from flow_ssl.openssl.read import reader
 from flow_ssl.openssl.read.pem import to_pem
 from flow_ssl.openssl.script.steps import Concat, Note, Step, Verified, WriteFile
@@ -62,6 +63,8 @@ class SignPlan:
     # req reads PEM only, so the steps write this copy to the scratch folder.
     request_pem: str | None = None
     crl_url: str | None = None  # this certificate's CRL Distribution Point, if not the CA's
+    # The SHA-256 (hex) of the CSR file as vetted: a script signs that file and no other.
+    request_sha256: str = ""
 
     @property
     def issuer(self) -> CA:
@@ -85,6 +88,8 @@ class SignPlan:
         steps: list[Step] = []
         if self.request_pem:
             steps.append(WriteFile(csr, self.request_pem, "csr"))
+        elif where.scripted:
+            steps.append(self._same_request())
         if where.scripted:
             steps.append(
                 Verified(
@@ -123,6 +128,21 @@ class SignPlan:
         steps.append(Concat(str(where.at(self.fullchain)), (out, *self.ca.chain()), "fullchain"))
         return steps
 
+    def _same_request(self) -> Verified:
+        """
+        A script signs the CSR file vetted, no other: its SHA-256 must be the one it was
+        printed with (a CSR replaced since, even one validly self-signed for another key
+        and other names, is refused). A CSR copied into the script needs no such check.
+        """
+        return Verified(
+            build_file_digest(str(self.csr)),
+            passed=f"{self.request_sha256} *",
+            refusal=f"{self.csr} is not the CSR this was printed for (SHA-256 "
+            f"{self.request_sha256}): it was replaced or changed since, so it is not signed",
+            advice=f"printed for the CSR with SHA-256 {self.request_sha256}: sign only if "
+            "openssl prints that (another is not the CSR checked)",
+        )
+
     def outputs(self) -> list[files.Output]:
         """The certificate and the full chain."""
         return [
@@ -160,6 +180,7 @@ def plan_sign(
         InvalidInputError: a tampered, unreadable or unsuitable CSR, bad days, or a name
             the CA may not sign for.
     """
+    vetted = files.read_input(csr, "a certificate request file")
     items = reader.read_file(csr)
     if items[0].kind != "csr":
         raise InvalidInputError(f"{csr} is a certificate, not a certificate request (CSR)")
@@ -181,6 +202,8 @@ def plan_sign(
     _check_request_key(csr, request)
     names = request_names(csr, request)
     ca.refuse_names(names)
+    if files.read_input(csr, "a certificate request file") != vetted:
+        raise InvalidInputError(f"{csr} changed while it was read: give it again")
     return SignPlan(
         ca=ca,
         csr=csr,
@@ -191,6 +214,7 @@ def plan_sign(
         fullchain=fullchain,
         request_pem=request_pem,
         crl_url=crl_url,
+        request_sha256=hashlib.sha256(vetted).hexdigest(),
     )
 
 

@@ -29,33 +29,50 @@ if TYPE_CHECKING:
 _CRL_PEM = re.compile(rb"-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----")
 
 
-def read_crl(path: Path) -> RevocationList:
+def read_crls(path: Path) -> list[RevocationList]:
     """
-    A CRL file, PEM (as openssl -gencrl writes it) or DER.
+    Every CRL of a file: its PEM blocks in order (one file may hold the root's and the
+    issuing CA's, as ``openssl verify -crl_check_all`` takes them), or one DER CRL.
 
     Raises:
-        InvalidInputError: missing, not a regular file, too large, unreadable, or no CRL.
+        InvalidInputError: missing, not a regular file, too large, unreadable, or a block
+            (or the whole file) that is no CRL.
     """
     data = files.read_input(path, "a CRL file")
-    found = _CRL_PEM.search(data)
+    blocks = [b"".join(found.group(1).split()) for found in _CRL_PEM.finditer(data)]
     try:
-        return x509.read_crl(base64.b64decode(b"".join(found.group(1).split())) if found else data)
+        if not blocks:
+            return [x509.read_crl(data)]
+        return [x509.read_crl(base64.b64decode(block)) for block in blocks]
     except ValueError as exc:  # an ASN1Error, or base64 that does not decode
         raise InvalidInputError(f"{path} does not hold a CRL ({exc})") from None
 
 
+def read_crl(path: Path) -> RevocationList:
+    """
+    A CA folder's CRL file, PEM (as openssl -gencrl writes it) or DER: its first CRL.
+
+    Raises:
+        InvalidInputError: missing, not a regular file, too large, unreadable, or no CRL.
+    """
+    return read_crls(path)[0]
+
+
 def given(paths: Iterable[Path], chain: list[ParsedCertificate]) -> list[GivenCrl]:
     """
-    Each CRL file, and the certificate of ``chain`` whose key signed it (if any).
+    Each CRL of each file, and the certificate of ``chain`` whose key signed it (if any).
 
     Raises:
         InvalidInputError: a file that holds no CRL.
     """
     found = []
     for path in paths:
-        crl = read_crl(path)
-        named = [cert for cert in chain if _may_have_signed(cert, crl)]
-        found.append(GivenCrl(str(path), crl, next((c for c in named if _signed(crl, c)), None)))
+        crls = read_crls(path)
+        for number, crl in enumerate(crls, start=1):
+            source = f"{path} (CRL {number} of {len(crls)})" if len(crls) > 1 else str(path)
+            named = [cert for cert in chain if _may_have_signed(cert, crl)]
+            signer = next((cert for cert in named if _signed(crl, cert)), None)
+            found.append(GivenCrl(source, crl, signer))
     return found
 
 

@@ -5,8 +5,9 @@ The server's console needs the key as an unencrypted PEM file. A key that is
 passphrase-protected, or inside a PKCS#12, fails key-unencrypted with the exact
 openssl command that writes an unencrypted copy only its owner can read (0600,
 from a umask: ``pkey -out`` follows it on LibreSSL). Whether the key belongs to
-the leaf is asked of openssl with both on stdin; a key openssl decrypted is
-never written by flow-ssl.
+the leaf is proven by openssl (``keymatch``: it signs a fresh challenge with the key,
+and the leaf's public key verifies it); a key openssl decrypted is never written by
+flow-ssl.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from flow_ssl.openssl import runner, signatures, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
-from flow_ssl.openssl.read import p12, reader
+from flow_ssl.openssl.read import p12, reader, x509
 from flow_ssl.openssl.script.render import openssl_for_print
 from flow_ssl.openssl.script.steps import Note, Step, WriteFile
 
@@ -536,15 +536,30 @@ def planned_check(
         return _as_pem(path, framed, _opened(path, framed, passin, known), steps)
 
     framed = reader.frame_file(cert)
+    first = framed.items[0] if framed.items else None  # none yet in a PKCS#12
+    self_signed = (
+        first is not None
+        and first.kind == "certificate"
+        and x509.read_certificate(first.der).self_signed
+    )
     leaf = as_pem(cert)
     if not framed.ordered:
         steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))
     inside = known.get(cert)
     if key is not None or framed.keys:
+        # Not the two public halves compared: a damaged key file may carry the
+        # certificate's beside a private part that is not its own.
+        challenge, signature = scratch("challenge"), scratch("challenge.sig")
         steps += [
-            Note("does the key belong to the certificate? (the two must print the same)"),
-            commands.build_pubkey_from_key(str(key or cert), passin=passin),
-            commands.build_pubkey_from_cert(leaf),
+            Note(
+                "does the key belong to the certificate? it signs random bytes, and the "
+                "certificate's key must verify them: look for 'Signature Verified Successfully'"
+            ),
+            commands.build_random(challenge, 32),
+            commands.build_sign_file(
+                str(key or cert), data=challenge, out=signature, passin=passin
+            ),
+            commands.build_verify_with_certificate(leaf, data=challenge, signature=signature),
         ]
     elif inside is not None:
         export, public = p12_commands.build_p12_public_key(
@@ -566,9 +581,9 @@ def planned_check(
             "flow-ssl asks openssl dgst -verify for each one sent"
         ),
     ]
-    if ca_file is None:
+    if ca_file is None and self_signed:
         shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
-        steps.append(
-            Note(f"a self-signed {cert} is verified against itself instead: -CAfile {shown}")
-        )
+        steps.append(Note(f"{cert} is self-signed: it is verified against itself: -CAfile {shown}"))
+    elif ca_file is None:
+        steps.append(Note("no --ca-file: openssl verify trusts the roots of its default store"))
     return steps

@@ -489,6 +489,12 @@ def ca_revoke(
     authority = open_ca(folder, passin=ca_pass)
     plan = crl.plan_revoke(authority, cert=cert, serial=serial, reason=reason)
     assert plan.revoke is not None  # noqa: S101 - plan_revoke always revokes
+    if plan.revoke.cert is None and printing.form is not None:
+        raise InvalidInputError(
+            f"cannot print the revocation of serial {plan.revoke.serial}: its certificate "
+            "file is gone, and openssl ca -revoke needs it; run it without --print or "
+            "--script (flow-ssl marks index.txt itself)"
+        )
     _publish(
         plan,
         Asked.of(printing, force=False, as_json=as_json),

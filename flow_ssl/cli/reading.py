@@ -318,7 +318,7 @@ def bundle(
     made = bundling.build_bundle(main, chains, include_root=include_root, passin=passout)
     _refuse_a_broken_chain(made, force=force)
     ordered = made.certificates
-    if len(ordered) == 1 and not ordered[0].self_signed:
+    if len(ordered) == 1 and not ordered[0].self_signed and not made.issuers:
         console.warn(
             f"{text.name_text(ordered[0].issuer)} issued the leaf and is not among the "
             "certificates given: the file holds the leaf alone (add --chain unless it is a root)"

@@ -128,6 +128,9 @@ def chain_findings(
     """
     ``check --crl``: each CRL's freshness (``crl``), and whether the CRLs revoke a
     certificate of the chain (``revocation``), leaf first, each judged by its issuer's CRL.
+    "Not revoked" is said only when the leaf's own issuer signed a CRL given that is
+    current: a CRL of another CA cannot list the leaf, and an expired one says nothing
+    clients accept; without it, a warning names the CRL that is missing.
     """
     findings = []
     revoked = []
@@ -154,11 +157,52 @@ def chain_findings(
                     f"since {entry.when:%Y-%m-%d}{why}: clients that check revocation refuse it"
                 )
     if revoked:
-        findings += [finding("revocation", "fail", message) for message in revoked]
-    elif any(item.signer is not None for item in given):
-        judged = ", ".join(_name(item.signer) for item in given if item.signer is not None)
-        findings.append(finding("revocation", "pass", f"not revoked (the CRL of {judged})"))
+        return findings + [finding("revocation", "fail", message) for message in revoked]
+    if any(item.signer is not None for item in given):
+        findings.append(_not_revoked(chain, given, now))
     return findings
+
+
+def _not_revoked(chain: list[ParsedCertificate], given: list[GivenCrl], now: datetime) -> Finding:
+    """
+    No CRL given lists a certificate of the chain: "not revoked" if the leaf's issuer's
+    current CRL was among them (naming the CAs whose certificates are not judged), else a
+    warning naming the CRL that is missing or expired.
+    """
+
+    def issuer_of(cert: ParsedCertificate) -> ParsedCertificate | None:
+        return next((c for c in chain if c is not cert and c.issued(cert)), None)
+
+    def current(issuer: ParsedCertificate) -> bool:
+        return any(
+            item.signer is issuer and (item.crl.next_update is None or item.crl.next_update > now)
+            for item in given
+        )
+
+    leaf_issuer = issuer_of(chain[0]) if chain else None
+    if leaf_issuer is None or not current(leaf_issuer):
+        expired = leaf_issuer is not None and any(item.signer is leaf_issuer for item in given)
+        which = f"the CRL of {_name(leaf_issuer)}" if leaf_issuer else "the CRL of its issuer"
+        return finding(
+            "revocation",
+            "warn",
+            f"not known whether the leaf is revoked: {which}, the CA that issued it, "
+            f"{'has expired' if expired else 'was not given'} (only the issuer's CRL can "
+            "list the leaf: give that CRL too)",
+        )
+    judged, unjudged = [_name(leaf_issuer)], []
+    for cert in chain[1:]:
+        issuer = issuer_of(cert)
+        if issuer is None:
+            continue  # a root: no CRL speaks for the anchor itself
+        if current(issuer):
+            judged.append(_name(issuer))
+        else:
+            unjudged.append(f"{_name(cert)} (no current CRL of {_name(issuer)} given)")
+    message = f"not revoked (the CRL of {', '.join(dict.fromkeys(judged))})"
+    if unjudged:
+        message += f"; not checked: {', '.join(unjudged)}"
+    return finding("revocation", "pass", message)
 
 
 def _name(cert: ParsedCertificate) -> str:

@@ -8,6 +8,7 @@ performs them in staging, with the files' final names for any error.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,9 @@ from flow_ssl.openssl import runner
 from flow_ssl.openssl.commands.base import Command
 from flow_ssl.openssl.script.render import require_all
 from flow_ssl.openssl.script.steps import Chmod, Concat, MakeDir, TakeSerial, Verified, WriteFile
+
+# A file anyone may read (certificates, CRLs), before the umask.
+PUBLIC_MODE = 0o666
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,7 +73,18 @@ def _write(step: WriteFile | Concat, shown: Callable[[str], str]) -> None:
         text = "".join(Path(p).read_text(encoding="ascii") for p in step.inputs)
     try:
         files.replace_text(Path(path), text)
+        if isinstance(step, Concat):
+            # Certificates or a CRL, for a server running as another user: the umask's
+            # mode, as the printed "cat > FILE" gives it (the staging file is 0600).
+            Path(path).chmod(PUBLIC_MODE & ~_umask())
     except OSError as exc:
         raise WriteFailedError(
             f"could not write {shown(path)}: {exc.strerror or exc}; nothing was changed"
         ) from None
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then set back at once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask

@@ -30,19 +30,32 @@ _VERIFY_ERROR = re.compile(r"error (\d+) at (\d+) depth lookup: ?(.*)")
 
 
 def key_matches_cert(
-    key: Path, cert: Path, *, passin: str | None = None, made_with: str = "its CSR"
+    key: Path,
+    cert: Path,
+    *,
+    passin: str | None = None,
+    made_with: str = "its CSR",
+    made_here: bool = False,
 ) -> Finding:
     """
-    ``key-matches-cert``: the key file's public key is the certificate's (``made_with``:
+    ``key-matches-cert``: the key file's private half is the certificate's key (``made_with``:
     what the right key was made with, for the advice: its CSR, or the certificate itself).
 
-    Both files are read as flow-ssl reads them; the comparison is ``keymatch``'s.
+    Both files are read as flow-ssl reads them. openssl proves a key given
+    (``keymatch.key_matches``); a key openssl made in this run (``made_here``) is compared
+    as stored (``keymatch.made_key_matches``).
     """
     blocks = pem.private_keys(files.read_input(key, "a private key file"))
     (leaf,) = reader.read_file(cert)[:1]
+    match = keymatch.made_key_matches if made_here else keymatch.key_matches
     matched = (
-        keymatch.key_matches(
-            blocks[0], leaf.der, passin=passin, key_name=str(key), cert_name=str(cert)
+        match(
+            blocks[0],
+            leaf.der,
+            passin=passin,
+            key_name=str(key),
+            cert_name=str(cert),
+            made_with=made_with,
         )
         if blocks
         else None

@@ -76,28 +76,44 @@ def build_req_text_stdin() -> Command:
     )
 
 
-def build_pubkey_from_key(path: str, *, passin: str | None = None) -> Command:
-    """``openssl pkey -pubout``: the public half of a private key, as PEM."""
+def build_random(out: str, count: int) -> Command:
+    """``openssl rand -out FILE N``: N random bytes (a challenge for a key to sign)."""
+    return command(
+        Arg((OPENSSL, "rand"), "make random bytes"),
+        Arg(("-out", out), "into this file"),
+        Arg((str(count),), "this many"),
+    )
+
+
+def build_sign_file(key: str, *, data: str, out: str, passin: str | None = None) -> Command:
+    """``openssl pkeyutl -sign``: a signature of a short file with the private key in KEY."""
     source = (
         Arg(("-passin", passin), "the key's passphrase, from this source")
         if passin
         else Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)")
     )
     return command(
-        Arg((OPENSSL, "pkey"), "read a private key"),
-        Arg(("-in", path), "the key file"),
-        Arg(("-pubout",), "print its public key"),
+        Arg((OPENSSL, "pkeyutl"), "use a private key"),
+        Arg(("-sign",), "to sign"),
+        Arg(("-inkey", key), "the key file"),
         source,
+        Arg(("-in", data), "these bytes"),
+        Arg(("-out", out), "the signature goes here"),
     )
 
 
-def build_pubkey_from_cert(path: str) -> Command:
-    """``openssl x509 -pubkey -noout``: a certificate's public key, as PEM."""
+def build_verify_with_certificate(cert: str, *, data: str, signature: str) -> Command:
+    """
+    ``openssl pkeyutl -verify -certin``: is SIGNATURE one of DATA by the key the
+    certificate CERT holds? (``Signature Verified Successfully``; every build.)
+    """
     return command(
-        Arg((OPENSSL, "x509"), "read a certificate"),
-        Arg(("-in", path), "the certificate file"),
-        Arg(("-pubkey",), "print its public key"),
-        Arg(("-noout",), "and nothing else"),
+        Arg((OPENSSL, "pkeyutl"), "use a public key"),
+        Arg(("-verify",), "to check a signature"),
+        Arg(("-certin",), "the key a certificate holds"),
+        Arg(("-inkey", cert), "the certificate file"),
+        Arg(("-in", data), "of these bytes"),
+        Arg(("-sigfile", signature), "this signature"),
     )
 
 
@@ -108,6 +124,19 @@ def build_req_verify(path: str) -> Command:
         Arg(("-in", path), "the request file"),
         Arg(("-verify",), "check that it is signed by its own key"),
         Arg(("-noout",), "print nothing else"),
+    )
+
+
+def build_file_digest(path: str) -> Command:
+    """
+    ``openssl dgst -sha256 -r FILE``: the file's SHA-256, as ``HEX *FILE`` (the same line
+    on every build, and on macOS's LibreSSL).
+    """
+    return command(
+        Arg((OPENSSL, "dgst"), "hash a file"),
+        Arg(("-sha256",), "with SHA-256"),
+        Arg(("-r",), "printed as HEX *FILE"),
+        Arg((path,), "the file"),
     )
 
 
@@ -161,6 +190,19 @@ def build_signature_verify(
         Arg(("-verify", key), "and check a signature against this public key"),
         Arg(("-signature", signature), "the signature"),
         *(Arg(("-sigopt", option), "signed so") for option in options),
+    )
+
+
+def build_sign_challenge(*, key: str, passin: str | None) -> Command:
+    """
+    ``openssl dgst -sha256 -sign KEY``: a signature of what comes on stdin, made with the
+    private half of KEY (a file in a private scratch folder), written to stdout.
+    """
+    return command(
+        Arg((OPENSSL, "dgst"), "hash what comes on stdin"),
+        Arg(("-sha256",), "with SHA-256"),
+        Arg(("-sign", key), "and sign the hash with this private key"),
+        Arg(("-passin", passin or "pass:"), "its passphrase, from this source (none: empty)"),
     )
 
 

@@ -122,13 +122,15 @@ def render_verified(check: Verified, shell: Shell) -> str:
     passed, failed = _text(check.passed, shell), _text(check.failed, shell)
     if shell == "powershell":
         # openssl's stderr, read as text: a local preference, so its lines stop nothing.
+        refused = f"$said.Contains({failed}) -or " if check.failed else ""
         return (
             f"$said = & {{ $ErrorActionPreference = 'Continue'; {line} 2>&1 }} | Out-String\n"
-            f"if ($LASTEXITCODE -ne 0 -or $said.Contains({failed}) -or "
+            f"if ($LASTEXITCODE -ne 0 -or {refused}"
             f"-not $said.Contains({passed})) "
             f"{{ throw ({refusal} + [Environment]::NewLine + $said) }}"
         )
+    refused = f"*{failed}*) false;; " if check.failed else ""
     return (
-        f'said=$({line} 2>&1) && case "$said" in *{failed}*) false;; *{passed}*) ;; '
+        f'said=$({line} 2>&1) && case "$said" in {refused}*{passed}*) ;; '
         f"*) false;; esac || {{ printf '%s\\n' \"$said\" >&2; echo {refusal} >&2; exit 1; }}"
     )

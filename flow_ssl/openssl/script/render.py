@@ -246,7 +246,8 @@ def render_listing(steps: list[Step], shell: Shell = "posix") -> str:
         elif isinstance(step, Note):
             lines.append(person.comment(step.text))
         elif isinstance(step, WriteFile):
-            lines.append(person.comment(f"write {step.path}"))
+            # The scratch folder as the commands show it ($work), never its inner marker.
+            lines.append(person.comment(f"write {quote_path(step.path, shell, step.field)}"))
         elif not isinstance(step, (Guard, TakeSerial, Verified)):
             lines.append(_file_step(step, shell))
     return "\n".join(lines)

@@ -116,16 +116,17 @@ class TakeSerial:
 class Verified:
     """
     A printed script's check that openssl answers in words, not always in its exit code:
-    ``openssl req -verify`` exits 0 on "verify failure" on 1.1.1, 3.0 and LibreSSL. A
-    ``--script`` goes on only when the output says ``passed`` and never ``failed``,
-    else it stops with ``refusal``; ``--print`` shows the command with ``advice``.
+    ``openssl req -verify`` exits 0 on "verify failure" on 1.1.1, 3.0 and LibreSSL; a
+    file's digest is the one printed. A ``--script`` goes on only when the output says
+    ``passed`` and never ``failed`` (none when empty), else it stops with ``refusal``;
+    ``--print`` shows the command with ``advice``.
     """
 
     command: Command
     passed: str
-    failed: str
     refusal: str
     advice: str
+    failed: str = ""
 
 
 @dataclass(frozen=True)
