@@ -40,7 +40,7 @@ class Diagnosis:
     capabilities: dict[str, bool] = field(default_factory=dict)
     fallbacks: list[str] = field(default_factory=list)
     trust_store: dict[str, str | bool | None] = field(default_factory=dict)
-    probe_cache: dict[str, str | int] = field(default_factory=dict)
+    probe_cache: dict[str, str | int | bool] = field(default_factory=dict)
     encoding: str = ""
     utf8: bool = False
     self_test: str = "not run"
@@ -80,6 +80,8 @@ def diagnose(*, refresh: bool = False) -> Diagnosis:
     found.capabilities = {name: binary.supports(name) for name in sorted(features.FEATURES)}
     found.fallbacks = features.fallbacks_in_use(binary)
     found.probe_cache["binaries"] = len(probe_cache.cached_files())
+    if probe_cache.is_script(binary.path):
+        found.probe_cache["script"] = True
     _look_at_trust_store(found)
     _self_test(found)
     return found
@@ -88,6 +90,9 @@ def diagnose(*, refresh: bool = False) -> Diagnosis:
 def _look_at_probe_cache(found: Diagnosis, *, refresh: bool) -> None:
     """Where what each openssl said is remembered, and how many binaries it knows."""
     found.probe_cache = {"folder": str(probe_cache.folder())}
+    unusable = probe_cache.unusable()
+    if unusable:
+        found.probe_cache["unusable"] = unusable
     if refresh:
         try:
             found.probe_cache["dropped"] = len(probe_cache.forget())

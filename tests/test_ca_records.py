@@ -192,18 +192,26 @@ def test_an_upgrade_that_cannot_finish_changes_nothing(
     assert len(index_lines(root)) == 2
 
 
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("{half a line", "is not a JSON object"),
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply to read"),
+    ],
+    ids=["half", "nested-deep"],
+)
 def test_a_damaged_log_stops_the_upgrade_with_its_line(
-    cli: Callable[..., Run], root: Path, tmp_path: Path
+    cli: Callable[..., Run], root: Path, tmp_path: Path, line: str, words: str
 ) -> None:
     """A log line that is not JSON: exit 2 naming the line; nothing changed, nothing signed."""
     _issue(cli, "a.mycompany.com")
     _as_the_release_made_it(root)
     with (root / "issued.log").open("a") as log:
-        log.write("{half a line\n")
+        log.write(line + "\n")
     before, others = contents(root), listing(tmp_path)
     result = cli("ca", "issue", "--dir", "ca", "--cn", "b.mycompany.com", "--subj")
     assert result.code == 2, result.err
-    assert "issued.log line 2 is not a JSON object" in result.err
+    assert f"issued.log line 2 {words}" in result.err
     assert "the folder was left as it was" in result.err
     assert {k: v for k, v in contents(root).items() if k != ".lock"} == {
         k: v for k, v in before.items() if k != ".lock"
@@ -233,6 +241,18 @@ def test_a_restored_serial_file_can_no_longer_reissue_a_serial(
     assert int((root / "serial").read_text(), 16) == third + 1
     logged = [json.loads(line)["serial"] for line in (root / "issued.log").read_text().splitlines()]
     assert len(set(logged)) == 3
+
+
+def test_a_deeply_nested_log_line_after_the_upgrade_is_passed_over(
+    cli: Callable[..., Run], root: Path
+) -> None:
+    """ca list reads the log's names as a hint: a line nested 100000 deep is skipped, no crash."""
+    _issue(cli, "a.mycompany.com")
+    with (root / "issued.log").open("a") as log:
+        log.write("[" * 100_000 + "]" * 100_000 + "\n")
+    result = cli("ca", "list", "--dir", "ca")
+    assert result.code == 0, result.err
+    assert "a.mycompany.com" in result.out
 
 
 def _serial_lowered(line: str) -> str:

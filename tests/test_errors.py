@@ -77,6 +77,27 @@ def test_bad_subject_file_names_the_field(cli: Callable[..., Run], tmp_path: Pat
     assert "/C=DE/O=Flag Org/CN=a.example.com" in result.out
 
 
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "org = " + "[" * 5000 + "]" * 5000,
+        "org = " + "{a=" * 3000 + "1" + "}" * 3000,
+        "org." + "a." * 4000 + "b = 1",
+    ],
+    ids=["arrays", "inline-tables", "dotted-keys"],
+)
+def test_a_deeply_nested_subject_file_is_bad_input(
+    cli: Callable[..., Run], tmp_path: Path, nested: str
+) -> None:
+    """A --subject-file nested thousands deep is exit 2 naming the file, not a crash."""
+    (tmp_path / "s.toml").write_text(nested + "\n")
+    result = cli("selfsigned", "--cn", "a.example.com", "--subject-file", "s.toml", "--print")
+    assert result.code == 2, result.err
+    assert result.err.startswith("flow-ssl: --subject-file s.toml is nested too deeply to read")
+    assert len(result.err.strip().splitlines()) == 1
+    assert listing(tmp_path) == ["s.toml"]
+
+
 def test_every_bad_flag_is_named_in_one_run(cli: Callable[..., Run], tmp_path: Path) -> None:
     """Five bad flags: exit 2, the count, then one line each naming its flag; nothing written."""
     result = cli(

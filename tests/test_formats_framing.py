@@ -20,7 +20,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
 from flow_ssl.core.errors import InvalidInputError
@@ -254,6 +254,47 @@ def test_a_notepad_fullchain_gives_its_leaf_to_bundle_check_and_ca_sign(
     assert result.code == 0, result.err
     signed = x509.load_pem_x509_certificate((tmp_path / "bom.crt").read_bytes())
     assert signed.public_key() == request.public_key()
+
+
+@requires_openssl
+def test_a_notepad_key_reaches_openssl_as_flow_ssl_read_it(
+    cli: Callable[..., Run], tmp_path: Path, chain: list[Issued], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key behind a BOM: bundle --p12 and renew --same-key hold it; printed scripts warn."""
+    leaf, inter, _ = chain
+    write(tmp_path, "leaf.pem", leaf.pem())
+    write(tmp_path, "inter.pem", inter.pem())
+    (tmp_path / "notepad.key").write_bytes(BOM + leaf.key_pem())
+    monkeypatch.setenv("PFX_PASS", "bundle-pass")
+    given = ["--cert", "leaf.pem", "--chain", "inter.pem", "--key", "notepad.key"]
+    printed = cli("bundle", *given, "--p12", "out.pfx", "--pass", "env:PFX_PASS", "--print")
+    assert "# notepad.key starts with a UTF-8 byte-order mark" in printed.out
+    made = cli("bundle", *given, "--p12", "out.pfx", "--pass", "env:PFX_PASS")
+    assert made.code == 0, made.err
+    key, cert, _ = pkcs12.load_key_and_certificates(
+        (tmp_path / "out.pfx").read_bytes(), b"bundle-pass"
+    )
+    assert cert == leaf.cert
+    assert key is not None
+    assert key.public_key() == leaf.key.public_key()
+    assert cli("ca", "init", "--dir", "ca", "--name", "Bom Root", "--key", "ec:P-256").code == 0
+    for host, made_by in (("own.example.com", ()), ("company.example.com", ("--ca-dir", "ca"))):
+        first = (
+            cli("selfsigned", "--cn", host, "--subj")
+            if not made_by
+            else cli("ca", "issue", "--dir", "ca", "--cn", host, "--subj", "--key", "ec:P-256")
+        )
+        assert first.code == 0, first.err
+        marked = BOM + (tmp_path / f"{host}.key").read_bytes()
+        (tmp_path / f"{host}.key").write_bytes(marked)
+        printed = cli("renew", f"{host}.crt", "--same-key", "--subj", *made_by, "--print")
+        assert f"# {host}.key starts with a UTF-8 byte-order mark" in printed.out
+        renewed = cli("renew", f"{host}.crt", "--same-key", "--subj", *made_by)
+        assert renewed.code == 0, renewed.err
+        new = x509.load_pem_x509_certificate((tmp_path / f"{host}.crt").read_bytes())
+        kept = serialization.load_pem_private_key(marked[len(BOM) :], None)
+        assert new.public_key() == kept.public_key()
+        assert (tmp_path / f"{host}.key").read_bytes() == marked
 
 
 def _request(name: str) -> x509.CertificateSigningRequest:

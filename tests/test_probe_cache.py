@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flow_ssl.openssl import probe_cache
-from tests.helpers import OPENSSL, requires_openssl
+from tests.helpers import OPENSSL, SYSTEM_OPENSSL, requires_openssl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,6 +93,7 @@ def test_a_binary_replaced_at_the_same_path_is_asked_again(
         pytest.param(lambda f: f.write_text("{not json"), id="corrupt"),
         pytest.param(lambda f: f.write_bytes(b"\xff\xfe" * 10), id="binary"),
         pytest.param(lambda f: f.write_text("[]"), id="not-an-object"),
+        pytest.param(lambda f: f.write_text("[" * 100_000 + "]" * 100_000), id="nested-deep"),
         pytest.param(
             lambda f: f.write_text(
                 json.dumps({**json.loads(f.read_text()), "path": "/usr/bin/other"})
@@ -180,16 +181,13 @@ def test_doctor_shows_the_cache_and_refresh_drops_it(
         return found
 
     first = doctor()
-    assert first["probe_cache"] == {"folder": str(cache / "flow-ssl"), "binaries": 1}
+    remembered = {"folder": str(cache / "flow-ssl"), "binaries": 1, "script": True}
+    assert first["probe_cache"] == remembered
     _probes(log)
-    assert doctor()["probe_cache"] == {"folder": str(cache / "flow-ssl"), "binaries": 1}
+    assert doctor()["probe_cache"] == remembered
     assert _probes(log) == []
     refreshed = doctor("--refresh")
-    assert refreshed["probe_cache"] == {
-        "folder": str(cache / "flow-ssl"),
-        "dropped": 1,
-        "binaries": 1,
-    }
+    assert refreshed["probe_cache"] == {**remembered, "dropped": 1}
     assert "version" in _probes(log)
 
 
@@ -223,3 +221,33 @@ def test_a_probe_that_gets_no_answer_is_neither_believed_nor_remembered(
     second = _print_with(binary, cache, tmp_path)
     assert second.returncode == 0, second.stderr
     assert "-addext" in second.stdout
+
+
+def test_doctor_says_what_the_cache_cannot_see_or_hold(
+    setup: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A wrapper script: doctor says to refresh after changing it; a file as the folder: unused."""
+    binary, _, cache = setup
+    env = {**os.environ, "FLOW_SSL_OPENSSL": str(binary), "XDG_CACHE_HOME": str(cache)}
+    cache.mkdir()
+    (cache / "flow-ssl").write_text("not a folder")
+    done = subprocess.run(
+        [sys.executable, "-m", "flow_ssl", "doctor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    (row,) = [line for line in done.stdout.splitlines() if line.startswith("probe cache")]
+    assert "cannot be used: it is a file, not a folder; every run asks openssl again" in row
+    assert f"{binary} is a script: what it runs is not watched, so run doctor --refresh" in row
+    real = subprocess.run(
+        [sys.executable, "-m", "flow_ssl", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env={**env, "FLOW_SSL_OPENSSL": str(SYSTEM_OPENSSL)},  # a binary, no script
+        cwd=tmp_path,
+        check=True,
+    )
+    assert "script" not in json.loads(real.stdout)["probe_cache"]

@@ -23,7 +23,7 @@ from flow_ssl.ca.authority import (
 )
 from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core.request_checks import compare_request
-from flow_ssl.make.run import PRINTED, Checked, Where
+from flow_ssl.make.run import PRINTED, Checked, Where, given_key
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.make import addext, build_req, server_extension_values
 from flow_ssl.openssl.script.steps import Chmod, Concat, Step
@@ -77,9 +77,12 @@ class IssuePlan:
         key, cert = str(where.at(self.key_path)), str(where.at(self.out))
         signer = self.ca.signer(where.serial)
         crl_point = [config.crl_point(self.crl_url)] if self.crl_url else []
-        steps: list[Step]
+        steps: list[Step] = []
+        key_file = None
+        if self.existing_key is not None:  # renew --same-key: the key as flow-ssl read it
+            steps, key_file = given_key(self.existing_key, where)
         if openssl.supports("-CA"):
-            steps = [
+            steps += [
                 build_req(
                     self.request,
                     keyout=key,
@@ -87,13 +90,13 @@ class IssuePlan:
                     x509=True,
                     use_subj=self.use_subj,
                     signer=signer,
-                    key_file=self._key_file(),
+                    key_file=key_file,
                     extra=tuple(addext(name, value) for name, value in crl_point),
                 )
             ]
         else:
             request = scratch(REQUEST, where.work)
-            steps = [
+            steps += [
                 no_req_ca_note(openssl),
                 build_req(
                     self.request,
@@ -103,7 +106,7 @@ class IssuePlan:
                     use_subj=self.use_subj,
                     config=signer.config,
                     extensions=False,
-                    key_file=self._key_file(),
+                    key_file=key_file,
                 ),
                 *signing_steps(
                     openssl,
@@ -129,9 +132,6 @@ class IssuePlan:
         fullchain = str(where.at(self.fullchain))
         steps.append(Concat(fullchain, (cert, *self.ca.chain()), "fullchain"))
         return steps
-
-    def _key_file(self) -> str | None:
-        return str(self.existing_key) if self.existing_key else None
 
     def outputs(self) -> list[files.Output]:
         """The key (secret, unless an existing one is kept), the certificate, the full chain."""

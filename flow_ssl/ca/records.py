@@ -180,6 +180,8 @@ def _log_lines(folder: Folder) -> list[tuple[int, dict[str, Any]]]:
             logged = json.loads(line)
         except json.JSONDecodeError:
             logged = None
+        except RecursionError:
+            raise _damaged(folder, number, "nested too deeply to read") from None
         if not isinstance(logged, dict):
             raise _damaged(folder, number, "not a JSON object")
         found.append((number, logged))

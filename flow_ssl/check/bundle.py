@@ -29,7 +29,7 @@ from flow_ssl.core.findings import finding, refuse_failures
 from flow_ssl.core.install_checks import refused_anyway, unusable_issuer
 from flow_ssl.core.issuers import Issuers
 from flow_ssl.make.perform import perform
-from flow_ssl.make.run import check_outputs
+from flow_ssl.make.run import check_outputs, marked_key_note
 from flow_ssl.openssl import keymatch, runner, verify
 from flow_ssl.openssl.commands import pkcs12
 from flow_ssl.openssl.commands import read as commands
@@ -297,6 +297,10 @@ def p12_steps(
             ),
             Chmod(key_file),
         ]
+    elif folder is not None:  # a run: the key block as flow-ssl read it (see _key_file)
+        steps.append(WriteFile(key_file, _key_block(key)))
+    else:
+        steps += marked_key_note(key)
     name = bundle[0].subject_value("CN") or out.stem
     steps.append(
         pkcs12.build_p12_export(
@@ -315,10 +319,28 @@ def p12_steps(
 
 
 def _key_file(key: KeySource, folder: Path | None, out: Path) -> str:
-    """The key file ``pkcs12 -export`` reads: the PEM given, or a PKCS#12's key, written out."""
-    if isinstance(key, Path):
-        return str(key)
-    return str(folder / f"{out.name}.key.pem") if folder else scratch("key.pem")
+    """
+    The key file ``pkcs12 -export`` reads: a run's private copy of the key (a PEM file's
+    key block as flow-ssl framed it, or a PKCS#12's key written out), never the file
+    given, which may start with a UTF-8 byte-order mark OpenSSL 1.1.1 and LibreSSL
+    cannot read past; a printed script's names the PEM file given.
+    """
+    if folder is not None:
+        return str(folder / f"{out.name}.key.pem")
+    return str(key) if isinstance(key, Path) else scratch("key.pem")
+
+
+def _key_block(key: Path) -> str:
+    """
+    The first private key block of a PEM file (the one openssl reads), as text.
+
+    Raises:
+        InvalidInputError: the file holds none.
+    """
+    blocks = pem.private_keys(files.read_input(key, "a key file"))
+    if not blocks:
+        raise InvalidInputError(f"{key} is not a PEM private key", field="key")
+    return blocks[0].text.decode("ascii", errors="replace")
 
 
 def _inputs(folder: Path | None, out: Path) -> tuple[str, str]:

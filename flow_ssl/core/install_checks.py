@@ -427,15 +427,30 @@ def refused_name(cert: ParsedCertificate) -> str | None:
     return None
 
 
+def refused_time(cert: ParsedCertificate) -> str | None:
+    """
+    A validity time written as GeneralizedTime before 2050, where RFC 5280 wants UTCTime:
+    LibreSSL refuses the certificate ("format error"), as pyca/cryptography's verifier
+    does; OpenSSL, Go 1.19 and Python's ssl take it (measured).
+    """
+    if not cert.early_generalized_times:
+        return None
+    times = " and ".join(cert.early_generalized_times)
+    return (
+        f"a {times} written as GeneralizedTime before 2050 (RFC 5280: UTCTime through 2049), "
+        "which LibreSSL and pyca/cryptography refuse (OpenSSL and Go take it)"
+    )
+
+
 def refused_anyway(chain: list[ParsedCertificate]) -> str | None:
     """
     Why a client refuses the chain (the leaf first, then the issuers on its path) whatever
     roots it trusts, for what a certificate holds: a critical extension it does not handle,
-    a SAN LibreSSL refuses. Judged here, the same on every build: openssl says nothing of it
-    before a trusted root anchors the chain, and the builds do not agree on it.
+    a SAN or a validity time LibreSSL refuses. Judged here, the same on every build: openssl
+    says nothing of it before a trusted root anchors the chain, and the builds do not agree.
     """
     for cert in chain:
-        fault = unhandled_critical(cert) or refused_name(cert)
+        fault = unhandled_critical(cert) or refused_name(cert) or refused_time(cert)
         if fault:
             which = "the certificate" if cert is chain[0] else cert.names_text() or "an issuer"
             return f"{which} holds {fault}"

@@ -397,6 +397,9 @@ class ParsedCertificate(BaseModel):
     subject: list[NameAttribute] = Field(default_factory=list)
     not_before: datetime | None = None
     not_after: datetime | None = None
+    # notBefore and notAfter where written as GeneralizedTime before 2050 (RFC 5280 wants
+    # UTCTime through 2049; LibreSSL refuses the certificate).
+    early_generalized_times: list[str] = Field(default_factory=list, exclude=True)
     public_key: PublicKeyInfo
     subject_alt_names: SubjectAltNames = Field(default_factory=SubjectAltNames)
     basic_constraints: BasicConstraints | None = None

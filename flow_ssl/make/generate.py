@@ -17,7 +17,7 @@ from flow_ssl import files
 from flow_ssl.core.models import Notice
 from flow_ssl.core.names import default_file_stem
 from flow_ssl.core.request_checks import compare_request
-from flow_ssl.make.run import PRINTED, Checked, Where
+from flow_ssl.make.run import PRINTED, Checked, Where, given_key
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.config import request_config
 from flow_ssl.openssl.commands.make import build_req
@@ -65,8 +65,13 @@ class Plan:
     def issuer(self) -> None:
         """No CA signs it: self-signed, or a request for one."""
 
-    def command(self, openssl: OpenSSL, where: Where = PRINTED) -> Command:
-        """The openssl req command; paths the final ones unless ``where`` stages them."""
+    def command(
+        self, openssl: OpenSSL, where: Where = PRINTED, key_file: str | None = None
+    ) -> Command:
+        """
+        The openssl req command; paths the final ones unless ``where`` stages them;
+        ``key_file``: where openssl reads the existing key (``given_key``).
+        """
         own = needs_own_config(openssl, self.request)
         return build_req(
             self.request,
@@ -75,7 +80,7 @@ class Plan:
             x509=self.x509,
             use_subj=self.use_subj,
             config=scratch(REQUEST_CONFIG, where.work) if own else None,
-            key_file=str(self.existing_key) if self.existing_key else None,
+            key_file=key_file or (str(self.existing_key) if self.existing_key else None),
         )
 
     def steps(self, openssl: OpenSSL, where: Where = PRINTED) -> list[Step]:
@@ -87,7 +92,11 @@ class Plan:
                 own_config_note(openssl),
                 WriteFile(scratch(REQUEST_CONFIG, where.work), text),
             ]
-        steps.append(self.command(openssl, where))
+        key_file = None
+        if self.existing_key is not None:
+            copied, key_file = given_key(self.existing_key, where)
+            steps += copied
+        steps.append(self.command(openssl, where, key_file))
         if not openssl.supports("private-keyout") and self.existing_key is None:
             steps.append(Chmod(str(where.at(self.key_path)), field="keyout"))
         return steps

@@ -54,25 +54,56 @@ _CN_REQUIRED = "is required: the server's DNS name (like flow.mycompany.com)"
 _NUMERIC = frozenset({"greater_than_equal", "less_than_equal", "int_parsing", "int_type"})
 
 
+# A manifest nests three deep ([[cert]], its san list); anything far deeper is no manifest.
+_TOML_DEPTH = 16
+
+
 def read_toml(path: Path, field: str) -> dict[str, Any]:
     """
     A TOML file as a dict.
 
     Raises:
-        InvalidInputError: missing, unreadable, or not TOML, about ``field``.
+        InvalidInputError: missing, unreadable, not TOML, or nested more than
+            ``_TOML_DEPTH`` deep (Python's TOML reader recurses per array), about ``field``.
     """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(read_input(path, "a TOML file").decode("utf-8"))
+        data = tomllib.loads(read_input(path, "a TOML file").decode("utf-8"))
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field=field) from None
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path} is not UTF-8 text: {exc}", field=field) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"{path} is not valid TOML: {exc}", field=field) from None
+    except RecursionError:  # tomllib recurses per array or inline table
+        data = None
+    if data is None or _deeper_than(data, _TOML_DEPTH):
+        raise InvalidInputError(
+            f"{path} is nested too deeply to read (more than {_TOML_DEPTH} tables or arrays "
+            "within each other)",
+            field=field,
+        )
+    return data
+
+
+def _deeper_than(data: dict[str, Any], limit: int) -> bool:
+    """
+    Whether tables and arrays nest deeper than ``limit`` (dotted keys nest without
+    recursion in tomllib, then any repr or validation of the value would recurse).
+    """
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth > limit:
+                return True
+            pending.extend((item, depth + 1) for item in value)
+    return False
 
 
 class SubjectTable(BaseModel):

@@ -70,6 +70,56 @@ class Where:
 
 # A printed script's: final paths, the script's own scratch folder, no serial taken yet.
 PRINTED = Where()
+# The copy of a key given to openssl, in a run's private scratch folder.
+KEY_COPY = "given.key"
+
+
+def given_key(key: Path, where: Where) -> tuple[list[Step], str]:
+    """
+    The steps that give openssl ``key`` as flow-ssl read it, and the file openssl reads.
+
+    A run writes the key's PEM block as flow-ssl framed it (past a UTF-8 byte-order mark,
+    none of the text around it) 0600 into its private scratch folder: OpenSSL 1.1.1 and
+    LibreSSL cannot read past the mark, OpenSSL 3 can, and every build must get the same
+    key. A printed script names the file itself (a copy would put the key in the script).
+
+    Raises:
+        InvalidInputError: ``key`` holds no PEM private key.
+    """
+    if where.scripted:
+        return marked_key_note(key), str(key)
+    from flow_ssl.core.errors import InvalidInputError
+    from flow_ssl.openssl.read import pem
+    from flow_ssl.openssl.script.steps import Note, WriteFile
+
+    blocks = pem.private_keys(files.read_input(key, "a key file"))
+    if not blocks:
+        raise InvalidInputError(f"{key} holds no PEM private key", field="key")
+    copy = f"{where.work}/{KEY_COPY}"
+    text = blocks[0].text.decode("ascii", errors="replace")
+    return [
+        Note(f"openssl reads a private copy of the key block in {key}"),
+        WriteFile(copy, text),
+    ], copy
+
+
+def marked_key_note(key: Path) -> list[Step]:
+    """A printed script's word on a key file behind a UTF-8 byte-order mark, if it is one."""
+    from flow_ssl.openssl.script.steps import Note
+
+    try:
+        with key.open("rb") as handle:
+            marked = handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return []
+    if not marked:
+        return []
+    return [
+        Note(
+            f"{key} starts with a UTF-8 byte-order mark (Notepad's): OpenSSL 3 reads past it, "
+            "1.1.1 and LibreSSL stop at it (no start line); save the key without it first"
+        )
+    ]
 
 
 @dataclass

@@ -7,6 +7,12 @@ One small JSON file per binary in the user's cache folder (``$XDG_CACHE_HOME/flo
 modification and change times): a binary replaced or rewritten in place is probed afresh. A file
 that is corrupt, for another binary, not the user's own, or writable by others is ignored, never
 trusted. A folder that cannot be written (a read-only home) only makes runs slower.
+
+The identity is the named file's: a wrapper script (``exec /opt/openssl-3.5/bin/openssl``)
+that starts running another binary without being changed itself, or a shared libcrypto
+upgraded under the same binary, is not seen; ``doctor`` says when the binary is a script,
+and ``doctor --refresh`` asks again. Keying on what ``openssl version -a`` says would cost
+the process per run the cache is there to save.
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ def recall(path: str) -> Facts | None:
     try:
         with cache.open("rb") as handle:
             data = json.loads(handle.read(_SIZE_MAX + 1)[:_SIZE_MAX].decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     return _facts(data, path, list(now))
 
@@ -137,6 +143,28 @@ def remember(path: str, facts: Facts) -> None:
         files.replace_text(_file_for(path), json.dumps(data, ensure_ascii=True) + "\n")
     except (OSError, ValueError, RuntimeError):
         return  # a read-only or full home, or none: the next run probes again
+
+
+def is_script(path: str) -> bool:
+    """Whether the binary is a script (``#!``): what it runs is not part of its identity."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return False
+
+
+def unusable() -> str | None:
+    """Why the cache folder cannot hold probes (something else at its path), if it cannot."""
+    try:
+        where = folder()
+    except RuntimeError:
+        return "there is no home folder to keep it in"
+    if where.is_symlink() and not where.exists():
+        return "it is a symbolic link to nothing"
+    if where.exists() and not where.is_dir():
+        return "it is a file, not a folder"
+    return None
 
 
 def cached_files() -> list[Path]:

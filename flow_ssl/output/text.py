@@ -394,7 +394,16 @@ def diagnosis_text(found: Diagnosis) -> str:
     if "binaries" in cache:
         dropped = f"{cache['dropped']} dropped and asked again; " if "dropped" in cache else ""
         known = f"{cache['binaries']} openssl binar{'y' if cache['binaries'] == 1 else 'ies'}"
-        rows.append(("probe cache", f"{cache['folder']} ({dropped}{known} remembered)"))
+        if "unusable" in cache:
+            known = f"cannot be used: {cache['unusable']}; every run asks openssl again"
+        else:
+            known += " remembered"
+        if cache.get("script"):
+            known += (
+                f"; {found.openssl_path} is a script: what it runs is not watched, so run "
+                "doctor --refresh after changing that"
+            )
+        rows.append(("probe cache", f"{cache['folder']} ({dropped}{known})"))
     rows.append(("locale", f"{found.encoding} ({'UTF-8' if found.utf8 else 'not UTF-8'})"))
     rows.append(("self-test", found.self_test))
     width = max(len(label) for label, _ in rows)

@@ -9,6 +9,12 @@ closed by an end-of-contents, and strings sent in constructed chunks. Where an
 indefinite length must be found, one iterative scan finds it and remembers the
 end of every indefinite element inside, so no byte is scanned twice: the cost is
 linear in the input, and nesting is bounded (``MAX_DEPTH``), never a recursion.
+
+A certificate, a CSR and a CRL are read as strict DER (``parse_der`` and
+``check_der``): the shortest length, the fewest integer bytes, a BOOLEAN 00 or FF,
+strings holding only their type's characters. Go (the admin console) and Chrome
+refuse anything else, though openssl loads it (and re-encodes it: its fingerprint
+would not be the file's).
 """
 
 from __future__ import annotations
@@ -21,8 +27,21 @@ if TYPE_CHECKING:
 
 # Universal tags (the whole identifier byte: class, constructed bit, number).
 BOOLEAN, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+ENUMERATED, UTF8_STRING = 0x0A, 0x0C
 UTC_TIME, GENERALIZED_TIME = 0x17, 0x18
 SEQUENCE, SET = 0x30, 0x31
+# The string types whose characters DER restricts, and what each may hold (as Go
+# checks them: a PrintableString may also hold '*' and '&', as CAs wrote wildcards).
+_PRINTABLE = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?*&"
+)
+_STRING_CHARACTERS = {
+    0x12: ("a NumericString", frozenset(b"0123456789 ")),
+    0x13: ("a PrintableString", _PRINTABLE),
+    0x16: ("an IA5String", frozenset(range(0x80))),
+    0x1A: ("a VisibleString", frozenset(range(0x20, 0x7F))),
+}
+_WIDTHS = {0x1E: ("a BMPString", 2), 0x1C: ("a UniversalString", 4)}
 # Deeper than any certificate (about 10), PKCS#7 or PKCS#12 (about 20) nests.
 MAX_DEPTH = 32
 _CONSTRUCTED = 0x20
@@ -43,11 +62,12 @@ def context(number: int, *, constructed: bool = True) -> int:
 class _Buffer:
     """The bytes being read, whether BER is allowed, and the ends of indefinite elements."""
 
-    __slots__ = ("ber", "data", "ends")
+    __slots__ = ("ber", "data", "ends", "strict")
 
-    def __init__(self, data: bytes, *, ber: bool) -> None:
+    def __init__(self, data: bytes, *, ber: bool, strict: bool = False) -> None:
         self.data = data
         self.ber = ber
+        self.strict = strict  # DER's shortest lengths too
         self.ends: dict[int, int] = {}  # content start -> its end-of-contents
 
     def header(self, at: int, limit: int) -> Element:
@@ -84,7 +104,10 @@ class _Buffer:
             count = length & 0x7F
             if count > _LENGTH_BYTES or pos + count > limit:
                 raise ASN1Error("truncated or oversized length")
-            end = pos + count + int.from_bytes(data[pos : pos + count], "big")
+            size = int.from_bytes(data[pos : pos + count], "big")
+            if self.strict and (size < 0x80 or not data[pos]):
+                raise ASN1Error(f"not DER: the length at byte {at} is not in its shortest form")
+            end = pos + count + size
             pos += count
         if end is not None and end > limit:
             raise ASN1Error("an element longer than what holds it")
@@ -256,6 +279,95 @@ def parse(data: bytes, *, ber: bool = False) -> Element:
         ASN1Error: no element can be read there.
     """
     return _Buffer(data, ber=ber).header(0, len(data))
+
+
+def parse_der(data: bytes, what: str) -> Element:
+    """
+    The one element ``data`` holds, read as strict DER to its last byte (``check_der``).
+
+    Raises:
+        ASN1Error: not one element, or not DER (naming what and where).
+    """
+    element = _Buffer(data, ber=False, strict=True).header(0, len(data))
+    if element.stop != len(data):
+        raise ASN1Error(f"{len(data) - element.stop} bytes after the {what}")
+    check_der(element)
+    return element
+
+
+def check_der(top: Element) -> None:
+    """
+    Every element from ``top`` down is DER: primitive strings, and values in their one
+    DER form (lengths are checked as ``top``'s buffer reads them: ``parse_der``).
+
+    Raises:
+        ASN1Error: "not DER", naming the first element that is not, by its byte offset.
+    """
+    for element, _ in walk(top):
+        problem = _der_problem(element)
+        if problem:
+            raise ASN1Error(f"not DER: {problem} at byte {element.start}")
+
+
+def _der_problem(element: Element) -> str | None:
+    """What is not DER in one element's own encoding (its children are walked apart)."""
+    if not element.universal:
+        return None
+    number = element.tag & 0x1F
+    if element.constructed:
+        return None if number in {SEQUENCE & 0x1F, SET & 0x1F} else "a string sent in chunks"
+    content = element.content
+    tag = element.tag
+    if tag == BOOLEAN:
+        return None if content in {b"\x00", b"\xff"} else "a BOOLEAN that is not 00 or FF"
+    if tag in {INTEGER, ENUMERATED}:
+        if not content:
+            return "an INTEGER with no content"
+        padded = len(content) > 1 and (content[0], content[1] & 0x80) in {(0, 0), (0xFF, 0x80)}
+        return "an INTEGER with a needless leading byte" if padded else None
+    if tag == NULL:
+        return "a NULL with content" if content else None
+    if tag == BIT_STRING:
+        unused = content[0] if content else 8
+        if unused > 7 or (len(content) == 1 and unused) or content[-1] & ((1 << unused) - 1):
+            return "a BIT STRING with unused bits set or miscounted"
+        return None
+    if tag == OID:
+        if not content:
+            return "an empty OBJECT IDENTIFIER"
+        starts = (0, *(at + 1 for at, byte in enumerate(content[:-1]) if not byte & 0x80))
+        return (
+            "an OBJECT IDENTIFIER padded with 0x80"
+            if any(content[at] == 0x80 for at in starts)
+            else None
+        )
+    return _string_problem(tag, content)
+
+
+def _string_problem(tag: int, content: bytes) -> str | None:
+    """A string of a restricted type holding a character its type does not allow."""
+    if tag in _STRING_CHARACTERS:
+        name, allowed = _STRING_CHARACTERS[tag]
+        return (
+            None
+            if allowed.issuperset(content)
+            else f"{name} holding {_first_outside(content, allowed)}"
+        )
+    if tag in _WIDTHS:
+        name, width = _WIDTHS[tag]
+        return None if len(content) % width == 0 else f"{name} that is not whole characters"
+    if tag == UTF8_STRING:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return "a UTF8String that is not UTF-8"
+    return None
+
+
+def _first_outside(content: bytes, allowed: frozenset[int]) -> str:
+    """The first byte not in ``allowed``, as text a message can show."""
+    byte = next(b for b in content if b not in allowed)
+    return repr(chr(byte)) if 0x20 <= byte < 0x7F else f"byte {byte:#04x}"
 
 
 def parse_at(data: bytes, at: int) -> Element:

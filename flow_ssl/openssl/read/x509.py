@@ -6,13 +6,15 @@ Names and values come whole from the encoding, so nothing a certificate holds ca
 imitate another field (openssl prints values raw: a dNSName may hold ``, DNS:`` or
 a line break). Fields are named as OpenSSL 3 names them (``oids``); a certificate
 OpenSSL 3 would not load (a name value it cannot decode) is refused here too, so
-what flow-ssl reports is what the server sees.
+what flow-ssl reports is what the server sees. So is one that is not strict DER, or
+breaks RFC 5280's version rules (extensions in a v1 certificate, a "v4"): openssl
+loads those, but Go (the admin console) and Chrome refuse them.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypedDict
 
 from flow_ssl.core.models import (
@@ -37,6 +39,7 @@ from flow_ssl.openssl.read.asn1 import (
     ASN1Error,
     Element,
     context,
+    parse_der,
     parse_whole,
 )
 
@@ -48,6 +51,7 @@ _WIDE_STRINGS = {0x1E: ("utf-16-be", 2), 0x1C: ("utf-32-be", 4)}  # BMPString, U
 _UTF8_STRING = 0x0C
 _ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
 _ENUMERATED = 0x0A
+_UTC_TIME_ENDS = 2050  # RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -58,35 +62,66 @@ def read_certificate(der: bytes, *, source: str = "", index: int = 0) -> ParsedC
     Raises:
         ASN1Error: not a certificate's structure, or a field OpenSSL 3 refuses.
     """
-    outer = _three_parts(der, "certificate")
+    outer = _three_parts(der, "certificate", strict=True)
     fields = outer[0].expect(SEQUENCE, "tbsCertificate").children()
     stored = 0
     if fields and fields[0].tag == context(0):  # [0] EXPLICIT version, DEFAULT v1
         stored = _explicit(fields[0], "version").expect(INTEGER, "version").integer()
+        if stored == 0:
+            raise ASN1Error("not DER: version v1 written out (DER leaves a default out)")
         fields = fields[1:]
     if len(fields) < 6:
         raise ASN1Error("tbsCertificate is too short")
     validity = fields[3].expect(SEQUENCE, "validity").children()
     if len(validity) != 2:
         raise ASN1Error("validity holds two times")
-    wrapper = next((f for f in fields[6:] if f.tag == context(3)), None)
+    wrapper = _optional_fields(fields[6:], stored)
     extensions = _extensions(_explicit(wrapper, "extensions")) if wrapper else []
     serial = fields[0].expect(INTEGER, "serial").integer()
     parsed = ParsedCertificate.model_construct(
         kind="certificate",
         source=source,
         index=index,
-        version=stored + 1 if 0 <= stored <= 2 else None,  # OpenSSL 3: "Unknown (7)"
+        version=stored + 1,
         serial=("-" if serial < 0 else "") + _whole_bytes(abs(serial)),
         issuer=_name(fields[2]),
         subject=_name(fields[4]),
         not_before=_time(validity[0]),
         not_after=_time(validity[1]),
+        early_generalized_times=[
+            name
+            for name, time in zip(("notBefore", "notAfter"), validity, strict=True)
+            if time.tag == GENERALIZED_TIME and _time(time).year < _UTC_TIME_ENDS
+        ],
         attributes=[],
         **_shared(outer[1], fields[5], extensions),
     )
     parsed.self_signed = _self_signed(parsed)
     return parsed
+
+
+def _optional_fields(optional: list[Element], version: int) -> Element | None:
+    """
+    The extensions' wrapper among what follows the key, by RFC 5280's rules: the unique
+    ids ``[1]`` and ``[2]`` only from v2, the extensions ``[3]`` only in v3, each at
+    most once and in that order.
+
+    Raises:
+        ASN1Error: a version above v3, or a field its version does not allow.
+    """
+    if not 0 <= version <= 2:  # v1 to v3, stored as 0 to 2
+        raise ASN1Error(f"version {version + 1} (X.509 has v1 to v3)")
+    tags = [field.tag for field in optional]
+    allowed = [context(1, constructed=False), context(2, constructed=False), context(3)]
+    if tags != sorted(set(tags)) or not set(tags) <= set(allowed):
+        raise ASN1Error(
+            "tbsCertificate holds fields after the key other than its ids and extensions"
+        )
+    if optional and optional[-1].tag == context(3) and version != 2:
+        raise ASN1Error(f"a v{version + 1} certificate holding extensions (only v3 may)")
+    if optional and optional[0].tag != context(3) and version == 0:
+        raise ASN1Error("a v1 certificate holding unique ids (only v2 and v3 may)")
+    return optional[-1] if optional and optional[-1].tag == context(3) else None
 
 
 def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCertificate:
@@ -96,7 +131,7 @@ def read_request(der: bytes, *, source: str = "", index: int = 0) -> ParsedCerti
     Raises:
         ASN1Error: not a CSR's structure, or a field OpenSSL 3 refuses.
     """
-    outer = _three_parts(der, "certificate request")
+    outer = _three_parts(der, "certificate request", strict=True)
     fields = outer[0].expect(SEQUENCE, "certificationRequestInfo").children()
     if len(fields) < 3:
         raise ASN1Error("certificationRequestInfo is too short")
@@ -135,9 +170,11 @@ def read_crl(der: bytes) -> RevocationList:
     """
     from flow_ssl.core.revocation import RevocationList  # only the CA and check --crl read CRLs
 
-    outer = _three_parts(der, "CRL")
+    outer = _three_parts(der, "CRL", strict=True)
     fields = outer[0].expect(SEQUENCE, "tbsCertList").children()
     if fields and fields[0].tag == INTEGER:  # the version, present in a v2 CRL
+        if fields[0].integer() != 1:
+            raise ASN1Error("a CRL version other than v2 written out (RFC 5280: v1 has none)")
         fields = fields[1:]
     if len(fields) < 3:
         raise ASN1Error("tbsCertList is too short")
@@ -152,7 +189,7 @@ def read_crl(der: bytes) -> RevocationList:
         elif part.tag == context(0):  # [0] EXPLICIT crlExtensions
             for oid, _, value in _extensions(_explicit(part, "crlExtensions")):
                 if oid == oids.CRL_NUMBER:
-                    number = parse_whole(value, "cRLNumber").expect(INTEGER, "cRLNumber")
+                    number = parse_der(value, "cRLNumber").expect(INTEGER, "cRLNumber")
                     read.number = number.integer()
                 elif oid == oids.AUTHORITY_KEY_ID:
                     read.authority_key_id = _authority_key_identifier(value)
@@ -170,7 +207,7 @@ def _revoked(entry: Element) -> Revoked:
     reason = None
     for oid, _, value in _extensions(parts[2]) if len(parts) > 2 else []:
         if oid == oids.CRL_REASON:
-            code = parse_whole(value, "reason").expect(_ENUMERATED, "reason").integer()
+            code = parse_der(value, "reason").expect(_ENUMERATED, "reason").integer()
             reason = REASON_NAMES.get(code, str(code))
     serial = parts[0].expect(INTEGER, "serial").integer()
     return Revoked(serial=serial, when=_time(parts[1], "the CRL"), reason=reason)
@@ -238,9 +275,10 @@ def signed_parts(der: bytes) -> tuple[bytes, bytes]:
     return signed.encoded, signature.bits()
 
 
-def _three_parts(der: bytes, what: str) -> list[Element]:
-    """What is signed, the signature algorithm and the signature."""
-    parts = parse_whole(der, what).expect(SEQUENCE, what).children()
+def _three_parts(der: bytes, what: str, *, strict: bool = False) -> list[Element]:
+    """What is signed, the signature algorithm and the signature; ``strict``: DER checked."""
+    top = parse_der(der, what) if strict else parse_whole(der, what)
+    parts = top.expect(SEQUENCE, what).children()
     if len(parts) != 3:
         raise ASN1Error(f"a {what} has three parts")
     return parts
@@ -407,58 +445,31 @@ def _name(name: Element) -> list[NameAttribute]:
 
 def _time(element: Element, holder: str = "its validity") -> datetime:
     """
-    A UTCTime or GeneralizedTime as OpenSSL 3 reads it (a_time.c): the seconds may be
-    left out, a fraction is dropped, an offset (``+0100``) is turned to UTC. ``holder``
-    names what holds it, for the error.
+    A UTCTime or GeneralizedTime in its one DER form (X.690 11.7, RFC 5280 4.1.2.5): in
+    UTC (``Z``), with seconds, no fraction. openssl loads other forms (an offset, no
+    seconds) but its verify refuses them ("format error", each build in its own words), as
+    Go and Chrome do. ``holder`` names what holds it, for the error.
 
     Raises:
-        ASN1Error: a time OpenSSL 3 cannot read ("Bad time value").
+        ASN1Error: another form, or an impossible date ("Bad time value").
     """
     if element.tag not in {UTC_TIME, GENERALIZED_TIME}:
         raise ASN1Error(f"{holder} holds something other than a time")
-    text = element.content.decode("latin-1")
     utc = element.tag == UTC_TIME
-    pairs = 6 if utc else 7  # (YY)YYMMDDhhmm, then ss
-    numbers: list[int] = []
-    at = 0
-    for number in range(pairs):
-        if number == pairs - 1 and text[at : at + 1] in {"Z", "+", "-"}:
-            break  # no seconds
-        pair = text[at : at + 2]
-        at += 2
-        if len(pair) != 2 or not (pair.isascii() and pair.isdigit()) or at >= len(text):
-            raise ASN1Error(f"{holder} holds a malformed time")
-        numbers.append(int(pair))
-    if not utc and text[at : at + 1] == ".":
-        digits = len(text) - at - 1 - len(text[at + 1 :].lstrip("0123456789"))
-        at += 1 + digits
-        if not digits or at >= len(text):
-            raise ASN1Error(f"{holder} holds a malformed time")
-    offset = _offset(text[at:], holder)
+    form = "YYMMDDHHMMSSZ" if utc else "YYYYMMDDHHMMSSZ"
+    text = element.content
+    if len(text) != len(form) or text[-1:] != b"Z" or not text[:-1].isdigit():
+        raise ASN1Error(f"not DER: {holder} holds a time not written as {form}")
+    digits = text[:-1].decode("ascii")
+    century, rest = (2, digits[2:]) if utc else (4, digits[4:])
+    year = int(digits[:century])
     if utc:
-        year = numbers[0] + (2000 if numbers[0] < 50 else 1900)
-    else:
-        year = numbers[0] * 100 + numbers[1]
-    month, day, hour, minute, *second = numbers[1 if utc else 2 :]
+        year += 2000 if year < _UTC_TIME_ENDS - 2000 else 1900
+    month, day, hour, minute, second = (int(rest[at : at + 2]) for at in range(0, 10, 2))
     days = _MONTH_DAYS[month - 1] + (month == 2 and _leap(year)) if 1 <= month <= 12 else 0
-    seconds = second[0] if second else 0
-    if not (year and 1 <= day <= days and hour < 24 and minute < 60 and seconds < 60):
+    if not (year and 1 <= day <= days and hour < 24 and minute < 60 and second < 60):
         raise ASN1Error(f"{holder} holds an impossible time")
-    return datetime(year, month, day, hour, minute, seconds, tzinfo=timezone.utc) - offset
-
-
-def _offset(zone: str, holder: str) -> timedelta:
-    """``Z`` or ``+hhmm``/``-hhmm`` after the time, as a difference from UTC."""
-    if zone == "Z":
-        return timedelta()
-    sign, hours, minutes = zone[:1], zone[1:3], zone[3:]
-    digits = hours + minutes
-    if sign not in {"+", "-"} or len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
-        raise ASN1Error(f"{holder} holds a malformed time")
-    if int(hours) > 12 or int(minutes) > 59:
-        raise ASN1Error(f"{holder} holds an impossible time")
-    difference = timedelta(hours=int(hours), minutes=int(minutes))
-    return difference if sign == "+" else -difference
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
 
 
 def _leap(year: int) -> bool:
@@ -502,7 +513,9 @@ def _extensions(extensions: Element) -> list[tuple[str, bool, bytes]]:
         parts = extension.expect(SEQUENCE, "extension").children()
         if len(parts) not in {2, 3}:
             raise ASN1Error("an extension with the wrong number of parts")
-        critical = len(parts) == 3 and parts[1].content not in {b"", b"\x00"}
+        critical = len(parts) == 3  # DER writes the flag only when TRUE
+        if critical and parts[1].expect(BOOLEAN, "critical").content != b"\xff":
+            raise ASN1Error("not DER: an extension's critical flag FALSE written out")
         value = parts[-1].expect(OCTET_STRING, "extension value").content
         found.append((parts[0].oid(), critical, value))
     return found
@@ -514,7 +527,7 @@ def _subject_alt_names(value: bytes | None) -> SubjectAltNames:
     if value is None:
         return san
     by_kind = {0x82: san.dns, 0x81: san.email, 0x86: san.uri}
-    for name in parse_whole(value, "subjectAltName").expect(SEQUENCE, "subjectAltName"):
+    for name in parse_der(value, "subjectAltName").expect(SEQUENCE, "subjectAltName"):
         if name.tag in by_kind:
             by_kind[name.tag].append(_ia5(name.content))
         elif name.tag == 0x87:
@@ -538,7 +551,7 @@ def _ip(content: bytes) -> str:
 def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
     """BasicConstraints: CA or not, and the path length."""
     ca, path = False, None
-    for part in parse_whole(value, "basicConstraints").expect(SEQUENCE, "basicConstraints"):
+    for part in parse_der(value, "basicConstraints").expect(SEQUENCE, "basicConstraints"):
         if part.tag == BOOLEAN:
             ca = part.content not in {b"", b"\x00"}
         elif part.tag == INTEGER:
@@ -548,7 +561,7 @@ def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
 
 def _key_usage(value: bytes) -> list[str]:
     """The keyUsage bits set, by name (in bit order)."""
-    content = parse_whole(value, "keyUsage").bits()
+    content = parse_der(value, "keyUsage").bits()
     return [
         name
         for index, name in enumerate(oids.KEY_USAGE_BITS)
@@ -558,18 +571,18 @@ def _key_usage(value: bytes) -> list[str]:
 
 def _extended_key_usage(value: bytes) -> list[str]:
     """The extended key usages, by openssl's short name (else the dotted OID)."""
-    usages = parse_whole(value, "extendedKeyUsage").expect(SEQUENCE, "extendedKeyUsage")
+    usages = parse_der(value, "extendedKeyUsage").expect(SEQUENCE, "extendedKeyUsage")
     return [oids.EKU_NAMES.get(oid, oid) for oid in (part.oid() for part in usages)]
 
 
 def _key_identifier(value: bytes) -> str:
     """subjectKeyIdentifier: lower-case hex."""
-    return parse_whole(value, "subjectKeyIdentifier").expect(OCTET_STRING, "key id").content.hex()
+    return parse_der(value, "subjectKeyIdentifier").expect(OCTET_STRING, "key id").content.hex()
 
 
 def _authority_key_identifier(value: bytes) -> str | None:
     """authorityKeyIdentifier's keyIdentifier ([0]), lower-case hex, if present."""
-    top = parse_whole(value, "authorityKeyIdentifier").expect(SEQUENCE, "authorityKeyIdentifier")
+    top = parse_der(value, "authorityKeyIdentifier").expect(SEQUENCE, "authorityKeyIdentifier")
     key_id = next((part for part in top if part.tag == context(0, constructed=False)), None)
     return key_id.content.hex() if key_id else None
 
@@ -579,7 +592,7 @@ def _name_constraints(value: bytes, *, critical: bool) -> NameConstraints:
     found = NameConstraints.model_construct(
         critical=critical, permitted=_no_subtrees(), excluded=_no_subtrees()
     )
-    top = parse_whole(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
+    top = parse_der(value, "nameConstraints").expect(SEQUENCE, "nameConstraints")
     for subtrees in top:
         if subtrees.tag not in {context(0), context(1)}:
             raise ASN1Error("nameConstraints holds neither permitted nor excluded subtrees")
