@@ -583,7 +583,13 @@ def planned_check(
     ]
     if ca_file is None and self_signed:
         shown = leaf if framed.form == "pem" and not framed.byte_order_mark else "its PEM copy"
-        steps.append(Note(f"{cert} is self-signed: it is verified against itself: -CAfile {shown}"))
+        steps.append(
+            Note(
+                f"{cert} is self-signed: openssl verify fails it (error 18, self-signed "
+                "certificate) until it is trusted; to verify it against itself, add "
+                f"-CAfile {shown}"
+            )
+        )
     elif ca_file is None:
         steps.append(Note("no --ca-file: openssl verify trusts the roots of its default store"))
     return steps
