@@ -129,13 +129,18 @@ def make_leaf(
     rsa_bits: int | None = None,
     eku: bool = True,
     extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
+    key: CertificateIssuerPrivateKeyTypes | None = None,
 ) -> Issued:
-    """An end-entity server certificate issued by ``issuer``; ``extensions``: more, as make_ca."""
-    key: CertificateIssuerPrivateKeyTypes = (
-        rsa.generate_private_key(65537, rsa_bits)
-        if rsa_bits
-        else ec.generate_private_key(ec.SECP256R1())
-    )
+    """
+    An end-entity server certificate issued by ``issuer``; ``extensions``: more, as make_ca;
+    ``key``: its key (else a new P-256 one, or RSA of ``rsa_bits``).
+    """
+    if key is None:
+        key = (
+            rsa.generate_private_key(65537, rsa_bits)
+            if rsa_bits
+            else ec.generate_private_key(ec.SECP256R1())
+        )
     start = start or NOW - timedelta(hours=1)
     builder = (
         x509.CertificateBuilder()

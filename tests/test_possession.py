@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -124,3 +125,31 @@ def test_check_print_proves_the_key_as_a_run_does(
         except subprocess.CalledProcessError as exc:  # the last step's exit code, by build
             said = exc.stdout + exc.stderr
         assert ("Signature Verified Successfully" in said) is proven, said
+
+
+def test_check_print_of_an_ed25519_key_compares_what_openssl_derives(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """check --print, Ed25519: the key's derived public key is printed beside the certificate's."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from flow_ssl.openssl import runner
+
+    if not runner.find_openssl().supports("ed25519"):
+        pytest.skip("this openssl reads no Ed25519 key (LibreSSL before 3.7): check is exit 3")
+    root = make_ca("Possession Ed Root")
+    leaf = make_leaf(root, [HOST], key=ed25519.Ed25519PrivateKey.generate())
+    other = make_leaf(root, [HOST], key=ed25519.Ed25519PrivateKey.generate())
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "root.crt", root.pem())
+    write(tmp_path, "good.key", leaf.key_pem())
+    write(tmp_path, "other.key", other.key_pem())
+    for key, same in (("good.key", True), ("other.key", False)):
+        printed = cli("check", "--cert", "leaf.crt", "--key", key, "--ca-file", "root.crt",
+                      "--print")  # fmt: skip
+        assert printed.code == 0, printed.err
+        assert "pkeyutl" not in printed.out  # it signs with no Ed25519 key on 1.1.1 or LibreSSL
+        said = run_sh(printed.out, tmp_path).stdout
+        keys = re.findall(r"-----BEGIN PUBLIC KEY-----[^-]*-----END PUBLIC KEY-----", said)
+        assert len(keys) == 2, said
+        assert (keys[0] == keys[1]) is same, said

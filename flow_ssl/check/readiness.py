@@ -537,16 +537,29 @@ def planned_check(
 
     framed = reader.frame_file(cert)
     first = framed.items[0] if framed.items else None  # none yet in a PKCS#12
-    self_signed = (
-        first is not None
-        and first.kind == "certificate"
-        and x509.read_certificate(first.der).self_signed
+    first_cert = (
+        x509.read_certificate(first.der)
+        if first is not None and first.kind == "certificate"
+        else None
     )
+    self_signed = first_cert is not None and first_cert.self_signed
+    # Neither dgst nor pkeyutl (without -rawin, which 1.1.1 and LibreSSL lack) signs with these
+    # keys: the public key openssl derives from the seed is compared, as a run does.
+    derived = first_cert is not None and first_cert.public_key.algorithm in {"ed25519", "ed448"}
     leaf = as_pem(cert)
     if not framed.ordered:
         steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))
     inside = known.get(cert)
-    if key is not None or framed.keys:
+    if (key is not None or framed.keys) and derived:
+        steps += [
+            Note(
+                "does the key belong to the certificate? the public key openssl derives from "
+                "the key must be the certificate's: the two commands print the same"
+            ),
+            commands.build_public_key_of_key(str(key or cert), passin=passin),
+            commands.build_public_key_of_certificate(leaf),
+        ]
+    elif key is not None or framed.keys:
         # Not the two public halves compared: a damaged key file may carry the
         # certificate's beside a private part that is not its own.
         challenge, signature = scratch("challenge"), scratch("challenge.sig")

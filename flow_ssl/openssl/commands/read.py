@@ -85,18 +85,20 @@ def build_random(out: str, count: int) -> Command:
     )
 
 
+def _key_passphrase(passin: str | None) -> Arg:
+    """A key's passphrase source, or an empty one so openssl never waits at a prompt."""
+    if passin:
+        return Arg(("-passin", passin), "the key's passphrase, from this source")
+    return Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)")
+
+
 def build_sign_file(key: str, *, data: str, out: str, passin: str | None = None) -> Command:
     """``openssl pkeyutl -sign``: a signature of a short file with the private key in KEY."""
-    source = (
-        Arg(("-passin", passin), "the key's passphrase, from this source")
-        if passin
-        else Arg(("-passin", "pass:"), "never wait for a passphrase (an encrypted key fails)")
-    )
     return command(
         Arg((OPENSSL, "pkeyutl"), "use a private key"),
         Arg(("-sign",), "to sign"),
         Arg(("-inkey", key), "the key file"),
-        source,
+        _key_passphrase(passin),
         Arg(("-in", data), "these bytes"),
         Arg(("-out", out), "the signature goes here"),
     )
@@ -114,6 +116,26 @@ def build_verify_with_certificate(cert: str, *, data: str, signature: str) -> Co
         Arg(("-inkey", cert), "the certificate file"),
         Arg(("-in", data), "of these bytes"),
         Arg(("-sigfile", signature), "this signature"),
+    )
+
+
+def build_public_key_of_key(key: str, *, passin: str | None = None) -> Command:
+    """``openssl pkey -in KEY -pubout``: the public key openssl derives from a private key."""
+    return command(
+        Arg((OPENSSL, "pkey"), "read a private key"),
+        Arg(("-in", key), "the key file"),
+        _key_passphrase(passin),
+        Arg(("-pubout",), "print the public key it derives from it"),
+    )
+
+
+def build_public_key_of_certificate(cert: str) -> Command:
+    """``openssl x509 -in CERT -pubkey -noout``: the public key a certificate holds."""
+    return command(
+        Arg((OPENSSL, "x509"), "read a certificate"),
+        Arg(("-in", cert), "the certificate file"),
+        Arg(("-pubkey",), "print its public key"),
+        Arg(("-noout",), "and nothing else"),
     )
 
 
