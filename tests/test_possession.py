@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -153,3 +154,74 @@ def test_check_print_of_an_ed25519_key_compares_what_openssl_derives(
         keys = re.findall(r"-----BEGIN PUBLIC KEY-----[^-]*-----END PUBLIC KEY-----", said)
         assert len(keys) == 2, said
         assert (keys[0] == keys[1]) is same, said
+
+
+@pytest.fixture(scope="module")
+def mislabelled() -> tuple[Issued, Issued, bytes]:
+    """A root, a leaf under it, and the leaf's own private key beside another key's public half."""
+    root = make_ca("Possession Mislabelled Root")
+    leaf = make_leaf(root, [HOST])
+    return root, leaf, damaged_key(leaf.key, ec.generate_private_key(ec.SECP256R1()))
+
+
+def test_check_of_a_key_whose_stored_public_half_is_another_keys_is_not_ready(
+    cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
+) -> None:
+    """check: the right private half beside a wrong public half fails, as servers refuse it."""
+    root, leaf, damaged = mislabelled
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "root.crt", root.pem())
+    write(tmp_path, "leaf.key", damaged)
+    result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--ca-file", "root.crt",
+                 "--host", HOST, "--json")  # fmt: skip
+    assert result.code == 1, result.err
+    (matched,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"]
+    assert matched["status"] == "fail"
+    assert "the public half stored beside it is another key's" in matched["message"]
+    # What an OpenSSL server does with the pair: it refuses to load it.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(ssl.SSLError, match=r"KEY_VALUES_MISMATCH|key values mismatch"):
+        context.load_cert_chain(tmp_path / "leaf.crt", tmp_path / "leaf.key")
+
+
+def test_renew_same_key_never_certifies_another_keys_public_half(
+    cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
+) -> None:
+    """renew --same-key: refused before openssl runs; the live pair is untouched."""
+    _root, leaf, damaged = mislabelled
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "leaf.key", damaged)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    result = cli("renew", "leaf.crt", "--key", "leaf.key", "--same-key", "--subj")
+    assert result.code == 2, result.err
+    assert "another key's" in result.err
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_bundle_key_out_refuses_a_key_whose_stored_public_half_is_another_keys(
+    cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
+) -> None:
+    """bundle --key-out: such a key is not written out."""
+    _root, leaf, damaged = mislabelled
+    write(tmp_path, "combined.pem", leaf.pem(), damaged)
+    result = cli("bundle", "--cert", "combined.pem", "--out", "fc.pem", "--key-out", "srv.key")
+    assert result.code == 2, result.err
+    assert "another key's" in result.err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["combined.pem"]
+
+
+def test_a_key_written_with_a_compressed_point_is_still_the_certificates(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A key file whose point is stored compressed holds the same key: ready, as servers agree."""
+    from tests.helpers import openssl
+
+    openssl("req", "-x509", "-nodes", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-pkeyopt", "ec_param_enc:named_curve", "-keyout", "whole.key", "-out", "leaf.crt",
+            "-subj", f"/CN={HOST}", "-days", "30", cwd=tmp_path)  # fmt: skip
+    openssl("ec", "-in", "whole.key", "-conv_form", "compressed", "-out", "leaf.key", cwd=tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.crt", tmp_path / "leaf.key")  # the server's view
+    result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--json")
+    (matched,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"]
+    assert matched["status"] == "pass", matched

@@ -203,10 +203,14 @@ def _key_out_source(
             field="pass",
         )
     matched = keymatch.key_matches(
-        block, leaf.der, passin=passin if block.encrypted else None, key_name=where, cert_name=where
+        block,
+        leaf.der,
+        passin=passin if block.encrypted else None,
+        key_name=where,
+        cert_name="its leaf",
     )
-    if matched.status != "pass":
-        raise InvalidInputError(f"the key in {where} is not the key of its leaf")
+    if matched.status != "pass":  # the finding's words: another key, or a damaged one
+        raise InvalidInputError(matched.message)
 
 
 def write_bundle(

@@ -320,8 +320,8 @@ def _check_same_key(key: Path, cert: Path, loaded: Loaded, old: ParsedCertificat
     matched = keymatch.key_matches(
         keys[0], old.der, passin=None, key_name=str(key), cert_name=str(cert)
     )
-    if matched.status != "pass":
-        raise InvalidInputError(f"{key} is not the key of {cert}", field="key", joiner=": ")
+    if matched.status != "pass":  # the finding's words: another key, or a damaged one
+        raise InvalidInputError(matched.message, field="key", joiner=": ")
 
 
 def _request(

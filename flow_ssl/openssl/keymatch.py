@@ -8,10 +8,14 @@ halves too), then fail every handshake. So for every key an operator gives, open
 signs a fresh random challenge with the private half (``dgst -sign``, the key in a
 private scratch folder, an encrypted key's passphrase only as a source), and a second
 ``dgst -verify`` checks that signature with the certificate's public key: the same two
-commands on every build. An Ed25519 or Ed448 key, which ``dgst`` cannot sign with on
-every build, has no public half but the one openssl derives from its private seed
-(``pkey -pubout``; measured on every build that reads it: a public key written beside
-the seed is ignored).
+commands on every build. The other way round, a key whose private part is right but whose
+stored public half is another key's fails too: openssl's servers refuse to start with it
+("key values mismatch") and ``req -key`` would certify that other key. So the stored public
+half must be the certificate's as well (read from the key's own encoding, or, for an
+encrypted key, as ``pkey -pubout`` prints it: one more process). An Ed25519 or Ed448 key,
+which ``dgst`` cannot sign with on every build, has no public half but the one openssl
+derives from its private seed (``pkey -pubout``; measured on every build that reads it: a
+public key written beside the seed is ignored).
 
 Where flow-ssl itself just had openssl make the key in this run (the read-back of
 selfsigned, csr, ca init), the key file is openssl's own output, not something handed
@@ -97,12 +101,52 @@ def key_matches(
         InvalidInputError: openssl cannot read or sign with the key, or ``passin`` does
             not decrypt it.
     """
-    return _finding(
-        proves_possession(key, leaf_der, key_name, passin=passin),
-        key_name=key_name,
-        cert_name=cert_name,
-        made_with=made_with,
+    certified = x509.public_key_info(leaf_der)
+    stored = (
+        None if _algorithm(certified) in _DERIVED else public_key_info(key, key_name, passin=passin)
     )
+    damaged = stored is not None and not same_public_key(stored, certified)
+    proven = proves_possession(key, leaf_der, key_name, passin=passin)
+    if proven and damaged:
+        return finding(
+            "key-matches-cert",
+            "fail",
+            f"the key in {key_name} is damaged: its private half is the key of {cert_name}, "
+            "but the public half stored beside it is another key's (servers refuse it: key "
+            "values mismatch, and a CSR or renewal would certify that other key); use a good "
+            "copy of the key",
+        )
+    return _finding(
+        proven and not damaged, key_name=key_name, cert_name=cert_name, made_with=made_with
+    )
+
+
+def same_public_key(stored: bytes, certified: bytes) -> bool:
+    """
+    Whether two SubjectPublicKeyInfos hold one key: the same bytes, or one EC point written
+    compressed (``02``/``03`` and X) where the other is whole (``04``, X and Y), as openssl's
+    servers compare them.
+    """
+    if stored == certified:
+        return True
+    try:
+        stored_parts, certified_parts = (
+            asn1.parse_whole(spki, "public key").children() for spki in (stored, certified)
+        )
+        if stored_parts[0].encoded != certified_parts[0].encoded:
+            return False
+        points = [parts[1].bits() for parts in (stored_parts, certified_parts)]
+    except (ASN1Error, IndexError):
+        return False
+    return _compressed(points[0]) == _compressed(points[1])
+
+
+def _compressed(point: bytes) -> bytes:
+    """An EC point in its compressed form (``04 X Y`` becomes ``02 X`` or ``03 X``)."""
+    if point[:1] != b"\x04" or len(point) % 2 == 0:
+        return point
+    half = (len(point) - 1) // 2
+    return bytes([2 + (point[-1] & 1)]) + point[1 : 1 + half]
 
 
 def made_key_matches(
