@@ -612,3 +612,15 @@ def test_check_names_every_bad_host_and_count_at_once(cli: Callable[..., Run]) -
     lines = result.err.strip().splitlines()
     assert lines[0] == "flow-ssl: 3 problems"
     assert [line.split()[0].rstrip(":") for line in lines[1:]] == ["--host", "--host", "--min-days"]
+
+
+def test_a_subject_file_with_a_number_thousands_of_digits_long_is_bad_input(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """A number past Python's integer-text limit is exit 2 naming the file, not exit 70."""
+    (tmp_path / "s.toml").write_text("country = " + "9" * 5000 + "\n")
+    result = cli("selfsigned", "--cn", "a.example.com", "--subject-file", "s.toml", "--print")
+    assert result.code == 2, result.err
+    assert "s.toml holds a number thousands of digits long" in result.err
+    assert "Traceback" not in result.err
+    assert listing(tmp_path) == ["s.toml"]

@@ -71,13 +71,19 @@ def read_toml(path: Path, field: str) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(read_input(path, "a TOML file").decode("utf-8"))
+        text = read_input(path, "a TOML file").decode("utf-8")
+        data = None if _dotted_deeper_than(text, _DOTTED_MAX) else tomllib.loads(text)
     except InvalidInputError as exc:
         raise InvalidInputError(exc.message, field=field) from None
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path} is not UTF-8 text: {exc}", field=field) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInputError(f"{path} is not valid TOML: {exc}", field=field) from None
+    except ValueError:  # tomllib's own: an integer past Python's 4300-digit limit
+        raise InvalidInputError(
+            f"{path} holds a number thousands of digits long, which no setting takes",
+            field=field,
+        ) from None
     except RecursionError:  # tomllib recurses per array or inline table
         data = None
     if data is None or _deeper_than(data, _TOML_DEPTH):
@@ -87,6 +93,18 @@ def read_toml(path: Path, field: str) -> dict[str, Any]:
             field=field,
         )
     return data
+
+
+# Keys dotted deeper than this are refused before tomllib reads them: it builds dotted keys
+# in time and memory that grow with the square of their depth (20,000 levels: 2.4 GB).
+_DOTTED_MAX = 64
+# What a line names: the key before its "=" (bare, dotted), or a [table] / [[array]] header.
+_NAMED = re.compile(r"^[ \t]*(?:([A-Za-z0-9_-][^=\n]*)=|(\[[^\n]*))", re.MULTILINE)
+
+
+def _dotted_deeper_than(text: str, limit: int) -> bool:
+    """Whether a key or table header of some line holds more than ``limit`` dots."""
+    return any((key or header).count(".") > limit for key, header in _NAMED.findall(text))
 
 
 def _deeper_than(data: dict[str, Any], limit: int) -> bool:
