@@ -552,3 +552,21 @@ def test_a_crlf_passphrase_file_is_named_as_the_cause(
     assert "does not decrypt the key in enc.key" in check.err
     assert "(CR LF)" in check.err
     assert words not in check.out + check.err
+
+
+def test_the_full_chain_is_named_after_the_certificate_out_names(
+    cli: Callable[..., Run], cas: Path, tmp_path: Path
+) -> None:
+    """ca issue/sign --out X.crt: the full chain is X.fullchain.pem (two servers, one CN)."""
+    issuing = str(cas / "issuing")
+    for name in ("a", "b"):
+        outputs = ["--keyout", f"{name}.key", "--out", f"{name}.crt"]
+        result = cli("ca", "issue", "--dir", issuing, "--cn", "ha.mycompany.com", "--subj",
+                     "--key", "ec:P-256", *outputs)  # fmt: skip
+        assert result.code == 0, result.err
+        chain = load_cert(tmp_path / f"{name}.fullchain.pem")
+        assert chain == load_cert(tmp_path / f"{name}.crt")
+    csr = _csr(tmp_path, "c")
+    assert cli("ca", "sign", str(csr), "--dir", issuing, "--out", "z.crt").code == 0
+    assert load_cert(tmp_path / "z.fullchain.pem") == load_cert(tmp_path / "z.crt")
+    assert not (tmp_path / "c.fullchain.pem").exists()

@@ -60,7 +60,7 @@ FullchainOpt = Annotated[
     typer.Option(
         "--fullchain",
         metavar="FILE",
-        help="Certificate + issuing CA file [default: NAME.fullchain.pem].",
+        help="Certificate + issuing CA file [default: beside --out, NAME.fullchain.pem].",
     ),
 ]
 CrlUrlOpt = Annotated[
@@ -293,6 +293,8 @@ def ca_sign(
     authority = open_ca(folder, passin=ca_pass)
     stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
     default_out, default_chain = default_outputs(stem)
+    if out is not None:  # the full chain goes beside the certificate, named after it
+        _, default_chain = default_outputs(str(out.with_suffix("")))
     days = days if days is not None else LEAF_DAYS
     plan = ca_sign.plan_sign(
         authority,
@@ -341,7 +343,8 @@ def ca_issue(
     leaf = request_from_flags(request, days=days if days is not None else LEAF_DAYS)
     authority = open_ca(folder, passin=ca_pass)
     default_key, default_out = generate.default_paths(leaf, x509=True)
-    _, default_chain = default_outputs(str(default_out.with_suffix("")))
+    # The full chain goes beside the certificate, named after it.
+    _, default_chain = default_outputs(str((out or default_out).with_suffix("")))
     plan = ca_issue.IssuePlan(
         ca=authority,
         request=leaf,
