@@ -644,3 +644,20 @@ def test_check_refuses_a_crl_file_it_cannot_read_whole(
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert "given.crl" in result.err
     assert "Traceback" not in result.err
+
+
+def test_two_servers_under_one_name_both_stay_in_the_expiry_alarm(
+    cli: Callable[..., Run], hosts: Path
+) -> None:
+    """Two certificates for one name that renew did not link: neither silences the other."""
+    first = ["--keyout", "ha1.key", "--out", "ha1.crt"]
+    second = ["--keyout", "ha2.key", "--out", "ha2.crt"]
+    _issue(cli, "issuing", "ha.mycompany.com", "--days", "10", *first)
+    _issue(cli, "issuing", "ha.mycompany.com", "--days", "100", *second)
+    soon = load_cert(hosts / "ha1.crt").serial_number
+    result = cli("ca", "list", "--dir", "issuing", "--expiring", "30", "--json")
+    assert result.code == 1, result.err
+    assert soon in {int(serial, 16) for serial in json.loads(result.out)["expiring"]}
+    # ha2.crt replaced nothing: retiring it as superseded is the operator's call.
+    later = cli("ca", "revoke", "ha2.crt", "--dir", "issuing", "--reason", "superseded")
+    assert later.code == 0, later.err

@@ -98,6 +98,8 @@ class CA:
     source_field: str = "ca_pass"
     root: ParsedCertificate | None = None
     crl_url: str | None = None
+    # The serial a ``renew`` replaces with what this run signs (recorded in the log).
+    renews: str | None = None
     # What bringing its records up to date did in this run, for the operator.
     said: list[str] = field(default_factory=list, compare=False, repr=False)
 
@@ -202,7 +204,7 @@ class CA:
 
     def record(self, cert: ParsedCertificate) -> None:
         """Record the certificate as issued, in place at its ``source``: copy, index, log."""
-        record_issued(self.folder, cert, Path(cert.source))
+        record_issued(self.folder, cert, Path(cert.source), renews=self.renews)
 
 
 def unlock(ca: CA) -> None:

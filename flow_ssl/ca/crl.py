@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
-from flow_ssl.ca.folder import logged_names, read_index
+from flow_ssl.ca.folder import logged, read_index
 from flow_ssl.ca.records import mark_revoked
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
@@ -337,8 +337,10 @@ def _refuse_retiring_the_renewal(
     """
     if reason != "superseded":
         return
-    logged = {number: names for number, (names, _ca) in logged_names(ca.folder).items()}
-    replaced = index.superseded(entries, logged, datetime.now(timezone.utc))
+    renewals = {
+        serial: said.renews for serial, said in logged(ca.folder).items() if said.renews is not None
+    }
+    replaced = index.superseded(entries, renewals, datetime.now(timezone.utc))
     older = [old for old, newer in replaced.items() if newer == serial]
     if older:
         raise InvalidInputError(

@@ -284,22 +284,32 @@ def read_index(folder: Folder) -> list[index.Entry]:
         ) from None
 
 
-def logged_names(folder: Folder) -> dict[int, tuple[tuple[str, ...], bool]]:
-    """Each serial's names and CA flag, from the log's last line for it (best effort)."""
-    found: dict[int, tuple[tuple[str, ...], bool]] = {}
+@dataclass(frozen=True)
+class Logged:
+    """What the log says of one serial: its names, whether it is a CA, the serial it renews."""
+
+    names: tuple[str, ...] = ()
+    ca: bool = False
+    renews: int | None = None
+
+
+def logged(folder: Folder) -> dict[int, Logged]:
+    """Each serial as the log's last line for it has it (best effort: bad lines are passed)."""
+    found: dict[int, Logged] = {}
     try:
         lines = folder.log.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return found
     for line in lines:
         try:
-            logged = json.loads(line)
-            serial = int(str(logged["serial"]), 16)
+            said = json.loads(line)
+            serial = int(str(said["serial"]), 16)
+            renews = int(str(said["renews"]), 16) if "renews" in said else None
         except (ValueError, KeyError, TypeError, RecursionError):
             continue
-        names = logged.get("names")
+        names = said.get("names")
         names = tuple(str(n) for n in names) if isinstance(names, list) else ()
-        found[serial] = (names, bool(logged.get("ca")))
+        found[serial] = Logged(names, bool(said.get("ca")), renews)
     return found
 
 
@@ -432,10 +442,12 @@ def reserve_serial(folder: Folder) -> str:
     return serial
 
 
-def record_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:
+def record_issued(
+    folder: Folder, cert: ParsedCertificate, written_to: Path, *, renews: str | None = None
+) -> None:
     """
     Record a certificate once it is in place: a copy in certs/, its line in the index
-    (valid), and its line in the log.
+    (valid), and its line in the log (``renews``: the serial a ``renew`` replaced with it).
 
     Raises:
         WriteFailedError: a record could not be written (saying which, and what to add).
@@ -459,12 +471,17 @@ def record_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> 
             f"{written_to} is written, but {folder.index} could not record it "
             f"({exc.strerror or exc}); add this line to it: {entry.line()}"
         ) from None
-    log_issued(folder, cert, written_to)
+    log_issued(folder, cert, written_to, renews=renews)
 
 
-def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> None:
-    """Append one line per certificate issued: when, serial, subject, names, file."""
-    entry = {
+def log_issued(
+    folder: Folder, cert: ParsedCertificate, written_to: Path, *, renews: str | None = None
+) -> None:
+    """
+    Append one line per certificate issued: when, serial, subject, names, file, and the
+    serial it renews (only ``renew`` says that a certificate replaces another).
+    """
+    entry: dict[str, object] = {
         "issued": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "serial": cert.serial,
         "subject": cert.names_text(),
@@ -473,6 +490,8 @@ def log_issued(folder: Folder, cert: ParsedCertificate, written_to: Path) -> Non
         "ca": bool(cert.basic_constraints and cert.basic_constraints.ca),
         "file": str(written_to.resolve()),
     }
+    if renews is not None:
+        entry["renews"] = renews
     line = json.dumps(entry, ensure_ascii=False)
     try:
         files.append_line(folder.log, line)

@@ -190,28 +190,18 @@ def expired(entries: list[Entry], now: datetime) -> list[Entry]:
     ]
 
 
-def superseded(
-    entries: list[Entry], names: dict[int, tuple[str, ...]], now: datetime
-) -> dict[str, str]:
+def superseded(entries: list[Entry], renewals: dict[int, int], now: datetime) -> dict[str, str]:
     """
-    Each valid entry a renewal replaced, with the serial that replaced it: the valid
-    entry for the same subject and the same names (as the log has them) that ends last,
-    where it ends later than this one.
+    Each valid entry a renewal replaced, with the serial that replaced it: ``renewals``
+    maps a certificate ``renew`` made to the serial it renewed (as the log records it),
+    and only a renewal still valid supersedes (a revoked one gives the old its place back).
+    Two certificates for the same names are otherwise two servers: neither replaces the other.
     """
-
-    def key(entry: Entry) -> tuple[str, frozenset[str]]:
-        return entry.subject, frozenset(names.get(int(entry.serial, 16), ()))
-
-    newest: dict[tuple[str, frozenset[str]], Entry] = {}
-    valid = [entry for entry in entries if entry.state(now) == "valid"]
-    for entry in valid:
-        held = newest.get(key(entry))
-        if held is None or entry.expires > held.expires:
-            newest[key(entry)] = entry
+    valid = {int(entry.serial, 16): entry for entry in entries if entry.state(now) == "valid"}
     return {
-        entry.serial: newest[key(entry)].serial
-        for entry in valid
-        if newest[key(entry)].expires > entry.expires
+        valid[old].serial: valid[new].serial
+        for new, old in renewals.items()
+        if new in valid and old in valid and new != old
     }
 
 

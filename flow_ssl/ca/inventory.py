@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flow_ssl.ca import index
 from flow_ssl.ca.crl import last_crl
-from flow_ssl.ca.folder import logged_names, read_index, repair_serial
+from flow_ssl.ca.folder import Logged, logged, read_index, repair_serial
 from flow_ssl.core import revocation
 from flow_ssl.core.errors import InvalidInputError
 
@@ -33,7 +33,7 @@ class Listed:
     state: Literal["valid", "revoked", "expired"]
     names: tuple[str, ...] = ()
     ca: bool = False
-    # A newer valid certificate for the same subject and names (a renewal): its serial.
+    # The valid certificate `renew` replaced it with (as the log records it): its serial.
     superseded_by: str | None = None
 
 
@@ -64,19 +64,17 @@ def take(ca: CA, *, expiring: int | None = None, now: datetime | None = None) ->
         entries = read_index(ca.folder)
     if repaired is not None:
         warnings.append(repaired)
-    logged = logged_names(ca.folder)
-    newer = index.superseded(
-        entries, {serial: names for serial, (names, _ca) in logged.items()}, now
-    )
-    listed = [
-        Listed(
-            entry,
-            entry.state(now),
-            *logged.get(int(entry.serial, 16), ((), False)),
-            superseded_by=newer.get(entry.serial),
+    log = logged(ca.folder)
+    renewals = {serial: said.renews for serial, said in log.items() if said.renews is not None}
+    newer = index.superseded(entries, renewals, now)
+    listed = []
+    for entry in entries:
+        said = log.get(int(entry.serial, 16), Logged())
+        listed.append(
+            Listed(
+                entry, entry.state(now), said.names, said.ca, superseded_by=newer.get(entry.serial)
+            )
         )
-        for entry in entries
-    ]
     crl = last_crl(ca)
     warnings += _crl_warnings(ca, crl, listed, now)
     due = [] if expiring is None else _expiring(listed, now + timedelta(days=expiring))

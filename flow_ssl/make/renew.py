@@ -14,7 +14,7 @@ certificate it refuses (``ca init`` makes CAs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -142,7 +142,7 @@ def plan_renewal(asked: Asked) -> Renewal:
         keyout = asked.keyout or key_path
         if mode == "ca":
             assert asked.ca_dir is not None  # noqa: S101 - mode ca comes from --ca-dir
-            authority = open_ca(asked.ca_dir, passin=asked.ca_pass)
+            authority = replace(open_ca(asked.ca_dir, passin=asked.ca_pass), renews=old.serial)
             plan = IssuePlan(
                 ca=authority,
                 request=request,
