@@ -33,32 +33,46 @@ def issued() -> tuple[Issued, Issued, bytes]:
     return root, leaf, damaged_key(ec.generate_private_key(ec.SECP256R1()), leaf.key)
 
 
+@pytest.fixture(scope="module", params=["another private part", "another public half"])
+def damaged(request: pytest.FixtureRequest) -> tuple[Issued, Issued, bytes, str]:
+    """
+    A root, a leaf, a damaged key for it, and the words that name the damage: the leaf's
+    public half beside another key's private part, or the other way round.
+    """
+    root = make_ca(f"Possession {request.param}")
+    leaf = make_leaf(root, [HOST])
+    other = ec.generate_private_key(ec.SECP256R1())
+    if request.param == "another private part":
+        return root, leaf, damaged_key(other, leaf.key), "is not the key of"
+    return root, leaf, damaged_key(leaf.key, other), "the public half stored beside it"
+
+
 def test_check_of_a_damaged_key_is_not_ready(
-    cli: Callable[..., Run], tmp_path: Path, issued: tuple[Issued, Issued, bytes]
+    cli: Callable[..., Run], tmp_path: Path, damaged: tuple[Issued, Issued, bytes, str]
 ) -> None:
-    """check: a key whose stored public half is the leaf's but whose private part is not fails."""
-    root, leaf, damaged = issued
+    """check: a key whose two halves are not both the leaf's fails key-matches-cert."""
+    root, leaf, key, words = damaged
     write(tmp_path, "leaf.crt", leaf.pem())
     write(tmp_path, "root.crt", root.pem())
-    write(tmp_path, "leaf.key", damaged)
+    write(tmp_path, "leaf.key", key)
     result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--ca-file", "root.crt",
                  "--host", HOST, "--json")  # fmt: skip
     assert result.code == 1, result.err
-    found = {item["check"]: item["status"] for item in json.loads(result.out)["findings"]}
-    assert found["key-matches-cert"] == "fail"
+    (matched,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"]
+    assert matched["status"] == "fail"
+    assert words in matched["message"]
 
 
 def test_bundle_key_out_refuses_a_damaged_key(
-    cli: Callable[..., Run], tmp_path: Path, issued: tuple[Issued, Issued, bytes]
+    cli: Callable[..., Run], tmp_path: Path, damaged: tuple[Issued, Issued, bytes, str]
 ) -> None:
     """bundle --key-out: the damaged key in the combined file is not written out."""
-    _root, leaf, damaged = issued
-    write(tmp_path, "combined.pem", leaf.pem(), damaged)
+    _root, leaf, key, words = damaged
+    write(tmp_path, "combined.pem", leaf.pem(), key)
     result = cli("bundle", "--cert", "combined.pem", "--out", "fc.pem", "--key-out", "srv.key")
     assert result.code == 2, result.err
-    assert "is not the key of its leaf" in result.err
-    assert not (tmp_path / "srv.key").exists()
-    assert not (tmp_path / "fc.pem").exists()
+    assert words in result.err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["combined.pem"]
 
 
 def test_bundle_p12_refuses_a_damaged_key(
@@ -164,26 +178,6 @@ def mislabelled() -> tuple[Issued, Issued, bytes]:
     return root, leaf, damaged_key(leaf.key, ec.generate_private_key(ec.SECP256R1()))
 
 
-def test_check_of_a_key_whose_stored_public_half_is_another_keys_is_not_ready(
-    cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
-) -> None:
-    """check: the right private half beside a wrong public half fails, as servers refuse it."""
-    root, leaf, damaged = mislabelled
-    write(tmp_path, "leaf.crt", leaf.pem())
-    write(tmp_path, "root.crt", root.pem())
-    write(tmp_path, "leaf.key", damaged)
-    result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--ca-file", "root.crt",
-                 "--host", HOST, "--json")  # fmt: skip
-    assert result.code == 1, result.err
-    (matched,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"]
-    assert matched["status"] == "fail"
-    assert "the public half stored beside it is another key's" in matched["message"]
-    # What an OpenSSL server does with the pair: it refuses to load it.
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with pytest.raises(ssl.SSLError, match=r"KEY_VALUES_MISMATCH|key values mismatch"):
-        context.load_cert_chain(tmp_path / "leaf.crt", tmp_path / "leaf.key")
-
-
 def test_renew_same_key_never_certifies_another_keys_public_half(
     cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
 ) -> None:
@@ -196,18 +190,6 @@ def test_renew_same_key_never_certifies_another_keys_public_half(
     assert result.code == 2, result.err
     assert "another key's" in result.err
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
-
-
-def test_bundle_key_out_refuses_a_key_whose_stored_public_half_is_another_keys(
-    cli: Callable[..., Run], tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
-) -> None:
-    """bundle --key-out: such a key is not written out."""
-    _root, leaf, damaged = mislabelled
-    write(tmp_path, "combined.pem", leaf.pem(), damaged)
-    result = cli("bundle", "--cert", "combined.pem", "--out", "fc.pem", "--key-out", "srv.key")
-    assert result.code == 2, result.err
-    assert "another key's" in result.err
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["combined.pem"]
 
 
 def test_a_key_written_with_a_compressed_point_is_still_the_certificates(
@@ -225,3 +207,15 @@ def test_a_key_written_with_a_compressed_point_is_still_the_certificates(
     result = cli("check", "--cert", "leaf.crt", "--key", "leaf.key", "--json")
     (matched,) = [f for f in json.loads(result.out)["findings"] if f["check"] == "key-matches-cert"]
     assert matched["status"] == "pass", matched
+
+
+def test_an_openssl_server_refuses_a_key_whose_stored_public_half_is_another_keys(
+    tmp_path: Path, mislabelled: tuple[Issued, Issued, bytes]
+) -> None:
+    """What the check's failure stands for: OpenSSL loads no such pair (key values mismatch)."""
+    _root, leaf, key = mislabelled
+    write(tmp_path, "leaf.crt", leaf.pem())
+    write(tmp_path, "leaf.key", key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(ssl.SSLError, match=r"KEY_VALUES_MISMATCH|key values mismatch"):
+        context.load_cert_chain(tmp_path / "leaf.crt", tmp_path / "leaf.key")
