@@ -248,6 +248,19 @@ def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: P
     assert not (tmp_path / "weak.example.com.crt").exists()
 
 
+def test_an_rsa_pss_csr_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:
+    """A CSR whose key is RSA-PSS (id-RSASSA-PSS: Go cannot load it) is refused; nothing signed."""
+    _csr(tmp_path, "ps.example.com", key="rsa-pss")
+    serial_before = _serial_state(cas / "issuing")
+    before = listing(tmp_path)
+    result = cli("ca", "sign", "ps.example.com.csr", "--dir", str(cas / "issuing"))
+    assert result.code == 2, result.out + result.err
+    assert "has an RSA-PSS key (id-RSASSA-PSS, not rsaEncryption)" in result.err
+    assert "use RSA (rsaEncryption) or EC (P-256, P-384)" in result.err
+    assert listing(tmp_path) == before
+    assert _serial_state(cas / "issuing") == serial_before
+
+
 def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> None:
     """A validity longer than the CA's own is refused (exit 2)."""
     result = cli("ca", "issue", "--dir", str(cas / "issuing"), "--cn", "a.example.com",

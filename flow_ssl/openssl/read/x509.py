@@ -491,7 +491,7 @@ def _public_key(spki: Element) -> PublicKeyInfo:
     name = oids.KEY_ALGORITHMS.get(oid, oid)
     bits, curve = None, None
     try:
-        if name == "rsa":
+        if oid in {oids.RSA, oids.RSASSA_PSS}:
             modulus = parse_whole(parts[1].bits(), "RSA key").children()[0]
             bits = abs(modulus.expect(INTEGER, "modulus").integer()).bit_length()
         elif name == "ec" and parameters is not None and parameters.tag == OID:
