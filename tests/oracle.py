@@ -85,7 +85,9 @@ def _key(
     cert: x509.Certificate | x509.CertificateSigningRequest,
 ) -> tuple[str | None, int | None, str | None]:
     """(algorithm, bits, curve); None where cryptography cannot tell."""
-    oid = cert.public_key_algorithm_oid.dotted_string
+    # A CSR has it too in the locked cryptography, though its stubs name it for certificates only.
+    algorithm_oid = getattr(cert, "public_key_algorithm_oid", None)
+    oid = algorithm_oid.dotted_string if algorithm_oid else ""
     try:
         with dsa_allowed():  # loading a DSA key warns too
             key = cert.public_key()
