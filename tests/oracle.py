@@ -57,7 +57,7 @@ def name_pairs(name: x509.Name) -> list[tuple[str, str]]:
 
 _KEY_ALGORITHMS = {
     "1.2.840.113549.1.1.1": "rsa",
-    "1.2.840.113549.1.1.10": "rsa",
+    "1.2.840.113549.1.1.10": "rsassapss",  # an RSA key for PSS alone: not rsaEncryption
     "1.2.840.10045.2.1": "ec",
     "1.2.840.10040.4.1": "dsa",
     "1.3.101.112": "ed25519",
@@ -85,7 +85,8 @@ def _key(
     cert: x509.Certificate | x509.CertificateSigningRequest,
 ) -> tuple[str | None, int | None, str | None]:
     """(algorithm, bits, curve); None where cryptography cannot tell."""
-    algorithm_oid = getattr(cert, "public_key_algorithm_oid", None)  # certificates only
+    # A CSR has it too in the locked cryptography, though its stubs name it for certificates only.
+    algorithm_oid = getattr(cert, "public_key_algorithm_oid", None)
     oid = algorithm_oid.dotted_string if algorithm_oid else ""
     try:
         with dsa_allowed():  # loading a DSA key warns too
@@ -95,7 +96,7 @@ def _key(
     except (ValueError, UnsupportedAlgorithm):
         return _KEY_ALGORITHMS.get(oid), None, None
     if isinstance(key, rsa.RSAPublicKey):
-        return "rsa", key.key_size, None
+        return _KEY_ALGORITHMS.get(oid, "rsa"), key.key_size, None
     if isinstance(key, ec.EllipticCurvePublicKey):
         return "ec", key.key_size, _CURVES.get(key.curve.name, key.curve.name)
     if isinstance(key, ed25519.Ed25519PublicKey):

@@ -20,6 +20,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from flow_ssl.cli.app import main
 from flow_ssl.openssl import verify
+from flow_ssl.openssl.read import asn1
+from flow_ssl.openssl.read.pem import to_pem
 from tests.golang import go_client_fixture, need_gnutls  # noqa: F401 - a fixture
 from tests.helpers import (
     OPENSSL,
@@ -246,6 +248,82 @@ def test_weak_csr_key_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: P
     assert result.code == 2
     assert "1024-bit RSA" in result.err
     assert not (tmp_path / "weak.example.com.crt").exists()
+
+
+def test_an_rsa_pss_csr_is_refused(cli: Callable[..., Run], cas: Path, tmp_path: Path) -> None:
+    """A CSR whose key is RSA-PSS (id-RSASSA-PSS: Go cannot load it) is refused; nothing signed."""
+    _csr(tmp_path, "ps.example.com", key="rsa-pss")
+    serial_before = _serial_state(cas / "issuing")
+    before = listing(tmp_path)
+    result = cli("ca", "sign", "ps.example.com.csr", "--dir", str(cas / "issuing"))
+    assert result.code == 2, result.out + result.err
+    assert "has an RSA-PSS key (id-RSASSA-PSS, not rsaEncryption)" in result.err
+    assert "use RSA (rsaEncryption) or EC (P-256, P-384)" in result.err
+    assert listing(tmp_path) == before
+    assert _serial_state(cas / "issuing") == serial_before
+
+
+def _hand_made_csr(path: Path, name: str, *, compressed: bool, organization_tag: int) -> None:
+    """
+    A P-256 CSR for ``name``, built by hand (as another tool may) and validly self-signed:
+    its point compressed or not, its O of string type ``organization_tag``.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    formats = serialization.PublicFormat
+    form = formats.CompressedPoint if compressed else formats.UncompressedPoint
+    point = key.public_key().public_bytes(serialization.Encoding.X962, form)
+    algorithm = asn1.encode_oid("1.2.840.10045.2.1") + asn1.encode_oid("1.2.840.10045.3.1.7")
+    spki = asn1.encode(0x30, asn1.encode(0x30, algorithm) + asn1.encode(0x03, b"\x00" + point))
+    organization = "Acme".encode("utf-32-be" if organization_tag == 0x1C else "ascii")
+    attributes = (("2.5.4.10", organization_tag, organization), ("2.5.4.3", 0x0C, name.encode()))
+    rdns = [
+        asn1.encode(0x31, asn1.encode(0x30, asn1.encode_oid(oid) + asn1.encode(tag, value)))
+        for oid, tag, value in attributes
+    ]
+    subject = asn1.encode(0x30, b"".join(rdns))
+    names = asn1.encode(0x30, asn1.encode(0x82, name.encode()))
+    san = asn1.encode(0x30, asn1.encode_oid("2.5.29.17") + asn1.encode(0x04, names))
+    extensions = asn1.encode(0x31, asn1.encode(0x30, san))
+    requested = asn1.encode(0x30, asn1.encode_oid("1.2.840.113549.1.9.14") + extensions)
+    info = asn1.encode(0x30, asn1.encode_integer(0) + subject + spki + asn1.encode(0xA0, requested))
+    signature = key.sign(info, ec.ECDSA(hashes.SHA256()))
+    signed_with = asn1.encode(0x30, asn1.encode_oid("1.2.840.10045.4.3.2"))
+    der = asn1.encode(0x30, info + signed_with + asn1.encode(0x03, b"\x00" + signature))
+    path.write_text(to_pem(der, "CERTIFICATE REQUEST"))
+
+
+@pytest.mark.parametrize(
+    ("variant", "compressed", "tag", "refusal"),
+    [
+        ("good", False, 0x0C, None),
+        ("compressed", True, 0x0C, "is compressed: Go (the admin console) reads only"),
+        ("universal", False, 0x1C, "a name holds a UniversalString at byte"),
+    ],
+)
+def test_a_csr_go_could_not_read_the_certificate_of_is_refused(
+    cli: Callable[..., Run],
+    cas: Path,
+    tmp_path: Path,
+    variant: str,
+    compressed: bool,
+    tag: int,
+    refusal: str | None,
+) -> None:
+    """A compressed EC point or a UniversalString O (Go cannot parse the result): not signed."""
+    csr = tmp_path / "h.csr"
+    _hand_made_csr(csr, f"{variant}.example.com", compressed=compressed, organization_tag=tag)
+    serial_before = _serial_state(cas / "issuing")
+    before = listing(tmp_path)
+    result = cli("ca", "sign", "h.csr", "--dir", str(cas / "issuing"), "--out", "h.crt")
+    if refusal is None:  # the same hand-made CSR, as Go reads it: signed
+        assert result.code == 0, result.out + result.err
+        assert load_cert(tmp_path / "h.crt").subject.rfc4514_string().startswith("CN=good")
+        return
+    assert result.code == 2, result.out + result.err
+    assert "h.csr: item 1 (certificate request) is not a valid certificate request (" in result.err
+    assert refusal in result.err
+    assert listing(tmp_path) == before
+    assert _serial_state(cas / "issuing") == serial_before
 
 
 def test_days_beyond_the_ca_are_refused(cli: Callable[..., Run], cas: Path) -> None:

@@ -591,6 +591,22 @@ def test_an_ed25519_key_is_named_without_a_size(
     assert strength["message"].startswith("key is ED25519: browsers do not accept it")
 
 
+def test_an_rsa_pss_key_fails_key_strength(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """An RSA-PSS key (id-RSASSA-PSS, which Go cannot load): key-strength fails, not RSA 2048."""
+    openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
+            "-out", str(tmp_path / "ps.key"))  # fmt: skip
+    openssl("req", "-new", "-x509", "-key", str(tmp_path / "ps.key"), "-subj", "/CN=ps.example.com",
+            "-days", "30", "-out", str(tmp_path / "ps.crt"))  # fmt: skip
+    result = cli("check", "--cert", "ps.crt", "--key", "ps.key", "--json")
+    assert result.code == 1, result.out + result.err
+    findings = {f["check"]: f for f in json.loads(result.out)["findings"]}
+    assert findings["key-matches-cert"]["status"] == "pass"  # its own key: only its kind fails
+    assert findings["key-strength"]["status"] == "fail"
+    message = findings["key-strength"]["message"]
+    assert message.startswith("key is RSA-PSS 2048 bits (id-RSASSA-PSS, not rsaEncryption)")
+    assert "RSA (rsaEncryption) or EC P-256/P-384" in message
+
+
 def _copy(ca: Issued, issuer: Issued, *, expired: bool) -> Issued:
     """
     Another certificate for ``ca``'s name and key, issued by ``issuer`` (a cross-sign, or

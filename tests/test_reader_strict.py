@@ -1,10 +1,13 @@
 """
-Certificates, CSRs and CRLs are read as strict DER, with RFC 5280's version rules.
+Certificates, CSRs and CRLs are read as strict DER, with RFC 5280's version rules, and
+as Go (the admin console) reads them.
 
 openssl loads a certificate with a needless long length, a BOOLEAN 01, a PrintableString
 holding '@' or extensions in a v1 certificate; Go (the admin console) and Chrome refuse
-it. Each variant below is a good leaf with one field changed and a valid signature
-(signed by hand with the CA's key), so only the encoding can be the reason it is refused.
+it. Go also refuses well-formed DER: a compressed EC point, a name string of a type it
+does not read, an iPAddress of the wrong length. Each variant below is a good leaf with
+one field changed and a valid signature (signed by hand with the CA's key), so only that
+field can be the reason it is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +36,18 @@ if TYPE_CHECKING:
 HOST = "flow.mycompany.com"
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 COMMON_NAME = "2.5.4.3"
+ORGANIZATION = "2.5.4.10"
+SUBJECT_ALT_NAME = "2.5.29.17"
+NAME_CONSTRAINTS = "2.5.29.30"
+# Name string types Go does not read (openssl does), by the variant that holds one.
+GO_UNREAD_STRINGS = {
+    "o-universal": (0x1C, "a UniversalString", "Acme".encode("utf-32-be")),
+    "o-visible": (0x1A, "a VisibleString", b"Acme"),
+    "o-graphic": (0x19, "a GraphicString", b"Acme"),
+    "o-general": (0x1B, "a GeneralString", b"Acme"),
+    "o-videotex": (0x15, "a VideotexString", b"Acme"),
+    "o-bit-string": (0x03, "a BIT STRING", b"\x00\x01"),
+}
 
 
 def _long_form(tag: int, content: bytes) -> bytes:
@@ -46,12 +61,44 @@ def _subject(tag: int, value: bytes) -> bytes:
     return asn1.encode(0x30, asn1.encode(0x31, pair))
 
 
+def _with_organization(subject: bytes, tag: int, value: bytes) -> bytes:
+    """``subject`` with an O of string type ``tag`` before its RDNs."""
+    pair = asn1.encode(0x30, asn1.encode_oid(ORGANIZATION) + asn1.encode(tag, value))
+    return asn1.encode(0x30, asn1.encode(0x31, pair) + asn1.parse(subject).content)
+
+
+def _with_extension(extensions: bytes, oid: str, value: bytes) -> bytes:
+    """The ``[3]`` extensions with the one of ``oid`` (non-critical) set to ``value``."""
+    kept = [e.encoded for e in asn1.parse(extensions).children()[0] if e.children()[0].oid() != oid]
+    added = asn1.encode(0x30, asn1.encode_oid(oid) + asn1.encode(0x04, value))
+    return asn1.encode(0xA3, asn1.encode(0x30, b"".join([*kept, added])))
+
+
+def _compressed(key: bytes) -> bytes:
+    """An EC SubjectPublicKeyInfo with its point compressed (02/03, X): the same key."""
+    algorithm, point = asn1.parse(key).children()
+    x, y = point.bits()[1:33], point.bits()[33:]
+    form = bytes((2 + (y[-1] & 1),))
+    return asn1.encode(0x30, algorithm.encoded + asn1.encode(0x03, b"\x00" + form + x))
+
+
 def _variants(fields: list[bytes]) -> dict[str, tuple[list[bytes], bool]]:
     """Each variant's tbsCertificate fields, and whether its TBS length is the long form."""
-    version, serial, algorithm, issuer, validity, _, key, extensions = fields
+    version, serial, algorithm, issuer, validity, subject, key, extensions = fields
     rest = [algorithm, issuer, validity]
     printable = _subject(0x13, b"a_example@com*")
+    dns = asn1.encode(0x82, HOST.encode())
+    san_ip = asn1.encode(0x30, dns + asn1.encode(0x87, bytes((10, 0, 0, 1, 5))))
+    nc_ip = asn1.encode(0x30, asn1.encode(0xA0, asn1.encode(0x30, asn1.encode(0x87, bytes(5)))))
+    go_unread = {
+        name: ([*fields[:5], _with_organization(subject, tag, value), *fields[6:]], False)
+        for name, (tag, _, value) in GO_UNREAD_STRINGS.items()
+    }
     return {
+        **go_unread,
+        "san-ip-5": ([*fields[:7], _with_extension(extensions, SUBJECT_ALT_NAME, san_ip)], False),
+        "nc-ip-5": ([*fields[:7], _with_extension(extensions, NAME_CONSTRAINTS, nc_ip)], False),
+        "spki-compressed": ([*fields[:6], _compressed(key), extensions], False),
         "good": (fields, False),
         "tbs-length": (fields, True),
         "critical-01": (
@@ -103,6 +150,10 @@ REFUSALS = {
     "v1-written-out": "version v1 written out",
     "serial-padded": "an INTEGER with a needless leading byte",
     "time-no-seconds": "its validity holds a time not written as YYMMDDHHMMSSZ",
+    **{name: f"a name holds {what} at byte " for name, (_, what, _) in GO_UNREAD_STRINGS.items()},
+    "san-ip-5": "subjectAltName holds an iPAddress of 5 octets, not 4 or 16",
+    "nc-ip-5": "nameConstraints holds an iPAddress of 5 octets, not 8 or 32",
+    "spki-compressed": "is compressed: Go (the admin console) reads only an uncompressed point",
 }
 
 
@@ -152,7 +203,7 @@ def test_the_good_leaf_the_variants_come_from_is_ready(
 def test_a_certificate_that_is_not_der_is_refused(
     cli: Callable[..., Run], forged: Path, variant: str
 ) -> None:
-    """check and inspect refuse it (exit 2), naming what is not DER or against RFC 5280."""
+    """check and inspect refuse it (exit 2), naming what is not DER, against RFC 5280 or Go."""
     path = str(forged / f"{variant}.der")
     result = _check(cli, forged, forged / f"{variant}.der")
     assert result.code == 2, result.out + result.err

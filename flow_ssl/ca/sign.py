@@ -27,6 +27,7 @@ from flow_ssl.ca.authority import (
 from flow_ssl.ca.folder import serial_claim
 from flow_ssl.core import request_checks
 from flow_ssl.core.errors import InvalidInputError
+from flow_ssl.core.install_checks import RSA_PSS
 from flow_ssl.core.models import SanEntry
 from flow_ssl.make.run import PRINTED, Checked, Where
 from flow_ssl.openssl import verify
@@ -272,6 +273,13 @@ def _check_request_key(csr: Path, request: ParsedCertificate) -> None:
         )
     if key.algorithm == "ec" and key.curve not in SERVER_CURVES:
         raise InvalidInputError(f"{csr} has an EC key on {key.curve}; use P-256 or P-384")
+    if key.algorithm == RSA_PSS:
+        raise InvalidInputError(
+            f"{csr} has an RSA-PSS key (id-RSASSA-PSS, not rsaEncryption), which Go (the admin "
+            "console) cannot load and browsers do not accept for TLS servers; use RSA "
+            "(rsaEncryption) or EC (P-256, P-384)",
+            hint="make a new key, RSA (rsaEncryption) or EC P-256/P-384, and CSR with flow-ssl csr",
+        )
     if key.algorithm not in {"rsa", "ec"}:
         raise InvalidInputError(
             f"{csr} has a {key.algorithm} key, which browsers do not accept for TLS servers; "

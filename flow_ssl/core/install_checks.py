@@ -191,6 +191,10 @@ def key_usage_refused(leaf: ParsedCertificate) -> bool:
 
 # Server keys browsers and Go all accept; P-521 only some (Chrome refuses it).
 ACCEPTED_CURVES = ("P-256", "P-384")
+# An RSA key marked for PSS signatures alone (its algorithm id-RSASSA-PSS, not
+# rsaEncryption): openssl serves it, but Go cannot load it and Chrome's BoringSSL reads
+# no such key. An RSA-PSS *signature* by an rsaEncryption key is another matter.
+RSA_PSS = "rsassapss"
 
 
 def key_strength(leaf: ParsedCertificate) -> Finding:
@@ -207,6 +211,14 @@ def key_strength(leaf: ParsedCertificate) -> Finding:
         return finding("key-strength", "pass", f"key is {described}")
     if key.algorithm == "ec" and key.curve == "P-521":
         return finding("key-strength", "warn", f"key is {described}: Chrome refuses P-521 keys")
+    if key.algorithm == RSA_PSS:
+        return finding(
+            "key-strength",
+            "fail",
+            f"key is RSA-PSS {size} (id-RSASSA-PSS, not rsaEncryption): Go (the admin console) "
+            "cannot load it and browsers do not accept it; make a new key, RSA "
+            "(rsaEncryption) or EC P-256/P-384, and have it certified",
+        )
     return finding(
         "key-strength", "fail", f"key is {described}: browsers do not accept it; {advice}"
     )
@@ -251,7 +263,7 @@ def _weak_issuer_key(cert: ParsedCertificate) -> str | None:
     2047 too, 3.x at security level 2 refuses 1024), or EC under 224 bits.
     """
     key = cert.public_key
-    if key.algorithm == "rsa" and (key.bits or 0) < 2048:
+    if key.algorithm in {"rsa", RSA_PSS} and (key.bits or 0) < 2048:
         return f"an RSA key of {key.bits or 'unknown'} bits (under 2048)"
     if key.algorithm == "ec" and (key.bits or 0) < MIN_EC_ISSUER_BITS:
         curve = key.curve or f"a {key.bits or 'unknown'}-bit curve"

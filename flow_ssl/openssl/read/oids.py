@@ -199,9 +199,11 @@ SHA1 = "1.3.14.3.2.26"
 RSA, EC, DSA = "1.2.840.113549.1.1.1", "1.2.840.10045.2.1", "1.2.840.10040.4.1"
 # Keys whose parameters start with the prime P, whose bits are the key's size.
 PRIME_FIRST = {DSA, "1.2.840.113549.1.3.1", "1.2.840.10046.2.1"}  # DSA, DH, X9.42 DH
+# An RSA key marked for PSS alone (id-RSASSA-PSS) keeps openssl's name: Go cannot load
+# it and Chrome's BoringSSL reads no such key, so it is not the "rsa" clients accept.
 KEY_ALGORITHMS = {
     RSA: "rsa",
-    RSASSA_PSS: "rsa",
+    RSASSA_PSS: "rsassapss",
     EC: "ec",
     DSA: "dsa",
     "1.3.101.112": "ed25519",

@@ -8,7 +8,9 @@ a line break). Fields are named as OpenSSL 3 names them (``oids``); a certificat
 OpenSSL 3 would not load (a name value it cannot decode) is refused here too, so
 what flow-ssl reports is what the server sees. So is one that is not strict DER, or
 breaks RFC 5280's version rules (extensions in a v1 certificate, a "v4"): openssl
-loads those, but Go (the admin console) and Chrome refuse them.
+loads those, but Go (the admin console) and Chrome refuse them. So is well-formed DER
+Go refuses to parse: a compressed EC point, a name value of a string type Go does not
+read, an iPAddress of the wrong length.
 """
 
 from __future__ import annotations
@@ -46,10 +48,20 @@ from flow_ssl.openssl.read.asn1 import (
 if TYPE_CHECKING:
     from flow_ssl.core.revocation import RevocationList, Revoked
 
-# String tags shown as text, and their encodings (as openssl's -esc_msb shows them).
-_WIDE_STRINGS = {0x1E: ("utf-16-be", 2), 0x1C: ("utf-32-be", 4)}  # BMPString, UniversalString
-_UTF8_STRING = 0x0C
-_ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1A}
+# The string types Go (the admin console) reads in a name: UTF8String, BMPString, and
+# the one-byte NumericString, PrintableString, T61String and IA5String. Go refuses a
+# certificate holding any other (openssl loads it), so flow-ssl does too.
+_UTF8_STRING, _BMP_STRING = 0x0C, 0x1E
+_ONE_BYTE_STRINGS = {0x12, 0x13, 0x14, 0x16}
+_OTHER_STRINGS = {
+    0x03: "a BIT STRING",
+    0x15: "a VideotexString",
+    0x19: "a GraphicString",
+    0x1A: "a VisibleString",
+    0x1B: "a GeneralString",
+    0x1C: "a UniversalString",
+}
+_UNCOMPRESSED = 0x04  # an EC point's first byte in the one form Go reads (SEC 1 2.3.3)
 _ENUMERATED = 0x0A
 _UTC_TIME_ENDS = 2050  # RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -227,28 +239,21 @@ def is_request(der: bytes) -> bool:
         return False
 
 
-def subject_layout(der: bytes) -> list[tuple[int, bool]]:
+def subject_layout(der: bytes) -> list[int]:
     """
-    How a certificate's subject is built, attribute by attribute as ``read_certificate``
-    lists them: the RDN each is in (two in one RDN: a multi-valued RDN), and whether its
-    value is text (else it reads as ``#`` and the hex of its DER).
+    How a certificate's subject is built: for each attribute, as ``read_certificate``
+    lists them, the RDN it is in (two in one RDN: a multi-valued RDN).
 
     Raises:
         ASN1Error: not a certificate's structure.
     """
     fields = _three_parts(der, "certificate")[0].children()
     subject = fields[5 if fields and fields[0].tag == context(0) else 4]
-    layout = []
-    for at, rdn in enumerate(subject.expect(SEQUENCE, "name")):
-        for pair in rdn.expect(SET, "name"):
-            value = pair.children()[-1]
-            layout.append((at, _is_text(value.tag)))
-    return layout
-
-
-def _is_text(tag: int) -> bool:
-    """Whether a name value of this tag reads as text (else as ``#`` and hex)."""
-    return tag == _UTF8_STRING or tag in _WIDE_STRINGS or tag in _ONE_BYTE_STRINGS
+    return [
+        at
+        for at, rdn in enumerate(subject.expect(SEQUENCE, "name"))
+        for _ in rdn.expect(SET, "name")
+    ]
 
 
 def public_key_info(der: bytes) -> bytes:
@@ -402,29 +407,30 @@ def _pss(parameters: Element | None) -> tuple[str, str, int]:
 
 def _text(value: Element) -> str:
     """
-    A name's value as text, or ``#`` and the hex of its DER (a value of another type),
-    as ``-nameopt RFC2253,-esc_msb`` shows it.
+    A name's value as text, as ``-nameopt RFC2253,-esc_msb`` shows it.
 
     Raises:
-        ASN1Error: a value OpenSSL 3 does not load (another class than universal, text
-            that does not decode).
+        ASN1Error: a value of a type Go does not read (UniversalString, VisibleString, a
+            BIT STRING, a tag of another class...), or text that does not decode.
     """
-    if not value.universal:
-        raise ASN1Error(f"a name holds a value tagged {value.tag:#x}, not a string type")
     content = value.content
     if value.tag == _UTF8_STRING:
         try:
             return content.decode("utf-8")
         except UnicodeDecodeError:
             raise ASN1Error("a name's UTF8String is not valid UTF-8") from None
-    if value.tag in _WIDE_STRINGS:
-        codec, width = _WIDE_STRINGS[value.tag]
-        if len(content) % width:
-            raise ASN1Error(f"a name's {codec} string is not whole characters")
-        return content.decode(codec, errors="replace")
+    if value.tag == _BMP_STRING:
+        if len(content) % 2:
+            raise ASN1Error("a name's BMPString is not whole characters")
+        return content.decode("utf-16-be", errors="replace")
     if value.tag in _ONE_BYTE_STRINGS:
         return content.decode("latin-1")
-    return "#" + value.encoded.hex().upper()
+    held = _OTHER_STRINGS.get(value.tag, f"a value tagged {value.tag:#04x}")
+    raise ASN1Error(
+        f"a name holds {held} at byte {value.start}, not a string type Go (the admin "
+        "console) reads: UTF8String, PrintableString, IA5String, BMPString, T61String or "
+        "NumericString"
+    )
 
 
 def _name(name: Element) -> list[NameAttribute]:
@@ -489,9 +495,11 @@ def _public_key(spki: Element) -> PublicKeyInfo:
     oid = algorithm[0].oid()
     parameters = algorithm[1] if len(algorithm) > 1 else None
     name = oids.KEY_ALGORITHMS.get(oid, oid)
+    if name == "ec":
+        _uncompressed(parts[1])
     bits, curve = None, None
     try:
-        if name == "rsa":
+        if oid in {oids.RSA, oids.RSASSA_PSS}:
             modulus = parse_whole(parts[1].bits(), "RSA key").children()[0]
             bits = abs(modulus.expect(INTEGER, "modulus").integer()).bit_length()
         elif name == "ec" and parameters is not None and parameters.tag == OID:
@@ -504,6 +512,23 @@ def _public_key(spki: Element) -> PublicKeyInfo:
     except (ASN1Error, IndexError):
         bits, curve = None, None  # openssl cannot load such a key either: it prints no size
     return PublicKeyInfo.model_construct(algorithm=name, bits=bits, curve=curve)
+
+
+def _uncompressed(point: Element) -> None:
+    """
+    Refuse an EC public key whose point is not in the uncompressed form (``04``, X, Y):
+    openssl loads a compressed one (``02``/``03``, X), Go (the admin console) does not.
+
+    Raises:
+        ASN1Error: another form, naming it and where the key is.
+    """
+    form = point.bits()[:1]
+    if form != bytes([_UNCOMPRESSED]):
+        kind = "compressed" if form in {b"\x02", b"\x03"} else "not in the uncompressed form"
+        raise ASN1Error(
+            f"the EC public key at byte {point.start} is {kind}: Go (the admin console) "
+            "reads only an uncompressed point (04, X, Y)"
+        )
 
 
 def _extensions(extensions: Element) -> list[tuple[str, bool, bytes]]:
@@ -543,9 +568,15 @@ def _ia5(content: bytes) -> str:
 
 
 def _ip(content: bytes) -> str:
-    if len(content) in {4, 16}:
-        return str(ipaddress.ip_address(content))
-    return "<invalid>:" + content.hex()
+    """
+    An iPAddress name: 4 octets (IPv4) or 16 (IPv6).
+
+    Raises:
+        ASN1Error: any other length (openssl shows it as ``<invalid>``; Go refuses it).
+    """
+    if len(content) not in {4, 16}:
+        raise ASN1Error(f"subjectAltName holds an iPAddress of {len(content)} octets, not 4 or 16")
+    return str(ipaddress.ip_address(content))
 
 
 def _basic_constraints(value: bytes, *, critical: bool) -> BasicConstraints:
@@ -623,11 +654,16 @@ def _add_subtree(subtrees: NameSubtrees, base: Element) -> None:
 def _network(content: bytes) -> str:
     """
     An address and mask (RFC 5280 4.2.1.10) as ``10.0.0.0/8``, or ``address/mask`` when
-    the mask is not a prefix; one of the wrong size as ``<invalid>:`` and its hex, which
-    holds no address (so a permitted one permits none).
+    the mask is not a prefix.
+
+    Raises:
+        ASN1Error: not 8 octets (IPv4) or 32 (IPv6): Go refuses the certificate.
     """
     if len(content) not in {8, 32}:
-        return "<invalid>:" + content.hex()
+        raise ASN1Error(
+            f"nameConstraints holds an iPAddress of {len(content)} octets, not 8 or 32 "
+            "(an address and its mask)"
+        )
     half = len(content) // 2
     mask = int.from_bytes(content[half:], "big")
     prefix = mask.bit_count()
