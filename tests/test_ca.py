@@ -29,6 +29,7 @@ from tests.helpers import (
     fake_openssl,
     listing,
     load_cert,
+    load_csr,
     openssl,
     requires_openssl,
     run_sh,
@@ -648,3 +649,21 @@ def test_the_full_chain_is_named_after_the_certificate_out_names(
     assert cli("ca", "sign", str(csr), "--dir", issuing, "--out", "z.crt").code == 0
     assert load_cert(tmp_path / "z.fullchain.pem") == load_cert(tmp_path / "z.crt")
     assert not (tmp_path / "c.fullchain.pem").exists()
+
+
+def test_ca_sign_signs_the_request_it_read_even_from_standard_input(
+    cas: Path, tmp_path: Path
+) -> None:
+    """ca sign /dev/stdin < x.csr: openssl gets the bytes flow-ssl vetted, not the path again."""
+    csr = _csr(tmp_path, "stdin.mycompany.com")
+    with csr.open("rb") as given:
+        done = subprocess.run(
+            [sys.executable, "-m", "flow_ssl", "ca", "sign", "/dev/stdin", "--dir",
+             str(cas / "issuing"), "--out", "s.crt"],
+            stdin=given, capture_output=True, text=True, cwd=tmp_path, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    signed = load_cert(tmp_path / "s.crt")
+    assert signed.public_key() == load_csr(csr).public_key()
+    names = signed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["stdin.mycompany.com"]

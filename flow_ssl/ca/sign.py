@@ -73,8 +73,13 @@ class SignPlan:
         return self.ca
 
     def request_path(self, where: Where = PRINTED) -> str:
-        """Where openssl reads the CSR: its own file, or the PEM copy in the scratch folder."""
-        return scratch(REQUEST_COPY, where.work) if self.request_pem else str(self.csr)
+        """
+        Where openssl reads the CSR: a run's copy of what flow-ssl vetted, or a script's
+        PEM copy of a file that is not one PEM request, else the file itself (the script
+        checks its SHA-256 first).
+        """
+        copied = self.request_pem is not None or not where.scripted
+        return scratch(REQUEST_COPY, where.work) if copied else str(self.csr)
 
     def steps(self, openssl: OpenSSL, where: Where = PRINTED) -> list[Step]:
         """
@@ -89,7 +94,9 @@ class SignPlan:
         steps: list[Step] = []
         if self.request_pem:
             steps.append(WriteFile(csr, self.request_pem, "csr"))
-        elif where.scripted:
+        elif not where.scripted:  # openssl signs the bytes flow-ssl vetted, not the path again
+            steps.append(WriteFile(csr, to_pem(self.request.der, REQUEST_LABEL), "csr"))
+        else:
             steps.append(self._same_request())
         if where.scripted:
             steps.append(
@@ -194,7 +201,7 @@ def plan_sign(
     request = items[0]
     framed, is_pem = reader.split_file(csr)
     request_pem = None if is_pem and len(framed) == 1 else to_pem(request.der, REQUEST_LABEL)
-    if _signature_fails(csr, request_pem):
+    if _signature_fails(to_pem(request.der, REQUEST_LABEL)):
         raise InvalidInputError(
             f"{csr}: its signature does not verify; it was altered or damaged, so it is not signed",
             hint="ask for the CSR again, straight from the server that made it",
@@ -219,10 +226,11 @@ def plan_sign(
     )
 
 
-def _signature_fails(csr: Path, request_pem: str | None) -> bool:
-    """``openssl req -verify`` on the CSR (on a PEM copy when its file is not one)."""
-    if request_pem is None:
-        return verify.csr_signature(csr).status == "fail"
+def _signature_fails(request_pem: str) -> bool:
+    """
+    ``openssl req -verify`` on a copy of the request as flow-ssl read it (never the path
+    again: a file swapped meanwhile, or ``/dev/stdin``, would give openssl other bytes).
+    """
     with tempfile.TemporaryDirectory(prefix="flow-ssl-") as work:
         copy = Path(work) / REQUEST_COPY
         files.write_staged(copy, request_pem.encode("ascii"))
