@@ -152,8 +152,9 @@ def chain_findings(
             entry = item.crl.lists(int(cert.serial or "0", 16)) if signer.issued(cert) else None
             if entry is not None and cert is not signer:
                 why = f", {entry.reason}" if entry.reason else ""
+                serial = (cert.serial or "").upper()  # as ca list and index.txt write it
                 revoked.append(
-                    f"{_name(cert)} (serial {cert.serial}) is revoked by {_name(signer)}'s CRL "
+                    f"{_name(cert)} (serial {serial}) is revoked by {_name(signer)}'s CRL "
                     f"since {entry.when:%Y-%m-%d}{why}: clients that check revocation refuse it"
                 )
     if revoked:
