@@ -627,10 +627,7 @@ def test_a_lost_crl_number_file_goes_on_from_the_last_crl(
 def test_check_refuses_a_crl_file_it_cannot_read_whole(
     cli: Callable[..., Run], hosts: Path, kind: str
 ) -> None:
-    """
-    check --crl of a FIFO, a folder, no file, no CRL, or a good CRL beside a block that is
-    not plain base64 or never ends (which openssl skips): exit 2, one line, nothing read.
-    """
+    """check --crl of a FIFO, a folder, no file, no CRL, or a block openssl skips: exit 2."""
     target = hosts / "given.crl"
     if kind in {"a header line", "a stray character", "cut short"}:
         assert cli("ca", "crl", "--dir", "issuing").code == 0
