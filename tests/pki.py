@@ -60,6 +60,7 @@ def make_ca(
     rsa_bits: int | None = None,
     is_ca: bool = True,
     cert_sign: bool = True,
+    crl_sign: bool = True,
     client_only: bool = False,
     starts: datetime | None = None,
     ends: datetime | None = None,
@@ -69,7 +70,8 @@ def make_ca(
 ) -> Issued:
     """
     A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` or ``key`` is
-    given. Broken on request: CA:FALSE, no keyCertSign, an EKU of clientAuth only, dates;
+    given. Broken on request: CA:FALSE, no keyCertSign or cRLSign, an EKU of clientAuth
+    only, dates;
     ``path_length``: how many CAs may follow it; ``extensions``: more, each with whether
     it is critical.
     """
@@ -97,7 +99,7 @@ def make_ca(
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=cert_sign,
-                crl_sign=True,
+                crl_sign=crl_sign,
                 encipher_only=False,
                 decipher_only=False,
             ),

@@ -84,8 +84,21 @@ def given(paths: Iterable[Path], chain: list[ParsedCertificate]) -> list[GivenCr
             source = f"{path} (CRL {number} of {len(crls)})" if len(crls) > 1 else str(path)
             named = [cert for cert in chain if _may_have_signed(cert, crl)]
             signer = next((cert for cert in named if _signed(crl, cert)), None)
-            found.append(GivenCrl(source, crl, signer))
+            found.append(GivenCrl(source, crl, signer, _naming(crl, chain)))
     return found
+
+
+def _naming(crl: RevocationList, chain: list[ParsedCertificate]) -> frozenset[int]:
+    """
+    Where in the chain the certificates are whose crlDistributionPoints name a name of
+    the CRL's issuingDistributionPoint (as openssl compares them: the same name whole).
+    """
+    points = set(crl.scope.points) if crl.scope else set()
+    if not points:
+        return frozenset()
+    return frozenset(
+        at for at, cert in enumerate(chain) if points & x509.distribution_points(cert.der)
+    )
 
 
 def _may_have_signed(cert: ParsedCertificate, crl: RevocationList) -> bool:
