@@ -55,7 +55,7 @@ def _crl(
     *,
     extensions: list[tuple[x509.ExtensionType, bool]] | None = None,
     starts: timedelta = timedelta(hours=-1),
-    listed: tuple[int, x509.ExtensionType] | None = None,
+    listed: tuple[int, x509.ExtensionType, bool] | None = None,
 ) -> bytes:
     """A CRL ``signer`` signed, current unless ``starts`` is ahead, as PEM."""
     builder = (
@@ -68,12 +68,12 @@ def _crl(
     for extension, critical in extensions or []:
         builder = builder.add_extension(extension, critical=critical)
     if listed is not None:
-        serial, entry_extension = listed
+        serial, entry_extension, critical = listed
         entry = (
             x509.RevokedCertificateBuilder()
             .serial_number(serial)
             .revocation_date(NOW - timedelta(hours=2))
-            .add_extension(entry_extension, critical=True)
+            .add_extension(entry_extension, critical=critical)
         )
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(signer.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
@@ -91,7 +91,7 @@ CASES: dict[str, tuple[Callable[[Issued, Issued], bytes], str, str, str, bool | 
         True,
     ),
     "an unknown critical entry extension on the leaf's entry": (
-        lambda root, leaf: _crl(root, listed=(leaf.cert.serial_number, UNKNOWN)),
+        lambda root, leaf: _crl(root, listed=(leaf.cert.serial_number, UNKNOWN, True)),
         "warn",
         "warn",
         "it lists the leaf, but clients cannot read that as revoked either",
@@ -153,6 +153,20 @@ CASES: dict[str, tuple[Callable[[Issued, Issued], bytes], str, str, str, bool | 
         lambda root, _: _crl(
             root,
             extensions=[(_scope(full_name=[x509.UniformResourceIdentifier(OWN_POINT)]), True)],
+        ),
+        "pass",
+        "pass",
+        "not revoked (the CRL of Use Root)",
+        False,
+    ),
+    "a removeFromCRL entry for the leaf": (
+        lambda root, leaf: _crl(
+            root,
+            listed=(
+                leaf.cert.serial_number,
+                x509.CRLReason(x509.ReasonFlags.remove_from_crl),
+                False,
+            ),
         ),
         "pass",
         "pass",
