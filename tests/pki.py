@@ -132,10 +132,12 @@ def make_leaf(
     eku: bool = True,
     extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     key: CertificateIssuerPrivateKeyTypes | None = None,
+    key_id: bool = True,
 ) -> Issued:
     """
     An end-entity server certificate issued by ``issuer``; ``extensions``: more, as make_ca;
-    ``key``: its key (else a new P-256 one, or RSA of ``rsa_bits``).
+    ``key``: its key (else a new P-256 one, or RSA of ``rsa_bits``); ``key_id``: whether it
+    names its issuer's key (authorityKeyIdentifier).
     """
     if key is None:
         key = (
@@ -153,11 +155,12 @@ def make_leaf(
         .not_valid_before(start)
         .not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
+    )
+    if key_id:
+        builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
             critical=False,
         )
-    )
     if names is not None:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False

@@ -237,3 +237,23 @@ def test_a_crl_its_ca_may_not_sign_warns_as_an_expired_one(
     assert "keyUsage lacks cRLSign" in found["crl"]["message"]
     assert found["revocation"]["status"] == "warn"
     assert "keyUsage lacks cRLSign" in found["revocation"]["message"]
+
+
+@pytest.mark.parametrize("order", ["twin first", "twin last"])
+def test_two_roots_of_one_name_judge_the_leaf_by_the_one_that_signed_it(
+    cli: Callable[..., Run], tmp_path: Path, order: str
+) -> None:
+    """A twin root (one name, another key) beside the real one: one verdict, in either order."""
+    root, twin = make_ca("Twin Root"), make_ca("Twin Root")
+    leaf = make_leaf(root, [HOST], cn=HOST, key_id=False)  # names its issuer by name alone
+    roots = [twin.pem(), root.pem()] if order == "twin first" else [root.pem(), twin.pem()]
+    write(tmp_path, "root.pem", *roots)
+    write(tmp_path, "leaf.pem", leaf.pem())
+    write(tmp_path, "given.crl", _crl(root))
+    result = cli(*CHECK)
+    found = {item["check"]: item for item in json.loads(result.out)["findings"]}
+    assert found["revocation"] == {
+        "check": "revocation",
+        "status": "pass",
+        "message": "not revoked (the CRL of Twin Root)",
+    }
