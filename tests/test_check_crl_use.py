@@ -257,3 +257,29 @@ def test_two_roots_of_one_name_judge_the_leaf_by_the_one_that_signed_it(
         "status": "pass",
         "message": "not revoked (the CRL of Twin Root)",
     }
+
+
+def test_an_issuing_ca_left_out_of_its_roots_crl_is_named_not_checked(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    """The root's CRL for end-entity certificates only cannot judge the issuing CA: named so."""
+    root = make_ca("Scope Root")
+    issuing = make_ca("Scope Issuing", root)
+    leaf = make_leaf(issuing, [HOST], cn=HOST)
+    write(tmp_path, "root.pem", root.pem())
+    write(tmp_path, "leaf.pem", leaf.pem(), issuing.pem())
+    users_only: list[tuple[x509.ExtensionType, bool]] = [
+        (_scope(only_contains_user_certs=True), True)
+    ]
+    write(tmp_path, "given.crl", _crl(issuing), _crl(root, extensions=users_only))
+    assert OPENSSL is not None
+    argv = [OPENSSL, "verify", "-crl_check_all", "-CAfile", "root.pem", "-CRLfile", "given.crl"]
+    argv += ["-untrusted", "leaf.pem", "leaf.pem"]
+    assert subprocess.run(argv, cwd=tmp_path, capture_output=True, check=False).returncode != 0
+    result = cli(*CHECK)
+    found = {item["check"]: item for item in json.loads(result.out)["findings"]}
+    assert found["revocation"]["status"] == "pass"
+    assert found["revocation"]["message"] == (
+        "not revoked (the CRL of Scope Issuing); not checked: Scope Issuing (Scope Root's CRL "
+        "covers end-entity certificates only (its issuingDistributionPoint says so))"
+    )
