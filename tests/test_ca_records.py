@@ -337,7 +337,7 @@ def _subject_twin(text: str) -> str:
 
 # Damage openssl ca refuses on every build ("invalid reason code", "bad serial number
 # length", "Error creating name index"), with index.txt.attr's text, and what flow-ssl says.
-OPENSSL_REFUSES = {
+OPENSSL_REFUSES: dict[str, tuple[Callable[[str], str], str, str]] = {
     "an unknown reason": (
         lambda text: text + "R\t301231000000Z\t261208000000Z,badReason\t7F\tunknown\t/CN=r\n",
         "unique_subject = no\n",
