@@ -60,6 +60,7 @@ def make_ca(
     rsa_bits: int | None = None,
     is_ca: bool = True,
     cert_sign: bool = True,
+    crl_sign: bool = True,
     client_only: bool = False,
     starts: datetime | None = None,
     ends: datetime | None = None,
@@ -69,7 +70,8 @@ def make_ca(
 ) -> Issued:
     """
     A root (no parent) or an intermediate CA; an EC key unless ``rsa_bits`` or ``key`` is
-    given. Broken on request: CA:FALSE, no keyCertSign, an EKU of clientAuth only, dates;
+    given. Broken on request: CA:FALSE, no keyCertSign or cRLSign, an EKU of clientAuth
+    only, dates;
     ``path_length``: how many CAs may follow it; ``extensions``: more, each with whether
     it is critical.
     """
@@ -97,7 +99,7 @@ def make_ca(
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=cert_sign,
-                crl_sign=True,
+                crl_sign=crl_sign,
                 encipher_only=False,
                 decipher_only=False,
             ),
@@ -130,10 +132,12 @@ def make_leaf(
     eku: bool = True,
     extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
     key: CertificateIssuerPrivateKeyTypes | None = None,
+    key_id: bool = True,
 ) -> Issued:
     """
     An end-entity server certificate issued by ``issuer``; ``extensions``: more, as make_ca;
-    ``key``: its key (else a new P-256 one, or RSA of ``rsa_bits``).
+    ``key``: its key (else a new P-256 one, or RSA of ``rsa_bits``); ``key_id``: whether it
+    names its issuer's key (authorityKeyIdentifier).
     """
     if key is None:
         key = (
@@ -151,11 +155,12 @@ def make_leaf(
         .not_valid_before(start)
         .not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
+    )
+    if key_id:
+        builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
             critical=False,
         )
-    )
     if names is not None:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False

@@ -326,3 +326,88 @@ def test_a_certificate_known_from_the_log_alone_is_revoked_by_serial(
     again = cli("ca", "revoke", "--dir", "ca", "--serial", serial)
     assert again.code == 2
     assert "was revoked already" in again.err
+
+
+def _subject_twin(text: str) -> str:
+    """The index with a second valid line (serial 7F) for its first line's subject."""
+    fields = text.splitlines()[0].split("\t")
+    fields[3] = "7F"
+    return text + "\t".join(fields) + "\n"
+
+
+# Damage openssl ca refuses on every build ("invalid reason code", "bad serial number
+# length", "Error creating name index"), with index.txt.attr's text, and what flow-ssl says.
+OPENSSL_REFUSES: dict[str, tuple[Callable[[str], str], str, str]] = {
+    "an unknown reason": (
+        lambda text: text + "R\t301231000000Z\t261208000000Z,badReason\t7F\tunknown\t/CN=r\n",
+        "unique_subject = no\n",
+        "line 3: the revocation reason 'badReason' is not one openssl ca reads",
+    ),
+    "a reason without its argument": (
+        lambda text: text + "R\t301231000000Z\t261208000000Z,keyTime\t7F\tunknown\t/CN=r\n",
+        "unique_subject = no\n",
+        "line 3: the revocation reason keyTime without what openssl ca needs",
+    ),
+    "an odd-length serial": (
+        lambda text: text + "V\t301231000000Z\t\t7F1\tunknown\t/CN=odd\n",
+        "unique_subject = no\n",
+        "line 3: serial 7F1 has an odd number of digits",
+    ),
+    "one subject twice under unique_subject": (
+        _subject_twin,
+        "unique_subject = yes\n",
+        "lines 1 and 3 of",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(OPENSSL_REFUSES))
+def test_index_damage_openssl_ca_refuses_is_refused_on_reading(
+    cli: Callable[..., Run], root: Path, damage: str
+) -> None:
+    """Index damage that makes openssl ca fail: ca list and ca revoke exit 2 naming the line."""
+    change, attributes, said = OPENSSL_REFUSES[damage]
+    _issue(cli, "a.mycompany.com")
+    _issue(cli, "b.mycompany.com")
+    index = root / "index.txt"
+    index.write_text(change(index.read_text()))
+    (root / "index.txt.attr").write_text(attributes)
+    assert OPENSSL is not None
+    gencrl = [OPENSSL, "ca", "-config", "ca.cnf", "-gencrl", "-out", "/dev/null"]
+    assert subprocess.run(gencrl, cwd=root, capture_output=True, check=False).returncode != 0
+    before = contents(root)
+    for args in (
+        ("ca", "list", "--dir", "ca"),
+        ("ca", "revoke", "a.mycompany.com.crt", "--dir", "ca"),
+        ("ca", "crl", "--dir", "ca"),
+    ):
+        result = cli(*args)
+        assert result.code == 2, result.err
+        assert said in result.err
+        assert len(result.err.strip().splitlines()) <= 2, result.err
+    assert {k: v for k, v in contents(root).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"
+    }
+
+
+@pytest.mark.parametrize(
+    ("attributes", "unique"),
+    [
+        (None, False),
+        ("unique_subject = no\n", False),
+        ("unique_subject = False\n", False),
+        ('unique_subject = "no"\n', False),
+        ("unique_subject = yes\n", True),
+        ("unique_subject = maybe # not a word openssl knows\n", True),
+        ("unique_subject =\n", True),
+        ("# nothing said\n", False),
+        ("[other]\nunique_subject = yes\n", False),
+    ],
+)
+def test_unique_subject_is_read_as_openssl_ca_reads_it(
+    attributes: str | None, unique: bool
+) -> None:
+    """index.txt.attr: "no" only from n, f or 0 (as measured); no line leaves ca.cnf's "no"."""
+    from flow_ssl.ca.index import unique_subject
+
+    assert unique_subject(attributes) is unique

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,7 +19,6 @@ from tests.test_ca_records import index_lines, status
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from tests.helpers import Run
 
@@ -494,7 +494,8 @@ def test_check_fails_a_revoked_certificate_and_passes_the_others(cli: Callable[.
     found = _findings(lost)
     (revoked,) = found["revocation"]
     assert revoked["status"] == "fail"
-    assert revoked["message"].startswith("lost.mycompany.com (serial ")
+    serial = serial_text(load_cert(Path("lost.mycompany.com.crt")).serial_number)
+    assert revoked["message"].startswith(f"lost.mycompany.com (serial {serial}) ")
     assert "is revoked by Revoking Issuing's CRL since" in revoked["message"]
     assert [f["status"] for f in found["crl"]] == ["pass", "pass"]
     kept = cli("check", "--cert", "keep.mycompany.com.fullchain.pem", *common)
@@ -619,12 +620,25 @@ def test_a_lost_crl_number_file_goes_on_from_the_last_crl(
 
 
 @pytest.mark.usefixtures("hosts")
-@pytest.mark.parametrize("kind", ["fifo", "folder", "missing", "not a CRL"])
+@pytest.mark.parametrize(
+    "kind",
+    ["fifo", "folder", "missing", "not a CRL", "a header line", "a stray character", "cut short"],
+)
 def test_check_refuses_a_crl_file_it_cannot_read_whole(
     cli: Callable[..., Run], hosts: Path, kind: str
 ) -> None:
-    """check --crl of a FIFO, a folder, no file or no CRL: exit 2, one line, nothing read."""
+    """check --crl of a FIFO, a folder, no file, no CRL, or a block openssl skips: exit 2."""
     target = hosts / "given.crl"
+    if kind in {"a header line", "a stray character", "cut short"}:
+        assert cli("ca", "crl", "--dir", "issuing").code == 0
+        good = (hosts / "issuing" / "crl.pem").read_bytes()
+        begin, body = good.split(b"\n", 1)
+        damaged = {
+            "a header line": b"Comment: x\n\n" + body,
+            "a stray character": b"!" + body,
+            "cut short": body[:40],
+        }[kind]
+        target.write_bytes(good + begin + b"\n" + damaged)
     if kind == "fifo":
         os.mkfifo(target)  # never opened for writing: a blocking read would never end
     elif kind == "folder":
@@ -643,6 +657,8 @@ def test_check_refuses_a_crl_file_it_cannot_read_whole(
     assert result.code == 2, result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert "given.crl" in result.err
+    if kind in {"a header line", "a stray character"}:
+        assert "CRL block 2 of 2 is not plain base64" in result.err
     assert "Traceback" not in result.err
 
 

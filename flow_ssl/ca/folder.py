@@ -277,11 +277,21 @@ def read_index(folder: Folder) -> list[index.Entry]:
     except OSError as exc:
         raise InvalidInputError(f"{folder.index} cannot be read: {exc}") from None
     try:
-        return index.parse(_ascii(data))
+        entries = index.parse(_ascii(data))
     except index.IndexLineError as exc:
         raise InvalidInputError(
             f"{folder.index} is damaged: {exc}", hint=f"restore it from a backup of {folder.path}"
         ) from None
+    twins = index.twin_subjects(entries)
+    if twins and index.unique_subject(read_state(folder.index_attr)):
+        first, second, subject = twins
+        raise InvalidInputError(
+            f"{folder.index_attr} says unique_subject = yes, but lines {first} and {second} of "
+            f"{folder.index} are both valid certificates of {subject}: openssl ca refuses "
+            "that (Error creating name index)",
+            hint=f"write 'unique_subject = no' in {folder.index_attr}, as flow-ssl does",
+        )
+    return entries
 
 
 @dataclass(frozen=True)

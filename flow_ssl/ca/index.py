@@ -37,6 +37,20 @@ REASONS = (
     "superseded",
     "cessationOfOperation",
 )
+# Every reason openssl ca reads back from an index line (any case), and the three that
+# need an argument after them: a hold instruction's OID, or when the key was compromised.
+_READ_REASONS = {
+    name.lower(): name
+    for name in (*REASONS, "certificateHold", "removeFromCRL", "holdInstruction", "keyTime")
+}
+_READ_REASONS["cakeytime"] = "CAkeyTime"
+_REASON_ARGUMENTS = {
+    "holdInstruction": re.compile(r"^(\d+(\.\d+)+|holdInstruction(None|CallIssuer|Reject))$"),
+    "keyTime": re.compile(r"^\d{14}Z$"),
+    "CAkeyTime": re.compile(r"^\d{14}Z$"),
+}
+# openssl reads unique_subject as "no" only when its value starts with one of these.
+_NO = "nNfF0"
 
 
 class IndexLineError(ValueError):
@@ -112,6 +126,37 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
+def unique_subject(attributes: str | None) -> bool:
+    """
+    Whether ``index.txt.attr`` has openssl ca refuse two valid certificates of one
+    subject: its ``unique_subject`` (the last, before any section) read as openssl reads
+    it, "no" only when it starts with n, f or 0; no such line (or no file) leaves the
+    config's ``unique_subject = no``.
+    """
+    said = None
+    for line in (attributes or "").splitlines():
+        if line.lstrip().startswith("["):
+            break
+        key, equals, value = line.split("#", 1)[0].partition("=")
+        if equals and key.strip() == "unique_subject":
+            said = value.strip().strip("\"'")
+    return said is not None and (said == "" or said[0] not in _NO)
+
+
+def twin_subjects(entries: list[Entry]) -> tuple[int, int, str] | None:
+    """
+    The first two valid lines (by number) of one subject, if any: what openssl ca
+    refuses under ``unique_subject = yes`` ("Error creating name index").
+    """
+    first: dict[str, int] = {}
+    for number, entry in enumerate(entries, 1):
+        if entry.status == "V":
+            if entry.subject in first:
+                return first[entry.subject], number, entry.subject
+            first[entry.subject] = number
+    return None
+
+
 def parse(text: str) -> list[Entry]:
     """
     Every line of an index, as read (its line ends kept: ``newline=""``).
@@ -119,8 +164,9 @@ def parse(text: str) -> list[Entry]:
     Raises:
         IndexLineError: a line that openssl would refuse or misread, with its number and
             the fix: one not in the format, a CR LF line end (openssl keeps the CR in the
-            subject, so a revocation then fails "name does not match"), or a serial listed
-            twice (openssl ca stops: "Error creating serial number index").
+            subject, so a revocation then fails "name does not match"), a serial listed
+            twice (openssl ca stops: "Error creating serial number index"), a serial of
+            an odd number of digits, or a revocation reason openssl does not know.
     """
     entries: list[Entry] = []
     first_line: dict[str, int] = {}
@@ -164,7 +210,37 @@ def _entry(line: str) -> Entry:
         raise IndexLineError("a revoked line without its revocation date")
     if entry.status != "R" and entry.revoked:
         raise IndexLineError("a revocation date on a line not revoked")
+    if len(found["serial"]) % 2:
+        raise IndexLineError(
+            f"serial {found['serial']} has an odd number of digits, which openssl ca refuses "
+            f"(bad serial number length): write it as {entry.serial}"
+        )
+    _check_reason(entry.revoked)
     return entry
+
+
+def _check_reason(revoked: str) -> None:
+    """
+    A revocation's reason (and its argument), as openssl ca reads it back.
+
+    Raises:
+        IndexLineError: a reason openssl does not know, or one without its argument.
+    """
+    parts = revoked.split(",", 2)
+    if len(parts) < 2:
+        return
+    reason = _READ_REASONS.get(parts[1].lower())
+    if reason is None:
+        raise IndexLineError(
+            f"the revocation reason {parts[1]!r} is not one openssl ca reads (invalid reason "
+            f"code): write one of {', '.join(REASONS)}"
+        )
+    argument = _REASON_ARGUMENTS.get(reason)
+    if argument is not None and not (len(parts) > 2 and argument.match(parts[2])):
+        raise IndexLineError(
+            f"the revocation reason {reason} without what openssl ca needs after it "
+            "(a hold instruction's OID, or a time as YYYYMMDDHHMMSSZ)"
+        )
 
 
 def render(entries: Iterable[Entry]) -> str:

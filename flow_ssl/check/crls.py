@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from flow_ssl.core.models import ParsedCertificate
     from flow_ssl.core.revocation import RevocationList
 
-_CRL_PEM = re.compile(rb"-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----")
+_BEGIN = b"-----BEGIN X509 CRL-----"
+_CRL_PEM = re.compile(rb"-----BEGIN X509 CRL-----(.*?)-----END X509 CRL-----", re.DOTALL)
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=\s]*")
 
 
 def read_crls(path: Path) -> list[RevocationList]:
@@ -39,7 +41,17 @@ def read_crls(path: Path) -> list[RevocationList]:
             (or the whole file) that is no CRL.
     """
     data = files.read_input(path, "a CRL file")
-    blocks = [b"".join(found.group(1).split()) for found in _CRL_PEM.finditer(data)]
+    blocks = [found.group(1) for found in _CRL_PEM.finditer(data)]
+    for number, block in enumerate(blocks, start=1):
+        if not _BASE64.fullmatch(block):
+            raise InvalidInputError(
+                f"{path}: its CRL block {number} of {len(blocks)} is not plain base64 (a header "
+                "line, or a stray character): openssl skips it, so a revocation it lists "
+                "would go unseen; remove what is not base64, or get that CRL from its CA again"
+            )
+    if data.count(_BEGIN) != len(blocks):
+        raise InvalidInputError(f"{path}: a CRL block begins and never ends (cut short?)")
+    blocks = [b"".join(block.split()) for block in blocks]
     try:
         if not blocks:
             return [x509.read_crl(data)]
@@ -72,8 +84,21 @@ def given(paths: Iterable[Path], chain: list[ParsedCertificate]) -> list[GivenCr
             source = f"{path} (CRL {number} of {len(crls)})" if len(crls) > 1 else str(path)
             named = [cert for cert in chain if _may_have_signed(cert, crl)]
             signer = next((cert for cert in named if _signed(crl, cert)), None)
-            found.append(GivenCrl(source, crl, signer))
+            found.append(GivenCrl(source, crl, signer, _naming(crl, chain)))
     return found
+
+
+def _naming(crl: RevocationList, chain: list[ParsedCertificate]) -> frozenset[int]:
+    """
+    Where in the chain the certificates are whose crlDistributionPoints name a name of
+    the CRL's issuingDistributionPoint (as openssl compares them: the same name whole).
+    """
+    points = set(crl.scope.points) if crl.scope else set()
+    if not points:
+        return frozenset()
+    return frozenset(
+        at for at, cert in enumerate(chain) if points & x509.distribution_points(cert.der)
+    )
 
 
 def _may_have_signed(cert: ParsedCertificate, crl: RevocationList) -> bool:

@@ -191,7 +191,7 @@ def check(
         )
     if crls:  # the chain's CAs' CRLs: each one's freshness, and whether one revokes it
         chained = _issuer_chain(sent, now)
-        path = [*chained, *(r for r in roots if r.issued(chained[-1]) and r not in chained)]
+        path = [*chained, *_anchor(chained[-1], [r for r in roots if r not in chained])]
         findings += revocation.chain_findings(path, crl_files.given(crls, path), now)
     findings += checks.names_and_usage(leaf, hosts)
     if not hosts:
@@ -219,6 +219,17 @@ def _issuers_and_anchors(
     index = Issuers(roots)
     anchors = [found for cert in sent if (found := index.first(cert)) is not None]
     return list({cert.sha256_fingerprint: cert for cert in [*sent[1:], *anchors]}.values())
+
+
+def _anchor(top: ParsedCertificate, roots: list[ParsedCertificate]) -> list[ParsedCertificate]:
+    """
+    The root of ``roots`` that issued ``top``, for judging CRLs: of two roots of one name
+    (a twin with another key), the one whose key signed it; else the first by name.
+    """
+    named = [root for root in roots if root.issued(top)]
+    if len(named) > 1:
+        named.sort(key=lambda root: signatures.signed_by(top, root) is False)
+    return named[:1]
 
 
 def _issuer_chain(sent: list[ParsedCertificate], now: datetime) -> list[ParsedCertificate]:

@@ -280,6 +280,18 @@ NAME_CONSTRAINTS = "2.5.29.30"
 # A CRL's number, and an entry's reason (RFC 5280 5.2.3, 5.3.1).
 CRL_NUMBER = "2.5.29.20"
 CRL_REASON = "2.5.29.21"
+# What limits a CRL's scope, or makes it a delta (RFC 5280 5.2.4, 5.2.5), an entry's
+# certificate issuer (5.3.3), and where a certificate says its CRL is (4.2.1.13).
+DELTA_CRL_INDICATOR = "2.5.29.27"
+ISSUING_DISTRIBUTION_POINT = "2.5.29.28"
+CERTIFICATE_ISSUER = "2.5.29.29"
+CRL_DISTRIBUTION_POINTS = "2.5.29.31"
+# The critical extensions openssl's verify handles in a CRL and in its entries; any
+# other critical one makes it refuse the whole CRL ("unhandled critical CRL extension").
+CRL_HANDLED_CRITICAL = frozenset(
+    {ISSUING_DISTRIBUTION_POINT, AUTHORITY_KEY_ID, DELTA_CRL_INDICATOR}
+)
+ENTRY_HANDLED_CRITICAL = frozenset({CERTIFICATE_ISSUER})
 # A CSR's requested extensions: PKCS#9 extensionRequest, and Microsoft's older OID.
 EXTENSION_REQUESTS = {"1.2.840.113549.1.9.14", "1.3.6.1.4.1.311.2.1.14"}
 # PKCS#7 content types: data and signedData (a .p7b).

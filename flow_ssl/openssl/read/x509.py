@@ -46,7 +46,7 @@ from flow_ssl.openssl.read.asn1 import (
 )
 
 if TYPE_CHECKING:
-    from flow_ssl.core.revocation import RevocationList, Revoked
+    from flow_ssl.core.revocation import CrlScope, RevocationList, Revoked
 
 # The string types Go (the admin console) reads in a name: UTF8String, BMPString, and
 # the one-byte NumericString, PrintableString, T61String and IA5String. Go refuses a
@@ -199,30 +199,112 @@ def read_crl(der: bytes) -> RevocationList:
         elif part.tag == SEQUENCE:
             read.revoked = [_revoked(entry) for entry in part]
         elif part.tag == context(0):  # [0] EXPLICIT crlExtensions
-            for oid, _, value in _extensions(_explicit(part, "crlExtensions")):
+            for oid, critical, value in _extensions(_explicit(part, "crlExtensions")):
+                if critical and oid not in oids.CRL_HANDLED_CRITICAL:
+                    read.unhandled.append(oid)
                 if oid == oids.CRL_NUMBER:
                     number = parse_der(value, "cRLNumber").expect(INTEGER, "cRLNumber")
                     read.number = number.integer()
                 elif oid == oids.AUTHORITY_KEY_ID:
                     read.authority_key_id = _authority_key_identifier(value)
+                elif oid == oids.DELTA_CRL_INDICATOR:
+                    base = parse_der(value, "deltaCRLIndicator").expect(INTEGER, "base number")
+                    read.delta_base = base.integer()
+                elif oid == oids.ISSUING_DISTRIBUTION_POINT:
+                    read.scope = _issuing_distribution_point(value)
+    read.unhandled += [
+        f"{oid} (in the entry of serial {_whole_bytes(abs(entry.serial)).upper()})"
+        for entry in read.revoked
+        for oid in entry.unhandled
+    ]
     read.der = der
     return read
 
 
 def _revoked(entry: Element) -> Revoked:
-    """One revoked certificate: its serial, when, and the reason if the entry gives one."""
+    """
+    One revoked certificate: its serial, when, the reason if the entry gives one, and
+    the critical extensions openssl does not handle (for which it refuses the CRL).
+    """
     from flow_ssl.core.revocation import REASON_NAMES, Revoked
 
     parts = entry.expect(SEQUENCE, "revoked certificate").children()
     if len(parts) < 2:
         raise ASN1Error("a revoked certificate has a serial and a date")
-    reason = None
-    for oid, _, value in _extensions(parts[2]) if len(parts) > 2 else []:
+    reason, unhandled = None, []
+    for oid, critical, value in _extensions(parts[2]) if len(parts) > 2 else []:
+        if critical and oid not in oids.ENTRY_HANDLED_CRITICAL:
+            unhandled.append(oid)
         if oid == oids.CRL_REASON:
             code = parse_der(value, "reason").expect(_ENUMERATED, "reason").integer()
             reason = REASON_NAMES.get(code, str(code))
     serial = parts[0].expect(INTEGER, "serial").integer()
-    return Revoked(serial=serial, when=_time(parts[1], "the CRL"), reason=reason)
+    when = _time(parts[1], "the CRL")
+    return Revoked(serial=serial, when=when, reason=reason, unhandled=tuple(unhandled))
+
+
+def _issuing_distribution_point(value: bytes) -> CrlScope:
+    """
+    issuingDistributionPoint (RFC 5280 5.2.5): the distribution point a CRL covers, and
+    what else narrows it (each BOOLEAN is DEFAULT FALSE, so DER writes only a TRUE one).
+    """
+    from flow_ssl.core.revocation import CrlScope
+
+    flags: set[int] = set()
+    points: tuple[tuple[bytes, str], ...] = ()
+    top = parse_der(value, "issuingDistributionPoint")
+    for part in top.expect(SEQUENCE, "issuingDistributionPoint"):
+        if part.tag == context(0):
+            points = _point_names(part)
+        else:
+            flags.add(part.tag & 0x1F)
+    return CrlScope(
+        points=tuple(name for name, _ in points),
+        shown=tuple(text for _, text in points),
+        only_user=1 in flags,
+        only_ca=2 in flags,
+        some_reasons=3 in flags,
+        indirect=4 in flags,
+        only_attribute=5 in flags,
+    )
+
+
+def _point_names(point: Element) -> tuple[tuple[bytes, str], ...]:
+    """
+    A DistributionPointName's names, each as its DER (to compare, as openssl does) and as
+    text: a fullName's GeneralNames, or the relative name whole.
+    """
+    chosen = _explicit(point, "distributionPoint")
+    if chosen.tag != context(0):  # nameRelativeToCRLIssuer
+        return ((chosen.encoded, "a name relative to the CRL's issuer"),)
+    return tuple(
+        (
+            name.encoded,
+            _ia5(name.content) if name.tag == 0x86 else f"a name of kind [{name.tag & 0x1F}]",
+        )
+        for name in chosen
+    )
+
+
+def distribution_points(der: bytes) -> frozenset[bytes]:
+    """
+    The names a certificate's crlDistributionPoints give for its CRL, each as its DER:
+    what an issuingDistributionPoint must name for its CRL to cover the certificate.
+
+    Raises:
+        ASN1Error: not a certificate's structure.
+    """
+    fields = _three_parts(der, "certificate")[0].children()
+    wrapper = fields[-1] if fields and fields[-1].tag == context(3) else None
+    found: set[bytes] = set()
+    for oid, _, value in _extensions(_explicit(wrapper, "extensions")) if wrapper else []:
+        if oid == oids.CRL_DISTRIBUTION_POINTS:
+            top = parse_der(value, "crlDistributionPoints")
+            for point in top.expect(SEQUENCE, "crlDistributionPoints"):
+                for part in point.expect(SEQUENCE, "distribution point"):
+                    if part.tag == context(0):
+                        found.update(name for name, _ in _point_names(part))
+    return frozenset(found)
 
 
 def is_request(der: bytes) -> bool:
