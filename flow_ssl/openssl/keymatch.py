@@ -106,7 +106,7 @@ def key_matches(
         None if _algorithm(certified) in _DERIVED else public_key_info(key, key_name, passin=passin)
     )
     damaged = stored is not None and not same_public_key(stored, certified)
-    proven = proves_possession(key, leaf_der, key_name, passin=passin)
+    proven = _proves_possession(key, certified, key_name, passin=passin)
     if proven and damaged:
         return finding(
             "key-matches-cert",
@@ -165,7 +165,7 @@ def made_key_matches(
     """
     from_key = public_key_info(key, key_name, passin=passin)
     return _finding(
-        from_key is not None and from_key == x509.public_key_info(leaf_der),
+        from_key is not None and same_public_key(from_key, x509.public_key_info(leaf_der)),
         key_name=key_name,
         cert_name=cert_name,
         made_with=made_with,
@@ -183,20 +183,18 @@ def _finding(matched: bool, *, key_name: str, cert_name: str, made_with: str) ->
     )
 
 
-def proves_possession(key: KeyBlock, leaf_der: bytes, where: str, *, passin: str | None) -> bool:
+def _proves_possession(key: KeyBlock, certified: bytes, where: str, *, passin: str | None) -> bool:
     """
-    Whether the private half of ``key`` is the key of the certificate ``leaf_der``: a
-    fresh challenge signed with it verifies with the certificate's public key (two
-    processes), or, for an Ed25519 or Ed448 certificate, the public key openssl derives
-    from the private seed is the certificate's (one).
+    Whether the private half of ``key`` is the key whose SubjectPublicKeyInfo is
+    ``certified``: a fresh challenge signed with it verifies with that public key (two
+    processes), or, for an Ed25519 or Ed448 key, the public key openssl derives from the
+    private seed is that one (one).
 
     Raises:
         InvalidInputError: openssl cannot read or sign with the key, or ``passin`` does
             not decrypt it, or its key derivation asks more than openssl may spend.
     """
-    certified = x509.public_key_info(leaf_der)
-    algorithm = _algorithm(certified)
-    if algorithm in _DERIVED:
+    if _algorithm(certified) in _DERIVED:
         derived = pem.public_keys(public_key(key, where, passin=passin).encode("ascii", "replace"))
         return bool(derived) and derived[0] == certified
     if not key.encrypted and keys.key_algorithm(key.text) in _DERIVED:

@@ -48,7 +48,7 @@ def key_matches_cert(
     blocks = pem.private_keys(files.read_input(key, "a private key file"))
     (leaf,) = reader.read_file(cert)[:1]
     if not blocks:
-        return finding("key-matches-cert", "fail", f"{key} holds no private key")
+        return keymatch.no_key(str(key))
     match = keymatch.made_key_matches if made_here else keymatch.key_matches
     return match(
         blocks[0],

@@ -224,17 +224,7 @@ def build_sign_challenge(*, key: str, passin: str | None) -> Command:
         Arg((OPENSSL, "dgst"), "hash what comes on stdin"),
         Arg(("-sha256",), "with SHA-256"),
         Arg(("-sign", key), "and sign the hash with this private key"),
-        Arg(("-passin", passin or "pass:"), "its passphrase, from this source (none: empty)"),
-    )
-
-
-def build_pubkey_from_csr(path: str) -> Command:
-    """``openssl req -pubkey -noout``: a CSR's public key, as PEM."""
-    return command(
-        Arg((OPENSSL, "req"), "read a certificate signing request"),
-        Arg(("-in", path), "the request file"),
-        Arg(("-pubkey",), "print its public key"),
-        Arg(("-noout",), "and nothing else"),
+        _key_passphrase(passin),
     )
 
 
@@ -281,17 +271,7 @@ def build_pubkey_of_key_stdin(*, passin: str | None) -> Command:
     return command(
         Arg((OPENSSL, "pkey"), "read a private key, from stdin"),
         Arg(("-pubout",), "print its public key"),
-        Arg(("-passin", passin or "pass:"), "its passphrase, from this source (none: empty)"),
-    )
-
-
-def build_pubkey_of_cert_stdin() -> Command:
-    """``openssl x509 -inform DER -pubkey -noout``: a certificate's public key, DER on stdin."""
-    return command(
-        Arg((OPENSSL, "x509"), "read a certificate"),
-        Arg(("-inform", "DER"), "binary DER, on stdin"),
-        Arg(("-pubkey",), "print its public key"),
-        Arg(("-noout",), "and nothing else"),
+        _key_passphrase(passin),
     )
 
 
