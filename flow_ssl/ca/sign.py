@@ -34,7 +34,7 @@ from flow_ssl.openssl import verify
 from flow_ssl.openssl.commands.base import scratch
 from flow_ssl.openssl.commands.make import server_extension_values
 from flow_ssl.openssl.commands.read import build_file_digest, build_req_verify
-from flow_ssl.openssl.read import reader
+from flow_ssl.openssl.read import pem, reader
 from flow_ssl.openssl.read.pem import to_pem
 from flow_ssl.openssl.script.steps import Concat, Note, Step, Verified, WriteFile
 
@@ -188,8 +188,13 @@ def plan_sign(
         InvalidInputError: a tampered, unreadable or unsuitable CSR, bad days, or a name
             the CA may not sign for.
     """
+    # Read once: everything below judges these bytes, a run signs a copy of them and a
+    # script checks their SHA-256, so a file changed meanwhile is never what is signed.
     vetted = files.read_input(csr, "a certificate request file")
-    items = reader.read_file(csr)
+    framed = pem.frame(vetted, str(csr))
+    if framed.pkcs12 is not None:
+        raise InvalidInputError(f"{csr} is a PKCS#12 file, not a certificate request (CSR)")
+    items = reader.read_items(framed.items, str(csr))
     if items[0].kind != "csr":
         raise InvalidInputError(f"{csr} is a certificate, not a certificate request (CSR)")
     if len(items) > 1:
@@ -199,8 +204,8 @@ def plan_sign(
             hint="give a file with just the CSR (one BEGIN CERTIFICATE REQUEST block)",
         )
     request = items[0]
-    framed, is_pem = reader.split_file(csr)
-    request_pem = None if is_pem and len(framed) == 1 else to_pem(request.der, REQUEST_LABEL)
+    is_pem = framed.form == "pem" and not framed.byte_order_mark
+    request_pem = None if is_pem and len(items) == 1 else to_pem(request.der, REQUEST_LABEL)
     if _signature_fails(to_pem(request.der, REQUEST_LABEL)):
         raise InvalidInputError(
             f"{csr}: its signature does not verify; it was altered or damaged, so it is not signed",
@@ -210,8 +215,6 @@ def plan_sign(
     _check_request_key(csr, request)
     names = request_names(csr, request)
     ca.refuse_names(names)
-    if files.read_input(csr, "a certificate request file") != vetted:
-        raise InvalidInputError(f"{csr} changed while it was read: give it again")
     return SignPlan(
         ca=ca,
         csr=csr,
