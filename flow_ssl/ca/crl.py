@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from flow_ssl import files
 from flow_ssl.ca import config, index
 from flow_ssl.ca.authority import unlock
-from flow_ssl.ca.folder import logged, read_index
+from flow_ssl.ca.folder import logged, read_index, renewals
 from flow_ssl.ca.records import mark_revoked
 from flow_ssl.check.crls import read_crl
 from flow_ssl.core.errors import FlowSSLError, InvalidInputError
@@ -337,10 +337,7 @@ def _refuse_retiring_the_renewal(
     """
     if reason != "superseded":
         return
-    renewals = {
-        serial: said.renews for serial, said in logged(ca.folder).items() if said.renews is not None
-    }
-    replaced = index.superseded(entries, renewals, datetime.now(timezone.utc))
+    replaced = index.superseded(entries, renewals(logged(ca.folder)), datetime.now(timezone.utc))
     older = [old for old, newer in replaced.items() if newer == serial]
     if older:
         raise InvalidInputError(

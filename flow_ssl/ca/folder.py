@@ -323,6 +323,11 @@ def logged(folder: Folder) -> dict[int, Logged]:
     return found
 
 
+def renewals(log: dict[int, Logged]) -> dict[int, int]:
+    """Each serial ``renew`` made, with the serial it renewed (from ``logged``)."""
+    return {serial: said.renews for serial, said in log.items() if said.renews is not None}
+
+
 def _ascii(data: bytes) -> str:
     """
     The index as text: openssl writes it in ASCII (other bytes as ``\\xHH``).

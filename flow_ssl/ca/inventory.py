@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from flow_ssl.ca import index
 from flow_ssl.ca.crl import last_crl
-from flow_ssl.ca.folder import Logged, logged, read_index, repair_serial
+from flow_ssl.ca.folder import Logged, logged, read_index, renewals, repair_serial
 from flow_ssl.core import revocation
 from flow_ssl.core.errors import InvalidInputError
 
@@ -65,8 +65,7 @@ def take(ca: CA, *, expiring: int | None = None, now: datetime | None = None) ->
     if repaired is not None:
         warnings.append(repaired)
     log = logged(ca.folder)
-    renewals = {serial: said.renews for serial, said in log.items() if said.renews is not None}
-    newer = index.superseded(entries, renewals, now)
+    newer = index.superseded(entries, renewals(log), now)
     listed = []
     for entry in entries:
         said = log.get(int(entry.serial, 16), Logged())
