@@ -24,7 +24,7 @@ from flow_ssl.core import name_constraints, revocation
 from flow_ssl.core.errors import InvalidInputError
 from flow_ssl.core.findings import failed, finding
 from flow_ssl.core.issuers import Issuers, issuing
-from flow_ssl.openssl import runner, signatures, verify
+from flow_ssl.openssl import keymatch, runner, signatures, verify
 from flow_ssl.openssl.commands import pkcs12 as p12_commands
 from flow_ssl.openssl.commands import read as commands
 from flow_ssl.openssl.commands.base import scratch
@@ -556,7 +556,7 @@ def planned_check(
     self_signed = first_cert is not None and first_cert.self_signed
     # Neither dgst nor pkeyutl (without -rawin, which 1.1.1 and LibreSSL lack) signs with these
     # keys: the public key openssl derives from the seed is compared, as a run does.
-    derived = first_cert is not None and first_cert.public_key.algorithm in {"ed25519", "ed448"}
+    derived = first_cert is not None and first_cert.public_key.algorithm in keymatch.DERIVED_KEYS
     leaf = as_pem(cert)
     if not framed.ordered:
         steps.append(Note(f"{cert} holds a set: flow-ssl takes its leaf first, then each issuer"))

@@ -292,9 +292,9 @@ def ca_sign(
     crl_url = check_crl_url(crl_url)
     authority = open_ca(folder, passin=ca_pass)
     stem = str(csr_file.with_suffix("")) if csr_file.suffix else str(csr_file)
-    default_out, default_chain = default_outputs(stem)
-    if out is not None:  # the full chain goes beside the certificate, named after it
-        _, default_chain = default_outputs(str(out.with_suffix("")))
+    default_out, _ = default_outputs(stem)
+    # The full chain goes beside the certificate, named after it.
+    _, default_chain = default_outputs(str((out or default_out).with_suffix("")))
     days = days if days is not None else LEAF_DAYS
     plan = ca_sign.plan_sign(
         authority,

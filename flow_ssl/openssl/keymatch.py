@@ -78,7 +78,7 @@ def public_key(key: KeyBlock, where: str, *, passin: str | None) -> str:
 
 # Keys whose public half openssl derives from the private seed (``dgst`` signs with
 # none of them on 1.1.1, 3.0 or LibreSSL).
-_DERIVED = frozenset({"ed25519", "ed448"})
+DERIVED_KEYS = frozenset({"ed25519", "ed448"})
 # The size of the random challenge openssl signs.
 _CHALLENGE_BYTES = 32
 
@@ -103,7 +103,9 @@ def key_matches(
     """
     certified = x509.public_key_info(leaf_der)
     stored = (
-        None if _algorithm(certified) in _DERIVED else public_key_info(key, key_name, passin=passin)
+        None
+        if _algorithm(certified) in DERIVED_KEYS
+        else public_key_info(key, key_name, passin=passin)
     )
     damaged = stored is not None and not same_public_key(stored, certified)
     proven = _proves_possession(key, certified, key_name, passin=passin)
@@ -194,10 +196,10 @@ def _proves_possession(key: KeyBlock, certified: bytes, where: str, *, passin: s
         InvalidInputError: openssl cannot read or sign with the key, or ``passin`` does
             not decrypt it, or its key derivation asks more than openssl may spend.
     """
-    if _algorithm(certified) in _DERIVED:
+    if _algorithm(certified) in DERIVED_KEYS:
         derived = pem.public_keys(public_key(key, where, passin=passin).encode("ascii", "replace"))
         return bool(derived) and derived[0] == certified
-    if not key.encrypted and keys.key_algorithm(key.text) in _DERIVED:
+    if not key.encrypted and keys.key_algorithm(key.text) in DERIVED_KEYS:
         return False  # an Ed25519 key for an RSA or EC certificate
     kdf.refuse_costly_key(key.text, where)
     challenge = secrets.token_bytes(_CHALLENGE_BYTES)
